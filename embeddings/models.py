@@ -1,0 +1,35 @@
+"""Turn a ``--model`` value into an embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from embeddings.base import Embedder, EmbeddingError
+from embeddings.hashing import HashEmbedder
+from embeddings.sentence import DEFAULT_MODEL, SentenceTransformerEmbedder, default_model_path
+
+HASH_PREFIX = "hash"
+
+
+def load_embedder(spec: str | None = None) -> Embedder:
+    """Return the embedder named by ``spec`` (nothing heavy is loaded until it is used).
+
+    - ``None`` or ``"all-MiniLM-L6-v2"``: the bundled default model;
+    - a folder path: any local sentence-transformers model;
+    - ``"hash"`` or ``"hash-64"``: the deterministic test embedder (no meaning; for tests).
+    """
+    if spec is None or spec == DEFAULT_MODEL:
+        return SentenceTransformerEmbedder(default_model_path(), name=DEFAULT_MODEL)
+    if spec == HASH_PREFIX or spec.startswith(HASH_PREFIX + "-"):
+        size = spec[len(HASH_PREFIX) + 1 :] or "64"
+        if not size.isdigit():
+            raise EmbeddingError(f"Unknown test model {spec!r}: use 'hash' or 'hash-DIMENSION'.")
+        return HashEmbedder(dimension=int(size))
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise EmbeddingError(
+            f"Model {spec!r} is not a local folder. article-qa never downloads models: pass the "
+            "folder of a sentence-transformers model, or leave --model out to use the bundled "
+            f"{DEFAULT_MODEL}."
+        )
+    return SentenceTransformerEmbedder(path)

@@ -1,0 +1,356 @@
+"""``Assistant``: the one entry object behind the CLI, the web UI and the Python API.
+
+    from qa import Assistant
+    assistant = Assistant.open("index")          # creates the folder if missing
+    report = assistant.ingest(["corpus/articles"])
+    print(report.summary(), assistant.stats())
+
+An index folder holds ``config.json`` (model and chunking), ``index.sqlite`` (articles, chunks,
+vectors, keyword index) and ``vectors.faiss`` (the vector index, rebuilt from SQLite when stale).
+Models load lazily, once, on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
+from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
+from qa.config import (
+    PROBE_DIMS,
+    PROBE_TEXT,
+    PROBE_TOLERANCE,
+    IndexConfig,
+    read_config,
+    write_config,
+)
+from qa.corpus import DEFAULT_MAX_FILE_MB
+from qa.errors import (
+    ArticleNotFoundError,
+    IndexFormatError,
+    IndexNotFoundError,
+    ModelError,
+    ModelMismatchError,
+)
+from qa.ingest import Ingestor, Progress
+from qa.locking import WriteLock
+from qa.store import Store
+from qa.tokens import DEFAULT_ENCODING, get_encoding
+from qa.types import ArticleInfo, IndexStats, IngestReport
+
+DB_FILE = "index.sqlite"
+VECTORS_FILE = "vectors.faiss"
+INDEX_ENV = "QA_INDEX"
+DEFAULT_INDEX = "index"
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+
+
+class Assistant:
+    """Question answering over one index folder. Create with ``Assistant.open(...)``."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        store: Store,
+        config: IndexConfig | None,
+        embedder: Embedder,
+        chunk_tokens: int,
+        overlap_tokens: int,
+    ) -> None:
+        self.index_dir = index_dir
+        self.store = store
+        self.config = config
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self.overlap_tokens = overlap_tokens
+        self._model_checked = False
+        self._vectors: VectorIndex | None = None
+        self._chunker: Chunker | None = None
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        chunk_tokens: int | None = None,
+        overlap_tokens: int | None = None,
+        create: bool = True,
+    ) -> Assistant:
+        """Open the index in ``index_dir`` (default ``$QA_INDEX`` or ``./index``).
+
+        ``model`` is a local sentence-transformers folder (default: the bundled
+        all-MiniLM-L6-v2); an existing index uses the model it was built with, and naming
+        another is a ``ModelMismatchError``. ``embedder`` passes a model object instead (tests).
+        With ``create=False`` a missing index is an ``IndexNotFoundError``.
+        """
+        folder = Path(index_dir) if index_dir is not None else default_index_dir()
+        folder = folder.expanduser()
+        if not folder.exists():
+            if not create:
+                raise IndexNotFoundError(
+                    f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
+                )
+            folder.mkdir(parents=True)
+        elif not folder.is_dir():
+            raise IndexFormatError(f"{folder} is a file, not an index folder.")
+        elif not (folder / DB_FILE).exists() and any(folder.iterdir()):
+            raise IndexFormatError(
+                f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
+                "Pick an empty or new folder for --index."
+            )
+        config = read_config(folder)
+        if config is None:
+            chosen = embedder or _load(model)
+            chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
+            overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
+            Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
+        else:
+            chosen = embedder or _load(model if model is not None else _config_model(config))
+            _check_same_model(config, chosen, folder)
+            for name, asked, built in (
+                ("chunk_tokens", chunk_tokens, config.chunk_tokens),
+                ("overlap_tokens", overlap_tokens, config.overlap_tokens),
+            ):
+                if asked is not None and asked != built:
+                    raise IndexFormatError(
+                        f"The index in {folder} was built with {name}={built}. To use {asked}, "
+                        "ingest into a new index folder (--index)."
+                    )
+            chunks, overlap = config.chunk_tokens, config.overlap_tokens
+        try:
+            store = Store(folder / DB_FILE)
+        except Exception as error:  # sqlite3.DatabaseError and friends
+            raise IndexFormatError(
+                f"{folder / DB_FILE} cannot be opened as an index database ({error})."
+            ) from error
+        return cls(folder, store, config, chosen, chunks, overlap)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- model and config -----------------------------------------------------------------------
+
+    def _ready_model(self) -> Embedder:
+        """Load the model (once) and check it is the one the index was built with."""
+        if self._model_checked:
+            return self.embedder
+        try:
+            probe = [round(float(x), 6) for x in self.embedder.embed([PROBE_TEXT])[0][:PROBE_DIMS]]
+            dimension, max_tokens = self.embedder.dimension, self.embedder.max_tokens
+        except EmbeddingError as error:
+            raise ModelError(str(error)) from error
+        if self.config is None:
+            self.config = IndexConfig(
+                model=self.embedder.name,
+                model_path=self.embedder.path,
+                dimension=dimension,
+                model_max_tokens=max_tokens,
+                probe=probe,
+                encoding=DEFAULT_ENCODING,
+                chunk_tokens=self.chunk_tokens,
+                overlap_tokens=self.overlap_tokens,
+            )
+            write_config(self.index_dir, self.config)
+        elif dimension != self.config.dimension or any(
+            abs(a - b) > PROBE_TOLERANCE for a, b in zip(probe, self.config.probe, strict=False)
+        ):
+            raise ModelMismatchError(
+                f"The model {self.embedder.name!r} gives different vectors than the model "
+                f"{self.config.model!r} this index was built with. Use that model, or ingest "
+                "into a new index folder (--index)."
+            )
+        self._model_checked = True
+        return self.embedder
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            embedder = self._ready_model()
+            encoding = get_encoding(self.config.encoding if self.config else DEFAULT_ENCODING)
+            self._chunker = Chunker(
+                lambda text: len(encoding.encode_ordinary(text)),
+                self.chunk_tokens,
+                self.overlap_tokens,
+                model_tokens=embedder.count_tokens,
+                model_max_tokens=embedder.max_tokens,
+            )
+        return self._chunker
+
+    # -- the vector index -----------------------------------------------------------------------
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The FAISS index, loaded from disk, or rebuilt from SQLite if the file is stale."""
+        if self._vectors is None:
+            self._vectors = self._load_vectors()
+        return self._vectors
+
+    def _load_vectors(self) -> VectorIndex:
+        dimension = self.config.dimension if self.config else self._ready_model().dimension
+        path = self.index_dir / VECTORS_FILE
+        store = self.store
+        fresh = (
+            path.exists()
+            and store.get_meta("faiss_generation") == str(store.generation)
+            and store.get_meta("faiss_bytes") == str(path.stat().st_size)
+        )
+        if fresh:
+            try:
+                index = VectorIndex.load(path, dimension)
+                if len(index) == store.count_chunks():
+                    return index
+            except Exception:  # damaged file: fall through and rebuild from SQLite
+                pass
+        index = VectorIndex(dimension)
+        ids, vectors = store.all_vectors(dimension)
+        index.add(ids, vectors)
+        return index
+
+    def _save_vectors(self) -> None:
+        """Write the FAISS file, then record which generation of the database it holds."""
+        generation = self.store.generation
+        path = self.index_dir / VECTORS_FILE
+        digest = self.vectors.save(path)
+        with self.store.transaction():
+            self.store.set_meta("faiss_generation", str(generation))
+            self.store.set_meta("faiss_sha256", digest)
+            self.store.set_meta("faiss_bytes", str(path.stat().st_size))
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        prune: bool = False,
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Add or update the articles in ``paths`` (files or folders); skip unchanged ones.
+
+        Records that disappeared from a file that was read whole are removed. ``prune=True``
+        also removes articles whose files were deleted from the folders given. Bad files are
+        listed in ``report.failed``; the rest is ingested.
+        """
+        with WriteLock(self.index_dir):
+            self._ready_model()
+            ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
+            report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+            if report.added or report.updated or report.removed or not self._vectors_saved():
+                self._save_vectors()
+        return report
+
+    def _vectors_saved(self) -> bool:
+        return self.store.get_meta("faiss_generation") == str(self.store.generation)
+
+    def remove(self, targets: Iterable[str]) -> list[str]:
+        """Remove articles by id, or every article read from a file or folder path.
+
+        Returns the removed ids; raises ``ArticleNotFoundError`` if a target matches nothing
+        (and then removes nothing).
+        """
+        targets = list(targets)
+        with WriteLock(self.index_dir):
+            chosen: list[str] = []
+            unknown: list[str] = []
+            for target in targets:
+                ids = self._match(target)
+                if not ids:
+                    unknown.append(target)
+                chosen.extend(i for i in ids if i not in chosen)
+            if unknown:
+                raise ArticleNotFoundError(
+                    f"No article matches {', '.join(map(repr, unknown))} (by id or source path). "
+                    "See `qa list` for ids."
+                )
+            removed: list[int] = []
+            with self.store.transaction():
+                for article_id in chosen:
+                    removed.extend(self.store.delete_article(article_id))
+            if self.config is not None:
+                self.vectors.remove(np.asarray(removed, dtype=np.int64))
+                self._save_vectors()
+        return chosen
+
+    def _match(self, target: str) -> list[str]:
+        if self.store.has_article(target):
+            return [target]
+        path = str(Path(target).expanduser().resolve())
+        ids = self.store.ids_by_source(path)
+        ids.extend(article_id for article_id, _ in self.store.ids_under(path))
+        return ids
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleInfo]:
+        return self.store.list_articles()
+
+    def stats(self) -> IndexStats:
+        config = self.config
+        size = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
+        return IndexStats(
+            index_dir=str(self.index_dir),
+            articles=self.store.count_articles(),
+            chunks=self.store.count_chunks(),
+            tokens=self.store.count_tokens(),
+            model=config.model if config else None,
+            dimension=config.dimension if config else None,
+            encoding=config.encoding if config else DEFAULT_ENCODING,
+            chunk_tokens=self.chunk_tokens,
+            overlap_tokens=self.overlap_tokens,
+            vector_index=config.vector_index.get("kind") if config else None,
+            size_bytes=size,
+            updated_at=self.store.get_meta("updated_at"),
+        )
+
+
+def _load(spec: str | None) -> Embedder:
+    try:
+        return load_embedder(spec)
+    except EmbeddingError as error:
+        raise ModelError(str(error)) from error
+
+
+def _config_model(config: IndexConfig) -> str | None:
+    """The model spec that reopens an index with the model it was built with."""
+    if config.model == DEFAULT_MODEL:
+        return None
+    if config.model_path is None:
+        return config.model  # a built-in test model such as "hash-64"
+    if not Path(config.model_path).exists():
+        raise ModelError(
+            f"This index was built with the model in {config.model_path}, which is no longer "
+            "there. Pass --model with that model's folder."
+        )
+    return config.model_path
+
+
+def _check_same_model(config: IndexConfig, embedder: Embedder, folder: Path) -> None:
+    same_path = (
+        embedder.path is not None
+        and config.model_path is not None
+        and Path(embedder.path).resolve() == Path(config.model_path).resolve()
+    )
+    if embedder.name != config.model and not same_path:
+        raise ModelMismatchError(
+            f"The index in {folder} was built with the model {config.model!r}, not "
+            f"{embedder.name!r}. Leave --model out to use the index's model, or ingest into a "
+            "new index folder (--index)."
+        )

@@ -1,0 +1,218 @@
+"""The ``qa`` command line: a thin shell over ``qa.Assistant``.
+
+Each command parses its options, calls the library, and prints. Library errors (``QAError``)
+become one-line messages here, at one boundary; anything else is a bug and shows a traceback.
+Heavy modules (torch, faiss) load inside commands, so ``qa --help`` starts instantly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+INDEX_HELP = "Index folder (default: $QA_INDEX or ./index)."
+
+
+class QAGroup(click.Group):
+    """Turns ``QAError`` into ``Error: <message>`` and exit status 1, and Ctrl-C into 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QAError as error:
+            raise click.ClickException(str(error)) from error
+        except KeyboardInterrupt:
+            click.echo(
+                "\nInterrupted. The index keeps every article finished before the interruption; "
+                "run the same command again to finish.",
+                err=True,
+            )
+            sys.exit(130)
+
+
+def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index",
+        "index_dir",
+        envvar="QA_INDEX",
+        default="index",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help=INDEX_HELP,
+    )(command)
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
+
+
+def open_assistant(
+    index_dir: str, model: str | None = None, create: bool = False, **kw: Any
+) -> Assistant:
+    from qa.assistant import Assistant
+
+    return Assistant.open(index_dir, model=model, create=create, **kw)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=QAGroup)
+@click.version_option(package_name="article-qa")
+def cli() -> None:
+    """Ask questions about your articles; every answer sentence cites its source.
+
+    \b
+    Start with:
+      qa ingest corpus/articles     # index a folder of articles
+      qa stats                      # what is in the index
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_option
+@click.option(
+    "--model", help="Local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)."
+)
+@click.option(
+    "--chunk-tokens", type=click.IntRange(8), help="Tokens per chunk (new index; default 200)."
+)
+@click.option(
+    "--overlap-tokens",
+    type=click.IntRange(0),
+    help="Tokens shared by neighbouring chunks (new index; default 40).",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove articles whose files were deleted from the folders given.",
+)
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=32,
+    show_default=True,
+    help="Skip files larger than this.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@json_option
+def ingest(
+    paths: tuple[str, ...],
+    index_dir: str,
+    model: str | None,
+    chunk_tokens: int | None,
+    overlap_tokens: int | None,
+    prune: bool,
+    max_file_mb: float,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Add or update articles from files and folders (searched recursively).
+
+    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, and their .gz versions.
+    Unchanged articles are skipped; changed ones are re-indexed; a bad file is reported and
+    the rest is ingested. Exit status 1 means some file or record failed.
+
+    \b
+    Example:
+      qa ingest corpus/articles notes/ report.html
+    """
+    from qa.progress import TqdmProgress
+
+    assistant = open_assistant(
+        index_dir, model, create=True, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens
+    )
+    with assistant, TqdmProgress(disable=quiet or as_json) as progress:
+        report = assistant.ingest(paths, prune=prune, max_file_mb=max_file_mb, progress=progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for failure in report.failed:
+            click.secho(f"failed: {failure}", fg="red", err=True)
+        if report.skipped:
+            click.echo(f"skipped {len(report.skipped)} files of other types", err=True)
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command(name="list")
+@index_option
+@json_option
+def list_articles(index_dir: str, as_json: bool) -> None:
+    """List the articles in the index: id, chunks, title, source.
+
+    \b
+    Example:
+      qa list --json
+    """
+    with open_assistant(index_dir) as assistant:
+        articles = assistant.articles()
+    if as_json:
+        print_json([a.to_dict() for a in articles])
+        return
+    if not articles:
+        click.echo("The index is empty. Add articles with: qa ingest PATH")
+        return
+    for article in articles:
+        click.echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
+    click.echo(f"{len(articles)} articles")
+
+
+@cli.command()
+@index_option
+@json_option
+def stats(index_dir: str, as_json: bool) -> None:
+    """Show what the index holds: articles, chunks, tokens, model, size on disk."""
+    with open_assistant(index_dir) as assistant:
+        info = assistant.stats()
+    if as_json:
+        print_json(info.to_dict())
+        return
+    rows = [
+        ("index", info.index_dir),
+        ("articles", f"{info.articles:,}"),
+        ("chunks", f"{info.chunks:,}"),
+        ("tokens", f"{info.tokens:,} ({info.encoding})"),
+        (
+            "model",
+            f"{info.model or '(none yet)'}" + (f", {info.dimension}-d" if info.dimension else ""),
+        ),
+        ("chunking", f"{info.chunk_tokens} tokens, {info.overlap_tokens} overlap"),
+        ("vector index", info.vector_index or "(none yet)"),
+        ("size on disk", f"{info.size_bytes / 2**20:.1f} MB"),
+        ("updated", info.updated_at or "never"),
+    ]
+    for name, value in rows:
+        click.echo(f"{name:>13}: {value}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@index_option
+def remove(targets: tuple[str, ...], index_dir: str) -> None:
+    """Remove articles by id, or all articles read from a file or folder.
+
+    \b
+    Example:
+      qa remove 3d73d4f1d71517dd
+      qa remove corpus/articles/warsaw.md
+    """
+    with open_assistant(index_dir) as assistant:
+        removed = assistant.remove(targets)
+    click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+
+
+def main() -> None:
+    cli(prog_name="qa")

@@ -1,0 +1,71 @@
+"""``config.json`` of an index folder: what the index was built with.
+
+An index always answers with the model it was built with; opening it with another model is an
+error, not silently wrong results. The config records the model's name, path, dimension and a
+*probe*: the first coordinates of the vector of a fixed sentence, which tells two models apart
+even when their names match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexFormatError
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
+PROBE_DIMS = 8
+PROBE_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    model: str
+    model_path: str | None
+    dimension: int
+    model_max_tokens: int
+    probe: list[float]
+    encoding: str
+    chunk_tokens: int
+    overlap_tokens: int
+    format_version: int = FORMAT_VERSION
+    vector_index: dict[str, Any] = field(default_factory=lambda: {"kind": "flat-ip"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_config(folder: Path) -> IndexConfig | None:
+    path = folder / CONFIG_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"The index in {folder} has format version {version}; this article-qa reads "
+                f"version {FORMAT_VERSION}. Re-ingest your articles into a new index folder."
+            )
+        return IndexConfig(**data)
+    except (ValueError, TypeError) as error:
+        raise IndexFormatError(
+            f"{path} is damaged ({error}). Move the index folder away and ingest again."
+        ) from error
+
+
+def write_config(folder: Path, config: IndexConfig) -> None:
+    """Write atomically: a crash leaves the old config or the new one, never half of one."""
+    path = folder / CONFIG_FILE
+    tmp = folder / f".{CONFIG_FILE}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(config.to_dict(), handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,191 @@
+"""Parse one file's content into article records, by format.
+
+Each parser takes the decoded text (or bytes, for HTML) and returns ``Record``s; problems raise
+``FormatError`` with a reason written for users. Turning records into ``Article``s (ids, sources,
+hashes) is ``qa.corpus``'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+# Keys a JSON record may carry besides ``title`` and ``text``.
+RECORD_FIELDS = ("url", "date", "author")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+class FormatError(Exception):
+    """A whole file could not be parsed."""
+
+
+@dataclass
+class Record:
+    """An article before it gets an id: ``key`` tells records of one file apart."""
+
+    title: str
+    text: str
+    key: str = ""
+    id: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordError:
+    """One bad record inside an otherwise readable file (e.g. a malformed JSON line)."""
+
+    where: str
+    reason: str
+
+
+def title_from_name(stem: str) -> str:
+    return re.sub(r"[_\s]+", " ", stem).strip() or stem
+
+
+def parse_text(text: str, stem: str) -> list[Record]:
+    """``.txt``: the first line is the title when it is short and followed by a blank line."""
+    first, sep, rest = text.partition("\n")
+    if sep and first.strip() and len(first) <= 200 and rest.startswith("\n") and rest.strip():
+        body_start = len(first) + 1
+        while body_start < len(text) and text[body_start] == "\n":
+            body_start += 1
+        return [Record(title=first.strip(), text=text[body_start:])]
+    return [Record(title=title_from_name(stem), text=text)]
+
+
+def _front_matter(block: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in block.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or key.startswith((" ", "\t", "#")):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip().lower()] = value
+    return values
+
+
+def parse_markdown(text: str, stem: str) -> list[Record]:
+    """``.md``: optional front matter (title, author, date, url); else the first ``# heading``."""
+    meta: dict[str, str] = {}
+    body = text
+    match = FRONT_MATTER.match(text)
+    if match:
+        meta = _front_matter(match.group(1))
+        body = text[match.end() :].lstrip("\n")
+    title = meta.pop("title", "")
+    if not title:
+        heading = HEADING.search(body)
+        title = heading.group(1).strip() if heading else title_from_name(stem)
+    kept = {key: meta[key] for key in RECORD_FIELDS if meta.get(key)}
+    return [Record(title=title, text=body, meta=kept)]
+
+
+def parse_html(content: bytes, stem: str) -> list[Record]:
+    """``.html``: main text and metadata extracted by trafilatura (boilerplate dropped)."""
+    import trafilatura
+
+    try:
+        document = trafilatura.bare_extraction(
+            content, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except Exception as error:  # trafilatura raises many kinds on broken markup
+        raise FormatError(f"could not parse the HTML ({error})") from error
+    text = getattr(document, "text", None) or ""
+    if not text.strip():
+        raise FormatError("no article text found in the HTML (only markup, menus or scripts)")
+    # trafilatura puts one paragraph per line; blank lines mark paragraphs for the chunker.
+    text = re.sub(r"\n+", "\n\n", text.strip())
+    meta = {
+        key: str(getattr(document, key)) for key in RECORD_FIELDS if getattr(document, key, None)
+    }
+    title = str(getattr(document, "title", None) or "") or title_from_name(stem)
+    return [Record(title=title, text=text, meta=meta)]
+
+
+def _record(data: Any, where: str, position: int) -> Record:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object with 'title' and 'text', got {type(data).__name__}")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ValueError("has no 'text' string")
+    title = data.get("title")
+    raw_id = data.get("id")
+    if title is not None and not isinstance(title, str):
+        raise ValueError("'title' must be a string")
+    meta = {key: str(data[key]) for key in RECORD_FIELDS if data.get(key) not in (None, "")}
+    return Record(
+        title=(title or "").strip() or f"{where} #{position}",
+        text=text,
+        id=None if raw_id in (None, "") else str(raw_id),
+        meta=meta,
+    )
+
+
+def parse_jsonl(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
+    """``.jsonl``: one record per line; a bad line is reported and the others are kept."""
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_record(json.loads(line), f"{stem} line {number}", number))
+        except ValueError as error:  # json.JSONDecodeError is a ValueError
+            reason = (
+                f"invalid JSON ({error.msg})"
+                if isinstance(error, json.JSONDecodeError)
+                else str(error)
+            )
+            errors.append(RecordError(f"line {number}", reason))
+    return records, errors
+
+
+def is_squad(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("data"), list)
+        and all(isinstance(a, dict) and "paragraphs" in a for a in data["data"])
+    )
+
+
+def squad_article_text(paragraphs: list[dict[str, Any]]) -> str:
+    """A SQuAD article's text: its paragraphs joined by blank lines (the eval maps offsets so)."""
+    return "\n\n".join(str(p["context"]) for p in paragraphs)
+
+
+def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
+    """``.json``: a record, a list of records, ``{"articles": [...]}``, or SQuAD format."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FormatError(
+            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
+    if is_squad(data):
+        return [
+            Record(
+                title=title_from_name(unquote(str(article.get("title", "")))) or f"article {i}",
+                text=squad_article_text(article["paragraphs"]),
+                key=str(article.get("title", i)),
+            )
+            for i, article in enumerate(data["data"], start=1)
+        ], []
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    items = data if isinstance(data, list) else [data]
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for position, item in enumerate(items, start=1):
+        try:
+            records.append(_record(item, f"{stem} #{position}", position))
+        except ValueError as error:
+            errors.append(RecordError(f"record {position}", str(error)))
+    if not records and not errors:
+        raise FormatError("holds no articles")
+    return records, errors

@@ -1,0 +1,221 @@
+"""The ingest pipeline: files -> articles -> chunks -> vectors -> index, incrementally.
+
+1. Read every file (a bad file is reported, never fatal) and compare each article's content hash
+   with the index: unchanged articles cost nothing.
+2. Chunk new and changed articles; reuse the stored vector of any chunk whose embedded text was
+   embedded before (an edited article re-embeds only the chunks that changed).
+3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
+   so an interrupted ingest keeps what it finished and never leaves half an article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import Embedder, VectorIndex, embed_sorted
+from qa.chunking import Chunker, embedding_text
+from qa.corpus import DEFAULT_MAX_FILE_MB, discover, read_file
+from qa.store import NewChunk, Store
+from qa.types import Article, Chunk, IngestFailure, IngestReport
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as work advances (stages: "Reading", "Embedding")."""
+
+# Articles are written in groups of about this many newly embedded chunks: one transaction each.
+BATCH_CHUNKS = 512
+
+
+def embed_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Planned:
+    article: Article
+    chunks: list[Chunk]
+    texts: list[str]  # what the model embeds, one per chunk
+    hashes: list[str]
+    is_new: bool
+
+
+@dataclass
+class _Plan:
+    planned: list[_Planned] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    failed: list[IngestFailure] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def chunk_article(article: Article, chunker: Chunker) -> tuple[list[Chunk], list[str]]:
+    """Chunks of ``article`` and the text the model embeds for each."""
+    chunks = [
+        Chunk(
+            article.id, seq, span.start, span.end, article.text[span.start : span.end], span.tokens
+        )
+        for seq, span in enumerate(chunker.split(article.text, article.title))
+    ]
+    return chunks, [embedding_text(article.title, chunk.text) for chunk in chunks]
+
+
+class Ingestor:
+    """Runs one ingest against a store and an in-memory vector index (the caller saves it)."""
+
+    def __init__(
+        self,
+        store: Store,
+        vectors: VectorIndex,
+        embedder: Embedder,
+        chunker: Chunker,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.embedder = embedder
+        self.chunker = chunker
+        self.progress = progress or (lambda stage, done, total: None)
+
+    def run(
+        self,
+        paths: Iterable[str | Path],
+        prune: bool = False,
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        paths = list(paths)
+        plan = self._plan(paths, prune, int(max_file_mb * 2**20))
+        added, updated, embedded, reused, tokens = self._write(plan.planned)
+        removed = self._remove(plan.remove)
+        return IngestReport(
+            added=added,
+            updated=updated,
+            unchanged=plan.unchanged,
+            removed=removed,
+            failed=plan.failed,
+            skipped=plan.skipped,
+            chunks_embedded=embedded,
+            chunks_reused=reused,
+            tokens_embedded=tokens,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _plan(self, paths: list[str | Path], prune: bool, max_file_bytes: int) -> _Plan:
+        found = discover(paths)
+        plan = _Plan(failed=list(found.missing), skipped=found.skipped)
+        known = self.store.content_hashes()
+        seen: dict[str, str] = {}  # article id -> source, for duplicates within this run
+        stale: set[str] = set()
+        for done, path in enumerate(found.files, start=1):
+            result = read_file(path, max_file_bytes)
+            plan.failed.extend(result.failures)
+            for article in result.articles:
+                if article.id in seen:
+                    plan.failed.append(
+                        IngestFailure(
+                            result.path,
+                            f"article id {article.id!r} ({article.title}) was already read from "
+                            f"{seen[article.id]}; ids must be unique",
+                        )
+                    )
+                    continue
+                seen[article.id] = result.path
+                if known.get(article.id) == article.content_hash:
+                    plan.unchanged.append(article.id)
+                    continue
+                chunks, texts = chunk_article(article, self.chunker)
+                hashes = [embed_hash(text) for text in texts]
+                plan.planned.append(
+                    _Planned(article, chunks, texts, hashes, article.id not in known)
+                )
+            if result.complete:  # records gone from a fully read file are gone from the index
+                stale.update(self.store.ids_by_source(result.path))
+            self.progress("Reading", done, len(found.files))
+        if prune:
+            for raw in paths:
+                folder = Path(raw).expanduser()
+                if folder.is_dir():
+                    stale.update(
+                        article_id
+                        for article_id, source in self.store.ids_under(str(folder.resolve()))
+                        if not Path(source).exists()
+                    )
+        plan.remove = sorted(stale - set(seen))
+        return plan
+
+    def _write(self, planned: list[_Planned]) -> tuple[list[str], list[str], int, int, int]:
+        stored = self.store.vectors_by_embed_hash([h for p in planned for h in p.hashes])
+        to_embed = sum(1 for p in planned for h in set(p.hashes) if h not in stored)
+        added: list[str] = []
+        updated: list[str] = []
+        embedded = reused = tokens = done = 0
+        for batch in _batches(planned, stored):
+            texts: dict[str, str] = {}
+            for item in batch:
+                for text, digest in zip(item.texts, item.hashes, strict=True):
+                    if digest not in stored:
+                        texts.setdefault(digest, text)
+            if texts:
+
+                def advance(count: int) -> None:
+                    nonlocal done
+                    done += count
+                    self.progress("Embedding", done, to_embed)
+
+                fresh = embed_sorted(self.embedder, list(texts.values()), advance)
+                for digest, vector in zip(texts, fresh, strict=True):
+                    stored[digest] = vector.tobytes()
+            removed_ids: list[int] = []
+            new_ids: list[int] = []
+            new_vectors: list[np.ndarray] = []
+            with self.store.transaction():
+                for item in batch:
+                    rows = [
+                        NewChunk(chunk, digest, np.frombuffer(stored[digest], dtype=np.float32))
+                        for chunk, digest in zip(item.chunks, item.hashes, strict=True)
+                    ]
+                    gone, ids = self.store.put_article(item.article, rows)
+                    removed_ids.extend(gone)
+                    new_ids.extend(ids)
+                    new_vectors.extend(row.vector for row in rows)
+            self._apply(removed_ids, new_ids, new_vectors)
+            for item in batch:
+                (added if item.is_new else updated).append(item.article.id)
+                tokens += sum(chunk.tokens for chunk in item.chunks)
+            embedded += len(texts)
+            reused += sum(len(item.chunks) for item in batch) - len(texts)
+        return added, updated, embedded, reused, tokens
+
+    def _remove(self, article_ids: list[str]) -> list[str]:
+        if not article_ids:
+            return []
+        removed_ids: list[int] = []
+        with self.store.transaction():
+            for article_id in article_ids:
+                removed_ids.extend(self.store.delete_article(article_id))
+        self._apply(removed_ids, [], [])
+        return article_ids
+
+    def _apply(self, removed: list[int], ids: list[int], vectors: list[np.ndarray]) -> None:
+        self.vectors.remove(np.asarray(removed, dtype=np.int64))
+        if ids:
+            self.vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors))
+
+
+def _batches(planned: list[_Planned], stored: dict[str, bytes]) -> Iterable[list[_Planned]]:
+    """Group articles so each group has about BATCH_CHUNKS chunks that need embedding."""
+    batch: list[_Planned] = []
+    pending = 0
+    for item in planned:
+        batch.append(item)
+        pending += sum(1 for digest in item.hashes if digest not in stored)
+        if pending >= BATCH_CHUNKS:
+            yield batch
+            batch, pending = [], 0
+    if batch:
+        yield batch

@@ -1,0 +1,258 @@
+"""The SQLite half of an index: articles, chunks with offsets and vectors, a keyword index.
+
+SQLite is the source of truth. Each chunk row keeps its vector, so the FAISS file next to it is a
+cache that can always be rebuilt from here (after a crash, or by ``qa check --repair``). Writes
+happen in transactions: an article is replaced whole or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.types import Article, ArticleInfo, Chunk
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT,
+    date TEXT,
+    author TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embed_hash TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, seq);
+CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to write, with its vector and the hash of the text that was embedded."""
+
+    chunk: Chunk
+    embed_hash: str
+    vector: npt.NDArray[np.float32]
+
+
+class Store:
+    """``Store(path)`` opens (or creates) the database; use ``with store.transaction():``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans exactly
+        # what `transaction()` wraps.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+        with self.transaction():
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.set_meta("generation", "0")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.db.in_transaction:  # nested: the outer transaction commits
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:  # Ctrl-C too: never leave half an article behind
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- meta -----------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every write that changes chunks; the FAISS file records the one it holds."""
+        return int(self.get_meta("generation") or 0)
+
+    def _bump_generation(self) -> None:
+        self.set_meta("generation", str(self.generation + 1))
+        self.set_meta("updated_at", _now())
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, content_hash FROM articles").fetchall())
+
+    def ids_by_source(self, source: str) -> list[str]:
+        rows = self.db.execute("SELECT id FROM articles WHERE source = ?", (source,))
+        return [row[0] for row in rows]
+
+    def ids_under(self, folder: str) -> list[tuple[str, str]]:
+        """(id, source) of articles whose source file lies inside ``folder``."""
+        prefix = folder.rstrip("/") + "/"
+        rows = self.db.execute(
+            "SELECT id, source FROM articles WHERE substr(source, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def has_article(self, article_id: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row is not None
+
+    def chunk_ids(self, article_id: str) -> list[int]:
+        rows = self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))
+        return [row[0] for row in rows]
+
+    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Stored vectors for texts embedded before (any article): reused instead of re-embedded."""
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(hashes))
+        for begin in range(0, len(unique), 500):
+            part = unique[begin : begin + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    def all_vectors(self, dimension: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Every chunk id and vector, to rebuild the FAISS index."""
+        count = self.count_chunks()
+        ids = np.zeros(count, dtype=np.int64)
+        vectors = np.zeros((count, dimension), dtype=np.float32)
+        for row, (chunk_id, blob) in enumerate(self.db.execute("SELECT id, vector FROM chunks")):
+            ids[row] = chunk_id
+            vectors[row] = np.frombuffer(blob, dtype=np.float32)
+        return ids, vectors
+
+    def chunk_rows(self, article_id: str) -> list[Chunk]:
+        rows = self.db.execute(
+            "SELECT article_id, seq, start, end, text, tokens FROM chunks "
+            "WHERE article_id = ? ORDER BY seq",
+            (article_id,),
+        )
+        return [Chunk(*row) for row in rows]
+
+    def article_text(self, article_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def count_articles(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def count_chunks(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def count_tokens(self) -> int:
+        return int(self.db.execute("SELECT coalesce(sum(tokens), 0) FROM chunks").fetchone()[0])
+
+    def list_articles(self) -> list[ArticleInfo]:
+        rows = self.db.execute(
+            "SELECT a.id, a.title, a.source, a.url, a.date, a.author, length(a.text), "
+            "(SELECT count(*) FROM chunks c WHERE c.article_id = a.id), a.content_hash, "
+            "a.updated_at FROM articles a ORDER BY a.title, a.id"
+        )
+        return [ArticleInfo(*row) for row in rows]
+
+    # -- writes (call inside `transaction()`) ---------------------------------------------------
+
+    def put_article(
+        self, article: Article, chunks: Sequence[NewChunk]
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace ``article`` with ``chunks``; return (removed ids, new chunk ids)."""
+        now = _now()
+        removed = self._delete_chunks(article.id)
+        self.db.execute(
+            "INSERT INTO articles (id, title, source, url, date, author, text, content_hash, "
+            "added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET title = excluded.title, source = excluded.source, "
+            "url = excluded.url, date = excluded.date, author = excluded.author, "
+            "text = excluded.text, content_hash = excluded.content_hash, "
+            "updated_at = excluded.updated_at",
+            (
+                article.id, article.title, article.source, article.url, article.date,
+                article.author, article.text, article.content_hash, now, now,
+            ),
+        )  # fmt: skip
+        new_ids: list[int] = []
+        for item in chunks:
+            chunk = item.chunk
+            cursor = self.db.execute(
+                "INSERT INTO chunks (article_id, seq, start, end, tokens, text, embed_hash, vector)"
+                " "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.id, chunk.seq, chunk.start, chunk.end, chunk.tokens, chunk.text,
+                    item.embed_hash, np.ascontiguousarray(item.vector, dtype=np.float32).tobytes(),
+                ),
+            )  # fmt: skip
+            chunk_id = int(cursor.lastrowid or 0)
+            self.db.execute(
+                "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (chunk_id, article.title, chunk.text),
+            )
+            new_ids.append(chunk_id)
+        self._bump_generation()
+        return removed, new_ids
+
+    def delete_article(self, article_id: str) -> list[int]:
+        """Delete an article and its chunks; return the removed chunk ids."""
+        removed = self._delete_chunks(article_id)
+        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self._bump_generation()
+        return removed
+
+    def _delete_chunks(self, article_id: str) -> list[int]:
+        removed = self.chunk_ids(article_id)
+        for begin in range(0, len(removed), 500):
+            part = removed[begin : begin + 500]
+            marks = ",".join("?" * len(part))
+            self.db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
+            self.db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
+        return removed

@@ -1,0 +1,145 @@
+"""Plain, frozen data that flows out of article-qa (``to_dict`` gives JSON-ready dicts)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def content_hash(title: str, text: str, metadata: dict[str, str]) -> str:
+    """SHA-256 over everything that defines an article: equal hash means nothing to re-index."""
+    payload = json.dumps([title, text, sorted(metadata.items())], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from a file or record.
+
+    ``text`` is the exact text that chunks and citations point into, by character offsets.
+    ``source`` is the absolute path of the file it came from.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    content_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content_hash", content_hash(self.title, self.text, self.metadata))
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        found = {"url": self.url, "date": self.date, "author": self.author}
+        return {key: value for key, value in found.items() if value}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of an article: ``article.text[start:end] == text`` always holds."""
+
+    article_id: str
+    seq: int
+    start: int
+    end: int
+    text: str
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """A row of ``qa list``."""
+
+    id: str
+    title: str
+    source: str
+    url: str | None
+    date: str | None
+    author: str | None
+    chars: int
+    chunks: int
+    content_hash: str
+    updated_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """A file or record that was not ingested, and why (one line, names the file)."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ``ingest`` call did. Lists hold article ids, except ``failed`` and ``skipped``."""
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    failed: list[IngestFailure]
+    skipped: list[str]
+    chunks_embedded: int
+    chunks_reused: int
+    tokens_embedded: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        line = (
+            f"added {len(self.added)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, removed {len(self.removed)}, "
+            f"failed {len(self.failed)}"
+        )
+        return (
+            f"{line} ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
+            f"{self.seconds:.1f} s)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What ``qa stats`` shows."""
+
+    index_dir: str
+    articles: int
+    chunks: int
+    tokens: int
+    model: str | None
+    dimension: int | None
+    encoding: str
+    chunk_tokens: int
+    overlap_tokens: int
+    vector_index: str | None
+    size_bytes: int
+    updated_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test runs with the network blocked: article-qa must work offline."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from embeddings import HashEmbedder
+from qa import Assistant
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus" / "articles"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection that leaves this machine (loopback stays allowed)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost")):
+            return real_connect(self, address)  # type: ignore[arg-type]
+        if self.family == socket.AF_UNIX:
+            return real_connect(self, address)  # type: ignore[arg-type]
+        raise OSError(f"network access blocked in tests: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder(dimension=64, max_tokens=128)
+
+
+@pytest.fixture
+def assistant(index_dir: Path, embedder: HashEmbedder) -> Iterator[Assistant]:
+    with Assistant.open(index_dir, embedder=embedder) as opened:
+        yield opened
+
+
+@pytest.fixture
+def write(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``write("docs/a.md", "text")`` creates a file under a fresh folder and returns its path."""
+    base = tmp_path / "docs"
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    _write.base = base  # type: ignore[attr-defined]
+    return _write

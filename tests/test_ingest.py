@@ -1,0 +1,232 @@
+"""Incremental ingestion into a persistent index, with the fast hash embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import HashEmbedder
+from qa import (
+    ArticleNotFoundError,
+    Assistant,
+    IndexBusyError,
+    IndexFormatError,
+    IndexNotFoundError,
+    ModelMismatchError,
+)
+from qa.assistant import VECTORS_FILE
+from qa.locking import WriteLock
+from tests.conftest import CORPUS
+
+STORY = "Harbour news\n\n" + " ".join(
+    f"Sentence {n} says the harbour reopened after the storm on day {n}." for n in range(60)
+)
+
+
+def chunk_table(assistant: Assistant) -> list[tuple[int, str, int, int, str, bytes]]:
+    rows = assistant.store.db.execute(
+        "SELECT id, article_id, start, end, text, vector FROM chunks ORDER BY id"
+    )
+    return list(rows)
+
+
+def assert_consistent(assistant: Assistant) -> None:
+    """Offsets slice the article text exactly; FAISS holds exactly the chunk ids."""
+    db = assistant.store.db
+    for article_id, text in db.execute("SELECT id, text FROM articles"):
+        for start, end, chunk in db.execute(
+            "SELECT start, end, text FROM chunks WHERE article_id = ?", (article_id,)
+        ):
+            assert text[start:end] == chunk
+    chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
+    fts_ids = {row[0] for row in db.execute("SELECT rowid FROM chunks_fts")}
+    assert fts_ids == chunk_ids
+    if assistant.config is not None:
+        assert set(assistant.vectors.ids().tolist()) == chunk_ids
+
+
+def test_ingest_demo_corpus(assistant: Assistant) -> None:
+    report = assistant.ingest([CORPUS])
+    assert report.ok and len(report.added) == len(list(CORPUS.glob("*.md")))
+    stats = assistant.stats()
+    assert stats.articles == len(report.added)
+    assert stats.chunks == report.chunks_embedded + report.chunks_reused > stats.articles
+    assert stats.model == "hash-64" and stats.dimension == 64
+    assert (assistant.index_dir / VECTORS_FILE).exists()
+    assert_consistent(assistant)
+
+
+def test_reingest_unchanged_does_no_work(assistant: Assistant, embedder: HashEmbedder) -> None:
+    assistant.ingest([CORPUS])
+    before = chunk_table(assistant)
+    calls = embedder.calls
+    report = assistant.ingest([CORPUS])
+    assert report.added == report.updated == report.removed == []
+    assert len(report.unchanged) == len(before and report.unchanged) > 0
+    assert embedder.calls == calls, "unchanged articles must not be embedded again"
+    assert chunk_table(assistant) == before
+
+
+def test_changed_article_replaces_its_chunks_and_reuses_unchanged_ones(
+    assistant: Assistant, embedder: HashEmbedder, write
+) -> None:  # type: ignore[no-untyped-def]
+    path = write("story.txt", STORY)
+    write("other.txt", "Other\n\nA different article about bridges.")
+    assistant.ingest([write.base])
+    (story_id,) = assistant.store.ids_by_source(str(path.resolve()))
+    old_chunks = assistant.store.chunk_rows(story_id)
+    embedder.embedded.clear()
+    write("story.txt", STORY + " A new closing sentence about boats.")
+    report = assistant.ingest([write.base])
+    assert report.updated == [story_id] and len(report.unchanged) == 1
+    new_chunks = assistant.store.chunk_rows(story_id)
+    assert new_chunks[-1].text.endswith("about boats.")
+    # Only the chunk that changed went through the model; the others kept their vectors.
+    assert 1 <= len(embedder.embedded) < len(new_chunks)
+    assert report.chunks_reused == len(new_chunks) - len(embedder.embedded)
+    assert len(old_chunks) <= len(new_chunks)
+    assert_consistent(assistant)
+
+
+def test_record_removed_from_a_file_is_removed(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    records = [{"id": f"r{n}", "title": f"R{n}", "text": f"Record {n} text."} for n in range(3)]
+    path = write("r.jsonl", "\n".join(json.dumps(r) for r in records))
+    assistant.ingest([path])
+    write("r.jsonl", "\n".join(json.dumps(r) for r in records[:2]))
+    report = assistant.ingest([path])
+    assert report.removed == ["r2"]
+    assert [a.id for a in assistant.articles()] == ["r0", "r1"]
+    assert_consistent(assistant)
+
+
+def test_file_with_a_bad_record_prunes_nothing(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    path = write("r.jsonl", '{"id": "a", "title": "A", "text": "a."}\n{"id": "b", "title": "B", "text": "b."}')
+    assistant.ingest([path])
+    write("r.jsonl", '{"id": "a", "title": "A", "text": "a."}\n{broken')
+    report = assistant.ingest([path])
+    assert not report.ok and report.removed == []
+    assert {a.id for a in assistant.articles()} == {"a", "b"}
+
+
+def test_prune_removes_articles_of_deleted_files(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    gone = write("gone.md", "# Gone\n\nSoon deleted.")
+    write("kept.md", "# Kept\n\nStays.")
+    assistant.ingest([write.base])
+    gone.unlink()
+    assert assistant.ingest([write.base]).removed == []  # without --prune nothing is removed
+    report = assistant.ingest([write.base], prune=True)
+    assert len(report.removed) == 1
+    assert [a.title for a in assistant.articles()] == ["Kept"]
+
+
+def test_remove_by_id_and_by_path(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    a = write("a.md", "# A\n\nAlpha text.")
+    write("sub/b.md", "# B\n\nBeta text.")
+    write("sub/c.md", "# C\n\nGamma text.")
+    assistant.ingest([write.base])
+    (a_id,) = assistant.store.ids_by_source(str(a.resolve()))
+    assert assistant.remove([a_id]) == [a_id]
+    assert len(assistant.remove([str(write.base / "sub")])) == 2
+    assert assistant.articles() == []
+    assert_consistent(assistant)
+    with pytest.raises(ArticleNotFoundError, match="no-such-id"):
+        assistant.remove(["no-such-id"])
+
+
+def test_failures_do_not_stop_the_rest(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    write("good.md", "# Good\n\nFine text.")
+    write("empty.txt", "")
+    write("bad.jsonl", "{oops")
+    report = assistant.ingest([write.base, write.base / "missing.txt"])
+    assert len(report.added) == 1 and not report.ok
+    assert sorted(Path(f.source).name for f in report.failed) == [
+        "bad.jsonl (line 1)",
+        "empty.txt",
+        "missing.txt",
+    ]
+
+
+def test_duplicate_ids_in_one_run_are_reported(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    write("a.jsonl", '{"id": "same", "title": "A", "text": "a."}')
+    write("b.jsonl", '{"id": "same", "title": "B", "text": "b."}')
+    report = assistant.ingest([write.base])
+    assert report.added == ["same"]
+    assert "already read" in report.failed[0].reason
+
+
+def test_reopen_gives_same_chunk_ids_and_vectors(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+    write("story.txt", STORY)
+    with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
+        first.ingest([write.base])
+        before = chunk_table(first)
+        query = first.embedder.embed(["harbour storm day 7"])
+        scores, ids = first.vectors.search(query, 5)
+    with Assistant.open(index_dir, model="hash-64") as again:
+        assert chunk_table(again) == before
+        again_scores, again_ids = again.vectors.search(query, 5)
+        assert again_ids.tolist() == ids.tolist()
+        np.testing.assert_allclose(again_scores, scores)
+        for chunk_id, *_rest, blob in before:
+            np.testing.assert_array_equal(again.vectors.vector(chunk_id), np.frombuffer(blob, np.float32))
+
+
+def test_stale_or_missing_vector_file_is_rebuilt_from_sqlite(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+    write("story.txt", STORY)
+    with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
+        first.ingest([write.base])
+        ids = sorted(first.vectors.ids().tolist())
+    (index_dir / VECTORS_FILE).unlink()
+    with Assistant.open(index_dir, embedder=HashEmbedder()) as again:
+        assert sorted(again.vectors.ids().tolist()) == ids
+    (index_dir / VECTORS_FILE).write_bytes(b"garbage")
+    with Assistant.open(index_dir, embedder=HashEmbedder()) as again:
+        assert sorted(again.vectors.ids().tolist()) == ids
+
+
+def test_other_model_is_a_clear_error(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+    write("a.md", "# A\n\ntext")
+    with Assistant.open(index_dir, embedder=HashEmbedder(64)) as first:
+        first.ingest([write.base])
+    with pytest.raises(ModelMismatchError, match="hash-64"):
+        Assistant.open(index_dir, model="hash-32")
+
+
+def test_same_name_but_different_vectors_is_caught(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+    class Shifted(HashEmbedder):
+        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            return np.roll(super().embed(texts), 1, axis=1)
+
+    write("a.md", "# A\n\ntext")
+    with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
+        first.ingest([write.base])
+    with Assistant.open(index_dir, embedder=Shifted()) as impostor, pytest.raises(
+        ModelMismatchError, match="different vectors"
+    ):
+        impostor.ingest([write.base])
+
+
+def test_chunk_settings_of_an_existing_index_cannot_change(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+    write("a.md", "# A\n\ntext")
+    with Assistant.open(index_dir, embedder=HashEmbedder(), chunk_tokens=120) as first:
+        first.ingest([write.base])
+        assert first.stats().chunk_tokens == 120
+    with pytest.raises(IndexFormatError, match="chunk_tokens=120"):
+        Assistant.open(index_dir, embedder=HashEmbedder(), chunk_tokens=200)
+
+
+def test_missing_index_and_foreign_folder(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="qa ingest"):
+        Assistant.open(tmp_path / "nothing", create=False)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"x")
+    with pytest.raises(IndexFormatError, match="not an article-qa index"):
+        Assistant.open(tmp_path / "photos", model="hash")
+
+
+def test_second_writer_is_refused(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+    write("a.md", "# A\n\ntext")
+    with WriteLock(assistant.index_dir), pytest.raises(IndexBusyError, match="being written"):
+        assistant.ingest([write.base])
