@@ -23,9 +23,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else str(address)
         if isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost")):
-            return real_connect(self, address)  # type: ignore[arg-type]
+            return real_connect(self, address)
         if self.family == socket.AF_UNIX:
-            return real_connect(self, address)  # type: ignore[arg-type]
+            return real_connect(self, address)
         raise OSError(f"network access blocked in tests: {address}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
@@ -48,7 +48,7 @@ def assistant(index_dir: Path, embedder: HashEmbedder) -> Iterator[Assistant]:
 
 
 @pytest.fixture
-def write(tmp_path: Path):  # type: ignore[no-untyped-def]
+def write(tmp_path: Path):
     """``write("docs/a.md", "text")`` creates a file under a fresh folder and returns its path."""
     base = tmp_path / "docs"
 
@@ -61,5 +61,5 @@ def write(tmp_path: Path):  # type: ignore[no-untyped-def]
             path.write_text(content, encoding="utf-8")
         return path
 
-    _write.base = base  # type: ignore[attr-defined]
+    _write.base = base
     return _write

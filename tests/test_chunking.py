@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,9 +53,7 @@ def test_sentence_spans_are_ordered_trimmed_slices(text: str) -> None:
 )
 def test_chunks_slice_text_exactly_and_fit_the_model(text: str) -> None:
     embedder = HashEmbedder(max_tokens=40)
-    chunker = Chunker(
-        count_tokens, 60, 10, model_tokens=embedder.count_tokens, model_max_tokens=40
-    )
+    chunker = Chunker(count_tokens, 60, 10, model_tokens=embedder.count_tokens, model_max_tokens=40)
     spans = chunker.split(text, title="A title")
     inside = set()
     for span in spans:
@@ -72,7 +72,7 @@ def test_windows_respect_chunk_tokens_and_overlap() -> None:
     assert len(spans) > 5
     for span in spans:
         assert count_tokens(text[span.start : span.end]) <= 100
-    for before, after in zip(spans, spans[1:], strict=False):
+    for before, after in itertools.pairwise(spans):
         assert after.start < before.end, "neighbouring chunks share their boundary sentence"
         assert after.start > before.start, "every chunk moves forward"
         shared = count_tokens(text[after.start : before.end])
@@ -82,7 +82,7 @@ def test_windows_respect_chunk_tokens_and_overlap() -> None:
 def test_no_overlap_when_asked() -> None:
     text = "".join(SENTENCE.format(n=n) for n in range(30))
     spans = tiktoken_chunker(chunk_tokens=60, overlap_tokens=0).split(text)
-    for before, after in zip(spans, spans[1:], strict=False):
+    for before, after in itertools.pairwise(spans):
         assert after.start >= before.end
 
 
@@ -113,7 +113,9 @@ def test_model_limit_splits_chunks_the_window_allows() -> None:
     ).split(text, title="Foxes")
     assert len(fitted) > len(plain)
     for span in fitted:
-        assert embedder.count_tokens([embedding_text("Foxes", text[span.start : span.end])])[0] <= 30
+        assert (
+            embedder.count_tokens([embedding_text("Foxes", text[span.start : span.end])])[0] <= 30
+        )
 
 
 def test_bad_parameters_are_named() -> None:

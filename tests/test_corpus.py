@@ -19,7 +19,7 @@ in the afternoon with a reduced timetable.</p></article>
 <footer>Copyright 2024 Example Media. All rights reserved.</footer></body></html>"""
 
 
-def only(path: Path):  # type: ignore[no-untyped-def]
+def only(path: Path):
     result = read_file(path)
     assert result.failures == []
     assert len(result.articles) == 1
@@ -35,20 +35,23 @@ def failure(path: Path, **kw: int) -> str:
     return line
 
 
-def test_txt_title_from_first_line(write) -> None:  # type: ignore[no-untyped-def]
+def test_txt_title_from_first_line(write) -> None:
     article = only(write("a.txt", "Harbour reopens\n\nThe harbour reopened on Monday.\n"))
     assert article.title == "Harbour reopens"
     assert article.text == "The harbour reopened on Monday.\n"
 
 
-def test_txt_title_from_file_name_without_blank_line(write) -> None:  # type: ignore[no-untyped-def]
+def test_txt_title_from_file_name_without_blank_line(write) -> None:
     article = only(write("storm_report.txt", "The harbour reopened.\nBoats returned.\n"))
     assert article.title == "storm report"
     assert article.text.startswith("The harbour reopened.")
 
 
-def test_md_front_matter(write) -> None:  # type: ignore[no-untyped-def]
-    text = '---\ntitle: "Storm: the aftermath"\nauthor: Ana Lima\ndate: 2024-03-02\nurl: https://example.org/s\n---\n\nBody text here.\n'
+def test_md_front_matter(write) -> None:
+    text = (
+        '---\ntitle: "Storm: the aftermath"\nauthor: Ana Lima\ndate: 2024-03-02\n'
+        "url: https://example.org/s\n---\n\nBody text here.\n"
+    )
     article = only(write("s.md", text))
     assert (article.title, article.author, article.date, article.url) == (
         "Storm: the aftermath",
@@ -59,12 +62,12 @@ def test_md_front_matter(write) -> None:  # type: ignore[no-untyped-def]
     assert article.text == "Body text here.\n"
 
 
-def test_md_heading_title_without_front_matter(write) -> None:  # type: ignore[no-untyped-def]
+def test_md_heading_title_without_front_matter(write) -> None:
     article = only(write("n.md", "Intro line\n\n# The real title\n\nBody.\n"))
     assert article.title == "The real title"
 
 
-def test_html_main_text_without_boilerplate(write) -> None:  # type: ignore[no-untyped-def]
+def test_html_main_text_without_boilerplate(write) -> None:
     article = only(write("h.html", HTML))
     assert "reopened on Monday" in article.text
     assert "Fishing boats returned" in article.text
@@ -73,7 +76,7 @@ def test_html_main_text_without_boilerplate(write) -> None:  # type: ignore[no-u
     assert "Harbour" in article.title
 
 
-def test_jsonl_records_and_a_bad_line(write) -> None:  # type: ignore[no-untyped-def]
+def test_jsonl_records_and_a_bad_line(write) -> None:
     lines = [
         json.dumps({"id": "a1", "title": "First", "text": "One.", "url": "https://x.org/1"}),
         "{not json",
@@ -92,17 +95,20 @@ def test_jsonl_records_and_a_bad_line(write) -> None:  # type: ignore[no-untyped
     assert not result.complete
 
 
-def test_json_list_and_single_record(write) -> None:  # type: ignore[no-untyped-def]
+def test_json_list_and_single_record(write) -> None:
     many = write("m.json", json.dumps([{"title": "A", "text": "a."}, {"title": "B", "text": "b."}]))
     assert [a.title for a in read_file(many).articles] == ["A", "B"]
     one = write("o.json", json.dumps({"title": "Solo", "text": "s."}))
     assert only(one).title == "Solo"
 
 
-def test_squad_json_gz_articles_join_paragraphs(write) -> None:  # type: ignore[no-untyped-def]
+def test_squad_json_gz_articles_join_paragraphs(write) -> None:
     squad = {
         "data": [
-            {"title": "Super_Bowl_50", "paragraphs": [{"context": "P one."}, {"context": "P two."}]},
+            {
+                "title": "Super_Bowl_50",
+                "paragraphs": [{"context": "P one."}, {"context": "P two."}],
+            },
             {"title": "Warsaw", "paragraphs": [{"context": "W."}]},
         ]
     }
@@ -114,7 +120,7 @@ def test_squad_json_gz_articles_join_paragraphs(write) -> None:  # type: ignore[
     ]
 
 
-def test_ids_are_stable_and_content_hash_tracks_changes(write) -> None:  # type: ignore[no-untyped-def]
+def test_ids_are_stable_and_content_hash_tracks_changes(write) -> None:
     path = write("a.txt", "Title\n\nBody one.")
     first = only(path)
     assert only(path).id == first.id and only(path).content_hash == first.content_hash
@@ -124,7 +130,7 @@ def test_ids_are_stable_and_content_hash_tracks_changes(write) -> None:  # type:
     assert second.content_hash != first.content_hash
 
 
-def test_crlf_is_normalised(write) -> None:  # type: ignore[no-untyped-def]
+def test_crlf_is_normalised(write) -> None:
     article = only(write("w.txt", "T\r\n\r\nLine one.\r\nLine two.\r\n"))
     assert "\r" not in article.text
 
@@ -137,16 +143,22 @@ def test_crlf_is_normalised(write) -> None:  # type: ignore[no-untyped-def]
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
         ("latin1.txt", "Café au lait".encode("latin-1"), "not valid UTF-8"),
         ("bad.json", '{"title": "x", "text": ', "invalid JSON"),
-        ("nothing.html", "<html><body><script>var x = 1;</script></body></html>", "no article text"),
+        (
+            "nothing.html",
+            "<html><body><script>var x = 1;</script></body></html>",
+            "no article text",
+        ),
         ("data.txt.gz", gzip.compress(b""), "is empty"),
         ("broken.json.gz", b"not gzip at all", "not a valid gzip"),
     ],
 )
-def test_bad_files_fail_with_a_clear_line(write, name: str, content: str | bytes, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_fail_with_a_clear_line(
+    write, name: str, content: str | bytes, reason: str
+) -> None:
     assert reason in failure(write(name, content))
 
 
-def test_file_over_the_size_limit(write) -> None:  # type: ignore[no-untyped-def]
+def test_file_over_the_size_limit(write) -> None:
     path = write("huge.txt", "")
     with open(path, "wb") as handle:
         handle.truncate(50 * 2**20)  # a sparse 50 MB file
@@ -154,11 +166,11 @@ def test_file_over_the_size_limit(write) -> None:  # type: ignore[no-untyped-def
     assert "50.0 MB" in line and "--max-file-mb" in line
 
 
-def test_unsupported_type_named_on_the_command_line(write) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_type_named_on_the_command_line(write) -> None:
     assert "unsupported file type" in failure(write("photo.png", b"\x89PNG..."))
 
 
-def test_discover_walks_folders_skips_hidden_and_other_types(write) -> None:  # type: ignore[no-untyped-def]
+def test_discover_walks_folders_skips_hidden_and_other_types(write) -> None:
     write("a.md", "# A\n\nx")
     write("sub/b.txt", "b")
     write("sub/deeper/c.jsonl", '{"title": "c", "text": "c"}')
@@ -168,7 +180,9 @@ def test_discover_walks_folders_skips_hidden_and_other_types(write) -> None:  # 
     names = sorted(p.name for p in found.files)
     assert names == ["a.md", "b.txt", "c.jsonl"]
     assert [Path(s).name for s in found.skipped] == ["image.png"]
-    assert [(f.source, f.reason) for f in found.missing] == [("no/such/path", "no such file or folder")]
+    assert [(f.source, f.reason) for f in found.missing] == [
+        ("no/such/path", "no such file or folder")
+    ]
 
 
 def test_demo_corpus_reads_cleanly() -> None:

@@ -72,7 +72,7 @@ def test_reingest_unchanged_does_no_work(assistant: Assistant, embedder: HashEmb
 
 def test_changed_article_replaces_its_chunks_and_reuses_unchanged_ones(
     assistant: Assistant, embedder: HashEmbedder, write
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     path = write("story.txt", STORY)
     write("other.txt", "Other\n\nA different article about bridges.")
     assistant.ingest([write.base])
@@ -91,7 +91,7 @@ def test_changed_article_replaces_its_chunks_and_reuses_unchanged_ones(
     assert_consistent(assistant)
 
 
-def test_record_removed_from_a_file_is_removed(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_record_removed_from_a_file_is_removed(assistant: Assistant, write) -> None:
     records = [{"id": f"r{n}", "title": f"R{n}", "text": f"Record {n} text."} for n in range(3)]
     path = write("r.jsonl", "\n".join(json.dumps(r) for r in records))
     assistant.ingest([path])
@@ -102,8 +102,11 @@ def test_record_removed_from_a_file_is_removed(assistant: Assistant, write) -> N
     assert_consistent(assistant)
 
 
-def test_file_with_a_bad_record_prunes_nothing(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
-    path = write("r.jsonl", '{"id": "a", "title": "A", "text": "a."}\n{"id": "b", "title": "B", "text": "b."}')
+def test_file_with_a_bad_record_prunes_nothing(assistant: Assistant, write) -> None:
+    path = write(
+        "r.jsonl",
+        '{"id": "a", "title": "A", "text": "a."}\n{"id": "b", "title": "B", "text": "b."}',
+    )
     assistant.ingest([path])
     write("r.jsonl", '{"id": "a", "title": "A", "text": "a."}\n{broken')
     report = assistant.ingest([path])
@@ -111,7 +114,7 @@ def test_file_with_a_bad_record_prunes_nothing(assistant: Assistant, write) -> N
     assert {a.id for a in assistant.articles()} == {"a", "b"}
 
 
-def test_prune_removes_articles_of_deleted_files(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_prune_removes_articles_of_deleted_files(assistant: Assistant, write) -> None:
     gone = write("gone.md", "# Gone\n\nSoon deleted.")
     write("kept.md", "# Kept\n\nStays.")
     assistant.ingest([write.base])
@@ -122,7 +125,7 @@ def test_prune_removes_articles_of_deleted_files(assistant: Assistant, write) ->
     assert [a.title for a in assistant.articles()] == ["Kept"]
 
 
-def test_remove_by_id_and_by_path(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_remove_by_id_and_by_path(assistant: Assistant, write) -> None:
     a = write("a.md", "# A\n\nAlpha text.")
     write("sub/b.md", "# B\n\nBeta text.")
     write("sub/c.md", "# C\n\nGamma text.")
@@ -136,7 +139,7 @@ def test_remove_by_id_and_by_path(assistant: Assistant, write) -> None:  # type:
         assistant.remove(["no-such-id"])
 
 
-def test_failures_do_not_stop_the_rest(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_failures_do_not_stop_the_rest(assistant: Assistant, write) -> None:
     write("good.md", "# Good\n\nFine text.")
     write("empty.txt", "")
     write("bad.jsonl", "{oops")
@@ -149,7 +152,7 @@ def test_failures_do_not_stop_the_rest(assistant: Assistant, write) -> None:  # 
     ]
 
 
-def test_duplicate_ids_in_one_run_are_reported(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_ids_in_one_run_are_reported(assistant: Assistant, write) -> None:
     write("a.jsonl", '{"id": "same", "title": "A", "text": "a."}')
     write("b.jsonl", '{"id": "same", "title": "B", "text": "b."}')
     report = assistant.ingest([write.base])
@@ -157,7 +160,7 @@ def test_duplicate_ids_in_one_run_are_reported(assistant: Assistant, write) -> N
     assert "already read" in report.failed[0].reason
 
 
-def test_reopen_gives_same_chunk_ids_and_vectors(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+def test_reopen_gives_same_chunk_ids_and_vectors(index_dir: Path, write) -> None:
     write("story.txt", STORY)
     with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
         first.ingest([write.base])
@@ -170,10 +173,12 @@ def test_reopen_gives_same_chunk_ids_and_vectors(index_dir: Path, write) -> None
         assert again_ids.tolist() == ids.tolist()
         np.testing.assert_allclose(again_scores, scores)
         for chunk_id, *_rest, blob in before:
-            np.testing.assert_array_equal(again.vectors.vector(chunk_id), np.frombuffer(blob, np.float32))
+            np.testing.assert_array_equal(
+                again.vectors.vector(chunk_id), np.frombuffer(blob, np.float32)
+            )
 
 
-def test_stale_or_missing_vector_file_is_rebuilt_from_sqlite(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+def test_stale_or_missing_vector_file_is_rebuilt_from_sqlite(index_dir: Path, write) -> None:
     write("story.txt", STORY)
     with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
         first.ingest([write.base])
@@ -186,7 +191,7 @@ def test_stale_or_missing_vector_file_is_rebuilt_from_sqlite(index_dir: Path, wr
         assert sorted(again.vectors.ids().tolist()) == ids
 
 
-def test_other_model_is_a_clear_error(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+def test_other_model_is_a_clear_error(index_dir: Path, write) -> None:
     write("a.md", "# A\n\ntext")
     with Assistant.open(index_dir, embedder=HashEmbedder(64)) as first:
         first.ingest([write.base])
@@ -194,21 +199,22 @@ def test_other_model_is_a_clear_error(index_dir: Path, write) -> None:  # type: 
         Assistant.open(index_dir, model="hash-32")
 
 
-def test_same_name_but_different_vectors_is_caught(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+def test_same_name_but_different_vectors_is_caught(index_dir: Path, write) -> None:
     class Shifted(HashEmbedder):
-        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        def embed(self, texts: list[str]):
             return np.roll(super().embed(texts), 1, axis=1)
 
     write("a.md", "# A\n\ntext")
     with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
         first.ingest([write.base])
-    with Assistant.open(index_dir, embedder=Shifted()) as impostor, pytest.raises(
-        ModelMismatchError, match="different vectors"
+    with (
+        Assistant.open(index_dir, embedder=Shifted()) as impostor,
+        pytest.raises(ModelMismatchError, match="different vectors"),
     ):
         impostor.ingest([write.base])
 
 
-def test_chunk_settings_of_an_existing_index_cannot_change(index_dir: Path, write) -> None:  # type: ignore[no-untyped-def]
+def test_chunk_settings_of_an_existing_index_cannot_change(index_dir: Path, write) -> None:
     write("a.md", "# A\n\ntext")
     with Assistant.open(index_dir, embedder=HashEmbedder(), chunk_tokens=120) as first:
         first.ingest([write.base])
@@ -226,7 +232,7 @@ def test_missing_index_and_foreign_folder(tmp_path: Path) -> None:
         Assistant.open(tmp_path / "photos", model="hash")
 
 
-def test_second_writer_is_refused(assistant: Assistant, write) -> None:  # type: ignore[no-untyped-def]
+def test_second_writer_is_refused(assistant: Assistant, write) -> None:
     write("a.md", "# A\n\ntext")
     with WriteLock(assistant.index_dir), pytest.raises(IndexBusyError, match="being written"):
         assistant.ingest([write.base])

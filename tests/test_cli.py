@@ -1,0 +1,86 @@
+"""The ``qa`` command line, run in-process through click's runner on the hash test model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import cli
+from tests.conftest import CORPUS
+
+
+@pytest.fixture
+def run(index_dir: Path):
+    runner = CliRunner()
+
+    def _run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(
+            cli, [*args], env={"QA_INDEX": str(index_dir)}, catch_exceptions=False
+        )
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return _run
+
+
+def test_ingest_list_stats_remove(run) -> None:
+    out = run("ingest", str(CORPUS), "--model", "hash", "-q")
+    assert out.strip().splitlines()[-1].startswith("added 12, updated 0, unchanged 0")
+    assert "unchanged 12" in run("ingest", str(CORPUS), "-q")
+    listing = json.loads(run("list", "--json"))
+    assert len(listing) == 12 and {"id", "title", "chunks", "source"} <= set(listing[0])
+    stats = json.loads(run("stats", "--json"))
+    assert stats["articles"] == 12 and stats["model"] == "hash-64"
+    assert "articles: 12" in run("stats")
+    warsaw = next(a for a in listing if a["title"] == "Warsaw")
+    assert "removed 1 article" in run("remove", warsaw["id"])
+    assert "removed 1 article" in run("remove", str(CORPUS / "rhine.md"))
+    assert json.loads(run("stats", "--json"))["articles"] == 10
+
+
+def test_ingest_json_report_and_failure_exit_status(run, write) -> None:
+    write("good.md", "# Good\n\nFine.")
+    write("empty.txt", "")
+    report = json.loads(run("ingest", str(write.base), "--model", "hash", "--json", code=1))
+    assert report["ok"] is False and len(report["added"]) == 1
+    assert report["failed"][0]["reason"] == "is empty"
+
+
+def test_failures_are_one_line_each_on_stderr(index_dir: Path, write) -> None:
+    write("good.md", "# Good\n\nFine.")
+    bad = write("bad.txt", b"\x00\x01\x02 binary")
+    result = CliRunner().invoke(
+        cli, ["ingest", str(write.base), str(write.base / "nope.md"), "--model", "hash", "-q",
+              "--index", str(index_dir)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert len(lines) == 2
+    assert any(str(bad) in line for line in lines) and any("nope.md" in line for line in lines)
+    assert "added 1" in result.stdout
+
+
+def test_errors_are_messages_not_tracebacks(run, tmp_path: Path) -> None:
+    out = run("list", "--index", str(tmp_path / "missing"), code=1)
+    assert "No index at" in out and "Traceback" not in out
+    out = run("ingest", str(CORPUS), "--model", str(tmp_path / "no-model"), code=1)
+    assert "not a local folder" in out and "never downloads" in out
+    run("ingest", str(CORPUS / "rhine.md"), "--model", "hash", "-q")
+    out = run("ingest", str(CORPUS / "rhine.md"), "--model", "hash-32", code=1)
+    assert "was built with the model 'hash-64'" in out
+    assert "No article matches" in run("remove", "nothing-like-this", code=1)
+
+
+def test_empty_index_says_how_to_add_articles(run) -> None:
+    run("ingest", str(CORPUS / "rhine.md"), "--model", "hash", "-q")
+    run("remove", str(CORPUS / "rhine.md"))
+    assert "qa ingest" in run("list")
+
+
+@pytest.mark.parametrize("command", ["ingest", "list", "stats", "remove"])
+def test_every_command_has_help_with_an_example_or_summary(run, command: str) -> None:
+    out = run(command, "--help")
+    assert "Usage: " in out and "--index" in out

@@ -1,0 +1,150 @@
+"""Kill ``qa ingest`` at random moments: the index must always open, whole and consistent.
+
+Each article must be in its old version or its new one, never half of each; FAISS and SQLite
+must agree. These tests run real subprocesses, so they take tens of seconds.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import HashEmbedder
+from qa import Assistant
+from qa.chunking import embedding_text
+from qa.corpus import read_file
+
+ARTICLES = 1500
+pytestmark = pytest.mark.slow
+
+
+def write_version(folder: Path, version: int) -> dict[str, str]:
+    """Write every article in ``version``; return id -> content hash of that version."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(version)
+    hashes: dict[str, str] = {}
+    for n in range(ARTICLES):
+        words = " ".join(
+            rng.choice(["storm", "harbour", "boat", "river", "city"]) for _ in range(40)
+        )
+        body = "\n\n".join(
+            f"Version {version} of article {n}, part {p}. The {words} story goes on."
+            for p in range(3)
+        )
+        path = folder / f"a{n:04d}.txt"
+        path.write_text(f"Article {n}\n\n{body}\n", encoding="utf-8")
+    for path in sorted(folder.iterdir()):
+        (article,) = read_file(path).articles
+        hashes[article.id] = article.content_hash
+    return hashes
+
+
+def ingest_command(index: Path, folder: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "qa",
+        "ingest",
+        str(folder),
+        "--index",
+        str(index),
+        "--model",
+        "hash",
+        "-q",
+    ]
+
+
+def check_index(index: Path, versions: list[dict[str, str]], expected: int | None = None) -> int:
+    """Open the index and check it whole; return how many of its articles are in the newest
+    version (all must be in some version)."""
+    with Assistant.open(index, embedder=HashEmbedder(), create=False) as assistant:
+        db = assistant.store.db
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        chunker = assistant.chunker
+        rows = db.execute("SELECT id, title, text, content_hash FROM articles").fetchall()
+        for article_id, title, text, digest in rows:
+            assert any(v.get(article_id) == digest for v in versions), "article in no known version"
+            stored = db.execute(
+                "SELECT start, end, text, vector FROM chunks WHERE article_id = ? ORDER BY seq",
+                (article_id,),
+            ).fetchall()
+            spans = chunker.split(text, title)
+            assert [(s, e) for s, e, _, _ in stored] == [(s.start, s.end) for s in spans]
+            for start, end, chunk, blob in stored[:1]:
+                assert text[start:end] == chunk
+                want = HashEmbedder().embed([embedding_text(title, chunk)])[0]
+                np.testing.assert_allclose(np.frombuffer(blob, np.float32), want, atol=1e-6)
+        chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
+        assert set(assistant.vectors.ids().tolist()) == chunk_ids
+        assert {row[0] for row in db.execute("SELECT rowid FROM chunks_fts")} == chunk_ids
+        assert expected is None or len(rows) == expected
+        return sum(1 for article_id, _, _, digest in rows if versions[-1][article_id] == digest)
+
+
+def generation(index: Path) -> int:
+    with sqlite3.connect(f"file:{index / 'index.sqlite'}?mode=ro", uri=True, timeout=30) as db:
+        return int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+
+def wait_for_commits(index: Path, commits: int) -> None:
+    """Wait until a running ingest has committed ``commits`` batches (the generation moves)."""
+    seen = generation(index)
+    deadline = time.monotonic() + 60
+    while commits and time.monotonic() < deadline:
+        now = generation(index)
+        if now != seen:
+            seen, commits = now, commits - 1
+        time.sleep(0.002)
+
+
+def test_kill_9_at_random_points_never_corrupts(tmp_path: Path) -> None:
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    versions = [write_version(folder, 0)]
+    started = time.perf_counter()
+    subprocess.run(ingest_command(index, folder), check=True, timeout=300)
+    full_run = time.perf_counter() - started  # kill points spread over a whole run's length
+    assert check_index(index, versions, ARTICLES) == ARTICLES
+    rng = random.Random(2024)
+    partial = 0  # rounds killed mid-write, leaving some articles old and some new
+    for round_number in range(1, 9):
+        versions.append(write_version(folder, round_number))
+        process = subprocess.Popen(ingest_command(index, folder), stderr=subprocess.DEVNULL)
+        if round_number % 2:  # any moment, start-up and the final vector-file write included
+            time.sleep(rng.uniform(0.1, full_run))
+        else:  # between batches of the writing phase (3,000 chunks make 6 batches)
+            wait_for_commits(index, rng.randint(1, 4))
+            time.sleep(rng.uniform(0.0, 0.02))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        newest = check_index(index, versions, ARTICLES)
+        partial += 0 < newest < ARTICLES
+        print(f"round {round_number}: {newest} of {ARTICLES} articles in the new version")
+    assert partial >= 2, "the kills should land in the middle of writing at least twice"
+    # Finishing the last version after all those crashes gives a complete, current index.
+    subprocess.run(ingest_command(index, folder), check=True, timeout=300)
+    with Assistant.open(index, embedder=HashEmbedder(), create=False) as assistant:
+        current = dict(assistant.store.content_hashes())
+    assert current == versions[-1]
+
+
+def test_ctrl_c_stops_cleanly_with_a_message(tmp_path: Path) -> None:
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    versions = [write_version(folder, 0)]
+    subprocess.run(ingest_command(index, folder), check=True, timeout=300)
+    versions.append(write_version(folder, 1))
+    process = subprocess.Popen(ingest_command(index, folder), stderr=subprocess.PIPE, text=True)
+    wait_for_commits(index, 1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Interrupted" in stderr and "Traceback" not in stderr
+    # Stopped part-way: some articles new, the rest old, the index whole.
+    assert 0 < check_index(index, versions, ARTICLES) < ARTICLES

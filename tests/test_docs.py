@@ -1,0 +1,47 @@
+"""The README must stay true: each ``qa`` command it shows exists and has help, and the
+quickstart's two commands are real Makefile targets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import cli
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(set(re.findall(r"^\s*(?:\$ )?qa ([a-z][a-z-]*)", README, re.MULTILINE)))
+
+
+def test_readme_shows_commands() -> None:
+    assert {"ingest", "list", "stats", "remove"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_readme_command_exists_and_has_help(command: str) -> None:
+    assert command in cli.commands, f"README shows `qa {command}`, which does not exist"
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert cli.commands[command].help, f"`qa {command}` has no help text"
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_is_documented(command: str) -> None:
+    assert command in COMMANDS, f"`qa {command}` is missing from README.md"
+
+
+def test_quickstart_has_exactly_two_commands_that_exist() -> None:
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```(?:bash|sh)?\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    commands = [
+        line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert len(commands) == 2, commands
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for command in commands:
+        target = command.split("#")[0].split()[-1]
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), command
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

