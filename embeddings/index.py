@@ -65,12 +65,18 @@ class VectorIndex:
     def vector(self, chunk_id: int) -> Vectors:
         return np.asarray(self._index.reconstruct(int(chunk_id)), dtype=np.float32)
 
-    def search(self, queries: Vectors, k: int) -> tuple[npt.NDArray[np.float32], Ids]:
-        """Top ``k`` (scores, ids) per query row; missing slots have id -1."""
+    def search(
+        self, queries: Vectors, k: int, allowed: Ids | None = None
+    ) -> tuple[npt.NDArray[np.float32], Ids]:
+        """Top ``k`` (scores, ids) per query row, among ``allowed`` ids if given; missing slots
+        have id -1."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, len(self))) if len(self) else 1
-        scores, ids = self._index.search(queries, k)
-        return scores, ids
+        if allowed is None:
+            return self._index.search(queries, k)
+        faiss = _faiss()
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
 
     def to_bytes(self) -> bytes:
         return bytes(_faiss().serialize_index(self._index))

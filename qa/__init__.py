@@ -5,22 +5,39 @@ from qa.errors import (
     ArticleError,
     ArticleNotFoundError,
     IndexBusyError,
+    IndexEmptyError,
     IndexFormatError,
     IndexNotFoundError,
     ModelError,
     ModelMismatchError,
     QAError,
 )
-from qa.types import Article, ArticleInfo, Chunk, IndexStats, IngestFailure, IngestReport
+from qa.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    Chunk,
+    Citation,
+    Filters,
+    IndexStats,
+    IngestFailure,
+    IngestReport,
+    Passage,
+    Turn,
+)
 
 __all__ = [
+    "Answer",
     "Article",
     "ArticleError",
     "ArticleInfo",
     "ArticleNotFoundError",
     "Assistant",
     "Chunk",
+    "Citation",
+    "Filters",
     "IndexBusyError",
+    "IndexEmptyError",
     "IndexFormatError",
     "IndexNotFoundError",
     "IndexStats",
@@ -28,5 +45,7 @@ __all__ = [
     "IngestReport",
     "ModelError",
     "ModelMismatchError",
+    "Passage",
     "QAError",
+    "Turn",
 ]

@@ -13,12 +13,14 @@ Models load lazily, once, on first use.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
+from qa.answer import PASSAGES_READ, answer
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
     PROBE_DIMS,
@@ -28,19 +30,23 @@ from qa.config import (
     read_config,
     write_config,
 )
+from qa.conversation import contextual_query
 from qa.corpus import DEFAULT_MAX_FILE_MB
 from qa.errors import (
     ArticleNotFoundError,
+    IndexEmptyError,
     IndexFormatError,
     IndexNotFoundError,
     ModelError,
     ModelMismatchError,
+    QAError,
 )
 from qa.ingest import Ingestor, Progress
 from qa.locking import WriteLock
+from qa.retrieval import Retriever
 from qa.store import Store
 from qa.tokens import DEFAULT_ENCODING, get_encoding
-from qa.types import ArticleInfo, IndexStats, IngestReport
+from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
 DB_FILE = "index.sqlite"
 VECTORS_FILE = "vectors.faiss"
@@ -73,6 +79,7 @@ class Assistant:
         self._model_checked = False
         self._vectors: VectorIndex | None = None
         self._chunker: Chunker | None = None
+        self._retriever: Retriever | None = None
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -297,6 +304,55 @@ class Assistant:
         ids.extend(article_id for article_id, _ in self.store.ids_under(path))
         return ids
 
+    # -- asking ---------------------------------------------------------------------------------
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.store, self.vectors, self._ready_model())
+        return self._retriever
+
+    def _require_articles(self) -> None:
+        if self.config is None or self.store.count_chunks() == 0:
+            raise IndexEmptyError(
+                f"The index in {self.index_dir} has no articles yet. Add some with: "
+                f"qa ingest PATH --index {self.index_dir}"
+            )
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+        """The ``k`` passages most relevant to ``query`` (hybrid dense + keyword), best first."""
+        query = _clean_question(query)
+        self._require_articles()
+        return self.retriever.search(query, k, filters)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | tuple[str, str]] | None = None,
+        k: int = 5,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
+
+        ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
+        a short follow-up such as "Who founded it?" is searched with the last turn's context.
+        """
+        question = _clean_question(question)
+        self._require_articles()
+        turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
+        query = contextual_query(question, turns)
+        vector = self._ready_model().embed([query])[0]
+        passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
+        if query != question:
+            # A follow-up: the earlier turn found the passages; the new question picks the
+            # sentence, and sentences the user was already shown are not repeated.
+            own_vector = self.embedder.embed([question])[0]
+            shown = " ".join(turn.answer for turn in turns)
+            reply = answer(question, passages, self.embedder, own_vector, exclude=shown)
+        else:
+            reply = answer(question, passages, self.embedder, vector)
+        return replace(reply, passages=reply.passages[:k])
+
     # -- reading --------------------------------------------------------------------------------
 
     def articles(self) -> list[ArticleInfo]:
@@ -319,6 +375,13 @@ class Assistant:
             size_bytes=size,
             updated_at=self.store.get_meta("updated_at"),
         )
+
+
+def _clean_question(question: str) -> str:
+    question = " ".join(question.split())
+    if not question:
+        raise QAError('The question is empty. Ask something, e.g.: qa ask "Who won Super Bowl 50?"')
+    return question
 
 
 def _load(spec: str | None) -> Embedder:

@@ -18,6 +18,7 @@ from qa.errors import QAError
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
+    from qa.types import Answer, Filters
 
 INDEX_HELP = "Index folder (default: $QA_INDEX or ./index)."
 
@@ -75,7 +76,8 @@ def cli() -> None:
     \b
     Start with:
       qa ingest corpus/articles     # index a folder of articles
-      qa stats                      # what is in the index
+      qa ask "Who won Super Bowl 50?"
+      qa chat                       # several questions, with follow-ups
     """
 
 
@@ -212,6 +214,172 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     with open_assistant(index_dir) as assistant:
         removed = assistant.remove(targets)
     click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--article",
+            "articles",
+            multiple=True,
+            help="Only this article (id or exact title); repeatable.",
+        ),
+        click.option("--source", help="Only articles read from files under this path."),
+        click.option("--since", help="Only articles dated on or after this day (YYYY-MM-DD)."),
+        click.option("--until", help="Only articles dated on or before this day (YYYY-MM-DD)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_filters(
+    articles: tuple[str, ...], source: str | None, since: str | None, until: str | None
+) -> Filters | None:
+    from pathlib import Path
+
+    from qa.types import Filters
+
+    filters = Filters(
+        article_ids=articles,
+        titles=articles,
+        source_prefix=str(Path(source).expanduser().resolve()) if source else None,
+        date_from=since,
+        date_to=until,
+    )
+    return None if filters.empty else filters
+
+
+def quote(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def print_answer(reply: Answer) -> None:
+    click.echo(reply.text)
+    if reply.citations:
+        click.echo()
+        for citation in reply.citations:
+            where = f" ({citation.url})" if citation.url else ""
+            click.echo(f'[{citation.number}] {citation.title} — "{citation.quote}"{where}')
+    elif reply.passages:
+        click.echo("\nPossibly related:")
+        for passage in reply.passages[:3]:
+            where = f" ({passage.url})" if passage.url else ""
+            click.echo(f'  - {passage.title} — "{quote(passage.text)}"{where}')
+
+
+@cli.command()
+@click.argument("question")
+@click.option(
+    "-k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to keep."
+)
+@filter_options
+@index_option
+@json_option
+def ask(
+    question: str,
+    k: int,
+    articles: tuple[str, ...],
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    index_dir: str,
+    as_json: bool,
+) -> None:
+    """Answer a question with quoted sentences, each cited as [n].
+
+    When the articles don't answer it, says so and lists possibly related passages.
+
+    \b
+    Example:
+      qa ask "Who won Super Bowl 50?"
+    """
+    with open_assistant(index_dir) as assistant:
+        reply = assistant.ask(question, k=k, filters=make_filters(articles, source, since, until))
+    if as_json:
+        print_json(reply.to_dict())
+    else:
+        print_answer(reply)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Passages to show."
+)
+@filter_options
+@index_option
+@json_option
+def search(
+    query: str,
+    k: int,
+    articles: tuple[str, ...],
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    index_dir: str,
+    as_json: bool,
+) -> None:
+    """List the passages most relevant to a query, with scores (dense + keyword).
+
+    \b
+    Example:
+      qa search "plague ships Sicily" -k 3
+    """
+    with open_assistant(index_dir) as assistant:
+        passages = assistant.search(
+            query, k=k, filters=make_filters(articles, source, since, until)
+        )
+    if as_json:
+        print_json([p.to_dict() for p in passages])
+        return
+    for passage in passages:
+        where = f" ({passage.url})" if passage.url else ""
+        click.echo(
+            f"{passage.rank}. {passage.title}{where}  score {passage.score:.2f} "
+            f"(cosine {passage.dense_score:.2f}, bm25 {passage.keyword_score:.1f})"
+        )
+        click.echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
+
+
+@cli.command()
+@click.option(
+    "-k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to keep."
+)
+@index_option
+def chat(k: int, index_dir: str) -> None:
+    """Ask questions one after another; follow-ups use the conversation so far.
+
+    Type a question and press Enter; an empty line or Ctrl-D ends the chat.
+
+    \b
+    Example:
+      qa chat
+      ? When did the Black Death reach Europe?
+      ? How many people did it kill?
+    """
+    from qa.types import Turn
+
+    history: list[Turn] = []
+    with open_assistant(index_dir) as assistant:
+        click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
+        while True:
+            try:
+                question = input("? ").strip()
+            except EOFError:
+                click.echo(err=True)
+                break
+            if not question:
+                break
+            try:
+                reply = assistant.ask(question, history=history, k=k)
+            except QAError as error:
+                click.secho(f"Error: {error}", fg="red", err=True)
+                continue
+            print_answer(reply)
+            click.echo()
+            history.append(Turn(question, reply.text if reply.found else ""))
 
 
 def main() -> None:

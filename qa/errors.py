@@ -15,6 +15,10 @@ class IndexNotFoundError(QAError):
     """The index folder does not exist (for commands that only read it)."""
 
 
+class IndexEmptyError(QAError):
+    """The index has no articles to search yet."""
+
+
 class IndexFormatError(QAError):
     """The index folder holds something this version cannot read, or its files are damaged."""
 

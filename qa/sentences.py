@@ -22,6 +22,7 @@ ABBREVIATIONS = frozenset(
 
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:#{1,6}\s|[-*+]\s|>\s|\d+[.)]\s))")
 _HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t][^\n]*$", re.MULTILINE)
+_DOTTED = re.compile(r"^(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}$")
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
 
 
@@ -35,6 +36,8 @@ def _is_abbreviation(text: str, period: int) -> bool:
         return False
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. R. R. Tolkien"
+    if _DOTTED.match(word):
+        return True  # "O.S.", "U.S.S.R.", "Ph.D."
     return word in ABBREVIATIONS
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.types import Article, ArticleInfo, Chunk
+from qa.types import Article, ArticleInfo, Chunk, Filters
 
 SCHEMA_VERSION = 1
 
@@ -199,6 +199,63 @@ class Store:
             "a.updated_at FROM articles a ORDER BY a.title, a.id"
         )
         return [ArticleInfo(*row) for row in rows]
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def keyword_search(
+        self, match: str, limit: int, allowed: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) for an FTS5 ``match`` expression, best first (higher = better)."""
+        # bm25() is lower-is-better and negative; the title column weighs half as much as the text.
+        sql = (
+            "SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
+            "WHERE chunks_fts MATCH ?"
+        )
+        params: list[object] = [match]
+        if allowed is not None:
+            sql += f" AND rowid IN ({','.join('?' * len(allowed))})"
+            params.extend(allowed)
+        sql += " ORDER BY score DESC LIMIT ?"
+        params.append(limit)
+        return [(int(row[0]), float(row[1])) for row in self.db.execute(sql, params)]
+
+    def chunk_ids_where(self, filters: Filters) -> list[int]:
+        """Ids of the chunks whose article passes ``filters``."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if filters.article_ids or filters.titles:
+            parts = []
+            if filters.article_ids:
+                parts.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
+                params.extend(filters.article_ids)
+            if filters.titles:
+                parts.append(f"lower(a.title) IN ({','.join('?' * len(filters.titles))})")
+                params.extend(title.lower() for title in filters.titles)
+            clauses.append("(" + " OR ".join(parts) + ")")
+        if filters.source_prefix:
+            clauses.append("substr(a.source, 1, ?) = ?")
+            params.extend([len(filters.source_prefix), filters.source_prefix])
+        if filters.date_from:
+            clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) >= ?")
+            params.append(filters.date_from[:10])
+        if filters.date_to:
+            clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) <= ?")
+            params.append(filters.date_to[:10])
+        where = " AND ".join(clauses) or "1"
+        sql = f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}"
+        return [int(row[0]) for row in self.db.execute(sql, params)]
+
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[object, ...]]:
+        """chunk id -> (article id, title, url, date, source, text, start, end)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.db.execute(
+            "SELECT c.id, a.id, a.title, a.url, a.date, a.source, c.text, c.start, c.end "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+            list(chunk_ids),
+        )
+        return {int(row[0]): tuple(row[1:]) for row in rows}
 
     # -- writes (call inside `transaction()`) ---------------------------------------------------
 

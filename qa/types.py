@@ -143,3 +143,88 @@ class IndexStats:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow a search: to some articles (by id or exact title), a source path prefix, or a date
+    range (ISO dates, inclusive; articles without a date are left out when a range is set)."""
+
+    article_ids: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    source_prefix: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.article_ids or self.titles or self.source_prefix or self.date_from or self.date_to
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: ``text`` is ``article.text[start:end]`` of the article it names."""
+
+    chunk_id: int
+    article_id: str
+    title: str
+    url: str | None
+    date: str | None
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused relevance: higher is better, comparable within one search only
+    rank: int  # 1 = best
+    dense_score: float  # cosine similarity of question and chunk
+    keyword_score: float  # BM25 (0 when no keyword matched)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Answer sentence ``[number]``: ``quote`` is ``article.text[start:end]``, word for word."""
+
+    number: int
+    article_id: str
+    title: str
+    url: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+    chunk_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A short answer built from quoted source sentences, each followed by its ``[n]``.
+
+    When ``found`` is False the text says the articles don't answer the question, there are no
+    citations, and ``passages`` holds the closest passages as "possibly related".
+    """
+
+    question: str
+    text: str
+    found: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

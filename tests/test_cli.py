@@ -80,7 +80,43 @@ def test_empty_index_says_how_to_add_articles(run) -> None:
     assert "qa ingest" in run("list")
 
 
-@pytest.mark.parametrize("command", ["ingest", "list", "stats", "remove"])
+@pytest.mark.parametrize("command", ["ingest", "list", "stats", "remove", "ask", "search", "chat"])
 def test_every_command_has_help_with_an_example_or_summary(run, command: str) -> None:
     out = run(command, "--help")
     assert "Usage: " in out and "--index" in out
+
+
+def test_ask_search_and_chat(run, write) -> None:
+    write(
+        "harbour.md",
+        "---\ntitle: Harbour storm\nurl: https://news.example/h\n---\n\n"
+        "A storm closed the harbour for three days. The harbour master Ana Lima reopened the "
+        "harbour on Monday. Fishing boats returned at dawn.",
+    )
+    write("bridge.md", "# New bridge\n\nThe new bridge over the Vale river opened in May.")
+    run("ingest", str(write.base), "--model", "hash", "-q")
+    out = run("ask", "Who reopened the harbour?")
+    assert "Ana Lima" in out and "[1]" in out
+    assert '[1] Harbour storm — "' in out and "(https://news.example/h)" in out
+    data = json.loads(run("ask", "Who reopened the harbour?", "--json"))
+    assert data["found"] and data["citations"][0]["number"] == 1
+    out = run("ask", "Quantum chromodynamics lattice gauge theory")
+    assert "don't answer" in out and "Possibly related" in out
+    out = run("search", "bridge Vale river", "-k", "1")
+    assert out.startswith("1. New bridge") and "score" in out
+    passages = json.loads(run("search", "harbour", "--json", "--article", "New bridge"))
+    assert {p["title"] for p in passages} == {"New bridge"}
+    result = CliRunner().invoke(
+        cli,
+        ["chat", "--index", str(write.base.parent / "index")],
+        input="Who reopened the harbour?\n",
+    )
+    assert result.exit_code == 0 and "Ana Lima" in result.stdout
+
+
+def test_ask_errors(run, index_dir: Path) -> None:
+    assert "No index at" in run("ask", "anything?", code=1)
+    run("ingest", str(CORPUS / "rhine.md"), "--model", "hash", "-q")
+    assert "question is empty" in run("ask", "  ", code=1)
+    run("remove", str(CORPUS / "rhine.md"))
+    assert "has no articles yet" in run("ask", "Where does the Rhine begin?", code=1)

@@ -81,3 +81,92 @@ def test_reopen_by_model_path_and_refuse_another_model(
         assert again.ingest([CORPUS / "rhine.md"]).unchanged
     with pytest.raises(ModelMismatchError):
         Assistant.open(tmp_path / "index", model="hash-384")
+
+
+# -- cited answers on the demo corpus ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(
+    model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Assistant]:
+    with Assistant.open(tmp_path_factory.mktemp("demo") / "index", embedder=model) as assistant:
+        assert assistant.ingest([CORPUS]).ok
+        yield assistant
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "title"),
+    [
+        ("Who was the Super Bowl 50 MVP?", "Von Miller", "Super Bowl 50"),
+        ("In what year was Nikola Tesla born?", "1856", "Nikola Tesla"),
+        ("Who introduced plague to Europe?", "Genoese traders", "Black Death"),
+        ("Who proved that air is necessary for combustion?", "Robert Boyle", "Oxygen"),
+        ("Where does the name Rhine derive from?", "Rēnos", "Rhine"),
+    ],
+)
+def test_known_answers_are_quoted_and_cited_exactly(
+    demo: Assistant, question: str, fact: str, title: str
+) -> None:
+    reply = demo.ask(question)
+    assert reply.found, reply.text
+    assert fact in reply.text
+    assert reply.citations[0].title == title
+    for citation in reply.citations:
+        text = demo.store.article_text(citation.article_id)
+        assert text is not None and text[citation.start : citation.end] == citation.quote
+        assert f"[{citation.number}]" in reply.text
+
+
+def test_most_sample_questions_are_answered(demo: Assistant) -> None:
+    import json
+
+    questions = json.loads((CORPUS.parent / "questions.json").read_text(encoding="utf-8"))
+    hits = sum(
+        any(gold.lower() in demo.ask(q["question"]).text.lower() for gold in q["answers"])
+        for q in questions
+    )
+    assert hits / len(questions) >= 0.65, f"{hits} of {len(questions)}"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I bake sourdough bread?",
+        "What temperature should I roast a chicken at?",
+        "What is the best way to cook pasta?",
+    ],
+)
+def test_unrelated_questions_abstain(demo: Assistant, question: str) -> None:
+    reply = demo.ask(question)
+    assert not reply.found and reply.citations == []
+    assert "don't answer" in reply.text and reply.passages  # closest passages still offered
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "title", "fact"),
+    [
+        ("What is the capital of Poland?", "What river flows through it?", "Warsaw", "Vistula"),
+        (
+            "Who invented the alternating current induction motor?",
+            "Where was he born?",
+            "Nikola Tesla",
+            "",
+        ),
+    ],
+)
+def test_follow_up_needs_the_history(
+    demo: Assistant, first: str, follow_up: str, title: str, fact: str
+) -> None:
+    earlier = demo.ask(first)
+    alone = demo.ask(follow_up)
+    assert alone.passages[0].title != title
+    followed = demo.ask(follow_up, history=[(earlier.question, earlier.text)])
+    assert followed.passages[0].title == title
+    assert fact in followed.text
+
+
+def test_standalone_question_is_not_hurt_by_history(demo: Assistant) -> None:
+    earlier = demo.ask("What is the capital of Poland?")
+    question = "In what year was Nikola Tesla born?"
+    assert demo.ask(question, history=[(earlier.question, earlier.text)]) == demo.ask(question)

@@ -1,0 +1,140 @@
+"""Retrieval fusion, sentence choice, citations and follow-ups, on the fast hash embedder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa import Answer, Assistant, Filters, IndexEmptyError, QAError, Turn
+from qa.answer import NOT_FOUND, overlap
+from qa.conversation import contextual_query, needs_context
+from qa.lexical import content_words, fts_query, stem
+from qa.retrieval import fuse
+
+ARTICLES = {
+    "harbour.md": (
+        "---\ntitle: Harbour storm\ndate: 2024-03-02\nurl: https://news.example/harbour\n---\n\n"
+        "A storm closed the harbour of Port Ellis for three days in March. The harbour master, "
+        "Ana Lima, reopened the harbour on Monday morning. Fishing boats returned at dawn.\n\n"
+        "The ferry to Gull Island resumed service in the afternoon. Repairs to the pier will "
+        "cost about two million euros, the council said."
+    ),
+    "concert.md": (
+        "---\ntitle: Concert hall fire\ndate: 2023-11-20\n---\n\n"
+        "A fire broke out at the Riverside concert hall during a rehearsal on Sunday. Nobody was "
+        "hurt. A group of students claimed responsibility for the fireworks that started it.\n\n"
+        "The concert hall will stay closed until January while the stage is rebuilt."
+    ),
+    "bridge.md": (
+        "---\ntitle: New bridge\ndate: 2022-05-01\n---\n\n"
+        "The new bridge over the Vale river opened in May. It is 420 metres long and carries "
+        "a tram line. Engineers from Delft designed the bridge."
+    ),
+}
+
+
+@pytest.fixture
+def filled(assistant: Assistant, write) -> Assistant:
+    for name, text in ARTICLES.items():
+        write(name, text)
+    assert assistant.ingest([write.base]).ok
+    return assistant
+
+
+def test_fuse_mixes_z_scores_and_keeps_every_candidate() -> None:
+    dense = {1: 0.9, 2: 0.5, 3: 0.4, 4: 0.1}
+    keyword = {3: 20.0, 4: 1.0}  # chunks 1 and 2 had no keyword match: BM25 0
+    ranked = fuse(dense, keyword, dense_weight=0.5, keyword_weight=0.5)
+    assert [s.chunk_id for s in ranked] == [3, 1, 2, 4]
+    assert ranked[0].keyword == 20.0 and ranked[1].keyword == 0.0
+    assert [s.chunk_id for s in fuse(dense, keyword, 1.0, 0.0)] == [1, 2, 3, 4]
+    assert [s.chunk_id for s in fuse(dense, keyword, 0.0, 1.0)][:2] == [3, 4]
+
+
+def test_lexical_helpers() -> None:
+    assert content_words("Who claimed the fire at the concert hall?") == [
+        "claimed",
+        "fire",
+        "concert",
+        "hall",
+    ]
+    assert stem("claimed") == stem("claims") == "claim"
+    assert fts_query(['a"b', "c"]) == '"a"b" OR "c"' or fts_query(["c"]) == '"c"'
+    assert overlap({"harbour", "reopen"}, "The harbour was reopened.") == 1.0
+
+
+def test_search_returns_ranked_passages_with_exact_offsets(filled: Assistant) -> None:
+    passages = filled.search("harbour master reopened", k=3)
+    assert [p.rank for p in passages] == [1, 2, 3]
+    assert passages[0].title == "Harbour storm"
+    assert passages[0].url == "https://news.example/harbour"
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+    for passage in passages:
+        text = filled.store.article_text(passage.article_id)
+        assert text is not None and text[passage.start : passage.end] == passage.text
+
+
+def test_filters_by_article_title_and_date(filled: Assistant) -> None:
+    only = filled.search("harbour", k=5, filters=Filters(titles=("new bridge",)))
+    assert {p.title for p in only} == {"New bridge"}
+    recent = filled.search("harbour bridge concert", k=10, filters=Filters(date_from="2023-01-01"))
+    assert {p.title for p in recent} == {"Harbour storm", "Concert hall fire"}
+    old = filled.search("harbour bridge concert", k=10, filters=Filters(date_to="2022-12-31"))
+    assert {p.title for p in old} == {"New bridge"}
+    assert filled.search("x", filters=Filters(article_ids=("no-such-id",))) == []
+
+
+def test_ask_quotes_and_cites_exact_sentences(filled: Assistant) -> None:
+    reply = filled.ask("Who reopened the harbour?")
+    assert reply.found and reply.citations
+    assert "Ana Lima" in reply.text
+    assert [c.number for c in reply.citations] == list(range(1, len(reply.citations) + 1))
+    chunk_ids = {p.chunk_id for p in reply.passages}
+    for citation in reply.citations:
+        text = filled.store.article_text(citation.article_id)
+        assert text is not None and text[citation.start : citation.end] == citation.quote
+        assert f"{citation.quote} [{citation.number}]" in reply.text
+        assert citation.chunk_id in chunk_ids, "a citation must point into a retrieved passage"
+    assert len({c.chunk_id for c in reply.citations}) == len(reply.citations)
+
+
+def test_answer_to_dict_is_json(filled: Assistant) -> None:
+    data = filled.ask("When did the bridge open?").to_dict()
+    assert json.loads(json.dumps(data))["question"] == "When did the bridge open?"
+    assert {"text", "found", "citations", "passages", "confidence"} <= set(data)
+    assert {"number", "article_id", "title", "url", "quote", "start", "end", "score"} <= set(
+        data["citations"][0]
+    )
+
+
+def test_unrelated_question_abstains(filled: Assistant) -> None:
+    reply = filled.ask("Quantum chromodynamics lattice gauge theory")
+    assert isinstance(reply, Answer)
+    assert not reply.found and reply.citations == []
+    assert reply.text.startswith(NOT_FOUND)
+
+
+def test_follow_up_uses_the_previous_turn() -> None:
+    history = [Turn("What happened at the concert hall?", "A fire broke out. [1]")]
+    assert needs_context("Who claimed it?")
+    assert "concert hall" in contextual_query("Who claimed it?", history)
+    standalone = "Which engineers designed the new bridge over the Vale river?"
+    assert not needs_context(standalone)
+    assert contextual_query(standalone, history) == standalone
+
+
+def test_follow_up_retrieves_the_earlier_topic(filled: Assistant) -> None:
+    first = filled.ask("What happened at the concert hall?")
+    history = [Turn(first.question, first.text)]
+    with_history = filled.ask("Who claimed it?", history=history)
+    assert with_history.passages[0].title == "Concert hall fire"
+    assert "students" in with_history.text
+
+
+def test_bad_questions_and_empty_index(assistant: Assistant) -> None:
+    with pytest.raises(QAError, match="question is empty"):
+        assistant.ask("   ")
+    with pytest.raises(IndexEmptyError, match="qa ingest"):
+        assistant.ask("Anything?")
