@@ -19,7 +19,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/qa ingest corpus/articles --index index
 	$(BIN)/qa stats --index index
-	$(BIN)/qa list --index index
+	$(BIN)/qa ask "Who introduced plague to Europe?" --index index
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -147,9 +147,10 @@ def main() -> None:
     for name, part in (("tune", tune), ("test", test)):
         ins = [r for r in part if r.in_corpus]
         false_abstain, correct_abstain, answered = rates(part, threshold)
+        hit = sum(r.hit for r in ins) / len(ins)
+        top_hit = sum(r.top_hit for r in ins) / len(ins)
         print(
-            f"| {name} | {len(ins)} / {len(part) - len(ins)} | "
-            f"{sum(r.hit for r in ins) / len(ins):.3f} | {sum(r.top_hit for r in ins) / len(ins):.3f} | "
+            f"| {name} | {len(ins)} / {len(part) - len(ins)} | {hit:.3f} | {top_hit:.3f} | "
             f"{false_abstain:.3f} | {correct_abstain:.3f} | {answered:.3f} |"
         )
     print("\nthreshold sweep (test half): t, false abstention, correct abstention")

@@ -131,11 +131,8 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], sur
 
 
 def not_found(question: str, passages: list[Passage], sure: float) -> Answer:
-    text = NOT_FOUND
-    if passages:
-        titles = list(dict.fromkeys(p.title for p in passages))[:3]
-        text += " Possibly related: " + "; ".join(titles) + "."
-    return Answer(question, text, False, [], passages, sure)
+    """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related."""
+    return Answer(question, NOT_FOUND, False, [], passages, sure)
 
 
 def answer(

@@ -154,6 +154,8 @@ class Ingestor:
         added: list[str] = []
         updated: list[str] = []
         embedded = reused = tokens = done = 0
+        if to_embed:
+            self.progress("Embedding", 0, to_embed)
         for batch in _batches(planned, stored):
             texts: dict[str, str] = {}
             for item in batch:

@@ -28,6 +28,8 @@ class TqdmProgress:
             self._bars[stage] = bar
         bar.total = total
         bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     def __enter__(self) -> TqdmProgress:
         return self
