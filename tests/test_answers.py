@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from qa import Answer, Assistant, Filters, IndexEmptyError, QAError, Turn
-from qa.answer import NOT_FOUND, overlap
+from qa import Answer, Assistant, Filters, IndexEmptyError, Passage, QAError, Turn
+from qa.answer import NOT_FOUND, Candidate, choose, compose, overlap
 from qa.conversation import contextual_query, needs_context
 from qa.lexical import content_words, fts_query, stem
 from qa.retrieval import fuse
@@ -138,3 +138,55 @@ def test_bad_questions_and_empty_index(assistant: Assistant) -> None:
         assistant.ask("   ")
     with pytest.raises(IndexEmptyError, match="qa ingest"):
         assistant.ask("Anything?")
+
+
+def passage(chunk_id: int, rank: int, text: str, start: int = 100) -> Passage:
+    return Passage(chunk_id, f"a{chunk_id}", f"T{chunk_id}", None, None, "/x", text, start,
+                   start + len(text), 1.0 / rank, rank, 0.5, 0.0)  # fmt: skip
+
+
+def candidate(p: Passage, score: float, start: int = 0) -> Candidate:
+    return Candidate(
+        p, p.start + start, p.start + start + 5, p.text[start : start + 5], 0.5, 0.0, score
+    )
+
+
+def test_choose_takes_near_ties_from_other_passages_only() -> None:
+    one, two, three = (
+        passage(1, 1, "Alpha beta."),
+        passage(2, 2, "Gamma delta."),
+        passage(3, 3, "Eps."),
+    )
+    ranked = [
+        candidate(one, 0.90),
+        candidate(one, 0.89, 6),
+        candidate(two, 0.86),
+        candidate(three, 0.70),
+    ]
+    chosen = choose(ranked)
+    assert [(c.passage.chunk_id, c.score) for c in chosen] == [(1, 0.90), (2, 0.86)]
+
+
+def test_compose_numbers_citations_in_order_with_offsets() -> None:
+    one, two = passage(7, 1, "Alpha beta."), passage(3, 2, "Gamma delta.", start=40)
+    reply = compose("q?", [candidate(one, 0.9), candidate(two, 0.8)], [one, two], 0.9)
+    assert reply.text == "Alpha [1] Gamma [2]"
+    assert [(c.number, c.chunk_id, c.start, c.end) for c in reply.citations] == [
+        (1, 7, 100, 105),
+        (2, 3, 40, 45),
+    ]
+
+
+def test_broken_index_is_a_clear_error(filled: Assistant) -> None:
+    from qa import IndexFormatError
+
+    folder = filled.index_dir
+    filled.close()
+    (folder / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    for name in ("index.sqlite-wal", "index.sqlite-shm"):
+        (folder / name).unlink(missing_ok=True)
+    with pytest.raises(IndexFormatError, match="cannot be opened"):
+        Assistant.open(folder, model="hash")
+    (folder / "config.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="damaged"):
+        Assistant.open(folder, model="hash")
