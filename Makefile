@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINTED := qa embeddings ui tests benchmarks corpus
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +18,27 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/qa ingest corpus/articles --index index
-	$(BIN)/qa stats --index index
 	$(BIN)/qa ask "Who introduced plague to Europe?" --index index
+	# The chat UI: open the address it prints; Ctrl-C stops it.
+	$(BIN)/qa serve --index index
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: lint
+# The browser tests need Debian's chromium; install it where we can (root with apt-get).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      >/dev/null) || echo "Could not install chromium: the browser tests will be skipped."; \
+	  else \
+	    echo "chromium is missing (installing it needs root and apt-get): browser tests will skip."; \
+	  fi; \
+	fi
+
+test: lint browser
 	# pytest exits 5 when a selection holds no tests; that is not a failure of the code.
 	$(BIN)/pytest || [ $$? -eq 5 ]
 

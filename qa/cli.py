@@ -382,5 +382,17 @@ def chat(k: int, index_dir: str) -> None:
             history.append(Turn(question, reply.text if reply.found else ""))
 
 
+def _add_plugin_commands() -> None:
+    """Commands registered by other packages under the ``article_qa.commands`` entry point."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="article_qa.commands"):
+        if entry.name not in cli.commands:
+            cli.add_command(entry.load(), entry.name)
+
+
+_add_plugin_commands()
+
+
 def main() -> None:
     cli(prog_name="qa")

@@ -1,0 +1,280 @@
+"""The Gradio app behind ``qa serve``: a chat whose ``[n]`` citations open to the quoted source.
+
+``build_app(state)`` returns the ``gr.Blocks``; the handlers are plain functions of their inputs
+(and the shared ``AppState``), so they are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa import Answer, Filters, IndexEmptyError, QAError, Turn
+from ui.render import (
+    answer_markdown,
+    answer_parts,
+    article_rows,
+    escape_markdown,
+    report_markdown,
+    sources_html,
+)
+from ui.state import AppState
+from ui.uploads import MAX_UPLOAD_MB, save_uploads
+
+EXAMPLES = [
+    "Who introduced plague to Europe?",
+    "In what year was Nikola Tesla born?",
+    "Where does the Rhine begin?",
+    "What is the capital of Poland?",
+]
+EMPTY_INDEX = (
+    "The index has no articles yet. Add some in the **Articles** tab (upload .txt, .md, .html, "
+    ".json or .jsonl files), or run `qa ingest PATH` in a terminal."
+)
+STREAM_PAUSE_S = 0.04  # between streamed sentences: enough to see the answer arrive
+
+# Clicking a [n] marker opens and highlights its source in the Sources panel (our own script;
+# article content never reaches it as code).
+HEAD = """
+<script>
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest('a[href*="#qa-cite-"]');
+  if (!link) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  const target = document.getElementById(link.getAttribute("href").split("#").pop());
+  if (!target) { return; }
+  target.open = true;
+  target.classList.add("qa-flash");
+  setTimeout(function () { target.classList.remove("qa-flash"); }, 1600);
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+</script>
+"""
+CSS = """
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 6px 10px; margin: 6px 0; }
+.qa-source summary { cursor: pointer; }
+.qa-source.qa-flash { outline: 3px solid #f5b301; }
+.qa-passage { white-space: pre-wrap; margin: 6px 0; font-size: 0.92em; }
+.qa-passage mark { background: #ffe58a; color: inherit; padding: 0 1px; }
+.qa-question { font-weight: 600; margin-top: 10px; }
+.qa-link a { font-size: 0.85em; word-break: break-all; }
+"""
+
+
+def make_filters(titles: list[str] | None, since: str | None, until: str | None) -> Filters | None:
+    filters = Filters(
+        titles=tuple(titles or ()),
+        date_from=(since or "").strip() or None,
+        date_to=(until or "").strip() or None,
+    )
+    return None if filters.empty else filters
+
+
+def respond(
+    state: AppState,
+    question: str,
+    messages: list[dict[str, Any]],
+    turns: list[Answer],
+    k: int,
+    titles: list[str] | None,
+    since: str,
+    until: str,
+) -> Iterator[tuple[str, list[dict[str, Any]], list[Answer], str]]:
+    """Chat handler: yields (cleared textbox, messages, answers so far, sources panel HTML)."""
+    question = " ".join((question or "").split())
+    if not question:
+        return
+    messages = [*messages, {"role": "user", "content": escape_markdown(question)}]
+    panel = sources_html(turns)
+    yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
+    history = [Turn(t.question, t.text if t.found else "") for t in turns]
+    try:
+        reply = state.ask(question, history, int(k), make_filters(titles, since, until))
+    except IndexEmptyError:
+        yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
+        return
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    turns = [*turns, reply]
+    pieces = answer_parts(reply, len(turns) - 1)
+    for count in range(1, len(pieces)):
+        shown = " ".join(pieces[:count])
+        yield "", [*messages, {"role": "assistant", "content": shown}], turns, panel
+        time.sleep(STREAM_PAUSE_S)
+    final = answer_markdown(reply, len(turns) - 1)
+    yield "", [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
+
+
+def add_files(
+    state: AppState, files: list[str] | None, progress: Any = None
+) -> tuple[str, list[list[str | int]], Any, Any]:
+    """Upload handler: save the files safely, ingest them, report what happened."""
+    if not files:
+        return "Choose one or more article files first.", *article_views(state)
+    saved = save_uploads(files, state.upload_dir)
+    lines = [f"- {escape_markdown(reason)}" for reason in saved.rejected]
+    if saved.paths:
+
+        def report_progress(stage: str, done: int, total: int) -> None:
+            if progress is not None and total:
+                progress((done, total), desc=stage)
+
+        report = state.ingest(saved.paths, report_progress)
+        text = report_markdown(report)
+    else:
+        text = "**Nothing was added.**"
+    if lines:
+        text += "\n\nRejected uploads:\n" + "\n".join(lines)
+    return text, *article_views(state)
+
+
+def remove_article(
+    state: AppState, article_id: str | None
+) -> tuple[str, list[list[str | int]], Any, Any]:
+    if not article_id:
+        return "Choose an article to remove.", *article_views(state)
+    try:
+        removed = state.remove([article_id])
+    except QAError as error:
+        return escape_markdown(str(error)), *article_views(state)
+    return f"Removed {len(removed)} article.", *article_views(state)
+
+
+def article_views(state: AppState) -> tuple[list[list[str | int]], Any, Any]:
+    """The articles table and the two article pickers (remove, filter), fresh from the index."""
+    articles = state.articles()
+    ids = [(f"{a.title} ({a.id})", a.id) for a in articles]
+    titles = sorted({a.title for a in articles})
+    return article_rows(articles), gr.update(choices=ids, value=None), gr.update(choices=titles)
+
+
+def build_app(state: AppState) -> gr.Blocks:
+    articles = state.articles()
+    with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
+        gr.Markdown("## article-qa\nAnswers from your articles; every sentence cites its source.")
+        turns = gr.State([])
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        height=520,
+                        elem_id="qa-chat",
+                        label="Conversation",
+                        placeholder=EMPTY_INDEX if not articles else "Ask about your articles.",
+                        sanitize_html=True,
+                        feedback_options=None,
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            placeholder="Ask a question…",
+                            show_label=False,
+                            scale=5,
+                            elem_id="qa-question",
+                            max_length=1000,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                    gr.Examples(EXAMPLES if articles else [], inputs=question, label="Try")
+                    new_chat = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html([]), elem_id="qa-sources", js_on_load=None)
+            with gr.Accordion("Settings", open=False):
+                k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve")
+                title_filter = gr.Dropdown(
+                    choices=sorted({a.title for a in articles}),
+                    multiselect=True,
+                    label="Only these articles",
+                )
+                with gr.Row():
+                    since = gr.Textbox(label="Articles dated from (YYYY-MM-DD)")
+                    until = gr.Textbox(label="until (YYYY-MM-DD)")
+        with gr.Tab("Articles"):
+            uploads = gr.File(
+                file_count="multiple",
+                file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".gz"],
+                label=f"Add article files (up to {MAX_UPLOAD_MB} MB each)",
+                elem_id="qa-upload",
+            )
+            add = gr.Button("Add to index", variant="primary", elem_id="qa-add")
+            report = gr.Markdown(elem_id="qa-report")
+            table = gr.Dataframe(
+                value=article_rows(articles),
+                headers=["title", "id", "chunks", "date", "source"],
+                interactive=False,
+                label="Articles in the index",
+            )
+            with gr.Row():
+                choice = gr.Dropdown(
+                    choices=[(f"{a.title} ({a.id})", a.id) for a in articles],
+                    label="Article to remove",
+                )
+                remove = gr.Button("Remove", variant="stop")
+
+        def on_ask(*args: Any) -> Iterator[Any]:
+            yield from respond(state, *args)
+
+        chat_inputs = [question, chatbot, turns, k, title_filter, since, until]
+        chat_outputs = [question, chatbot, turns, sources]
+        send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private")
+        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private")
+        new_chat.click(lambda: ([], [], sources_html([])), None, [chatbot, turns, sources])
+
+        def on_add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
+            return add_files(state, files, progress)
+
+        add.click(
+            on_add, [uploads], [report, table, choice, title_filter], api_visibility="private"
+        )
+        remove.click(
+            lambda article_id: remove_article(state, article_id),
+            [choice],
+            [report, table, choice, title_filter],
+            api_visibility="private",
+        )
+
+        def ask(question: str, k: int = 5) -> dict[str, Any]:
+            """Answer a question; returns the Answer as a dict (text, found, citations, ...)."""
+            try:
+                return state.ask(question, [], int(k), None).to_dict()
+            except QAError as error:
+                raise gr.Error(str(error)) from error
+
+        gr.api(ask, api_name="ask")
+    return app
+
+
+def serve(
+    index_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    model: str | None = None,
+    block: bool = True,
+) -> gr.Blocks:
+    """Build and launch the app (blocking unless ``block=False``)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    state = AppState(index_dir, model)
+    state.warm_up()
+    app = build_app(state)
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        share=False,
+        max_file_size=f"{MAX_UPLOAD_MB}mb",
+        prevent_thread_lock=not block,
+        theme=gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"]),
+        css=CSS,
+        head=HEAD,
+        footer_links=["api"],
+        quiet=not block,
+    )
+    return app

@@ -1,0 +1,60 @@
+"""``qa serve``: registered with the ``qa`` command line through an entry point, so ``qa``
+never imports the UI (imports flow ui -> qa) and gradio loads only when the server starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+AUTH_ENV = "QA_AUTH"
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise click.BadParameter("use USER:PASSWORD", param_hint="--auth")
+    return user, password
+
+
+@click.command()
+@click.option(
+    "--index",
+    "index_dir",
+    envvar="QA_INDEX",
+    default="index",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Index folder (default: $QA_INDEX or ./index).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--auth",
+    envvar=AUTH_ENV,
+    help=f"Require a login, as USER:PASSWORD (or set ${AUTH_ENV}).",
+)
+@click.option("--model", help="Model folder for a new index (default: bundled all-MiniLM-L6-v2).")
+def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | None) -> None:
+    """Start the chat web UI (Gradio) on this machine.
+
+    It listens on 127.0.0.1 only, unless --host says otherwise (e.g. --host 0.0.0.0 to let
+    other machines in: then also set --auth).
+
+    \b
+    Example:
+      qa serve --index index --port 7860
+    """
+    from ui.app import serve as run
+
+    credentials = parse_auth(auth)
+    if host not in ("127.0.0.1", "localhost", "::1") and credentials is None:
+        click.echo(
+            f"Warning: listening on {host} without --auth: anyone who can reach it can read and "
+            "change the index.",
+            err=True,
+        )
+    click.echo(f"article-qa on http://{host}:{port}  (Ctrl-C stops it)", err=True)
+    run(Path(index_dir), host=host, port=port, auth=credentials, model=model)

@@ -1,0 +1,139 @@
+"""Turn answers, sources and reports into Markdown and HTML for the web UI, safely.
+
+Everything that comes from articles or users (titles, text, urls, questions) is escaped here:
+the browser shows ``<script>`` as those characters and runs nothing. These are pure functions,
+tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlparse
+
+from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
+
+# Markdown punctuation that could start markup; a backslash before each makes it literal.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+RELATED_SHOWN = 3
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally inside Markdown: HTML escaped, Markdown punctuation backslashed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are rendered as links (no ``javascript:`` or ``data:`` urls)."""
+    if not url:
+        return None
+    return url if urlparse(url).scheme in ("http", "https") else None
+
+
+def cite_id(turn: int, number: int) -> str:
+    return f"qa-cite-{turn}-{number}"
+
+
+def answer_parts(reply: Answer, turn: int) -> list[str]:
+    """The chat message in pieces (one per cited sentence), for streaming."""
+    if not reply.found:
+        return [answer_markdown(reply, turn)]
+    return [
+        f"{escape_markdown(c.quote)} [\\[{c.number}\\]](#{cite_id(turn, c.number)})"
+        for c in reply.citations
+    ]
+
+
+def answer_markdown(reply: Answer, turn: int) -> str:
+    """The chat message: quoted sentences, each with a ``[n]`` link to its source in the panel."""
+    if reply.found:
+        return " ".join(answer_parts(reply, turn))
+    lines = [escape_markdown(reply.text)]
+    if reply.passages:
+        lines.append("")
+        lines.append("Possibly related (see Sources):")
+        for number, passage in enumerate(reply.passages[:RELATED_SHOWN], start=1):
+            lines.append(f"- [{escape_markdown(passage.title)}](#{cite_id(turn, number)})")
+    return "\n".join(lines)
+
+
+def _marked_passage(passage: Passage, citation: Citation | None) -> str:
+    """The passage as HTML, with the cited sentence in ``<mark>`` (offsets, not string search)."""
+    text = passage.text
+    if citation is None or not passage.start <= citation.start < citation.end <= passage.end:
+        return html.escape(text)
+    a, b = citation.start - passage.start, citation.end - passage.start
+    return (
+        html.escape(text[:a])
+        + "<mark>"
+        + html.escape(text[a:b])
+        + "</mark>"
+        + html.escape(text[b:])
+    )
+
+
+def _source_block(
+    element_id: str, label: str, passage: Passage, citation: Citation | None, open_: bool
+) -> str:
+    meta = [html.escape(passage.title)]
+    if passage.date:
+        meta.append(html.escape(passage.date))
+    url = safe_url(passage.url)
+    link = (
+        f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">'
+        f"{html.escape(url)}</a>"
+        if url
+        else ""
+    )
+    return (
+        f'<details class="qa-source" id="{element_id}"{" open" if open_ else ""}>'
+        f"<summary><b>{html.escape(label)}</b> {' · '.join(meta)}</summary>"
+        f'<div class="qa-link">{link}</div>'
+        f'<blockquote class="qa-passage">{_marked_passage(passage, citation)}</blockquote>'
+        "</details>"
+    )
+
+
+def sources_html(turns: list[Answer]) -> str:
+    """The Sources panel: every answer's citations (newest first), each passage with its quote
+    highlighted; for "not found" answers, the possibly related passages."""
+    if not turns:
+        return '<div class="qa-empty">Sources of each answer appear here.</div>'
+    blocks: list[str] = []
+    for turn in range(len(turns) - 1, -1, -1):
+        reply = turns[turn]
+        newest = turn == len(turns) - 1
+        blocks.append(f'<div class="qa-question">Q{turn + 1}: {html.escape(reply.question)}</div>')
+        passages = {p.chunk_id: p for p in reply.passages}
+        if reply.found:
+            for citation in reply.citations:
+                passage = passages.get(citation.chunk_id)
+                if passage is None:  # cannot happen: citations come from these passages
+                    continue
+                blocks.append(
+                    _source_block(
+                        cite_id(turn, citation.number), f"[{citation.number}]", passage, citation,
+                        open_=newest,
+                    )
+                )  # fmt: skip
+        else:
+            for number, passage in enumerate(reply.passages[:RELATED_SHOWN], start=1):
+                blocks.append(
+                    _source_block(cite_id(turn, number), "related", passage, None, open_=False)
+                )
+    return "\n".join(blocks)
+
+
+def report_markdown(report: IngestReport) -> str:
+    """What an upload did: counts, then each rejected file and why."""
+    lines = [f"**{escape_markdown(report.summary())}**"]
+    if report.failed:
+        lines.append("")
+        lines.append("Not added:")
+        lines.extend(f"- {escape_markdown(str(failure))}" for failure in report.failed)
+    return "\n".join(lines)
+
+
+def article_rows(articles: list[ArticleInfo]) -> list[list[str | int]]:
+    """Rows for the articles table (the table component shows them as text)."""
+    return [[a.title, a.id, a.chunks, a.date or "", a.source] for a in articles]
