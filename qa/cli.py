@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qa.errors import QAError
+from qa.options import index_option, json_option
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.types import Answer, Filters
-
-INDEX_HELP = "Index folder (default: $QA_INDEX or ./index)."
 
 
 class QAGroup(click.Group):
@@ -38,22 +37,6 @@ class QAGroup(click.Group):
                 err=True,
             )
             sys.exit(130)
-
-
-def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--index",
-        "index_dir",
-        envvar="QA_INDEX",
-        default="index",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help=INDEX_HELP,
-    )(command)
-
-
-def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
 
 
 def open_assistant(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from qa.options import index_option
+
 AUTH_ENV = "QA_AUTH"
 
 
@@ -20,15 +22,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 @click.command()
-@click.option(
-    "--index",
-    "index_dir",
-    envvar="QA_INDEX",
-    default="index",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Index folder (default: $QA_INDEX or ./index).",
-)
+@index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
