@@ -141,11 +141,13 @@ def answer(
     embedder: Embedder,
     query_vector: np.ndarray,
     exclude: str = "",
+    abstain_below: float | None = None,
 ) -> Answer:
     """Build the answer to ``question`` from ``passages`` (best first), or abstain.
 
     ``query_vector`` is the question's embedding. Sentences found in ``exclude`` (what earlier
-    turns already answered) are passed over while other candidates remain.
+    turns already answered) are passed over while other candidates remain. ``abstain_below``
+    overrides the calibrated threshold (evaluation passes -inf to see every answer).
     """
     scored = candidates(question, passages[:PASSAGES_READ], embedder, query_vector)
     if exclude:
@@ -154,6 +156,6 @@ def answer(
     if not scored:
         return not_found(question, passages, 0.0)
     sure = confidence(scored[0])
-    if sure < ABSTAIN_BELOW:
+    if sure < (ABSTAIN_BELOW if abstain_below is None else abstain_below):
         return not_found(question, passages, sure)
     return compose(question, choose(scored), passages, sure)

@@ -319,11 +319,16 @@ class Assistant:
                 f"qa ingest PATH --index {self.index_dir}"
             )
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
-        """The ``k`` passages most relevant to ``query`` (hybrid dense + keyword), best first."""
+    def search(
+        self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid"
+    ) -> list[Passage]:
+        """The ``k`` passages most relevant to ``query``, best first.
+
+        ``mode`` is "hybrid" (dense + keyword, the default), or "dense" or "keyword" alone.
+        """
         query = _clean_question(query)
         self._require_articles()
-        return self.retriever.search(query, k, filters)
+        return self.retriever.search(query, k, filters, mode=mode)
 
     def ask(
         self,
@@ -331,11 +336,14 @@ class Assistant:
         history: Sequence[Turn | tuple[str, str]] | None = None,
         k: int = 5,
         filters: Filters | None = None,
+        *,
+        abstain_below: float | None = None,
     ) -> Answer:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
         a short follow-up such as "Who founded it?" is searched with the last turn's context.
+        ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
         self._require_articles()
@@ -348,9 +356,9 @@ class Assistant:
             # sentence, and sentences the user was already shown are not repeated.
             own_vector = self.embedder.embed([question])[0]
             shown = " ".join(turn.answer for turn in turns)
-            reply = answer(question, passages, self.embedder, own_vector, exclude=shown)
+            reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
         else:
-            reply = answer(question, passages, self.embedder, vector)
+            reply = answer(question, passages, self.embedder, vector, "", abstain_below)
         return replace(reply, passages=reply.passages[:k])
 
     # -- reading --------------------------------------------------------------------------------

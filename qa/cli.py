@@ -365,6 +365,15 @@ def chat(k: int, index_dir: str) -> None:
             history.append(Turn(question, reply.text if reply.found else ""))
 
 
+def _add_eval_command() -> None:
+    from qa.cli_eval import eval_command
+
+    cli.add_command(eval_command)
+
+
+_add_eval_command()
+
+
 def _add_plugin_commands() -> None:
     """Commands registered by other packages under the ``article_qa.commands`` entry point."""
     from importlib.metadata import entry_points

@@ -23,6 +23,7 @@ from qa.types import Filters, Passage
 # evaluation harness (`qa eval --split`) is where they are re-tuned, never on single questions.
 DENSE_WEIGHT = 0.7
 KEYWORD_WEIGHT = 0.3
+MODES = ("hybrid", "dense", "keyword")
 # Candidates each search contributes before fusion, per passage asked for (at least MIN).
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
@@ -72,9 +73,13 @@ class Retriever:
         k: int = 5,
         filters: Filters | None = None,
         query_vector: npt.NDArray[np.float32] | None = None,
+        mode: str = "hybrid",
     ) -> list[Passage]:
+        """Top ``k`` passages; ``mode`` "dense" or "keyword" uses one search alone (baselines)."""
         if k < 1:
             raise ValueError(f"k must be greater than 0. Currently, k is {k}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}. Currently, mode is {mode!r}")
         allowed: list[int] | None = None
         if filters is not None and not filters.empty:
             allowed = self.store.chunk_ids_where(filters)
@@ -89,9 +94,17 @@ class Retriever:
         dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
         match = fts_query(content_words(query))
         keyword = dict(self.store.keyword_search(match, wanted, allowed)) if match else {}
-        for chunk_id in keyword.keys() - dense.keys():  # exact cosine for keyword-only hits
-            dense[chunk_id] = float(self.vectors.vector(chunk_id) @ vector)
-        ranked = fuse(dense, keyword)[:k]
+        if mode == "keyword":
+            dense = {i: float(self.vectors.vector(i) @ vector) for i in keyword}
+            ranked = fuse(dense, keyword, 0.0, 1.0)[:k] if keyword else []
+        else:
+            for chunk_id in keyword.keys() - dense.keys():  # exact cosine for keyword-only hits
+                dense[chunk_id] = float(self.vectors.vector(chunk_id) @ vector)
+            if mode == "dense":
+                dense = {i: dense[i] for i in sorted(dense, key=lambda i: -dense[i])[:wanted]}
+                ranked = fuse(dense, {}, 1.0, 0.0)[:k]
+            else:
+                ranked = fuse(dense, keyword, DENSE_WEIGHT, KEYWORD_WEIGHT)[:k]
         rows = self.store.passage_rows([s.chunk_id for s in ranked])
         passages = []
         for rank, scored in enumerate(ranked, start=1):

@@ -1,0 +1,150 @@
+"""``qa eval``: retrieval and answer quality on SQuAD-format data, against the baselines."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import click
+
+from qa.options import json_option
+
+
+@click.command(name="eval")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index folder to build or reuse (default: eval-index/NAME).",
+)
+@click.option("--limit", type=click.IntRange(1), help="Ask only N random questions (per group).")
+@click.option("--seed", default=0, show_default=True, help="Seed for --limit and --out-of-corpus.")
+@click.option("--compare", is_flag=True, help="Also score keyword-only and dense-only retrieval.")
+@click.option(
+    "--split",
+    is_flag=True,
+    help="Tune the fusion weight and abstain threshold on the even-numbered articles; report "
+    "on the odd-numbered ones.",
+)
+@click.option(
+    "--out-of-corpus",
+    is_flag=True,
+    help="Leave a share of the articles out of the index and check their questions abstain.",
+)
+@click.option("--holdout", default=0.25, show_default=True, type=click.FloatRange(0.05, 0.95))
+@click.option(
+    "--out",
+    "out_dir",
+    default="eval-results",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for metrics.json and failures.jsonl.",
+)
+@click.option("--model", help="Model folder for a new evaluation index.")
+@json_option
+def eval_command(
+    data: Path,
+    index_dir: Path | None,
+    limit: int | None,
+    seed: int,
+    compare: bool,
+    split: bool,
+    out_of_corpus: bool,
+    holdout: float,
+    out_dir: Path,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Measure retrieval (recall@1/5/10, MRR, nDCG), answers and abstention on SQuAD data.
+
+    Builds (or reuses) an index of the file's articles, asks every question (or --limit N of
+    them) and prints a Markdown table; writes metrics.json and failures.jsonl to --out.
+
+    \b
+    Example:
+      qa eval ../shared/data/squad-dev-v1.1.json.gz --compare --out-of-corpus --split
+    """
+    from tqdm import tqdm
+
+    from qa import answer as answer_module
+    from qa import evaluation, retrieval
+    from qa.assistant import Assistant
+    from qa.progress import TqdmProgress
+
+    raw = evaluation.load_squad(data)
+    numbers = list(range(len(raw)))
+    held: set[int] = set()
+    if out_of_corpus:
+        held = set(random.Random(seed).sample(numbers, max(1, round(holdout * len(raw)))))
+    stem = data.name.split(".json")[0]
+    name = f"{stem}-holdout{round(holdout * 100)}-seed{seed}" if held else stem
+    index_dir = index_dir or Path("eval-index") / name
+    kept = [i for i in numbers if i not in held]
+    source = data
+    if held:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        source = index_dir.parent / f"{index_dir.name}.articles.json"
+        source.write_text(json.dumps({"data": [raw[i] for i in kept]}), encoding="utf-8")
+
+    assistant = Assistant.open(index_dir, model=model)
+    with TqdmProgress(disable=as_json) as progress:
+        report = assistant.ingest([source], progress=progress)
+    if not report.ok:
+        raise click.ClickException(f"ingest failed: {report.failed[0]}")
+    inside = evaluation.questions_for([raw[i] for i in kept], source, kept)
+    outside = evaluation.questions_for([raw[i] for i in sorted(held)], None, sorted(held))
+    modes = evaluation.MODES if compare else ("hybrid",)
+    evaluator = evaluation.Evaluator(assistant)
+    notes: dict[str, object] = {"index": str(index_dir), "data": str(data), "seed": seed}
+
+    default_weight, default_threshold = retrieval.DENSE_WEIGHT, answer_module.ABSTAIN_BELOW
+    if split:
+        tune_in = evaluation.sample([q for q in inside if q.article_number % 2 == 0], limit, seed)
+        weight, scores = evaluation.tune_dense_weight(evaluator, tune_in)
+        retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = weight, round(1 - weight, 6)
+        notes["tuned_dense_weight"] = weight
+        notes["mrr@10_by_dense_weight_on_tune_half"] = scores
+        test_in = evaluation.sample([q for q in inside if q.article_number % 2], limit, seed)
+        tune_out = [q for q in outside if q.article_number % 2 == 0]
+        test_out = [q for q in outside if q.article_number % 2]
+        tune_set = tune_in + evaluation.sample(tune_out, limit, seed)
+        test_set = test_in + evaluation.sample(test_out, limit, seed)
+    else:
+        tune_set = []
+        test_set = evaluation.sample(inside, limit, seed) + evaluation.sample(outside, limit, seed)
+
+    bar = tqdm(total=len(tune_set) + len(test_set), desc="Questions", unit="q", disable=as_json)
+
+    def advance(done: int, total: int) -> None:
+        bar.update(1)
+
+    tune_results = evaluator.run(tune_set, ("hybrid",), advance) if tune_set else []
+    results = evaluator.run(test_set, modes, advance)
+    bar.close()
+    threshold = answer_module.ABSTAIN_BELOW
+    if split:
+        threshold = evaluation.tune_threshold(tune_results)
+        notes["tuned_abstain_below"] = threshold
+    summary = evaluation.summarise(results, modes, threshold)
+    summary["run"] = notes | {
+        "split": "reported on the odd-numbered articles" if split else "all articles",
+        "dense_weight": retrieval.DENSE_WEIGHT,
+        "limit": limit,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    with open(out_dir / "failures.jsonl", "w", encoding="utf-8") as handle:
+        for row in evaluation.failures(results, threshold):
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(evaluation.markdown(summary))
+    if split:
+        click.echo(
+            f"\nTuned on the even-numbered articles: dense weight {weight} (default "
+            f"{default_weight}), abstain below {threshold:.3f} (default {default_threshold})."
+        )
+    click.echo(f"\nWrote {out_dir / 'metrics.json'} and {out_dir / 'failures.jsonl'}.")

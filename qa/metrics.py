@@ -1,0 +1,86 @@
+"""Evaluation metrics, as plain functions with worked examples.
+
+Retrieval relevance is by character offsets: a chunk is relevant to a question when it lies in
+the gold article and contains a gold answer span entirely (``start <= span_start`` and
+``span_end <= end``), never by searching for the answer string.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Sequence
+
+Span = tuple[int, int]
+_PUNCTUATION = set(string.punctuation)
+
+
+def normalise_answer(text: str) -> str:
+    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces.
+
+    >>> normalise_answer("The  Denver Broncos!")
+    'denver broncos'
+    """
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """True when the normalised ``text`` contains one of the normalised gold ``answers``."""
+    haystack = f" {normalise_answer(text)} "
+    return any(
+        (needle := normalise_answer(answer)) and f" {needle} " in haystack for answer in answers
+    )
+
+
+def contains_span(start: int, end: int, spans: Sequence[Span]) -> bool:
+    """Does [start, end) contain one of the spans entirely?"""
+    return any(start <= a and b <= end for a, b in spans)
+
+
+def overlaps_span(start: int, end: int, spans: Sequence[Span]) -> bool:
+    """Does [start, end) share at least one character with one of the spans?"""
+    return any(start < b and a < end for a, b in spans)
+
+
+def first_hit(relevant: Sequence[bool]) -> int | None:
+    """1-based rank of the first relevant result, or None.
+
+    >>> first_hit([False, True, True])
+    2
+    """
+    for rank, hit in enumerate(relevant, start=1):
+        if hit:
+            return rank
+    return None
+
+
+def recall_at(rank: int | None, k: int) -> float:
+    """1.0 when the first relevant result is within the top ``k``."""
+    return 1.0 if rank is not None and rank <= k else 0.0
+
+
+def reciprocal_rank(rank: int | None, k: int = 10) -> float:
+    """1/rank of the first relevant result within the top ``k``, else 0 (MRR@k per question)."""
+    return 1.0 / rank if rank is not None and rank <= k else 0.0
+
+
+def ndcg_at(relevant: Sequence[bool], total_relevant: int, k: int = 10) -> float:
+    """Binary-relevance nDCG@k; ``total_relevant`` counts relevant items in the whole index.
+
+    >>> round(ndcg_at([False, True], total_relevant=1), 4)
+    0.6309
+    """
+    dcg = sum(1.0 / math.log2(i + 2) for i, hit in enumerate(relevant[:k]) if hit)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(total_relevant, k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (``share`` in [0, 1]); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
