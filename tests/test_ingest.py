@@ -236,3 +236,27 @@ def test_second_writer_is_refused(assistant: Assistant, write) -> None:
     write("a.md", "# A\n\ntext")
     with WriteLock(assistant.index_dir), pytest.raises(IndexBusyError, match="being written"):
         assistant.ingest([write.base])
+
+
+def test_offsets_round_trip_for_every_loader(assistant: Assistant, write) -> None:
+    import gzip
+
+    from tests.test_corpus import HTML
+
+    body = " ".join(f"Sentence {n} of the story has some words in it." for n in range(80))
+    write("a.txt", f"Plain title\n\n{body}")
+    write(
+        "b.md", f"---\ntitle: Front\nauthor: Bo\n---\n\n# Head\n\n{body}\n\n- item one\n- item two"
+    )
+    write("c.html", HTML.replace("officials said.", "officials said. " + body))
+    write("d.jsonl", json.dumps({"id": "j1", "title": "J", "text": body}) + "\n")
+    write("e.json", json.dumps([{"title": "K", "text": "Ünïcödé ✓ text.\r\n\r\n" + body}]))
+    squad = {"data": [{"title": "S_1", "paragraphs": [{"context": body}, {"context": "Two."}]}]}
+    write("f.json.gz", gzip.compress(json.dumps(squad).encode()))
+    report = assistant.ingest([write.base])
+    assert report.ok and len(report.added) == 6
+    assert_consistent(assistant)
+    for info in assistant.articles():
+        chunks = assistant.store.chunk_rows(info.id)
+        text = assistant.store.article_text(info.id) or ""
+        assert chunks and all(text[c.start : c.end] == c.text for c in chunks)
