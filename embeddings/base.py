@@ -17,9 +17,11 @@ class EmbeddingError(Exception):
 class Embedder(Protocol):
     """A text embedding model.
 
-    ``name`` identifies the model in the index config; ``max_tokens`` is the longest input, counted
-    by ``count_tokens`` (the model's own tokenizer, special tokens included), that the model embeds
-    without truncating. Vectors are float32 and L2-normalised, so inner product = cosine.
+    ``name`` identifies the model in the index config, ``backend`` what runs it ("torch",
+    "onnx", "onnx-int8"; vectors differ slightly between them, so an index records it).
+    ``max_tokens`` is the longest input, counted by ``count_tokens`` (the model's own tokenizer,
+    special tokens included), that the model embeds without truncating. Vectors are float32
+    and L2-normalised, so inner product = cosine.
     """
 
     @property
@@ -27,6 +29,9 @@ class Embedder(Protocol):
 
     @property
     def path(self) -> str | None: ...
+
+    @property
+    def backend(self) -> str: ...
 
     @property
     def dimension(self) -> int: ...

@@ -40,6 +40,10 @@ class HashEmbedder:
         return None
 
     @property
+    def backend(self) -> str:
+        return "hash"
+
+    @property
     def dimension(self) -> int:
         return self._dimension
 

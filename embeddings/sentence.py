@@ -67,6 +67,10 @@ class SentenceTransformerEmbedder:
         return str(self._path)
 
     @property
+    def backend(self) -> str:
+        return "torch"
+
+    @property
     def model(self) -> Any:
         """The loaded ``SentenceTransformer`` (loads it on first access)."""
         if self._model is None:

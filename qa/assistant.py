@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
+from embeddings.index import KIND, choose_layout
 from qa.answer import PASSAGES_READ, answer
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
@@ -89,6 +90,7 @@ class Assistant:
         index_dir: str | Path | None = None,
         *,
         model: str | None = None,
+        backend: str | None = None,
         embedder: Embedder | None = None,
         chunk_tokens: int | None = None,
         overlap_tokens: int | None = None,
@@ -98,7 +100,9 @@ class Assistant:
 
         ``model`` is a local sentence-transformers folder (default: the bundled
         all-MiniLM-L6-v2); an existing index uses the model it was built with, and naming
-        another is a ``ModelMismatchError``. ``embedder`` passes a model object instead (tests).
+        another is a ``ModelMismatchError``. ``backend`` picks what runs it for a new index
+        ("onnx-int8", the default, "onnx" or "torch"); an existing index uses its own.
+        ``embedder`` passes a model object instead (tests).
         With ``create=False`` a missing index is an ``IndexNotFoundError``.
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
@@ -118,12 +122,18 @@ class Assistant:
             )
         config = read_config(folder)
         if config is None:
-            chosen = embedder or _load(model)
+            chosen = embedder or _load(model, backend)
             chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
             overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
             Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
         else:
-            chosen = embedder or _load(model if model is not None else _config_model(config))
+            if backend is not None and backend != config.backend:
+                raise ModelMismatchError(
+                    f"The index in {folder} was built with the {config.backend} backend, not "
+                    f"{backend}. Leave --backend out, or ingest into a new index folder (--index)."
+                )
+            spec = model if model is not None else _config_model(config)
+            chosen = embedder or _load(spec, config.backend)
             _check_same_model(config, chosen, folder)
             for name, asked, built in (
                 ("chunk_tokens", chunk_tokens, config.chunk_tokens),
@@ -173,6 +183,7 @@ class Assistant:
                 encoding=DEFAULT_ENCODING,
                 chunk_tokens=self.chunk_tokens,
                 overlap_tokens=self.overlap_tokens,
+                backend=self.embedder.backend,
             )
             write_config(self.index_dir, self.config)
         elif dimension != self.config.dimension or any(
@@ -213,6 +224,7 @@ class Assistant:
         dimension = self.config.dimension if self.config else self._ready_model().dimension
         path = self.index_dir / VECTORS_FILE
         store = self.store
+        layout = self.config.vector_index if self.config else {"kind": KIND}
         fresh = (
             path.exists()
             and store.get_meta("faiss_generation") == str(store.generation)
@@ -220,21 +232,34 @@ class Assistant:
         )
         if fresh:
             try:
-                index = VectorIndex.load(path, dimension)
-                if len(index) == store.count_chunks():
+                nprobe = layout.get("nprobe")
+                index = VectorIndex.load(path, dimension, nprobe=int(nprobe) if nprobe else None)
+                if len(index) == store.count_chunks() and index.kind == layout.get("kind"):
                     return index
             except Exception:  # damaged file: fall through and rebuild from SQLite
                 pass
-        index = VectorIndex(dimension)
         ids, vectors = store.all_vectors(dimension)
-        index.add(ids, vectors)
-        return index
+        return VectorIndex.build(dimension, ids, vectors, choose_layout(len(ids), layout))
 
     def _save_vectors(self) -> None:
-        """Write the FAISS file, then record which generation of the database it holds."""
+        """Write the FAISS file, then record which generation of the database it holds.
+
+        An index that grew past (or shrank under) the exact-search threshold is rebuilt in the
+        layout that fits its size first, and the config records the layout.
+        """
+        assert self.config is not None
+        vectors = self.vectors
+        layout = choose_layout(len(vectors), self.config.vector_index)
+        if layout["kind"] != vectors.kind or layout.get("nlist") != vectors.layout.get("nlist"):
+            ids, stored = self.store.all_vectors(vectors.dimension)
+            vectors = self._vectors = VectorIndex.build(vectors.dimension, ids, stored, layout)
+            self._retriever = None
+        if layout != self.config.vector_index:
+            self.config = replace(self.config, vector_index=layout)
+            write_config(self.index_dir, self.config)
         generation = self.store.generation
         path = self.index_dir / VECTORS_FILE
-        digest = self.vectors.save(path)
+        digest = vectors.save(path)
         with self.store.transaction():
             self.store.set_meta("faiss_generation", str(generation))
             self.store.set_meta("faiss_sha256", digest)
@@ -392,9 +417,9 @@ def _clean_question(question: str) -> str:
     return question
 
 
-def _load(spec: str | None) -> Embedder:
+def _load(spec: str | None, backend: str | None) -> Embedder:
     try:
-        return load_embedder(spec)
+        return load_embedder(spec, backend)
     except EmbeddingError as error:
         raise ModelError(str(error)) from error
 

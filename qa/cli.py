@@ -8,6 +8,7 @@ Heavy modules (torch, faiss) load inside commands, so ``qa --help`` starts insta
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qa.errors import QAError
-from qa.options import index_option, json_option
+from qa.options import backend_option, index_option, json_option
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -70,6 +71,7 @@ def cli() -> None:
 @click.option(
     "--model", help="Local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)."
 )
+@backend_option
 @click.option(
     "--chunk-tokens", type=click.IntRange(8), help="Tokens per chunk (new index; default 200)."
 )
@@ -96,6 +98,7 @@ def ingest(
     paths: tuple[str, ...],
     index_dir: str,
     model: str | None,
+    backend: str | None,
     chunk_tokens: int | None,
     overlap_tokens: int | None,
     prune: bool,
@@ -116,7 +119,12 @@ def ingest(
     from qa.progress import TqdmProgress
 
     assistant = open_assistant(
-        index_dir, model, create=True, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens
+        index_dir,
+        model,
+        create=True,
+        backend=backend,
+        chunk_tokens=chunk_tokens,
+        overlap_tokens=overlap_tokens,
     )
     with assistant, TqdmProgress(disable=quiet or as_json) as progress:
         report = assistant.ingest(paths, prune=prune, max_file_mb=max_file_mb, progress=progress)
@@ -386,5 +394,17 @@ def _add_plugin_commands() -> None:
 _add_plugin_commands()
 
 
+def show_notices() -> None:
+    """Print the library's notices (such as a one-time model conversion) on stderr."""
+    logger = logging.getLogger("article_qa")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main() -> None:
+    show_notices()
     cli(prog_name="qa")

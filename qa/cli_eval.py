@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa.options import json_option
+from qa.options import backend_option, json_option
 
 
 @click.command(name="eval")
@@ -43,6 +43,7 @@ from qa.options import json_option
     help="Folder for metrics.json and failures.jsonl.",
 )
 @click.option("--model", help="Model folder for a new evaluation index.")
+@backend_option
 @json_option
 def eval_command(
     data: Path,
@@ -55,6 +56,7 @@ def eval_command(
     holdout: float,
     out_dir: Path,
     model: str | None,
+    backend: str | None,
     as_json: bool,
 ) -> None:
     """Measure retrieval (recall@1/5/10, MRR, nDCG), answers and abstention on SQuAD data.
@@ -80,6 +82,8 @@ def eval_command(
         held = set(random.Random(seed).sample(numbers, max(1, round(holdout * len(raw)))))
     stem = data.name.split(".json")[0]
     name = f"{stem}-holdout{round(holdout * 100)}-seed{seed}" if held else stem
+    if backend:
+        name = f"{name}-{backend}"
     index_dir = index_dir or Path("eval-index") / name
     kept = [i for i in numbers if i not in held]
     source = data
@@ -88,7 +92,7 @@ def eval_command(
         source = index_dir.parent / f"{index_dir.name}.articles.json"
         source.write_text(json.dumps({"data": [raw[i] for i in kept]}), encoding="utf-8")
 
-    assistant = Assistant.open(index_dir, model=model)
+    assistant = Assistant.open(index_dir, model=model, backend=backend)
     with TqdmProgress(disable=as_json) as progress:
         report = assistant.ingest([source], progress=progress)
     if not report.ok:

@@ -34,6 +34,8 @@ class IndexConfig:
     chunk_tokens: int
     overlap_tokens: int
     format_version: int = FORMAT_VERSION
+    # What ran the model: indexes from before backends existed were built with PyTorch.
+    backend: str = "torch"
     vector_index: dict[str, Any] = field(default_factory=lambda: {"kind": "flat-ip"})
 
     def to_dict(self) -> dict[str, Any]:

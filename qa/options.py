@@ -24,3 +24,17 @@ def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
+
+
+# The same names as embeddings.onnx.BACKENDS (a test checks), spelled out here so that parsing
+# options never imports the embeddings package.
+BACKENDS = ("onnx-int8", "onnx", "torch")
+
+
+def backend_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        help="What runs the model, for a new index (default onnx-int8: fastest on CPUs; "
+        "torch: plain sentence-transformers). An existing index keeps its own.",
+    )(command)

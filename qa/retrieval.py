@@ -95,11 +95,11 @@ class Retriever:
         match = fts_query(content_words(query))
         keyword = dict(self.store.keyword_search(match, wanted, allowed)) if match else {}
         if mode == "keyword":
-            dense = {i: float(self.vectors.vector(i) @ vector) for i in keyword}
+            dense = self._cosines(list(keyword), vector)
             ranked = fuse(dense, keyword, 0.0, 1.0)[:k] if keyword else []
         else:
-            for chunk_id in keyword.keys() - dense.keys():  # exact cosine for keyword-only hits
-                dense[chunk_id] = float(self.vectors.vector(chunk_id) @ vector)
+            # Exact cosine for keyword-only hits, from their stored vectors.
+            dense.update(self._cosines(sorted(keyword.keys() - dense.keys()), vector))
             if mode == "dense":
                 dense = {i: dense[i] for i in sorted(dense, key=lambda i: -dense[i])[:wanted]}
                 ranked = fuse(dense, {}, 1.0, 0.0)[:k]
@@ -127,3 +127,9 @@ class Retriever:
                 )
             )
         return passages
+
+    def _cosines(self, chunk_ids: list[int], vector: npt.NDArray[np.float32]) -> dict[int, float]:
+        if not chunk_ids:
+            return {}
+        scores = self.vectors.vectors(np.asarray(chunk_ids, dtype=np.int64)) @ vector
+        return {i: float(score) for i, score in zip(chunk_ids, scores, strict=True)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,20 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         raise OSError(f"network access blocked in tests: {address}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Convert the model to ONNX into a fresh cache once per run (subprocesses inherit it), so
+    the real conversion path is tested; set QA_CACHE_DIR to reuse a cache across runs."""
+    if os.environ.get("QA_CACHE_DIR"):
+        yield
+        return
+    os.environ["QA_CACHE_DIR"] = str(tmp_path_factory.mktemp("model-cache"))
+    try:
+        yield
+    finally:
+        os.environ.pop("QA_CACHE_DIR", None)
 
 
 @pytest.fixture

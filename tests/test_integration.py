@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import DEFAULT_MODEL, SentenceTransformerEmbedder, default_model_path, load_embedder
+from embeddings import (
+    DEFAULT_MODEL,
+    Embedder,
+    SentenceTransformerEmbedder,
+    default_model_path,
+    load_embedder,
+)
+from embeddings.onnx import OnnxEmbedder
 from qa import Assistant, ModelMismatchError
 from qa.chunking import Chunker, embedding_text
 from qa.tokens import count_tokens
@@ -18,14 +25,39 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[SentenceTransformerEmbedder]:
+def model() -> Iterator[Embedder]:
+    """The default: all-MiniLM-L6-v2, converted to ONNX int8 on first use."""
     embedder = load_embedder(None)
-    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert isinstance(embedder, OnnxEmbedder) and embedder.backend == "onnx-int8"
     yield embedder
 
 
+def test_onnx_backends_match_sentence_transformers(model: Embedder) -> None:
+    texts = [
+        "Super Bowl 50 was an American football game.",
+        "Warsaw\nThe Vistula River flows through Warsaw for 28 km.",
+        "Быстрая коричневая лиса прыгает через ленивую собаку.",
+        "short",
+    ]
+    reference = load_embedder(None, backend="torch")
+    assert isinstance(reference, SentenceTransformerEmbedder)
+    expected = reference.embed(texts)
+    exact = load_embedder(None, backend="onnx")
+    np.testing.assert_allclose(exact.embed(texts), expected, atol=2e-4)
+    quantised = model.embed(texts)
+    cosines = np.sum(quantised * expected, axis=1)
+    assert cosines.min() > 0.98, cosines
+    # The same tokenizer counts, so the chunker's limit check means the same thing.
+    assert model.count_tokens(texts) == reference.count_tokens(texts)
+    assert (model.dimension, model.max_tokens) == (reference.dimension, reference.max_tokens)
+    # A text past the limit is cut (keeping [SEP]), as sentence-transformers does.
+    long_text = " ".join(["harbour"] * 600)
+    assert model.count_tokens([long_text])[0] > model.max_tokens
+    assert float(model.embed([long_text])[0] @ reference.embed([long_text])[0]) > 0.98
+
+
 def test_default_model_loads_from_the_package_offline(
-    model: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+    model: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the user need not set it
     assert model.name == DEFAULT_MODEL
@@ -38,9 +70,7 @@ def test_default_model_loads_from_the_package_offline(
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
 
 
-def test_ingest_with_real_model_never_exceeds_its_limit(
-    model: SentenceTransformerEmbedder, tmp_path: Path
-) -> None:
+def test_ingest_with_real_model_never_exceeds_its_limit(model: Embedder, tmp_path: Path) -> None:
     # Russian costs ~1.6 WordPiece tokens per tiktoken token in this English model: a 200-token
     # window would be cut short by the model. The chunker must split such windows further.
     codes = " ".join(
@@ -71,9 +101,7 @@ def test_ingest_with_real_model_never_exceeds_its_limit(
         assert "Denver Broncos" in top
 
 
-def test_reopen_by_model_path_and_refuse_another_model(
-    model: SentenceTransformerEmbedder, tmp_path: Path
-) -> None:
+def test_reopen_by_model_path_and_refuse_another_model(model: Embedder, tmp_path: Path) -> None:
     with Assistant.open(tmp_path / "index", embedder=model) as assistant:
         assistant.ingest([CORPUS / "rhine.md"])
     with Assistant.open(tmp_path / "index", model=str(default_model_path())) as again:
@@ -87,9 +115,7 @@ def test_reopen_by_model_path_and_refuse_another_model(
 
 
 @pytest.fixture(scope="module")
-def demo(
-    model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Assistant]:
+def demo(model: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     with Assistant.open(tmp_path_factory.mktemp("demo") / "index", embedder=model) as assistant:
         assert assistant.ingest([CORPUS]).ok
         yield assistant

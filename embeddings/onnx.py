@@ -1,0 +1,166 @@
+"""A sentence-transformers model run by ONNX Runtime: no torch at query time, 2-3x faster.
+
+The model folder supplies the tokenizer (``tokenizer.json``, read by the ``tokenizers`` library),
+the pooling mode and the length limit; the transformer itself runs from the ONNX file that
+:mod:`embeddings.export` converts once and caches. Vectors are mean- (or CLS-) pooled over real
+tokens and L2-normalised, as sentence-transformers does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.base import EmbeddingError, Vectors
+
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = "onnx-int8"
+# Texts per ONNX Runtime call. Smaller batches pad less and stay in cache: on 2 cores, 16 was
+# faster than 32 and 64 (benchmarks/README.md). Callers sort texts by length first.
+BATCH_SIZE = 16
+
+
+def cpu_threads() -> int:
+    """Cores this process may use (cgroup/affinity aware where the platform tells)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every platform
+        return max(1, os.cpu_count() or 1)
+
+
+class OnnxEmbedder:
+    """``OnnxEmbedder(model_dir, name, quantized=True)``; converts and loads on first use."""
+
+    def __init__(self, path: str | Path, name: str | None = None, quantized: bool = True) -> None:
+        folder = Path(path).expanduser()
+        if not (folder / "tokenizer.json").is_file():
+            raise EmbeddingError(
+                f"{folder} has no tokenizer.json, which the ONNX backend needs. "
+                "Use --backend torch for this model."
+            )
+        self._path = folder.resolve()
+        self._name = name or self._path.name
+        self.quantized = quantized
+        self.backend = "onnx-int8" if quantized else "onnx"
+        settings = _read_json(folder / "sentence_bert_config.json")
+        self._max_tokens = int(settings.get("max_seq_length") or 512)
+        pooling = _read_json(folder / "1_Pooling" / "config.json")
+        self._cls_pooling = bool(pooling.get("pooling_mode_cls_token"))
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: set[str] = set()
+        self._dimension: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def path(self) -> str | None:
+        return str(self._path)
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    @property
+    def tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
+    @property
+    def session(self) -> Any:
+        """The ONNX Runtime session (converts the model on first use, then loads it)."""
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._load()
+        return self._session
+
+    def _load(self) -> Any:
+        from embeddings.export import ensure_onnx
+
+        model_file = ensure_onnx(self._path, self.quantized)
+        try:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = cpu_threads()
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3  # errors only: no optimizer chatter on stderr
+            session = ort.InferenceSession(
+                str(model_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:
+            raise EmbeddingError(
+                f"Could not load {model_file} ({error}). Delete it to convert the model again."
+            ) from error
+        self._inputs = {item.name for item in session.get_inputs()}
+        return session
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = int(self._run(["dimension"]).shape[1])
+        return self._dimension
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(encoding.ids) for encoding in self.tokenizer.encode_batch(texts)]
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [self._run(texts[b : b + BATCH_SIZE]) for b in range(0, len(texts), BATCH_SIZE)]
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def _run(self, texts: list[str]) -> Vectors:
+        session = self.session
+        encodings = self.tokenizer.encode_batch(texts)
+        # Like sentence-transformers, cut inputs past the model's limit (the chunker makes
+        # sure chunks never get here too long; questions might).
+        rows = []
+        for encoding in encodings:
+            row = list(encoding.ids)
+            if len(row) > self._max_tokens:
+                row = [*row[: self._max_tokens - 1], row[-1]]  # keep the closing [SEP]
+            rows.append(row)
+        width = max(len(ids) for ids in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for n, row in enumerate(rows):
+            ids[n, : len(row)] = row
+            mask[n, : len(row)] = 1
+        feed: dict[str, npt.NDArray[np.int64]] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = session.run(None, feed)[0]
+        if self._cls_pooling:
+            pooled = hidden[:, 0, :]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
