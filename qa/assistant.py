@@ -13,6 +13,7 @@ Models load lazily, once, on first use.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
 from embeddings.index import KIND, choose_layout
+from qa import keywords as keyword_cache
 from qa.answer import PASSAGES_READ, answer
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
@@ -43,6 +45,7 @@ from qa.errors import (
     QAError,
 )
 from qa.ingest import Ingestor, Progress
+from qa.keywords import KeywordIndex
 from qa.locking import WriteLock
 from qa.retrieval import Retriever
 from qa.store import Store
@@ -81,6 +84,8 @@ class Assistant:
         self._vectors: VectorIndex | None = None
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
+        self._keywords: KeywordIndex | None = None
+        self._keywords_loaded = False
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -264,6 +269,46 @@ class Assistant:
             self.store.set_meta("faiss_generation", str(generation))
             self.store.set_meta("faiss_sha256", digest)
             self.store.set_meta("faiss_bytes", str(path.stat().st_size))
+        self._refresh_keywords()
+
+    # -- the keyword cache (large indexes only) -------------------------------------------------
+
+    @property
+    def keywords(self) -> KeywordIndex | None:
+        """The BM25 impact index, if this index is large enough to have one (see qa.keywords)."""
+        if not self._keywords_loaded:
+            self._keywords_loaded = True
+            name = self.store.get_meta("keywords_dir")
+            if name and (self.index_dir / name).is_dir():
+                try:
+                    self._keywords = KeywordIndex(self.index_dir / name)
+                except (OSError, ValueError, KeyError):  # damaged: FTS5 alone still answers
+                    self._keywords = None
+        return self._keywords
+
+    def _refresh_keywords(self) -> None:
+        """Build, rebuild or drop the keyword cache to fit the index's size and changes."""
+        count = self.store.count_chunks()
+        current = self.keywords
+        old = self.store.get_meta("keywords_dir")
+        if count < keyword_cache.CACHE_FROM:
+            if current is None and old is None:
+                return
+            name = None  # small again: FTS5 alone is fast
+        elif current is not None and not keyword_cache.stale(current, self.store):
+            return
+        else:
+            name = f"keywords-{self.store.generation}"
+            self._keywords = keyword_cache.build(self.store, self.index_dir / name)
+        with self.store.transaction():
+            if name is None:
+                self.store.db.execute("DELETE FROM meta WHERE key = 'keywords_dir'")
+                self._keywords = None
+            else:
+                self.store.set_meta("keywords_dir", name)
+        if old and old != name:
+            shutil.rmtree(self.index_dir / old, ignore_errors=True)
+        self._retriever = None
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -334,7 +379,9 @@ class Assistant:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.store, self.vectors, self._ready_model())
+            self._retriever = Retriever(
+                self.store, self.vectors, self._ready_model(), self.keywords
+            )
         return self._retriever
 
     def _require_articles(self) -> None:

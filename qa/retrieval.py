@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import Embedder, VectorIndex
+from qa.keywords import KeywordIndex
 from qa.lexical import content_words, fts_query
 from qa.store import Store
 from qa.types import Filters, Passage
@@ -62,10 +63,17 @@ def fuse(
 class Retriever:
     """Searches one index (its store, vector index and model)."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        store: Store,
+        vectors: VectorIndex,
+        embedder: Embedder,
+        keywords: KeywordIndex | None = None,
+    ) -> None:
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
+        self.keywords = keywords
 
     def search(
         self,
@@ -92,8 +100,7 @@ class Retriever:
         allowed_array = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         scores, ids = self.vectors.search(vector, wanted, allowed_array)
         dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
-        match = fts_query(content_words(query))
-        keyword = dict(self.store.keyword_search(match, wanted, allowed)) if match else {}
+        keyword = self._keyword_search(query, wanted, allowed, allowed_array)
         if mode == "keyword":
             dense = self._cosines(list(keyword), vector)
             ranked = fuse(dense, keyword, 0.0, 1.0)[:k] if keyword else []
@@ -127,6 +134,25 @@ class Retriever:
                 )
             )
         return passages
+
+    def _keyword_search(
+        self,
+        query: str,
+        wanted: int,
+        allowed: list[int] | None,
+        allowed_array: npt.NDArray[np.int64] | None,
+    ) -> dict[int, float]:
+        match = fts_query(content_words(query))
+        if not match:
+            return {}
+        if self.keywords is None:
+            return dict(self.store.keyword_search(match, wanted, allowed))
+        # The impact index covers chunks up to its max_id; FTS5 covers those added since.
+        cached = self.keywords.search(query, 2 * wanted, allowed_array)
+        newer = self.store.keyword_search(match, wanted, allowed, after=self.keywords.max_id)
+        hits = sorted(cached + newer, key=lambda hit: -hit[1])
+        alive = self.store.existing([chunk_id for chunk_id, _ in hits])  # drop deleted chunks
+        return dict([hit for hit in hits if hit[0] in alive][:wanted])
 
     def _cosines(self, chunk_ids: list[int], vector: npt.NDArray[np.float32]) -> dict[int, float]:
         if not chunk_ids:

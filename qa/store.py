@@ -203,15 +203,25 @@ class Store:
     # -- search ---------------------------------------------------------------------------------
 
     def keyword_search(
-        self, match: str, limit: int, allowed: Sequence[int] | None = None
+        self,
+        match: str,
+        limit: int,
+        allowed: Sequence[int] | None = None,
+        after: int | None = None,
     ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score) for an FTS5 ``match`` expression, best first (higher = better)."""
+        """(chunk id, BM25 score) for an FTS5 ``match`` expression, best first (higher = better).
+
+        ``after`` limits the search to chunk ids above it (FTS5 seeks there, skipping the rest).
+        """
         # bm25() is lower-is-better and negative; the title column weighs half as much as the text.
         sql = (
             "SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) AS score FROM chunks_fts "
             "WHERE chunks_fts MATCH ?"
         )
         params: list[object] = [match]
+        if after is not None:
+            sql += " AND rowid > ?"
+            params.append(after)
         if allowed is not None:
             sql += f" AND rowid IN ({','.join('?' * len(allowed))})"
             params.extend(allowed)
@@ -244,6 +254,16 @@ class Store:
         where = " AND ".join(clauses) or "1"
         sql = f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}"
         return [int(row[0]) for row in self.db.execute(sql, params)]
+
+    def existing(self, chunk_ids: Sequence[int]) -> set[int]:
+        """Which of ``chunk_ids`` are still in the index."""
+        found: set[int] = set()
+        for begin in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[begin : begin + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", part)
+            found.update(int(row[0]) for row in rows)
+        return found
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[object, ...]]:
         """chunk id -> (article id, title, url, date, source, text, start, end)."""
@@ -278,25 +298,35 @@ class Store:
             ),
         )  # fmt: skip
         new_ids: list[int] = []
+        next_id = self._next_chunk_id()
         for item in chunks:
             chunk = item.chunk
-            cursor = self.db.execute(
-                "INSERT INTO chunks (article_id, seq, start, end, tokens, text, embed_hash, vector)"
-                " "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            chunk_id = next_id
+            next_id += 1
+            self.db.execute(
+                "INSERT INTO chunks (id, article_id, seq, start, end, tokens, text, embed_hash, "
+                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    article.id, chunk.seq, chunk.start, chunk.end, chunk.tokens, chunk.text,
-                    item.embed_hash, np.ascontiguousarray(item.vector, dtype=np.float32).tobytes(),
+                    chunk_id, article.id, chunk.seq, chunk.start, chunk.end, chunk.tokens,
+                    chunk.text, item.embed_hash,
+                    np.ascontiguousarray(item.vector, dtype=np.float32).tobytes(),
                 ),
             )  # fmt: skip
-            chunk_id = int(cursor.lastrowid or 0)
             self.db.execute(
                 "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (chunk_id, article.title, chunk.text),
             )
             new_ids.append(chunk_id)
+        self.set_meta("next_chunk_id", str(next_id))
         self._bump_generation()
         return removed, new_ids
+
+    def _next_chunk_id(self) -> int:
+        """Chunk ids are never reused, even after the newest chunks are deleted: caches built
+        over "every id up to N" (the keyword index) stay correct."""
+        recorded = int(self.get_meta("next_chunk_id") or 0)
+        highest = int(self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+        return max(recorded, highest + 1)
 
     def delete_article(self, article_id: str) -> list[int]:
         """Delete an article and its chunks; return the removed chunk ids."""

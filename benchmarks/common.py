@@ -1,0 +1,63 @@
+"""Helpers shared by the benchmark scripts: the SQuAD index, questions, percentiles, memory."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import resource
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SQUAD = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json.gz"
+# The 48 SQuAD dev articles, ingested with the default model and backend; reused across runs.
+SQUAD_INDEX = RESULTS / "squad-all-index"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def squad_questions(data: Path = SQUAD) -> list[str]:
+    with gzip.open(data, "rt", encoding="utf-8") as handle:
+        articles = json.load(handle)["data"]
+    return [qa["question"] for a in articles for p in a["paragraphs"] for qa in p["qas"]]
+
+
+def sample_questions(count: int, seed: int = 0, data: Path = SQUAD) -> list[str]:
+    return random.Random(seed).sample(squad_questions(data), count)
+
+
+def squad_index(data: Path = SQUAD) -> Path:
+    """The index of every SQuAD dev article (built on first use, about a minute)."""
+    from qa import Assistant
+
+    with Assistant.open(SQUAD_INDEX) as assistant:
+        report = assistant.ingest([data])
+        if report.added or report.updated:
+            print(f"built {SQUAD_INDEX}: {report.summary()}", file=sys.stderr)
+    return SQUAD_INDEX
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20

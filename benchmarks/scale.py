@@ -1,0 +1,295 @@
+"""Query speed at 10k, 100k and 1M chunks: search/ask latency, approximate-index recall, memory.
+
+    python benchmarks/scale.py [--chunks 10000 100000 1000000] [--questions 200]
+
+Embedding a million real chunks takes hours here, so larger indexes are synthesised from the
+real SQuAD dev index (2,112 chunks, built with the default model on first use):
+
+- text: copy c of an article replaces 15% of its words by random corpus words of the same
+  length, so chunk offsets still slice the article text and keyword statistics stay realistic
+  (every word's document frequency grows with the copies, as in a real archive);
+- vectors: copy c of chunk a gets normalise(v_a + g * v_b + noise), b a random other chunk,
+  g ~ U(0, 0.6), noise ~ N(0, 0.02) per coordinate: spread over the space the real embeddings
+  span, not 474 exact duplicates.
+
+Each size is built once into benchmarks/results/scale-N (reused later), by the same code that
+serves it: the FAISS layout is chosen by size as in normal use. Then a fresh process opens the
+index and times ``search`` (k=5), ``ask``, the keyword half and the dense half on real SQuAD
+questions, one at a time, warm; its peak RSS is the memory of serving that index. Recall@10 of
+the index against exact search (a flat scan of the same vectors) is measured on the same
+questions in the build process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (
+    RESULTS,
+    folder_mb,
+    peak_rss_mb,
+    percentile,
+    sample_questions,
+    squad_index,
+)
+
+REPLACED_WORDS = 0.15
+_WORD = re.compile(r"[A-Za-z]{2,15}")
+
+
+def folder_for(chunks: int) -> Path:
+    return RESULTS / f"scale-{chunks}"
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def synthesise(chunks: int, folder: Path) -> float:
+    """Write an index of ``chunks`` chunks into ``folder``; return the seconds it took."""
+    from qa.store import Store
+
+    started = time.perf_counter()
+    base_dir = squad_index()
+    base = Store(base_dir / "index.sqlite")
+    articles = base.db.execute(
+        "SELECT id, title, source, url, date, author, text, content_hash FROM articles ORDER BY id"
+    ).fetchall()
+    rows = base.db.execute(
+        "SELECT article_id, seq, start, end, tokens, embed_hash, vector FROM chunks "
+        "ORDER BY article_id, seq"
+    ).fetchall()
+    base.close()
+    by_article: dict[str, list[tuple]] = {}
+    first_row: dict[str, int] = {}
+    for n, row in enumerate(rows):
+        by_article.setdefault(row[0], []).append(row)
+        first_row.setdefault(row[0], n)
+    base_vectors = np.vstack([np.frombuffer(row[6], dtype=np.float32) for row in rows])
+    vocabulary: dict[int, list[str]] = {}
+    for article in articles:
+        for word in set(_WORD.findall(article[6])):
+            vocabulary.setdefault(len(word), []).append(word)
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shutil.copy(base_dir / "config.json", folder / "config.json")
+    store = Store(folder / "index.sqlite")
+    db = store.db
+    db.execute("PRAGMA synchronous=OFF")  # a benchmark fixture: rebuilt if a run dies
+    rng = np.random.default_rng(0)
+    chunk_id = written = 0
+    copy = 0
+    while written < chunks:
+        db.execute("BEGIN")
+        for article_id, title, source, url, date, author, text, content_hash in articles:
+            if written >= chunks:
+                break
+            own = by_article.get(article_id, [])[: chunks - written]
+            if copy:
+                text = perturb(text, vocabulary, rng)
+                article_id, title = f"{article_id}~{copy}", f"{title} {copy}"
+                content_hash = hashlib.sha1(text.encode()).hexdigest()
+            db.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+                (article_id, title, source, url, date, author, text, content_hash),
+            )
+            if not own:
+                continue
+            first = first_row[own[0][0]]
+            vectors = base_vectors[first : first + len(own)]
+            if copy:
+                mix = base_vectors[rng.integers(0, len(base_vectors), len(own))]
+                gain = rng.uniform(0, 0.6, (len(own), 1)).astype(np.float32)
+                noise = rng.normal(0, 0.02, vectors.shape).astype(np.float32)
+                vectors = vectors + gain * mix + noise
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            ids = range(chunk_id + 1, chunk_id + 1 + len(own))
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (i, article_id, seq, start, end, tokens, text[start:end],
+                     f"{embed}~{copy}", vector.astype(np.float32).tobytes())
+                    for i, (_, seq, start, end, tokens, embed, _), vector
+                    in zip(ids, own, vectors, strict=True)
+                ),
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
+                ((i, title, text[row[2] : row[3]]) for i, row in zip(ids, own, strict=True)),
+            )
+            chunk_id += len(own)
+            written += len(own)
+        db.execute("COMMIT")
+        copy += 1
+        print(f"\r  synthesising: {written:,}/{chunks:,} chunks", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    with store.transaction():
+        store.set_meta("generation", "1")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return time.perf_counter() - started
+
+
+def perturb(text: str, vocabulary: dict[int, list[str]], rng: np.random.Generator) -> str:
+    """Replace a share of the words by random corpus words of the same length."""
+    spans = [match.span() for match in _WORD.finditer(text)]
+    chosen = np.flatnonzero(rng.random(len(spans)) < REPLACED_WORDS)
+    pieces: list[str] = []
+    previous = 0
+    for n in chosen:
+        start, end = spans[n]
+        pool = vocabulary[end - start]
+        pieces.append(text[previous:start])
+        pieces.append(pool[int(rng.integers(len(pool)))])
+        previous = end
+    pieces.append(text[previous:])
+    return "".join(pieces)
+
+
+def build(chunks: int, questions: int) -> dict[str, object]:
+    """Synthesise (unless done before), build the vector index, measure its recall."""
+    import faiss
+
+    from qa import Assistant
+
+    folder = folder_for(chunks)
+    done_mark = folder / "SYNTHESISED"
+    synth_s = None
+    if not done_mark.exists():
+        synth_s = synthesise(chunks, folder)
+        done_mark.write_text("ok\n")
+    started = time.perf_counter()
+    with Assistant.open(folder) as assistant:
+        # What an ingest does at its end: the vector layout and the keyword cache fit the size.
+        assistant._save_vectors()
+        vectors = assistant.vectors
+        index_s = time.perf_counter() - started
+        queries = assistant.embedder.embed(sample_questions(questions, seed=1))
+        _, found = vectors.search(queries, 10)
+        ids, stored = assistant.store.all_vectors(vectors.dimension)
+        exact = faiss.IndexFlatIP(vectors.dimension)
+        exact.add(stored)
+        _, rows = exact.search(queries, 10)
+        truth = ids[rows]
+        recall = float(
+            np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
+        )
+        layout = vectors.layout
+        has_keywords = assistant.keywords is not None
+    return {
+        "chunks": chunks,
+        "synthesis_s": synth_s,
+        "index_build_s": round(index_s, 1),
+        "keyword_cache": has_keywords,
+        "layout": layout,
+        "recall@10_vs_exact": round(recall, 4),
+        "disk_mb": round(folder_mb(folder)),
+    }
+
+
+# -- serving -------------------------------------------------------------------------------------
+
+
+def serve(chunks: int, questions: int) -> dict[str, object]:
+    """Open the index in this fresh process and time queries; report this process's peak RSS."""
+    from qa import Assistant
+    from qa.lexical import content_words, fts_query
+
+    started = time.perf_counter()
+    assistant = Assistant.open(folder_for(chunks))
+    assistant.vectors  # noqa: B018 (load the FAISS file now, to time it apart)
+    open_s = time.perf_counter() - started
+    sample = sample_questions(questions, seed=2)
+    for question in sample[:5]:
+        assistant.ask(question)
+    timings: dict[str, list[float]] = {"search": [], "ask": [], "keyword": [], "dense": []}
+    for question in sample:
+        t0 = time.perf_counter()
+        assistant.search(question, k=5)
+        t1 = time.perf_counter()
+        assistant.ask(question)
+        t2 = time.perf_counter()
+        match = fts_query(content_words(question))
+        if match:
+            assistant.store.keyword_search(match, 50)
+        t3 = time.perf_counter()
+        vector = assistant.embedder.embed([question])
+        t4 = time.perf_counter()
+        assistant.vectors.search(vector, 50)
+        t5 = time.perf_counter()
+        for name, seconds in (
+            ("search", t1 - t0),
+            ("ask", t2 - t1),
+            ("keyword", t3 - t2),
+            ("dense", t5 - t4),
+        ):
+            timings[name].append(seconds * 1000)
+    result: dict[str, object] = {"chunks": chunks, "open_s": round(open_s, 2)}
+    for name, values in timings.items():
+        result[f"{name}_p50_ms"] = round(percentile(values, 0.5), 1)
+        result[f"{name}_p95_ms"] = round(percentile(values, 0.95), 1)
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result
+
+
+def run_child(step: str, chunks: int, questions: int) -> dict[str, object]:
+    command = [sys.executable, __file__, step, str(chunks), "--questions", str(questions)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", nargs="?", choices=["build", "serve"], help=argparse.SUPPRESS)
+    parser.add_argument("size", nargs="?", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+    if args.step == "build":
+        print(json.dumps(build(args.size, args.questions)))
+        return
+    if args.step == "serve":
+        print(json.dumps(serve(args.size, args.questions)))
+        return
+    results = []
+    for chunks in args.chunks:
+        built = run_child("build", chunks, args.questions)
+        served = run_child("serve", chunks, args.questions)
+        results.append({**built, **served})
+        print(json.dumps(results[-1]), file=sys.stderr)
+    print(
+        "| chunks | layout | recall@10 vs exact | search p50/p95 ms | ask p50/p95 ms "
+        "| keyword p50/p95 ms | dense p50/p95 ms | open s | peak RSS MB | disk MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        layout = r["layout"]
+        assert isinstance(layout, dict)
+        kind = layout["kind"] + (
+            f" (nlist {layout['nlist']}, nprobe {layout['nprobe']})" if "nlist" in layout else ""
+        )
+        print(
+            f"| {r['chunks']:,} | {kind} | {r['recall@10_vs_exact']:.3f} "
+            f"| {r['search_p50_ms']} / {r['search_p95_ms']} "
+            f"| {r['ask_p50_ms']} / {r['ask_p95_ms']} "
+            f"| {r['keyword_p50_ms']} / {r['keyword_p95_ms']} "
+            f"| {r['dense_p50_ms']} / {r['dense_p95_ms']} | {r['open_s']} "
+            f"| {r['peak_rss_mb']:,} | {r['disk_mb']:,} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The keyword impact index of large indexes agrees with FTS5 and follows changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa.keywords as keywords
+from qa import Assistant
+
+TOPICS = ["harbour", "glacier", "volcano", "orchestra", "satellite", "vineyard", "cathedral"]
+
+
+def article(n: int) -> str:
+    topic = TOPICS[n % len(TOPICS)]
+    rng = np.random.default_rng(n)
+    filler = " ".join(rng.choice(["report", "people", "city", "river", "market", "season"], 60))
+    return f"# {topic.title()} story {n}\n\nThe {topic} number{n} was seen. {filler}.\n"
+
+
+@pytest.fixture
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keywords, "CACHE_FROM", 30)
+
+
+def test_impact_index_ranks_like_fts5(index_dir: Path, write, small_threshold: None) -> None:
+    paths = [write(f"a{n:02}.md", article(n)) for n in range(40)]
+    with Assistant.open(index_dir, model="hash-64") as assistant:
+        assistant.ingest(paths)
+        cache = assistant.keywords
+        assert cache is not None and cache.size == assistant.store.count_chunks()
+        for query in ("orchestra number17", "orchestra season market", "glacier"):
+            ours = cache.search(query, 10)
+            fts = assistant.store.keyword_search(" OR ".join(f'"{w}"' for w in query.split()), 10)
+            # Same words, same formula: the scores agree closely (tokenisers differ a little),
+            # and the best chunk is one FTS5 ranks best too (ties may come in another order).
+            assert [s for _, s in ours] == pytest.approx([s for _, s in fts], rel=0.15)
+            best = fts[0][1]
+            assert ours[0][0] in {i for i, s in fts if s >= best * (1 - 1e-4)}, query
+            assert [score for _, score in ours] == sorted((s for _, s in ours), reverse=True)
+        hit = assistant.search("orchestra number17", k=1, mode="keyword")[0]
+        assert hit.title == "Orchestra story 17"
+        allowed = np.asarray(assistant.store.chunk_ids("a03"), dtype=np.int64)
+        assert {i for i, _ in cache.search("report people", 10, allowed)} <= set(allowed.tolist())
+
+
+def test_cache_follows_additions_and_removals(
+    index_dir: Path, write, small_threshold: None
+) -> None:
+    paths = [write(f"a{n:02}.md", article(n)) for n in range(100)]
+    with Assistant.open(index_dir, model="hash-64") as assistant:
+        assistant.ingest(paths[:99])
+        cache = assistant.keywords
+        assert cache is not None
+        # One new article (under 2% of the cache): served from FTS5 until the next rebuild.
+        assistant.ingest([paths[99]])
+        assert assistant.keywords is cache
+        hit = assistant.search("glacier number99", k=1, mode="keyword")[0]
+        assert hit.title == "Glacier story 99"
+        # A removed article's chunks never come back from the cache.
+        assistant.remove([str(paths[12])])
+        found = assistant.search("vineyard number12", k=10, mode="keyword")
+        assert found and all(p.title != "Vineyard story 12" for p in found)
+        # Enough change: rebuilt over every chunk, and the old cache folder is gone.
+        assistant.remove([str(path) for path in paths[20:30]])
+        rebuilt = assistant.keywords
+        assert rebuilt is not None and rebuilt is not cache
+        assert rebuilt.size == assistant.store.count_chunks()
+        assert not cache.folder.exists() and rebuilt.folder.exists()
+    with Assistant.open(index_dir) as again:
+        assert again.keywords is not None
+        assert again.search("glacier number99", k=1, mode="keyword")[0].title == "Glacier story 99"
+        # Small again: the cache is dropped and FTS5 answers alone.
+        again.remove([str(path) for path in paths[30:]])
+        assert again.keywords is None
+        assert [p.name for p in index_dir.iterdir() if p.name.startswith("keywords")] == []
+
+
+def test_chunk_ids_are_never_reused(index_dir: Path, write) -> None:
+    with Assistant.open(index_dir, model="hash-64") as assistant:
+        first, second = write("a.md", article(1)), write("b.md", article(2))
+        assistant.ingest([first, second])
+        highest = int(assistant.store.db.execute("SELECT max(id) FROM chunks").fetchone()[0])
+        assistant.remove([str(second)])
+        assistant.ingest([write("c.md", article(3))])
+        newest = assistant.store.db.execute(
+            "SELECT min(c.id) FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.title = 'Orchestra story 3'"
+        ).fetchone()[0]
+        assert newest > highest
