@@ -21,6 +21,7 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
 from qa.answer import PASSAGES_READ, answer
+from qa.check import CheckReport, check_index, repair_index
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
     PROBE_DIMS,
@@ -80,6 +81,7 @@ class Assistant:
         self._vectors: VectorIndex | None = None
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
+        self._vectors_generation: int | None = None  # the database generation _vectors holds
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -257,11 +259,13 @@ class Assistant:
         listed in ``report.failed``; the rest is ingested.
         """
         with WriteLock(self.index_dir):
+            self._follow_writers()
             self._ready_model()
             ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
             report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
             if report.added or report.updated or report.removed or not self._vectors_saved():
                 self._save_vectors()
+            self._vectors_generation = self.store.generation
         return report
 
     def _vectors_saved(self) -> bool:
@@ -275,6 +279,7 @@ class Assistant:
         """
         targets = list(targets)
         with WriteLock(self.index_dir):
+            self._follow_writers()
             chosen: list[str] = []
             unknown: list[str] = []
             for target in targets:
@@ -294,6 +299,7 @@ class Assistant:
             if self.config is not None:
                 self.vectors.remove(np.asarray(removed, dtype=np.int64))
                 self._save_vectors()
+                self._vectors_generation = self.store.generation
         return chosen
 
     def _match(self, target: str) -> list[str]:
@@ -327,8 +333,10 @@ class Assistant:
         ``mode`` is "hybrid" (dense + keyword, the default), or "dense" or "keyword" alone.
         """
         query = _clean_question(query)
-        self._require_articles()
-        return self.retriever.search(query, k, filters, mode=mode)
+        with self.store.snapshot():  # one state of the index, even while another process writes
+            self._follow_writers()
+            self._require_articles()
+            return self.retriever.search(query, k, filters, mode=mode)
 
     def ask(
         self,
@@ -346,11 +354,13 @@ class Assistant:
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
-        self._require_articles()
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
         query = contextual_query(question, turns)
-        vector = self._ready_model().embed([query])[0]
-        passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
+        with self.store.snapshot():  # one state of the index, even while another process writes
+            self._follow_writers()
+            self._require_articles()
+            vector = self._ready_model().embed([query])[0]
+            passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
         if query != question:
             # A follow-up: the earlier turn found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
@@ -383,6 +393,89 @@ class Assistant:
             size_bytes=size,
             updated_at=self.store.get_meta("updated_at"),
         )
+
+    # -- other processes ------------------------------------------------------------------------
+
+    def _follow_writers(self) -> None:
+        """Pick up what other processes wrote since this index was last read (call inside
+        ``store.snapshot()``, or holding the write lock).
+
+        Each write bumps the database generation; when it moved, the vectors are loaded again,
+        and checked against this snapshot's chunk ids: a FAISS file saved by a writer after the
+        snapshot began is not used, the snapshot's own vectors are (from SQLite).
+        """
+        if self.config is None:
+            self._adopt_config()
+        generation = self.store.generation
+        if self._vectors is not None and generation == self._vectors_generation:
+            return
+        self._vectors = None
+        self._retriever = None
+        self._vectors_generation = generation
+        if self.config is None or self.store.count_chunks() == 0:
+            return
+        loaded = self.vectors
+        rows = self.store.db.execute("SELECT id FROM chunks ORDER BY id")
+        chunk_ids = np.fromiter((row[0] for row in rows), dtype=np.int64)
+        if not np.array_equal(np.sort(loaded.ids()), chunk_ids):
+            rebuilt = VectorIndex(self.config.dimension)
+            rebuilt.add(*self.store.all_vectors(self.config.dimension))
+            self._vectors = rebuilt
+
+    def _adopt_config(self) -> None:
+        """An index that was empty when opened may have been created by another process since."""
+        config = read_config(self.index_dir)
+        if config is None:
+            return
+        _check_same_model(config, self.embedder, self.index_dir)
+        self.config = config
+        self.chunk_tokens, self.overlap_tokens = config.chunk_tokens, config.overlap_tokens
+        self._model_checked = False
+        self._chunker = None
+
+    # -- checking and repair --------------------------------------------------------------------
+
+    def check(self) -> CheckReport:
+        """Verify the index (database, vectors, keyword index, offsets; see ``qa.check``).
+
+        Read-only, but it holds the write lock so no ingest changes the files under it.
+        """
+        with WriteLock(self.index_dir):
+            return check_index(self)
+
+    def repair(self) -> CheckReport:
+        """Rebuild what ``check`` finds broken from the database, then check again."""
+        with WriteLock(self.index_dir):
+            self._follow_writers()
+            return repair_index(self)
+
+    def rebuild_vectors(self) -> int:
+        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
+        many vectors it holds."""
+        with WriteLock(self.index_dir):
+            return self._rebuild_vectors()
+
+    def _rebuild_vectors(self) -> int:
+        with self.store.transaction():
+            self.store.set_meta("faiss_generation", "")  # not current: loading rebuilds it
+        self._vectors = None
+        self._retriever = None
+        self._save_vectors()
+        self._vectors_generation = self.store.generation
+        return len(self.vectors)
+
+    def _reindex_articles(self, article_ids: list[str]) -> int:
+        """Re-chunk and re-embed stored articles from their text; return the chunks written.
+        The vector file is left stale: rebuild it afterwards."""
+        articles = self.store.articles_by_id(article_ids)
+        with self.store.transaction():
+            for article in articles:
+                self.store.clear_chunks(article.id)  # so no damaged vector is reused
+        self._ready_model()
+        assert self.config is not None
+        scratch = VectorIndex(self.config.dimension)
+        ingestor = Ingestor(self.store, scratch, self.embedder, self.chunker)
+        return ingestor.reindex(articles)
 
 
 def _clean_question(question: str) -> str:
