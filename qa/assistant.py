@@ -41,6 +41,7 @@ from qa.errors import (
     ModelError,
     ModelMismatchError,
     QAError,
+    translated_os_errors,
 )
 from qa.ingest import Ingestor, Progress
 from qa.locking import WriteLock
@@ -110,7 +111,8 @@ class Assistant:
                 raise IndexNotFoundError(
                     f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
                 )
-            folder.mkdir(parents=True)
+            with translated_os_errors(folder):
+                folder.mkdir(parents=True)
         elif not folder.is_dir():
             raise IndexFormatError(f"{folder} is a file, not an index folder.")
         elif not (folder / DB_FILE).exists() and any(folder.iterdir()):
@@ -138,10 +140,15 @@ class Assistant:
                     )
             chunks, overlap = config.chunk_tokens, config.overlap_tokens
         try:
-            store = Store(folder / DB_FILE)
+            with translated_os_errors(folder):
+                store = Store(folder / DB_FILE)
+        except QAError:
+            raise
         except Exception as error:  # sqlite3.DatabaseError and friends
             raise IndexFormatError(
-                f"{folder / DB_FILE} cannot be opened as an index database ({error})."
+                f"{folder / DB_FILE} cannot be opened as an index database ({error}): it is "
+                "damaged, or not an article-qa index. Move the folder away and ingest your "
+                f"articles again into a new one: qa ingest PATH --index {folder}"
             ) from error
         return cls(folder, store, config, chosen, chunks, overlap)
 
@@ -258,7 +265,7 @@ class Assistant:
         also removes articles whose files were deleted from the folders given. Bad files are
         listed in ``report.failed``; the rest is ingested.
         """
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             self._ready_model()
             ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
@@ -278,7 +285,7 @@ class Assistant:
         (and then removes nothing).
         """
         targets = list(targets)
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             chosen: list[str] = []
             unknown: list[str] = []
@@ -440,19 +447,19 @@ class Assistant:
 
         Read-only, but it holds the write lock so no ingest changes the files under it.
         """
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return check_index(self)
 
     def repair(self) -> CheckReport:
         """Rebuild what ``check`` finds broken from the database, then check again."""
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             return repair_index(self)
 
     def rebuild_vectors(self) -> int:
         """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
         many vectors it holds."""
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return self._rebuild_vectors()
 
     def _rebuild_vectors(self) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from embeddings import VectorIndex
@@ -66,6 +67,7 @@ class _Findings:
     rebuild_keywords: bool = False
     vectors_stale: bool = False  # left behind by an interrupted write: a note, not a problem
     reindex: set[str] = field(default_factory=set)  # article ids to re-chunk and re-embed
+    leftovers: list[Path] = field(default_factory=list)  # temp files of interrupted writes
     orphans: int = 0
 
 
@@ -90,6 +92,15 @@ def _examine(assistant: Assistant) -> _Findings:
     found = _Findings()
     db = assistant.store.db
     folder = assistant.index_dir
+    # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
+    found.leftovers = sorted(folder.glob(".*.tmp"))
+    if found.leftovers:
+        size = sum(path.stat().st_size for path in found.leftovers)
+        found.notes.append(
+            f"{_plural(len(found.leftovers), 'temporary file')} left by interrupted writes "
+            f"({size / 2**20:.1f} MB, e.g. {found.leftovers[0].name}); `qa check --repair` "
+            "deletes them."
+        )
     try:
         verdict = [row[0] for row in db.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
@@ -296,6 +307,10 @@ def repair_index(assistant: Assistant) -> CheckReport:
     with assistant.store.snapshot():
         found = _examine(assistant)
     repaired: list[str] = []
+    for path in found.leftovers:  # no writer runs: we hold the write lock
+        path.unlink(missing_ok=True)
+    if found.leftovers:
+        repaired.append(f"deleted {_plural(len(found.leftovers), 'temporary file')}")
     if found.database_damaged or assistant.config is None:
         return _report(assistant, found, repaired)
     if found.orphans:

@@ -99,7 +99,8 @@ class Store:
         try:
             yield
         except BaseException:  # Ctrl-C too: never leave half an article behind
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back after e.g. a full disk
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 

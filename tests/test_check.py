@@ -192,3 +192,12 @@ def test_check_waits_for_no_writer(built: Path) -> None:
         assistant.check()
     out = CliRunner().invoke(cli, ["check", "--index", str(built)])
     assert out.exit_code == 0
+
+
+def test_leftover_temporary_files_are_noted_and_deleted(built: Path) -> None:
+    leftover = built / ".vectors.faiss.12345.tmp"  # what a write killed before its rename leaves
+    leftover.write_bytes(b"half a file")
+    out = run_check(built, code=0)
+    assert "note: 1 temporary file left by interrupted writes" in out
+    out = run_check(built, "--repair", code=0)
+    assert "repaired: deleted 1 temporary file" in out and not leftover.exists()
