@@ -20,6 +20,7 @@ Each problem is one line that says what is wrong and what to do.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,7 +96,12 @@ def _examine(assistant: Assistant) -> _Findings:
     # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
     found.leftovers = sorted(folder.glob(".*.tmp"))
     if found.leftovers:
-        size = sum(path.stat().st_size for path in found.leftovers)
+        size = sum(
+            file.stat().st_size
+            for path in found.leftovers
+            for file in ([path] if path.is_file() else path.rglob("*"))
+            if file.is_file()
+        )
         found.notes.append(
             f"{_plural(len(found.leftovers), 'temporary file')} left by interrupted writes "
             f"({size / 2**20:.1f} MB, e.g. {found.leftovers[0].name}); `qa check --repair` "
@@ -308,7 +314,10 @@ def repair_index(assistant: Assistant) -> CheckReport:
         found = _examine(assistant)
     repaired: list[str] = []
     for path in found.leftovers:  # no writer runs: we hold the write lock
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # a cache written as a folder, then renamed
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     if found.leftovers:
         repaired.append(f"deleted {_plural(len(found.leftovers), 'temporary file')}")
     if found.database_damaged or assistant.config is None:

@@ -197,7 +197,11 @@ def test_check_waits_for_no_writer(built: Path) -> None:
 def test_leftover_temporary_files_are_noted_and_deleted(built: Path) -> None:
     leftover = built / ".vectors.faiss.12345.tmp"  # what a write killed before its rename leaves
     leftover.write_bytes(b"half a file")
+    folder = built / ".keywords.777.tmp"  # caches may be written as a folder, then renamed
+    folder.mkdir()
+    (folder / "part.npy").write_bytes(b"x" * 100)
     out = run_check(built, code=0)
-    assert "note: 1 temporary file left by interrupted writes" in out
+    assert "note: 2 temporary files left by interrupted writes" in out
     out = run_check(built, "--repair", code=0)
-    assert "repaired: deleted 1 temporary file" in out and not leftover.exists()
+    assert "repaired: deleted 2 temporary files" in out
+    assert not leftover.exists() and not folder.exists()
