@@ -24,6 +24,7 @@ from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, loa
 from embeddings.index import KIND, choose_layout
 from qa import keywords as keyword_cache
 from qa.answer import PASSAGES_READ, answer
+from qa.check import CheckReport, check_index, repair_index
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
     PROBE_DIMS,
@@ -43,6 +44,7 @@ from qa.errors import (
     ModelError,
     ModelMismatchError,
     QAError,
+    translated_os_errors,
 )
 from qa.ingest import Ingestor, Progress
 from qa.keywords import KeywordIndex
@@ -86,6 +88,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._keywords: KeywordIndex | None = None
         self._keywords_loaded = False
+        self._vectors_generation: int | None = None  # the database generation _vectors holds
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -117,7 +120,8 @@ class Assistant:
                 raise IndexNotFoundError(
                     f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
                 )
-            folder.mkdir(parents=True)
+            with translated_os_errors(folder):
+                folder.mkdir(parents=True)
         elif not folder.is_dir():
             raise IndexFormatError(f"{folder} is a file, not an index folder.")
         elif not (folder / DB_FILE).exists() and any(folder.iterdir()):
@@ -151,10 +155,15 @@ class Assistant:
                     )
             chunks, overlap = config.chunk_tokens, config.overlap_tokens
         try:
-            store = Store(folder / DB_FILE)
+            with translated_os_errors(folder):
+                store = Store(folder / DB_FILE)
+        except QAError:
+            raise
         except Exception as error:  # sqlite3.DatabaseError and friends
             raise IndexFormatError(
-                f"{folder / DB_FILE} cannot be opened as an index database ({error})."
+                f"{folder / DB_FILE} cannot be opened as an index database ({error}): it is "
+                "damaged, or not an article-qa index. Move the folder away and ingest your "
+                f"articles again into a new one: qa ingest PATH --index {folder}"
             ) from error
         return cls(folder, store, config, chosen, chunks, overlap)
 
@@ -326,12 +335,14 @@ class Assistant:
         also removes articles whose files were deleted from the folders given. Bad files are
         listed in ``report.failed``; the rest is ingested.
         """
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            self._follow_writers()
             self._ready_model()
             ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
             report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
             if report.added or report.updated or report.removed or not self._vectors_saved():
                 self._save_vectors()
+            self._vectors_generation = self.store.generation
         return report
 
     def _vectors_saved(self) -> bool:
@@ -344,7 +355,8 @@ class Assistant:
         (and then removes nothing).
         """
         targets = list(targets)
-        with WriteLock(self.index_dir):
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            self._follow_writers()
             chosen: list[str] = []
             unknown: list[str] = []
             for target in targets:
@@ -364,6 +376,7 @@ class Assistant:
             if self.config is not None:
                 self.vectors.remove(np.asarray(removed, dtype=np.int64))
                 self._save_vectors()
+                self._vectors_generation = self.store.generation
         return chosen
 
     def _match(self, target: str) -> list[str]:
@@ -399,8 +412,10 @@ class Assistant:
         ``mode`` is "hybrid" (dense + keyword, the default), or "dense" or "keyword" alone.
         """
         query = _clean_question(query)
-        self._require_articles()
-        return self.retriever.search(query, k, filters, mode=mode)
+        with self.store.snapshot():  # one state of the index, even while another process writes
+            self._follow_writers()
+            self._require_articles()
+            return self.retriever.search(query, k, filters, mode=mode)
 
     def ask(
         self,
@@ -418,11 +433,13 @@ class Assistant:
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
-        self._require_articles()
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
         query = contextual_query(question, turns)
-        vector = self._ready_model().embed([query])[0]
-        passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
+        with self.store.snapshot():  # one state of the index, even while another process writes
+            self._follow_writers()
+            self._require_articles()
+            vector = self._ready_model().embed([query])[0]
+            passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
         if query != question:
             # A follow-up: the earlier turn found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
@@ -455,6 +472,92 @@ class Assistant:
             size_bytes=size,
             updated_at=self.store.get_meta("updated_at"),
         )
+
+    # -- other processes ------------------------------------------------------------------------
+
+    def _follow_writers(self) -> None:
+        """Pick up what other processes wrote since this index was last read (call inside
+        ``store.snapshot()``, or holding the write lock).
+
+        Each write bumps the database generation; when it moved, the vectors are loaded again,
+        and checked against this snapshot's chunk ids: a FAISS file saved by a writer after the
+        snapshot began is not used, the snapshot's own vectors are (from SQLite).
+        """
+        if self.config is None:
+            self._adopt_config()
+        generation = self.store.generation
+        if self._vectors is not None and generation == self._vectors_generation:
+            return
+        self._vectors = None
+        self._retriever = None
+        self._keywords, self._keywords_loaded = None, False  # the writer may have rebuilt it
+        self._vectors_generation = generation
+        if self.config is None or self.store.count_chunks() == 0:
+            return
+        # A writer may have moved the vector index to another layout (see choose_layout).
+        self.config = read_config(self.index_dir) or self.config
+        loaded = self.vectors
+        rows = self.store.db.execute("SELECT id FROM chunks ORDER BY id")
+        chunk_ids = np.fromiter((row[0] for row in rows), dtype=np.int64)
+        if not np.array_equal(np.sort(loaded.ids()), chunk_ids):
+            ids, vectors = self.store.all_vectors(self.config.dimension)
+            layout = choose_layout(len(ids), self.config.vector_index)
+            self._vectors = VectorIndex.build(self.config.dimension, ids, vectors, layout)
+
+    def _adopt_config(self) -> None:
+        """An index that was empty when opened may have been created by another process since."""
+        config = read_config(self.index_dir)
+        if config is None:
+            return
+        _check_same_model(config, self.embedder, self.index_dir)
+        self.config = config
+        self.chunk_tokens, self.overlap_tokens = config.chunk_tokens, config.overlap_tokens
+        self._model_checked = False
+        self._chunker = None
+
+    # -- checking and repair --------------------------------------------------------------------
+
+    def check(self) -> CheckReport:
+        """Verify the index (database, vectors, keyword index, offsets; see ``qa.check``).
+
+        Read-only, but it holds the write lock so no ingest changes the files under it.
+        """
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            return check_index(self)
+
+    def repair(self) -> CheckReport:
+        """Rebuild what ``check`` finds broken from the database, then check again."""
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            self._follow_writers()
+            return repair_index(self)
+
+    def rebuild_vectors(self) -> int:
+        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
+        many vectors it holds."""
+        with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            return self._rebuild_vectors()
+
+    def _rebuild_vectors(self) -> int:
+        with self.store.transaction():
+            self.store.set_meta("faiss_generation", "")  # not current: loading rebuilds it
+        self._vectors = None
+        self._retriever = None
+        self._save_vectors()
+        self._vectors_generation = self.store.generation
+        return len(self.vectors)
+
+    def _reindex_articles(self, article_ids: list[str]) -> int:
+        """Re-chunk and re-embed stored articles from their text; return the chunks written.
+        The vector file is left stale: rebuild it afterwards."""
+        articles = self.store.articles_by_id(article_ids)
+        with self.store.transaction():
+            for article in articles:
+                self.store.clear_chunks(article.id)  # so no damaged vector is reused
+        self._ready_model()
+        assert self.config is not None
+        scratch = VectorIndex(self.config.dimension)
+        ingestor = Ingestor(self.store, scratch, self.embedder, self.chunker)
+        return ingestor.reindex(articles)
 
 
 def _clean_question(question: str) -> str:

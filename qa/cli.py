@@ -207,6 +207,43 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
 
 
+@cli.command()
+@index_option
+@click.option(
+    "--repair", is_flag=True, help="Rebuild what can be rebuilt from the database, then check."
+)
+@json_option
+def check(index_dir: str, repair: bool, as_json: bool) -> None:
+    """Verify the index: database, vectors, keyword index and chunk offsets agree.
+
+    Each problem is one line saying what is wrong and what to do; --repair rebuilds the vector
+    file and the keyword index from the database, and re-chunks articles whose chunks are
+    damaged. Exit status 1 means problems remain.
+
+    \b
+    Example:
+      qa check --repair
+    """
+    with open_assistant(index_dir) as assistant:
+        report = assistant.repair() if repair else assistant.check()
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        for line in report.notes:
+            click.echo(f"note: {line}")
+        for line in report.problems:
+            click.secho(f"problem: {line}", fg="red", err=True)
+        if report.ok:
+            click.echo(
+                f"ok: {report.articles} articles, {report.chunks} chunks; the database, vectors, "
+                "keyword index and offsets agree."
+            )
+    if not report.ok:
+        sys.exit(1)
+
+
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(

@@ -174,6 +174,15 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
     except OSError as error:
         result.failures.append(IngestFailure(str(path), f"cannot be read ({error.strerror})"))
         return result
+    except Exception as error:  # a parser bug: this file fails, the rest of the ingest goes on
+        result.failures.append(
+            IngestFailure(
+                str(path),
+                f"could not be read ({type(error).__name__}: {' '.join(str(error).split())}); "
+                "this is a bug in article-qa, please report it with the file",
+            )
+        )
+        return result
     for bad in record_errors:
         result.failures.append(IngestFailure(f"{path} ({bad.where})", bad.reason))
     many = len(records) > 1 or kind_of(path) in (".json", ".jsonl")

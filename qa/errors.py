@@ -6,6 +6,12 @@ The CLI and the UI show ``str(error)`` as it is, so keep messages short and free
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class QAError(Exception):
     """Base class: catch this to handle every error article-qa raises on purpose."""
@@ -46,3 +52,55 @@ class ArticleError(QAError):
 
 class ArticleNotFoundError(QAError):
     """``remove`` was given an id or path that matches no article."""
+
+
+class DiskFullError(QAError):
+    """The disk filled up during a write; what was committed before it is kept."""
+
+
+class IndexPermissionError(QAError):
+    """The index folder or one of its files may not be read or written by this user."""
+
+
+@contextmanager
+def translated_os_errors(folder: Path) -> Iterator[None]:
+    """Turn a full disk or a refused permission, from the OS or SQLite, into a message.
+
+    Writes are transactions (SQLite) or atomic renames (the FAISS file, the config), so a failed
+    write leaves the index as it was before that write: the messages can say nothing was lost.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        text = str(error).lower()
+        if "disk is full" in text:
+            raise DiskFullError(_disk_full(folder / "index.sqlite")) from error
+        if "readonly" in text or "unable to open" in text:
+            raise IndexPermissionError(
+                _denied(folder / "index.sqlite", f"SQLite: {error}")
+            ) from error
+        raise
+    except OSError as error:
+        path = Path(error.filename) if error.filename else folder
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(_disk_full(path)) from error
+        if isinstance(error, PermissionError) or error.errno in (errno.EACCES, errno.EPERM):
+            raise IndexPermissionError(_denied(path)) from error
+        if error.errno == errno.EROFS:
+            raise IndexPermissionError(_denied(path, "the file system is read-only")) from error
+        raise
+
+
+def _disk_full(path: Path) -> str:
+    return (
+        f"The disk is full: could not write {path}. Nothing was lost: the index keeps everything "
+        "saved before this write (each article is saved whole or not at all). Free some disk "
+        "space, then run the same command again."
+    )
+
+
+def _denied(path: Path, why: str = "permission denied") -> str:
+    return (
+        f"Cannot write {path} ({why}). Nothing was changed. Make the index folder writable for "
+        "you (check its owner and permissions), or use another folder with --index."
+    )

@@ -16,7 +16,10 @@ from urllib.parse import unquote
 # Keys a JSON record may carry besides ``title`` and ``text``.
 RECORD_FIELDS = ("url", "date", "author")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# A greedy line, trimmed afterwards: a lazy group before ``[ \t#]*$`` backtracks quadratically on
+# a heading with a long run of spaces (found by fuzzing: 40,000 spaces took 5 s).
+HEADING = re.compile(r"^#[ \t]+(.+)$", re.MULTILINE)
+NESTED_TOO_DEEP = "is nested too deeply to read (JSON deeper than about 1,000 levels)"
 
 
 class FormatError(Exception):
@@ -81,7 +84,8 @@ def parse_markdown(text: str, stem: str) -> list[Record]:
     title = meta.pop("title", "")
     if not title:
         heading = HEADING.search(body)
-        title = heading.group(1).strip() if heading else title_from_name(stem)
+        title = heading.group(1).rstrip(" \t#").strip() if heading else ""
+        title = title or title_from_name(stem)
     kept = {key: meta[key] for key in RECORD_FIELDS if meta.get(key)}
     return [Record(title=title, text=body, meta=kept)]
 
@@ -136,6 +140,8 @@ def parse_jsonl(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
             continue
         try:
             records.append(_record(json.loads(line), f"{stem} line {number}", number))
+        except RecursionError:
+            errors.append(RecordError(f"line {number}", NESTED_TOO_DEEP))
         except ValueError as error:  # json.JSONDecodeError is a ValueError
             reason = (
                 f"invalid JSON ({error.msg})"
@@ -159,6 +165,30 @@ def squad_article_text(paragraphs: list[dict[str, Any]]) -> str:
     return "\n\n".join(str(p["context"]) for p in paragraphs)
 
 
+def _squad_records(articles: list[dict[str, Any]]) -> tuple[list[Record], list[RecordError]]:
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for i, article in enumerate(articles, start=1):
+        paragraphs = article["paragraphs"]
+        if not isinstance(paragraphs, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("context"), str) for p in paragraphs
+        ):
+            errors.append(
+                RecordError(
+                    f"article {i}", "'paragraphs' must be a list of objects with a 'context' string"
+                )
+            )
+            continue
+        records.append(
+            Record(
+                title=title_from_name(unquote(str(article.get("title", "")))) or f"article {i}",
+                text=squad_article_text(paragraphs),
+                key=str(article.get("title", i)),
+            )
+        )
+    return records, errors
+
+
 def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
     """``.json``: a record, a list of records, ``{"articles": [...]}``, or SQuAD format."""
     try:
@@ -167,15 +197,13 @@ def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
         raise FormatError(
             f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from error
+    except RecursionError as error:  # the C decoder gives up on deep nesting this way
+        raise FormatError(NESTED_TOO_DEEP) from error
     if is_squad(data):
-        return [
-            Record(
-                title=title_from_name(unquote(str(article.get("title", "")))) or f"article {i}",
-                text=squad_article_text(article["paragraphs"]),
-                key=str(article.get("title", i)),
-            )
-            for i, article in enumerate(data["data"], start=1)
-        ], []
+        squad_records, squad_errors = _squad_records(data["data"])
+        if not squad_records and not squad_errors:
+            raise FormatError("holds no articles")
+        return squad_records, squad_errors
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     items = data if isinstance(data, list) else [data]

@@ -105,6 +105,18 @@ class Ingestor:
             seconds=time.perf_counter() - started,
         )
 
+    def reindex(self, articles: list[Article]) -> int:
+        """Chunk and embed ``articles`` again from their stored text (``qa check --repair``);
+        return the number of chunks written. Their old chunks must be cleared first, so no
+        damaged vector is reused."""
+        planned = []
+        for article in articles:
+            chunks, texts = chunk_article(article, self.chunker)
+            hashes = [embed_hash(text) for text in texts]
+            planned.append(_Planned(article, chunks, texts, hashes, is_new=False))
+        self._write(planned)
+        return sum(len(item.chunks) for item in planned)
+
     def _plan(self, paths: list[str | Path], prune: bool, max_file_bytes: int) -> _Plan:
         found = discover(paths)
         plan = _Plan(failed=list(found.missing), skipped=found.skipped)

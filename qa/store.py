@@ -53,6 +53,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+KEYWORD_TABLE = SCHEMA[SCHEMA.index("CREATE VIRTUAL TABLE") :]
 
 
 def _now() -> str:
@@ -80,10 +81,11 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
-        with self.transaction():
-            if self.get_meta("schema_version") is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-                self.set_meta("generation", "0")
+        if self.get_meta("schema_version") is None:  # a new database (readers never write)
+            with self.transaction():
+                if self.get_meta("schema_version") is None:
+                    self.set_meta("schema_version", str(SCHEMA_VERSION))
+                    self.set_meta("generation", "0")
 
     def close(self) -> None:
         self.db.close()
@@ -97,9 +99,24 @@ class Store:
         try:
             yield
         except BaseException:  # Ctrl-C too: never leave half an article behind
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back after e.g. a full disk
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read one consistent state: what other processes commit meanwhile stays invisible until
+        the block ends (a read transaction; with WAL it never blocks a writer)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
 
     # -- meta -----------------------------------------------------------------------------------
 
@@ -170,6 +187,18 @@ class Store:
             ids[row] = chunk_id
             vectors[row] = np.frombuffer(blob, dtype=np.float32)
         return ids, vectors
+
+    def articles_by_id(self, article_ids: Sequence[str]) -> list[Article]:
+        """The stored articles (text and metadata) with these ids, in the order given."""
+        found: dict[str, Article] = {}
+        for article_id in article_ids:
+            row = self.db.execute(
+                "SELECT id, title, text, source, url, date, author FROM articles WHERE id = ?",
+                (article_id,),
+            ).fetchone()
+            if row is not None:
+                found[article_id] = Article(*row)
+        return list(found.values())
 
     def chunk_rows(self, article_id: str) -> list[Chunk]:
         rows = self.db.execute(
@@ -334,6 +363,36 @@ class Store:
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         self._bump_generation()
         return removed
+
+    def clear_chunks(self, article_id: str) -> list[int]:
+        """Delete an article's chunks but keep the article (to re-chunk it); return their ids."""
+        removed = self._delete_chunks(article_id)
+        self._bump_generation()
+        return removed
+
+    def delete_orphan_chunks(self) -> int:
+        """Delete chunks whose article is gone (``qa check --repair``); return how many."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
+            )
+            self._bump_generation()
+        return cursor.rowcount
+
+    def rebuild_keyword_index(self) -> int:
+        """Recreate the FTS5 table from the chunks (``qa check --repair``); return its rows.
+
+        FTS5's own 'rebuild' command only works for external-content tables; ours stores its
+        text, so the table is dropped and filled again.
+        """
+        with self.transaction():
+            self.db.execute("DROP TABLE IF EXISTS chunks_fts")
+            self.db.execute(KEYWORD_TABLE)
+            cursor = self.db.execute(
+                "INSERT INTO chunks_fts (rowid, title, text) "
+                "SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id"
+            )
+        return cursor.rowcount
 
     def _delete_chunks(self, article_id: str) -> list[int]:
         removed = self.chunk_ids(article_id)

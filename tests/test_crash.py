@@ -23,6 +23,7 @@ from qa.chunking import embedding_text
 from qa.corpus import read_file
 
 ARTICLES = 1500
+ROUNDS = 16  # kill points per run of the kill loop (each a fresh `qa ingest` killed with -9)
 pytestmark = pytest.mark.slow
 
 
@@ -66,6 +67,8 @@ def check_index(index: Path, versions: list[dict[str, str]], expected: int | Non
     """Open the index and check it whole; return how many of its articles are in the newest
     version (all must be in some version)."""
     with Assistant.open(index, embedder=HashEmbedder(), create=False) as assistant:
+        report = assistant.check()  # what `qa check` runs
+        assert report.ok, report.problems
         db = assistant.store.db
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         chunker = assistant.chunker
@@ -114,7 +117,7 @@ def test_kill_9_at_random_points_never_corrupts(tmp_path: Path) -> None:
     assert check_index(index, versions, ARTICLES) == ARTICLES
     rng = random.Random(2024)
     partial = 0  # rounds killed mid-write, leaving some articles old and some new
-    for round_number in range(1, 9):
+    for round_number in range(1, ROUNDS + 1):
         versions.append(write_version(folder, round_number))
         process = subprocess.Popen(ingest_command(index, folder), stderr=subprocess.DEVNULL)
         if round_number % 2:  # any moment, start-up and the final vector-file write included
@@ -128,6 +131,14 @@ def test_kill_9_at_random_points_never_corrupts(tmp_path: Path) -> None:
         partial += 0 < newest < ARTICLES
         print(f"round {round_number}: {newest} of {ARTICLES} articles in the new version")
     assert partial >= 2, "the kills should land in the middle of writing at least twice"
+    print(
+        f"kill points tried: {ROUNDS}, {partial} mid-write; after each the index opened, "
+        "qa check passed and every article was whole (old or new version)"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "qa", "check", "--index", str(index)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and checked.stdout.splitlines()[-1].startswith("ok: ")
     # Finishing the last version after all those crashes gives a complete, current index.
     subprocess.run(ingest_command(index, folder), check=True, timeout=300)
     with Assistant.open(index, embedder=HashEmbedder(), create=False) as assistant:

@@ -90,3 +90,23 @@ def test_chunk_ids_are_never_reused(index_dir: Path, write) -> None:
             "WHERE a.title = 'Orchestra story 3'"
         ).fetchone()[0]
         assert newest > highest
+
+
+def test_a_reader_follows_a_cache_rebuilt_by_a_writer(
+    index_dir: Path, write, small_threshold: None
+) -> None:
+    paths = [write(f"a{n:02}.md", article(n)) for n in range(40)]
+    with Assistant.open(index_dir, model="hash-64") as writer:
+        writer.ingest(paths[:35])
+        with Assistant.open(index_dir) as reader:
+            first = reader.search("orchestra number3", k=1, mode="keyword")[0]
+            assert first.title == "Orchestra story 3"
+            old = reader.keywords
+            assert old is not None
+            writer.remove([str(path) for path in paths[:10]])  # enough change: rebuilt
+            writer.ingest(paths[35:])
+            hit = reader.search("glacier number36", k=1, mode="keyword")[0]
+            assert hit.title == "Glacier story 36"
+            assert reader.keywords is not None and reader.keywords.folder != old.folder
+            removed = reader.search("orchestra number3", k=5, mode="keyword")
+            assert all(p.title != "Orchestra story 3" for p in removed)

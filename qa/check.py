@@ -1,0 +1,348 @@
+"""``qa check``: verify an index folder, and rebuild what can be rebuilt from its database.
+
+SQLite is the source of truth (articles, chunks with offsets and vectors); the FAISS file and the
+FTS5 keyword table are derived from it, so both can always be rebuilt. What is checked:
+
+- the database passes SQLite's own ``PRAGMA integrity_check``;
+- the config is readable and every stored vector has the config's dimension;
+- every chunk belongs to an article and ``article.text[start:end] == chunk.text``;
+- the keyword index holds exactly the chunks, with their text;
+- the FAISS file, when the database records it as current, has the recorded SHA-256 and holds
+  exactly the chunk ids (a file left behind by an interrupted ingest is not a problem: it is
+  rebuilt from the database when the index opens, and saved again by the next write).
+
+Each problem is one line that says what is wrong and what to do.
+
+    report = assistant.check()          # or: qa check --index index
+    if not report.ok:
+        report = assistant.repair()     # or: qa check --repair
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from embeddings import VectorIndex
+from embeddings.index import file_sha256
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+
+REPAIR = "Run `qa check --repair` to rebuild it from the database (nothing is lost)."
+EXAMPLES = 3  # ids quoted in a message
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check`` found (``problems``: each one line), and what ``repair`` did."""
+
+    index_dir: str
+    articles: int
+    chunks: int
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass
+class _Findings:
+    """Problems, plus what ``repair`` needs to know about them."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    database_damaged: bool = False
+    rebuild_vectors: bool = False
+    rebuild_keywords: bool = False
+    vectors_stale: bool = False  # left behind by an interrupted write: a note, not a problem
+    reindex: set[str] = field(default_factory=set)  # article ids to re-chunk and re-embed
+    leftovers: list[Path] = field(default_factory=list)  # temp files of interrupted writes
+    orphans: int = 0
+
+
+def _some(ids: list[Any]) -> str:
+    shown = ", ".join(str(i) for i in ids[:EXAMPLES])
+    return shown + (", …" if len(ids) > EXAMPLES else "")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _ids(ids: list[Any]) -> str:
+    return f"{'id' if len(ids) == 1 else 'ids'} {_some(ids)}"
+
+
+def _verb(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _examine(assistant: Assistant) -> _Findings:
+    found = _Findings()
+    db = assistant.store.db
+    folder = assistant.index_dir
+    # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
+    found.leftovers = sorted(folder.glob(".*.tmp"))
+    if found.leftovers:
+        size = sum(
+            file.stat().st_size
+            for path in found.leftovers
+            for file in ([path] if path.is_file() else path.rglob("*"))
+            if file.is_file()
+        )
+        found.notes.append(
+            f"{_plural(len(found.leftovers), 'temporary file')} left by interrupted writes "
+            f"({size / 2**20:.1f} MB, e.g. {found.leftovers[0].name}); `qa check --repair` "
+            "deletes them."
+        )
+    try:
+        verdict = [row[0] for row in db.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:
+        verdict = [str(error)]
+    if verdict != ["ok"]:
+        found.database_damaged = True
+        found.problems.append(
+            f"The database {folder / 'index.sqlite'} is damaged (SQLite reports: "
+            f"{'; '.join(verdict[:EXAMPLES])}). It cannot be repaired in place: move the index "
+            "folder away and ingest your articles again into a new one (your files are not "
+            "affected)."
+        )
+        return found
+
+    chunk_ids = [int(row[0]) for row in db.execute("SELECT id FROM chunks ORDER BY id")]
+    config = assistant.config
+    if config is None:
+        if chunk_ids:
+            found.problems.append(
+                f"{folder / 'config.json'} is missing, so nobody knows which model built the "
+                f"{len(chunk_ids)} stored vectors. Ingest your articles again into a new index "
+                "folder."
+            )
+        else:
+            found.notes.append("The index is empty: add articles with `qa ingest PATH`.")
+        return found
+
+    _check_chunks(assistant, found)
+    _check_keywords(assistant, found, chunk_ids)
+    _check_vector_file(assistant, found, chunk_ids)
+    return found
+
+
+def _check_chunks(assistant: Assistant, found: _Findings) -> None:
+    db = assistant.store.db
+    assert assistant.config is not None
+    dimension = assistant.config.dimension
+    orphans = [
+        int(row[0])
+        for row in db.execute(
+            "SELECT c.id FROM chunks c LEFT JOIN articles a ON a.id = c.article_id "
+            "WHERE a.id IS NULL"
+        )
+    ]
+    if orphans:
+        found.orphans = len(orphans)
+        found.problems.append(
+            f"{_plural(len(orphans), 'chunk')} {_verb(len(orphans), 'belongs', 'belong')} to no "
+            f"article (chunk {_ids(orphans)}). "
+            "Run `qa check --repair` to delete them."
+        )
+    # substr() counts characters (code points), as Python's slicing does; offsets are 0-based.
+    sliced = db.execute(
+        "SELECT a.id, a.title, c.seq, c.start, c.end FROM chunks c JOIN articles a "
+        "ON a.id = c.article_id WHERE c.start < 0 OR c.end > length(a.text) OR c.start > c.end "
+        "OR substr(a.text, c.start + 1, c.end - c.start) != c.text ORDER BY a.id, c.seq"
+    ).fetchall()
+    if sliced:
+        articles = sorted({row[0] for row in sliced})
+        article_id, title, seq, start, end = sliced[0]
+        found.reindex.update(articles)
+        found.problems.append(
+            f"{_plural(len(sliced), 'chunk')} of {_plural(len(articles), 'article')} "
+            f"{_verb(len(sliced), 'does', 'do')} not match "
+            f"the article text at their offsets (e.g. {title!r} ({article_id}), chunk {seq}, "
+            f"chars {start}-{end}). Run `qa check --repair` to re-chunk and re-embed "
+            f"{'it' if len(articles) == 1 else 'them'} from the stored article text."
+        )
+    empty = [
+        str(row[0])
+        for row in db.execute(
+            "SELECT a.id FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM chunks c WHERE c.article_id = a.id) ORDER BY a.id"
+        )
+    ]
+    if empty:
+        found.reindex.update(empty)
+        found.problems.append(
+            f"{_plural(len(empty), 'article')} {_verb(len(empty), 'has', 'have')} no chunks, so "
+            f"{_verb(len(empty), 'it', 'they')} cannot be found ({_ids(empty)}). "
+            "Run `qa check --repair` to chunk and embed them again."
+        )
+    wrong = db.execute(
+        "SELECT c.article_id, c.id FROM chunks c WHERE length(c.vector) != ? ORDER BY c.id",
+        (dimension * 4,),
+    ).fetchall()
+    if wrong:
+        found.reindex.update(str(row[0]) for row in wrong)
+        found.problems.append(
+            f"{_plural(len(wrong), 'chunk')} {_verb(len(wrong), 'holds a vector', 'hold vectors')} "
+            f"of the wrong size (expected {dimension} numbers for the model "
+            f"{assistant.config.model!r}; chunk {_ids([row[1] for row in wrong])}). "
+            "Run `qa check --repair` to embed them again."
+        )
+
+
+def _check_keywords(assistant: Assistant, found: _Findings, chunk_ids: list[int]) -> None:
+    db = assistant.store.db
+    try:
+        rows = {int(row[0]) for row in db.execute("SELECT rowid FROM chunks_fts")}
+        differ = [
+            int(row[0])
+            for row in db.execute(
+                "SELECT c.id FROM chunks c JOIN chunks_fts f ON f.rowid = c.id "
+                "WHERE f.text IS NOT c.text ORDER BY c.id"
+            )
+        ]
+    except sqlite3.DatabaseError as error:
+        found.rebuild_keywords = True
+        found.problems.append(f"The keyword index cannot be read ({error}). {REPAIR}")
+        return
+    missing = sorted(set(chunk_ids) - rows)
+    extra = sorted(rows - set(chunk_ids))
+    if missing or extra or differ:
+        found.rebuild_keywords = True
+        parts = []
+        if missing:
+            parts.append(f"misses {_plural(len(missing), 'chunk')} ({_ids(missing)})")
+        if extra:
+            parts.append(f"has {len(extra)} rows for chunks that do not exist ({_some(extra)})")
+        if differ:
+            parts.append(f"has other text than {_plural(len(differ), 'chunk')} ({_some(differ)})")
+        found.problems.append(f"The keyword index {' and '.join(parts)}. {REPAIR}")
+
+
+def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[int]) -> None:
+    from qa.assistant import VECTORS_FILE
+
+    store = assistant.store
+    assert assistant.config is not None
+    path = assistant.index_dir / VECTORS_FILE
+    recorded = store.get_meta("faiss_generation")
+    if recorded != str(store.generation):
+        if chunk_ids:
+            found.vectors_stale = True
+            found.notes.append(
+                f"{path.name} is older than the database (an ingest or removal was interrupted): "
+                "the index rebuilds it from the database each time it opens, until the next "
+                "ingest or `qa check --repair` saves it."
+            )
+        return
+    if not path.exists():
+        found.rebuild_vectors = True
+        found.problems.append(f"{path} is missing. {REPAIR}")
+        return
+    expected = store.get_meta("faiss_sha256")
+    actual = file_sha256(path)
+    if expected is not None and actual != expected:
+        found.rebuild_vectors = True
+        found.problems.append(
+            f"{path} does not match its recorded SHA-256 checksum (it was damaged or changed by "
+            f"another program). {REPAIR}"
+        )
+        return
+    try:
+        vectors = VectorIndex.load(path, assistant.config.dimension)
+        stored = vectors.ids().tolist()
+    except Exception as error:  # faiss raises RuntimeError, ValueError, ...
+        found.rebuild_vectors = True
+        found.problems.append(f"{path} cannot be read ({error}). {REPAIR}")
+        return
+    missing = sorted(set(chunk_ids) - set(stored))
+    extra = sorted(set(stored) - set(chunk_ids))
+    if missing or extra or len(stored) != len(chunk_ids):
+        found.rebuild_vectors = True
+        found.problems.append(
+            f"{path.name} does not match the database: {_plural(len(missing), 'chunk')} "
+            f"{_verb(len(missing), 'has', 'have')} no vector ({_some(missing) or 'none'}), "
+            f"{_plural(len(extra), 'vector')} {_verb(len(extra), 'has', 'have')} no chunk "
+            f"({_some(extra) or 'none'}). {REPAIR}"
+        )
+
+
+def _report(assistant: Assistant, found: _Findings, repaired: list[str]) -> CheckReport:
+    store = assistant.store
+    try:
+        articles, chunks = store.count_articles(), store.count_chunks()
+    except sqlite3.DatabaseError:
+        articles = chunks = 0
+    return CheckReport(
+        index_dir=str(assistant.index_dir),
+        articles=articles,
+        chunks=chunks,
+        problems=found.problems,
+        notes=found.notes,
+        repaired=repaired,
+    )
+
+
+def check_index(assistant: Assistant) -> CheckReport:
+    """Check the index ``assistant`` has open; read-only. ``Assistant.check`` calls this with the
+    write lock held, so the FAISS file cannot change under it."""
+    with assistant.store.snapshot():
+        return _report(assistant, _examine(assistant), [])
+
+
+def repair_index(assistant: Assistant) -> CheckReport:
+    """Rebuild what can be rebuilt from the database, then check again (``Assistant.repair``
+    calls this with the write lock held).
+
+    Articles whose chunks are wrong are re-chunked and re-embedded from their stored text (this
+    loads the model); the keyword index and the FAISS file are rebuilt from the chunks.
+    """
+    with assistant.store.snapshot():
+        found = _examine(assistant)
+    repaired: list[str] = []
+    for path in found.leftovers:  # no writer runs: we hold the write lock
+        if path.is_dir():  # a cache written as a folder, then renamed
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if found.leftovers:
+        repaired.append(f"deleted {_plural(len(found.leftovers), 'temporary file')}")
+    if found.database_damaged or assistant.config is None:
+        return _report(assistant, found, repaired)
+    if found.orphans:
+        assistant.store.delete_orphan_chunks()
+        repaired.append(f"deleted {_plural(found.orphans, 'chunk')} that belonged to no article")
+    if found.reindex:
+        count = assistant._reindex_articles(sorted(found.reindex))
+        repaired.append(
+            f"re-chunked and re-embedded {_plural(len(found.reindex), 'article')} "
+            f"({_plural(count, 'chunk')})"
+        )
+    if found.rebuild_keywords or found.reindex or found.orphans:
+        rows = assistant.store.rebuild_keyword_index()
+        repaired.append(f"rebuilt the keyword index ({_plural(rows, 'chunk')})")
+    if found.rebuild_vectors or found.reindex or found.orphans or found.vectors_stale:
+        count = assistant._rebuild_vectors()
+        repaired.append(f"rebuilt vectors.faiss from the database ({_plural(count, 'vector')})")
+    after = check_index(assistant)
+    return CheckReport(
+        index_dir=after.index_dir,
+        articles=after.articles,
+        chunks=after.chunks,
+        problems=after.problems,
+        notes=after.notes,
+        repaired=repaired,
+    )
