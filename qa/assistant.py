@@ -457,7 +457,7 @@ class Assistant:
 
     def stats(self) -> IndexStats:
         config = self.config
-        size = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
+        size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
         return IndexStats(
             index_dir=str(self.index_dir),
             articles=self.store.count_articles(),
@@ -471,6 +471,8 @@ class Assistant:
             vector_index=config.vector_index.get("kind") if config else None,
             size_bytes=size,
             updated_at=self.store.get_meta("updated_at"),
+            backend=config.backend if config else None,
+            keyword_index="fts5 + bm25 impact index" if self.keywords is not None else "fts5",
         )
 
     # -- other processes ------------------------------------------------------------------------

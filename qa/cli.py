@@ -180,10 +180,13 @@ def stats(index_dir: str, as_json: bool) -> None:
         ("tokens", f"{info.tokens:,} ({info.encoding})"),
         (
             "model",
-            f"{info.model or '(none yet)'}" + (f", {info.dimension}-d" if info.dimension else ""),
+            f"{info.model or '(none yet)'}"
+            + (f", {info.dimension}-d" if info.dimension else "")
+            + (f" ({info.backend})" if info.backend else ""),
         ),
         ("chunking", f"{info.chunk_tokens} tokens, {info.overlap_tokens} overlap"),
         ("vector index", info.vector_index or "(none yet)"),
+        ("keyword index", info.keyword_index),
         ("size on disk", f"{info.size_bytes / 2**20:.1f} MB"),
         ("updated", info.updated_at or "never"),
     ]

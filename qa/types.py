@@ -140,6 +140,8 @@ class IndexStats:
     vector_index: str | None
     size_bytes: int
     updated_at: str | None
+    backend: str | None = None
+    keyword_index: str = "fts5"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
