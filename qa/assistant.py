@@ -398,7 +398,7 @@ class Assistant:
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or self.store.count_chunks() == 0:
+        if self.config is None or not self.store.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
