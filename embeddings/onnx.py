@@ -101,6 +101,10 @@ class OnnxEmbedder:
             options.intra_op_num_threads = cpu_threads()
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # errors only: no optimizer chatter on stderr
+            # Idle threads sleep instead of spinning: spinning kept both cores busy after each
+            # question and slowed the FAISS search that follows it (5.3 -> 1.5 ms at 10k vectors),
+            # for a 3% gain in bulk embedding.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
                 str(model_file), options, providers=["CPUExecutionProvider"]
             )
