@@ -53,20 +53,21 @@ def model_fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def onnx_path(model_dir: Path, quantized: bool) -> Path:
-    """Where the converted model lives (it may not exist yet)."""
+def onnx_path(model_dir: Path, quantized: bool, label: str | None = None) -> Path:
+    """Where the converted model lives (it may not exist yet); ``label`` names its folder."""
     name = "model-int8.onnx" if quantized else "model.onnx"
-    return cache_dir() / "onnx" / f"{model_dir.name}-{model_fingerprint(model_dir)}" / name
+    folder = f"{label or model_dir.name}-{model_fingerprint(model_dir)}"
+    return cache_dir() / "onnx" / folder / name
 
 
-def ensure_onnx(model_dir: Path, quantized: bool = True) -> Path:
+def ensure_onnx(model_dir: Path, quantized: bool = True, label: str | None = None) -> Path:
     """The cached ONNX file for ``model_dir``, converting the model first if needed."""
-    target = onnx_path(model_dir, quantized)
+    target = onnx_path(model_dir, quantized, label)
     if target.exists():
         return target
     log.info(
         "Converting %s to ONNX%s for fast CPU inference (once; cached in %s)...",
-        model_dir.name,
+        label or model_dir.name,
         " int8" if quantized else "",
         target.parent,
     )
@@ -78,7 +79,7 @@ def ensure_onnx(model_dir: Path, quantized: bool = True) -> Path:
     try:
         _quietly(_export, model_dir, exported)
         _quietly(_optimize, model_dir, exported, fused)
-        float_path = onnx_path(model_dir, quantized=False)
+        float_path = onnx_path(model_dir, quantized=False, label=label)
         if not float_path.exists():
             os.replace(fused, float_path)
         if quantized:

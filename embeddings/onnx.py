@@ -93,7 +93,7 @@ class OnnxEmbedder:
     def _load(self) -> Any:
         from embeddings.export import ensure_onnx
 
-        model_file = ensure_onnx(self._path, self.quantized)
+        model_file = ensure_onnx(self._path, self.quantized, self._name)
         try:
             import onnxruntime as ort
 
