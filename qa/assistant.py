@@ -13,16 +13,15 @@ Models load lazily, once, on first use.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, VectorIndex, load_embedder
-from embeddings.index import KIND, choose_layout
-from qa import keywords as keyword_cache
+from embeddings import Embedder, EmbeddingError, VectorIndex
+from embeddings.index import choose_layout
+from qa import caches
 from qa.answer import PASSAGES_READ, answer
 from qa.check import CheckReport, check_index, repair_index
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
@@ -31,6 +30,9 @@ from qa.config import (
     PROBE_TEXT,
     PROBE_TOLERANCE,
     IndexConfig,
+    check_same_model,
+    load_model,
+    model_spec,
     read_config,
     write_config,
 )
@@ -55,7 +57,7 @@ from qa.tokens import DEFAULT_ENCODING, get_encoding
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
 DB_FILE = "index.sqlite"
-VECTORS_FILE = "vectors.faiss"
+VECTORS_FILE = caches.VECTORS_FILE
 INDEX_ENV = "QA_INDEX"
 DEFAULT_INDEX = "index"
 
@@ -121,17 +123,19 @@ class Assistant:
                     f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
                 )
             with translated_os_errors(folder):
-                folder.mkdir(parents=True)
+                folder.mkdir(parents=True, exist_ok=True)  # another process may race us
         elif not folder.is_dir():
             raise IndexFormatError(f"{folder} is a file, not an index folder.")
-        elif not (folder / DB_FILE).exists() and any(folder.iterdir()):
+        # Look for files first, then for the database: another process creating this index
+        # makes the database before anything else, so this order cannot race with it.
+        elif any(folder.iterdir()) and not (folder / DB_FILE).exists():
             raise IndexFormatError(
                 f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
                 "Pick an empty or new folder for --index."
             )
         config = read_config(folder)
         if config is None:
-            chosen = embedder or _load(model, backend)
+            chosen = embedder or load_model(model, backend)
             chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
             overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
             Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
@@ -141,9 +145,9 @@ class Assistant:
                     f"The index in {folder} was built with the {config.backend} backend, not "
                     f"{backend}. Leave --backend out, or ingest into a new index folder (--index)."
                 )
-            spec = model if model is not None else _config_model(config)
-            chosen = embedder or _load(spec, config.backend)
-            _check_same_model(config, chosen, folder)
+            spec = model if model is not None else model_spec(config)
+            chosen = embedder or load_model(spec, config.backend)
+            check_same_model(config, chosen, folder)
             for name, asked, built in (
                 ("chunk_tokens", chunk_tokens, config.chunk_tokens),
                 ("overlap_tokens", overlap_tokens, config.overlap_tokens),
@@ -236,49 +240,19 @@ class Assistant:
 
     def _load_vectors(self) -> VectorIndex:
         dimension = self.config.dimension if self.config else self._ready_model().dimension
-        path = self.index_dir / VECTORS_FILE
-        store = self.store
-        layout = self.config.vector_index if self.config else {"kind": KIND}
-        fresh = (
-            path.exists()
-            and store.get_meta("faiss_generation") == str(store.generation)
-            and store.get_meta("faiss_bytes") == str(path.stat().st_size)
-        )
-        if fresh:
-            try:
-                nprobe = layout.get("nprobe")
-                index = VectorIndex.load(path, dimension, nprobe=int(nprobe) if nprobe else None)
-                if len(index) == store.count_chunks() and index.kind == layout.get("kind"):
-                    return index
-            except Exception:  # damaged file: fall through and rebuild from SQLite
-                pass
-        ids, vectors = store.all_vectors(dimension)
-        return VectorIndex.build(dimension, ids, vectors, choose_layout(len(ids), layout))
+        return caches.load_vectors(self.index_dir, self.store, self.config, dimension)
 
     def _save_vectors(self) -> None:
-        """Write the FAISS file, then record which generation of the database it holds.
-
-        An index that grew past (or shrank under) the exact-search threshold is rebuilt in the
-        layout that fits its size first, and the config records the layout.
-        """
+        """Save the vector file (in the layout its size calls for) and refresh the keyword cache."""
         assert self.config is not None
-        vectors = self.vectors
-        layout = choose_layout(len(vectors), self.config.vector_index)
-        if layout["kind"] != vectors.kind or layout.get("nlist") != vectors.layout.get("nlist"):
-            ids, stored = self.store.all_vectors(vectors.dimension)
-            vectors = self._vectors = VectorIndex.build(vectors.dimension, ids, stored, layout)
-            self._retriever = None
-        if layout != self.config.vector_index:
-            self.config = replace(self.config, vector_index=layout)
-            write_config(self.index_dir, self.config)
-        generation = self.store.generation
-        path = self.index_dir / VECTORS_FILE
-        digest = vectors.save(path)
-        with self.store.transaction():
-            self.store.set_meta("faiss_generation", str(generation))
-            self.store.set_meta("faiss_sha256", digest)
-            self.store.set_meta("faiss_bytes", str(path.stat().st_size))
-        self._refresh_keywords()
+        vectors, self.config = caches.save_vectors(
+            self.index_dir, self.store, self.config, self.vectors
+        )
+        if vectors is not self._vectors:
+            self._vectors, self._retriever = vectors, None
+        keywords = caches.refresh_keywords(self.index_dir, self.store, self.keywords)
+        if keywords is not self._keywords:
+            self._keywords, self._retriever = keywords, None
 
     # -- the keyword cache (large indexes only) -------------------------------------------------
 
@@ -287,37 +261,8 @@ class Assistant:
         """The BM25 impact index, if this index is large enough to have one (see qa.keywords)."""
         if not self._keywords_loaded:
             self._keywords_loaded = True
-            name = self.store.get_meta("keywords_dir")
-            if name and (self.index_dir / name).is_dir():
-                try:
-                    self._keywords = KeywordIndex(self.index_dir / name)
-                except (OSError, ValueError, KeyError):  # damaged: FTS5 alone still answers
-                    self._keywords = None
+            self._keywords = caches.open_keywords(self.index_dir, self.store)
         return self._keywords
-
-    def _refresh_keywords(self) -> None:
-        """Build, rebuild or drop the keyword cache to fit the index's size and changes."""
-        count = self.store.count_chunks()
-        current = self.keywords
-        old = self.store.get_meta("keywords_dir")
-        if count < keyword_cache.CACHE_FROM:
-            if current is None and old is None:
-                return
-            name = None  # small again: FTS5 alone is fast
-        elif current is not None and not keyword_cache.stale(current, self.store):
-            return
-        else:
-            name = f"keywords-{self.store.generation}"
-            self._keywords = keyword_cache.build(self.store, self.index_dir / name)
-        with self.store.transaction():
-            if name is None:
-                self.store.db.execute("DELETE FROM meta WHERE key = 'keywords_dir'")
-                self._keywords = None
-            else:
-                self.store.set_meta("keywords_dir", name)
-        if old and old != name:
-            shutil.rmtree(self.index_dir / old, ignore_errors=True)
-        self._retriever = None
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -511,7 +456,7 @@ class Assistant:
         config = read_config(self.index_dir)
         if config is None:
             return
-        _check_same_model(config, self.embedder, self.index_dir)
+        check_same_model(config, self.embedder, self.index_dir)
         self.config = config
         self.chunk_tokens, self.overlap_tokens = config.chunk_tokens, config.overlap_tokens
         self._model_checked = False
@@ -567,38 +512,3 @@ def _clean_question(question: str) -> str:
     if not question:
         raise QAError('The question is empty. Ask something, e.g.: qa ask "Who won Super Bowl 50?"')
     return question
-
-
-def _load(spec: str | None, backend: str | None) -> Embedder:
-    try:
-        return load_embedder(spec, backend)
-    except EmbeddingError as error:
-        raise ModelError(str(error)) from error
-
-
-def _config_model(config: IndexConfig) -> str | None:
-    """The model spec that reopens an index with the model it was built with."""
-    if config.model == DEFAULT_MODEL:
-        return None
-    if config.model_path is None:
-        return config.model  # a built-in test model such as "hash-64"
-    if not Path(config.model_path).exists():
-        raise ModelError(
-            f"This index was built with the model in {config.model_path}, which is no longer "
-            "there. Pass --model with that model's folder."
-        )
-    return config.model_path
-
-
-def _check_same_model(config: IndexConfig, embedder: Embedder, folder: Path) -> None:
-    same_path = (
-        embedder.path is not None
-        and config.model_path is not None
-        and Path(embedder.path).resolve() == Path(config.model_path).resolve()
-    )
-    if embedder.name != config.model and not same_path:
-        raise ModelMismatchError(
-            f"The index in {folder} was built with the model {config.model!r}, not "
-            f"{embedder.name!r}. Leave --model out to use the index's model, or ingest into a "
-            "new index folder (--index)."
-        )

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexFormatError
+from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
+from qa.errors import IndexFormatError, ModelError, ModelMismatchError
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -71,3 +72,40 @@ def write_config(folder: Path, config: IndexConfig) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def load_model(spec: str | None, backend: str | None) -> Embedder:
+    """The embedder for a ``--model`` value and backend, with errors as ``ModelError``."""
+    try:
+        return load_embedder(spec, backend)
+    except EmbeddingError as error:
+        raise ModelError(str(error)) from error
+
+
+def model_spec(config: IndexConfig) -> str | None:
+    """The model spec that reopens an index with the model it was built with."""
+    if config.model == DEFAULT_MODEL:
+        return None
+    if config.model_path is None:
+        return config.model  # a built-in test model such as "hash-64"
+    if not Path(config.model_path).exists():
+        raise ModelError(
+            f"This index was built with the model in {config.model_path}, which is no longer "
+            "there. Pass --model with that model's folder."
+        )
+    return config.model_path
+
+
+def check_same_model(config: IndexConfig, embedder: Embedder, folder: Path) -> None:
+    """Refuse a model other than the one the index was built with (by name or path)."""
+    same_path = (
+        embedder.path is not None
+        and config.model_path is not None
+        and Path(embedder.path).resolve() == Path(config.model_path).resolve()
+    )
+    if embedder.name != config.model and not same_path:
+        raise ModelMismatchError(
+            f"The index in {folder} was built with the model {config.model!r}, not "
+            f"{embedder.name!r}. Leave --model out to use the index's model, or ingest into a "
+            "new index folder (--index)."
+        )

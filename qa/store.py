@@ -8,6 +8,7 @@ happen in transactions: an article is replaced whole or not at all.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,15 +78,32 @@ class Store:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans exactly
         # what `transaction()` wraps.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)  # idempotent: CREATE ... IF NOT EXISTS
+        known = self.db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if int(known.fetchone()[0]) == 0:
+            # A new database. BEGIN IMMEDIATE waits for (rather than fails against) another
+            # process creating the same index at the same moment; CREATE ... IF NOT EXISTS
+            # makes the loser's script a no-op. Readers of an existing index never write.
+            self.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
         if self.get_meta("schema_version") is None:  # a new database (readers never write)
             with self.transaction():
                 if self.get_meta("schema_version") is None:
                     self.set_meta("schema_version", str(SCHEMA_VERSION))
                     self.set_meta("generation", "0")
+
+    def _use_wal(self) -> None:
+        # Switching a new database to WAL fails at once ("database is locked", no busy wait)
+        # while another process is creating the same database; wait for it like any lock.
+        for attempt in range(300):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 299:
+                    raise
+                time.sleep(0.1)
 
     def close(self) -> None:
         self.db.close()

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 from embeddings import HashEmbedder
 from qa import Assistant, IngestReport, Passage
@@ -204,3 +205,38 @@ def test_a_write_by_the_server_after_another_process_wrote_keeps_both(
     with Assistant.open(index, model="hash") as after:
         assert after.check().ok
         assert len(after.vectors) == after.store.count_chunks() == 3
+
+
+def _create_store(path: str, barrier: Any, results: Any) -> None:
+    from qa.store import Store
+
+    barrier.wait()
+    try:
+        store = Store(Path(path))
+        with store.transaction():
+            store.set_meta("opened", "yes")
+        store.close()
+        results.put("ok")
+    except Exception as error:  # reported to the test, which shows it
+        results.put(repr(error))
+
+
+def test_two_processes_creating_one_database_both_succeed(tmp_path: Path) -> None:
+    """SQLite fails a switch to WAL at once ("database is locked") while another connection
+    creates the file; the store must wait instead, as it does for any other lock."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    outcomes = []
+    for round_ in range(12):
+        barrier, results = context.Barrier(2), context.Queue()
+        path = str(tmp_path / f"race{round_}.sqlite")
+        workers = [
+            context.Process(target=_create_store, args=(path, barrier, results)) for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        outcomes += [results.get(timeout=5) for _ in workers]
+    assert outcomes == ["ok"] * len(outcomes), [o for o in outcomes if o != "ok"][:3]
