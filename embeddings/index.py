@@ -16,6 +16,7 @@ Both keep an id -> vector map, so vectors can be removed and read back by chunk 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import os
@@ -202,10 +203,21 @@ class VectorIndex:
         """Write to ``path`` atomically (temp file, fsync, rename); return the file's SHA-256."""
         faiss = _faiss()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            try:
+                faiss.write_index(self._index, str(tmp))
+            except RuntimeError as error:
+                # FAISS reports a failed write as RuntimeError("... 28 (No space left on
+                # device)"): make it the OSError it is, so callers can say what happened.
+                if "No space left" in str(error):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp)) from error
+                raise
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # the old file stays whole; leave no half-written copy
+            raise
         _fsync_dir(path.parent)
         return file_sha256(path)
 

@@ -154,3 +154,27 @@ def test_backend_is_recorded_and_cannot_change(index_dir: Path, write) -> None:
     (index_dir / "config.json").write_text(json.dumps(data))
     config = read_config(index_dir)
     assert config is not None and config.backend == "torch"
+
+
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import faiss
+
+    index = VectorIndex.build(DIM, np.arange(10, dtype=np.int64), clustered(10))
+    saved = tmp_path / "vectors.faiss"
+    index.save(saved)
+    before = saved.read_bytes()
+
+    def full_disk(_index: object, name: str) -> None:
+        Path(name).write_bytes(b"half")
+        raise RuntimeError(f"Error in write: 28 (No space left on device) writing {name}")
+
+    monkeypatch.setattr(faiss, "write_index", full_disk)
+    with pytest.raises(OSError) as caught:
+        index.save(saved)
+    assert caught.value.errno == errno.ENOSPC
+    assert saved.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.faiss"]
