@@ -68,6 +68,7 @@ def store(tmp_path: Path) -> Iterator[MilvusStore]:
     milvus = MilvusStore(f"milvus://{tmp_path / 'index.db'}", dimension=64)
     for article in ARTICLES:
         milvus.put_article(article, rows(article))
+    milvus.flush()  # later writes in the tests stay unflushed: both paths get searched
     yield milvus
     milvus.close()
 

@@ -254,6 +254,13 @@ class MilvusStore:
         )
         return ids
 
+    def flush(self) -> None:
+        """Seal what was written into indexed segments: call at the end of an ingest. Milvus Lite
+        searches unflushed rows and delete logs by brute force (BM25 300 ms instead of 14 ms at
+        2k chunks, docs/scaling-out.md); a server seals segments by itself too."""
+        self.client.flush(self.chunks)
+        self.client.flush(self.articles)
+
     def delete_article(self, article_id: str) -> None:
         """Delete an article and its chunks (the article row last: see ``put_article``)."""
         self.client.delete(self.chunks, filter=f"article_id == {_quote(article_id)}")
