@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qa.keywords import K1, B, terms
+from qa.keywords import K1, TITLE_WEIGHT, B, terms
 from qa.store import NewChunk
 from qa.types import Article, Filters
 
@@ -39,6 +39,7 @@ TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # given; we remove stop words ourselves (qa.lexical), so give it one word no term can be
 # (our words never contain "_").
 ANALYZER = {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]}
+TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_text
 CHUNK_FIELDS = ["article_id", "title", "url", "date", "source", "text", "start", "end"]
 
 
@@ -80,8 +81,14 @@ def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
 
 def keyword_text(title: str, text: str) -> str:
     """The analysed field: our own terms (stemmed, no stop words), so Milvus Lite and a server
-    see the same tokens whatever analyzers they ship."""
-    return " ".join(terms(title) + terms(text))
+    see the same tokens whatever analyzers they ship.
+
+    The text's terms go in ``TEXT_REPEAT`` times and the title's once, with BM25's k1 scaled by
+    the same factor: the scores are then proportional to BM25 over ``tf_text + tf_title / 2``
+    with our k1, i.e. the title weighs half as in FTS5 (length normalisation aside). On SQuAD
+    dev this moved hybrid R@1 from .756 to .766, the embedded store's (docs/scaling-out.md).
+    """
+    return " ".join(terms(title) + terms(text) * TEXT_REPEAT)
 
 
 def _quote(value: str) -> str:
@@ -177,7 +184,7 @@ class MilvusStore:
             "sparse",
             index_type="SPARSE_INVERTED_INDEX",
             metric_type="BM25",
-            params={"bm25_k1": K1, "bm25_b": B},
+            params={"bm25_k1": K1 * TEXT_REPEAT, "bm25_b": B},
         )
         self.client.create_collection(
             self.chunks, schema=schema, index_params=index, consistency_level="Strong"
