@@ -1,0 +1,1 @@
+"""Alternative stores (docs/scaling-out.md): prototypes, not wired into Assistant yet."""

@@ -1,0 +1,365 @@
+"""A chunk store on Milvus: Milvus Lite (a local file) or a Milvus server, same code.
+
+Prototype of the Milvus side of docs/scaling-out.md, not wired into ``Assistant`` or the CLI.
+It covers what search needs: write an article's chunks with their vectors, dense search, BM25
+keyword search (Milvus's BM25 ``Function`` over terms we tokenise ourselves), the ``Filters``
+as Milvus expressions pushed into both searches, vectors and passage rows by chunk id, and
+deleting an article. Fusion stays client-side (``qa.retrieval.fuse``), so ranking is ours.
+
+Two collections, ``{prefix}chunks`` (one row per chunk, with its article's metadata, so every
+filter is one expression) and ``{prefix}articles`` (one row per article: the content hash that
+incremental ingest compares, and the commit marker of a write; see ``put_article``).
+
+Needs ``pip install pymilvus milvus-lite`` (not in the core install); pymilvus is imported on
+first use, so importing this module never fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.keywords import K1, TITLE_WEIGHT, B, terms
+from qa.store import NewChunk
+from qa.types import Article, Filters
+
+PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]
+"""(article id, title, url, date, source, text, start, end), as ``Store.passage_rows`` gives."""
+
+LOCAL_SCHEME = "milvus://"
+TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
+# Milvus Lite's standard analyzer drops a default English stop list unless a stop filter is
+# given; we remove stop words ourselves (qa.lexical), so give it one word no term can be
+# (our words never contain "_").
+ANALYZER = {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]}
+TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_text
+CHUNK_FIELDS = ["article_id", "title", "url", "date", "source", "text", "start", "end"]
+
+
+class MilvusUnavailableError(RuntimeError):
+    """pymilvus (and milvus-lite for a local file) is not installed."""
+
+
+def _pymilvus() -> Any:
+    try:
+        return importlib.import_module("pymilvus")
+    except ImportError as error:
+        raise MilvusUnavailableError(
+            "The Milvus store needs pymilvus (and milvus-lite for a local file): "
+            "pip install pymilvus milvus-lite"
+        ) from error
+
+
+def client_uri(store: str) -> str:
+    """What ``MilvusClient`` takes for a ``--store`` value.
+
+    ``milvus:///abs/path.db`` -> ``/abs/path.db`` (Milvus Lite); ``http(s)://host:19530`` as is.
+    """
+    if store.startswith(LOCAL_SCHEME):
+        path = store[len(LOCAL_SCHEME) :]
+        if not path.endswith(".db"):
+            raise ValueError(f"A Milvus Lite store is a file ending in .db, not {path!r}")
+        return path
+    if store.startswith(("http://", "https://")):
+        return store
+    raise ValueError(f"Unknown store {store!r}: use milvus:///path/to/file.db or http://host:19530")
+
+
+def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
+    """A chunk's primary key: the same every time the same chunk is written (63 bits, >= 0), so
+    a retried write replaces rows instead of adding duplicates."""
+    key = f"{article_id}\0{content_hash}\0{seq}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 1
+
+
+def keyword_text(title: str, text: str) -> str:
+    """The analysed field: our own terms (stemmed, no stop words), so Milvus Lite and a server
+    see the same tokens whatever analyzers they ship.
+
+    The text's terms go in ``TEXT_REPEAT`` times and the title's once, with BM25's k1 scaled by
+    the same factor: the scores are then proportional to BM25 over ``tf_text + tf_title / 2``
+    with our k1, i.e. the title weighs half as in FTS5 (length normalisation aside). On SQuAD
+    dev this moved hybrid R@1 from .756 to .766, the embedded store's (docs/scaling-out.md).
+    """
+    return " ".join(terms(title) + terms(text) * TEXT_REPEAT)
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _quoted_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_quote(value) for value in values) + "]"
+
+
+def filter_expression(filters: Filters | None) -> str:
+    """``filters`` as a Milvus boolean expression over chunk fields ("" for no filter)."""
+    if filters is None or filters.empty:
+        return ""
+    clauses: list[str] = []
+    either: list[str] = []
+    if filters.article_ids:
+        either.append(f"article_id in {_quoted_list(filters.article_ids)}")
+    if filters.titles:
+        either.append(f"title_key in {_quoted_list([t.lower() for t in filters.titles])}")
+    if either:
+        clauses.append("(" + " or ".join(either) + ")")
+    if filters.source_prefix:
+        # A range over the string order instead of `like`: no escaping of % and _ needed.
+        prefix = filters.source_prefix
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        clauses.append(f"(source >= {_quote(prefix)} and source < {_quote(after)})")
+    if filters.date_from:
+        clauses.append(f'(date_key != "" and date_key >= {_quote(filters.date_from[:10])})')
+    if filters.date_to:
+        clauses.append(f'(date_key != "" and date_key <= {_quote(filters.date_to[:10])})')
+    return " and ".join(clauses)
+
+
+def _hit_id(hit: Any) -> int:
+    return int(hit["chunk_id"] if "chunk_id" in hit else hit["id"])
+
+
+class MilvusStore:
+    """``MilvusStore("milvus:///path/index.db", dimension=384)``; the Milvus half of search."""
+
+    def __init__(
+        self,
+        store: str,
+        dimension: int,
+        prefix: str = "qa_",
+        token: str | None = None,
+    ) -> None:
+        pymilvus = _pymilvus()
+        self.uri = store
+        self.dimension = dimension
+        self.chunks = f"{prefix}chunks"
+        self.articles = f"{prefix}articles"
+        self.client: Any = pymilvus.MilvusClient(uri=client_uri(store), token=token or "")
+        if not self.client.has_collection(self.chunks):
+            self._create(pymilvus)
+        self.client.load_collection(self.chunks)
+        self.client.load_collection(self.articles)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _create(self, pymilvus: Any) -> None:
+        types = pymilvus.DataType
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("chunk_id", types.INT64, is_primary=True)
+        for name in ("article_id", "title", "title_key", "url", "date", "date_key", "source"):
+            schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
+        for name in ("seq", "start", "end", "tokens"):
+            schema.add_field(name, types.INT64)
+        for name in ("text", "embed_hash", "content_hash"):
+            schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
+        schema.add_field(
+            "keyword_terms",
+            types.VARCHAR,
+            max_length=TEXT_BYTES,
+            enable_analyzer=True,
+            analyzer_params=ANALYZER,
+        )
+        schema.add_field("dense", types.FLOAT_VECTOR, dim=self.dimension)
+        schema.add_field("sparse", types.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            pymilvus.Function(
+                name="bm25",
+                function_type=pymilvus.FunctionType.BM25,
+                input_field_names=["keyword_terms"],
+                output_field_names=["sparse"],
+            )
+        )
+        index = self.client.prepare_index_params()
+        index.add_index("dense", index_type="FLAT", metric_type="IP")
+        index.add_index(
+            "sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params={"bm25_k1": K1 * TEXT_REPEAT, "bm25_b": B},
+        )
+        self.client.create_collection(
+            self.chunks, schema=schema, index_params=index, consistency_level="Strong"
+        )
+
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("article_id", types.VARCHAR, is_primary=True, max_length=TEXT_BYTES)
+        for name in ("title", "source", "url", "date", "author", "content_hash", "updated_at"):
+            schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
+        schema.add_field("chunks", types.INT64)
+        schema.add_field("unused", types.FLOAT_VECTOR, dim=2)  # a collection needs a vector
+        index = self.client.prepare_index_params()
+        index.add_index("unused", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(
+            self.articles, schema=schema, index_params=index, consistency_level="Strong"
+        )
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def put_article(self, article: Article, chunks: Sequence[NewChunk]) -> list[int]:
+        """Insert or replace ``article`` with ``chunks``; return the chunk ids, in order.
+
+        No transactions in Milvus: the new chunks go in first (deterministic ids: upserts), then
+        the old version's (and any past the new last one) are deleted, then the article row
+        records the new content hash. A crash in between leaves the old hash, so the next ingest
+        redoes it all.
+        """
+        ids = [chunk_id(article.id, article.content_hash, item.chunk.seq) for item in chunks]
+        rows = [
+            {
+                "chunk_id": cid,
+                "article_id": article.id,
+                "title": article.title,
+                "title_key": article.title.lower(),
+                "url": article.url or "",
+                "date": article.date or "",
+                "date_key": (article.date or "")[:10],
+                "source": article.source,
+                "seq": item.chunk.seq,
+                "start": item.chunk.start,
+                "end": item.chunk.end,
+                "tokens": item.chunk.tokens,
+                "text": item.chunk.text,
+                "embed_hash": item.embed_hash,
+                "content_hash": article.content_hash,
+                "keyword_terms": keyword_text(article.title, item.chunk.text),
+                "dense": np.asarray(item.vector, dtype=np.float32).tolist(),
+            }
+            for cid, item in zip(ids, chunks, strict=True)
+        ]
+        if rows:
+            self.client.upsert(self.chunks, rows)
+        self.client.delete(
+            self.chunks,
+            filter=f"article_id == {_quote(article.id)} and "
+            f"(content_hash != {_quote(article.content_hash)} or seq >= {len(rows)})",
+        )
+        self.client.upsert(
+            self.articles,
+            [
+                {
+                    "article_id": article.id,
+                    "title": article.title,
+                    "source": article.source,
+                    "url": article.url or "",
+                    "date": article.date or "",
+                    "author": article.author or "",
+                    "content_hash": article.content_hash,
+                    "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "chunks": len(rows),
+                    "unused": [0.0, 0.0],
+                }
+            ],
+        )
+        return ids
+
+    def flush(self) -> None:
+        """Seal what was written into indexed segments: call at the end of an ingest. Milvus Lite
+        searches unflushed rows and delete logs by brute force (BM25 300 ms instead of 14 ms at
+        2k chunks, docs/scaling-out.md); a server seals segments by itself too."""
+        self.client.flush(self.chunks)
+        self.client.flush(self.articles)
+
+    def delete_article(self, article_id: str) -> None:
+        """Delete an article and its chunks (the article row last: see ``put_article``)."""
+        self.client.delete(self.chunks, filter=f"article_id == {_quote(article_id)}")
+        self.client.delete(self.articles, filter=f"article_id == {_quote(article_id)}")
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def content_hashes(self) -> dict[str, str]:
+        rows = self._query_all(self.articles, ["article_id", "content_hash"])
+        return {str(row["article_id"]): str(row["content_hash"]) for row in rows}
+
+    def count_chunks(self) -> int:
+        rows = self.client.query(self.chunks, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def chunk_ids(self, article_id: str) -> list[int]:
+        rows = self.client.query(
+            self.chunks,
+            filter=f"article_id == {_quote(article_id)}",
+            output_fields=["chunk_id", "seq"],
+        )
+        return [int(row["chunk_id"]) for row in sorted(rows, key=lambda row: row["seq"])]
+
+    def _query_all(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        iterator = self.client.query_iterator(
+            collection, batch_size=1000, filter="", output_fields=fields
+        )
+        while batch := iterator.next():
+            rows.extend(batch)
+        iterator.close()
+        return rows
+
+    def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
+        """Stored vectors of ``chunk_ids``, in that order (for the exact cosine of keyword-only
+        hits). Ids not in the store are a ``KeyError``."""
+        if not chunk_ids:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        rows = self.client.get(self.chunks, ids=list(chunk_ids), output_fields=["dense"])
+        found = {int(row["chunk_id"]): row["dense"] for row in rows}
+        return np.asarray([found[int(i)] for i in chunk_ids], dtype=np.float32)
+
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        if not chunk_ids:
+            return {}
+        rows = self.client.get(self.chunks, ids=list(chunk_ids), output_fields=CHUNK_FIELDS)
+        return {
+            int(row["chunk_id"]): (
+                str(row["article_id"]),
+                str(row["title"]),
+                row["url"] or None,
+                row["date"] or None,
+                str(row["source"]),
+                str(row["text"]),
+                int(row["start"]),
+                int(row["end"]),
+            )
+            for row in rows
+        }
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the ``k`` nearest chunks passing ``filters``, best first."""
+        hits = self.client.search(
+            self.chunks,
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="dense",
+            limit=k,
+            filter=filter_expression(filters),
+            search_params={"metric_type": "IP"},
+        )
+        return [(_hit_id(hit), float(hit["distance"])) for hit in hits[0]]
+
+    def keyword_search(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25) of the ``k`` best keyword matches passing ``filters``, best first."""
+        words = " ".join(dict.fromkeys(terms(query)))
+        if not words:
+            return []
+        hits = self.client.search(
+            self.chunks,
+            data=[words],
+            anns_field="sparse",
+            limit=k,
+            filter=filter_expression(filters),
+            search_params={"metric_type": "BM25"},
+        )
+        # Milvus Lite 3.2 reports BM25 as a negative distance, a server as a positive score;
+        # BM25 itself is never negative.
+        found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))

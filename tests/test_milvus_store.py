@@ -1,0 +1,201 @@
+"""The Milvus store prototype (qa/stores/milvus.py) on Milvus Lite, a local file.
+
+Skipped unless pymilvus and milvus-lite are installed (they are not in the core install):
+pip install pymilvus milvus-lite
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import HashEmbedder
+from qa.chunking import Chunker
+from qa.ingest import chunk_article, embed_hash
+from qa.retrieval import fuse
+from qa.store import NewChunk
+from qa.stores.milvus import MilvusStore, chunk_id, client_uri, filter_expression
+from qa.types import Article, Filters
+
+pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
+pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (pip install milvus-lite)")
+
+EMBEDDER = HashEmbedder(dimension=64)
+CHUNKER = Chunker(len, chunk_tokens=120, overlap_tokens=20)  # characters, for small chunks
+
+ARTICLES = [
+    Article(
+        "broncos",
+        "Super Bowl 50",
+        "The Denver Broncos defeated the Carolina Panthers to win Super Bowl 50. "
+        "The game was played at Levi's Stadium in Santa Clara, California. "
+        "Von Miller was named the most valuable player of the game after two forced fumbles.",
+        "/corpus/sports/super-bowl.md",
+        date="2016-02-07",
+    ),
+    Article(
+        "normans",
+        "The Normans",
+        "The Normans were the people who gave their name to Normandy, a region in France. "
+        "They claimed lands in England after the conquest of 1066 and ruled for centuries.",
+        "/corpus/history/50%_off/normans.md",
+        date="2010-05-01",
+    ),
+    Article(
+        "oxygen",
+        'The "Oxygen" Article',
+        "Oxygen is a chemical element with symbol O. It is a highly reactive nonmetal and an "
+        "oxidizing agent that readily forms oxides with most elements.",
+        "/corpus/science/oxygen.md",
+    ),
+]
+
+
+def rows(article: Article) -> list[NewChunk]:
+    chunks, texts = chunk_article(article, CHUNKER)
+    vectors = EMBEDDER.embed(texts)
+    return [
+        NewChunk(chunk, embed_hash(text), vector)
+        for chunk, text, vector in zip(chunks, texts, vectors, strict=True)
+    ]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[MilvusStore]:
+    milvus = MilvusStore(f"milvus://{tmp_path / 'index.db'}", dimension=64)
+    for article in ARTICLES:
+        milvus.put_article(article, rows(article))
+    milvus.flush()  # later writes in the tests stay unflushed: both paths get searched
+    yield milvus
+    milvus.close()
+
+
+def article_of(store: MilvusStore, hits: list[tuple[int, float]]) -> list[str]:
+    found = store.passage_rows([chunk for chunk, _ in hits])
+    return [str(found[chunk][0]) for chunk, _ in hits]
+
+
+def test_uri_and_ids() -> None:
+    assert client_uri("milvus:///data/index.db") == "/data/index.db"
+    assert client_uri("http://localhost:19530") == "http://localhost:19530"
+    with pytest.raises(ValueError, match=r"\.db"):
+        client_uri("milvus:///data/index")
+    with pytest.raises(ValueError, match="Unknown store"):
+        client_uri("sqlite")
+    first = chunk_id("broncos", "hash", 0)
+    assert first == chunk_id("broncos", "hash", 0) and 0 <= first < 2**63
+    assert len({chunk_id("broncos", "hash", seq) for seq in range(1000)}) == 1000
+
+
+def test_filter_expressions_quote_values() -> None:
+    assert filter_expression(None) == filter_expression(Filters()) == ""
+    expression = filter_expression(Filters(titles=('Say "Hi"\\',), source_prefix="/a/"))
+    assert 'title_key in ["say \\"hi\\"\\\\"]' in expression
+    assert '(source >= "/a/" and source < "/a0")' in expression
+
+
+def test_chunks_are_stored_with_offsets(store: MilvusStore) -> None:
+    for article in ARTICLES:
+        ids = store.chunk_ids(article.id)
+        assert len(ids) == len(rows(article)) >= 1
+        passages = store.passage_rows(ids)
+        for chunk, (found_id, title, url, date, source, text, start, end) in passages.items():
+            assert found_id == article.id and title == article.title and source == article.source
+            assert text == article.text[start:end]
+            assert date == article.date and url is None
+            assert chunk in ids
+    assert store.count_chunks() == sum(len(rows(a)) for a in ARTICLES)
+    assert store.content_hashes() == {a.id: a.content_hash for a in ARTICLES}
+
+
+def test_dense_search_finds_a_chunk_by_its_own_vector(store: MilvusStore) -> None:
+    new = rows(ARTICLES[1])[1]
+    hits = store.dense_search(new.vector, 5)
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert article_of(store, hits[:1]) == ["normans"]
+    assert store.passage_rows([hits[0][0]])[hits[0][0]][5] == new.chunk.text
+    assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
+    stored = store.vectors([hits[0][0]])
+    np.testing.assert_allclose(stored[0], new.vector, atol=1e-6)
+
+
+def test_keyword_search_uses_our_terms(store: MilvusStore) -> None:
+    hits = store.keyword_search("Who won Super Bowl 50?", 5)
+    assert article_of(store, hits)[0] == "broncos"
+    assert all(score > 0 for _, score in hits)
+    # "claims" meets "claimed" through our stemmer (Milvus Lite itself has none).
+    assert article_of(store, store.keyword_search("claims", 5)) == ["normans"]
+    assert store.keyword_search("the of and", 5) == []  # stop words only
+    assert store.keyword_search("zeppelin", 5) == []
+
+
+def test_filters_are_pushed_into_both_searches(store: MilvusStore) -> None:
+    vector = EMBEDDER.embed(["the game"])[0]
+    cases = {
+        Filters(article_ids=("normans",)): {"normans"},
+        Filters(titles=("super bowl 50",)): {"broncos"},
+        Filters(titles=('the "oxygen" article',)): {"oxygen"},
+        Filters(source_prefix="/corpus/history/50%_off/"): {"normans"},
+        Filters(source_prefix="/corpus/s"): {"broncos", "oxygen"},
+        Filters(date_from="2015-01-01"): {"broncos"},
+        Filters(date_to="2012-12-31"): {"normans"},
+        Filters(article_ids=("oxygen",), date_from="2000-01-01"): set(),  # no date: left out
+        Filters(article_ids=("broncos",), titles=("The Normans",)): {"broncos", "normans"},
+    }
+    for filters, expected in cases.items():
+        dense = set(article_of(store, store.dense_search(vector, 50, filters)))
+        assert dense == expected, filters
+        keyword = set(
+            article_of(store, store.keyword_search("the normans game oxygen", 50, filters))
+        )
+        assert keyword <= expected and (keyword or not expected), filters
+
+
+def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
+    """Retriever's fusion, fed from Milvus: dense + keyword candidates, exact cosines for the
+    keyword-only ones, z-scores mixed client-side."""
+    query = "Which player was the most valuable?"
+    vector = EMBEDDER.embed([query])[0]
+    dense = dict(store.dense_search(vector, 50))
+    keyword = dict(store.keyword_search(query, 50))
+    missing = sorted(keyword.keys() - dense.keys())
+    dense.update(zip(missing, (store.vectors(missing) @ vector).tolist(), strict=True))
+    ranked = fuse(dense, keyword)
+    assert ranked and article_of(store, [(ranked[0].chunk_id, 0.0)]) == ["broncos"]
+
+
+def test_rewriting_and_deleting_articles(store: MilvusStore) -> None:
+    before = store.chunk_ids("broncos")
+    again = store.put_article(ARTICLES[0], rows(ARTICLES[0]))
+    assert again == before == store.chunk_ids("broncos")  # idempotent: same ids, no duplicates
+    total = store.count_chunks()
+
+    edited = Article(ARTICLES[0].id, ARTICLES[0].title, "Denver won. Zeppelins flew.", "/x.md")
+    new_ids = store.put_article(edited, rows(edited))
+    assert store.chunk_ids("broncos") == new_ids and not set(new_ids) & set(before)
+    assert store.count_chunks() == total - len(before) + len(new_ids)
+    assert article_of(store, store.keyword_search("zeppelins", 5)) == ["broncos"]
+    assert store.keyword_search("Carolina Panthers", 5) == []
+    assert store.content_hashes()["broncos"] == edited.content_hash
+
+    store.delete_article("broncos")
+    assert store.chunk_ids("broncos") == [] and "broncos" not in store.content_hashes()
+    assert store.keyword_search("zeppelins", 5) == []
+    vector = EMBEDDER.embed(["Denver won. Zeppelins flew."])[0]
+    assert "broncos" not in article_of(store, store.dense_search(vector, 50))
+
+
+def test_reopening_keeps_the_data(tmp_path: Path) -> None:
+    uri = f"milvus://{tmp_path / 'index.db'}"
+    first = MilvusStore(uri, dimension=64)
+    ids = first.put_article(ARTICLES[2], rows(ARTICLES[2]))
+    first.close()
+    second = MilvusStore(uri, dimension=64)
+    try:
+        assert second.chunk_ids("oxygen") == ids
+        assert article_of(second, second.keyword_search("oxidizing", 5)) == ["oxygen"]
+    finally:
+        second.close()
