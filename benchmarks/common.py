@@ -40,6 +40,29 @@ def squad_index(data: Path = SQUAD) -> Path:
     return SQUAD_INDEX
 
 
+def retrieval_scores(
+    found: list[tuple[str, int, int]], article_id: str | None, spans: object
+) -> dict[str, float]:
+    """R@1/5/10 and MRR@10 of a ranked list of (article id, start, end), as `qa eval` scores
+    them: a hit is a passage of the right article that contains a gold answer span."""
+    from qa.metrics import contains_span, recall_at, reciprocal_rank
+
+    rank = next(
+        (
+            n
+            for n, (article, start, end) in enumerate(found, 1)
+            if article == article_id and contains_span(start, end, spans)  # type: ignore[arg-type]
+        ),
+        None,
+    )
+    return {
+        "R@1": recall_at(rank, 1),
+        "R@5": recall_at(rank, 5),
+        "R@10": recall_at(rank, 10),
+        "MRR@10": reciprocal_rank(rank, 10),
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SQUAD, percentile, squad_index
+from benchmarks.common import SQUAD, percentile, retrieval_scores, squad_index
 
 
 def main() -> None:
@@ -32,7 +32,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import Assistant, evaluation
-    from qa.metrics import contains_span, recall_at, reciprocal_rank
     from qa.retrieval import CANDIDATES_PER_RESULT, MIN_CANDIDATES, fuse
     from qa.store import NewChunk
     from qa.stores.milvus import MilvusStore
@@ -108,18 +107,10 @@ def main() -> None:
                         (time.perf_counter() - started) * 1000
                     )
                     tops.append(found[:1])
-                    hits = [
-                        article == question.article_id and contains_span(start, end, question.spans)
-                        for article, start, end in found
-                    ]
-                    rank = next((n for n, hit in enumerate(hits, 1) if hit), None)
                     row = scores.setdefault(f"{mode}, {name}", {})
-                    for metric, value in (
-                        ("R@1", recall_at(rank, 1)),
-                        ("R@5", recall_at(rank, 5)),
-                        ("R@10", recall_at(rank, 10)),
-                        ("MRR@10", reciprocal_rank(rank, 10)),
-                    ):
+                    for metric, value in retrieval_scores(
+                        found, question.article_id, question.spans
+                    ).items():
                         row.setdefault(metric, []).append(value)
                 same_top.setdefault(mode, []).append(tops[0] == tops[1])
         milvus.close()
