@@ -32,6 +32,7 @@ def main() -> None:
     import qa.keywords as keywords
     from qa import Assistant, evaluation
     from qa.retrieval import Retriever
+    from qa.stores.embedded import EmbeddedSearch
 
     raw = evaluation.load_squad(SQUAD)
     questions = evaluation.questions_for(raw, SQUAD, list(range(len(raw))))
@@ -46,15 +47,15 @@ def main() -> None:
             assert cache is not None
             chunks = assistant.store.count_chunks()
             embedder = assistant._ready_model()
-            fts = Retriever(assistant.store, assistant.vectors, embedder, None)
-            impact = Retriever(assistant.store, assistant.vectors, embedder, cache)
+            fts = Retriever(EmbeddedSearch(assistant.store, assistant.vectors, None), embedder)
+            impact = Retriever(EmbeddedSearch(assistant.store, assistant.vectors, cache), embedder)
             scores: dict[str, dict[str, list[float]]] = {}
             times: dict[str, list[float]] = {"FTS5": [], "impact index": []}
             for question in sample:
                 vector = embedder.embed([question.question])[0]
                 for name, retriever in (("FTS5", fts), ("impact index", impact)):
                     started = time.perf_counter()
-                    retriever._keyword_search(question.question, 50, None, None)
+                    retriever.index.keyword_search_text(question.question, 50, None)
                     times[name].append((time.perf_counter() - started) * 1000)
                     for mode in ("keyword", "hybrid"):
                         found = retriever.search(question.question, 10, None, vector, mode=mode)

@@ -267,7 +267,7 @@ def serve(chunks: int, questions: int) -> dict[str, object]:
         t1 = time.perf_counter()
         assistant.ask(question)
         t2 = time.perf_counter()
-        retriever._keyword_search(question, 50, None, None)  # what search uses
+        retriever.index.keyword_search_text(question, 50, None)  # what search uses
         t3 = time.perf_counter()
         match = fts_query(content_words(question))
         if match:

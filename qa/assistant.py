@@ -5,15 +5,18 @@
     report = assistant.ingest(["corpus/articles"])
     print(report.summary(), assistant.stats())
 
-An index folder holds ``config.json`` (model and chunking), ``index.sqlite`` (articles, chunks,
-vectors, keyword index) and ``vectors.faiss`` (the vector index, rebuilt from SQLite when stale).
-Models load lazily, once, on first use.
+An index folder holds ``config.json`` (model, chunking and store), ``index.sqlite`` (articles,
+chunks, vectors, keyword index) and ``vectors.faiss`` (the vector index, rebuilt from SQLite when
+stale). With a Milvus store (``store="milvus:///path.db"`` or ``"http://host:19530"``) the
+articles, chunks and vectors live in Milvus instead, and the folder keeps the config and the
+write lock (docs/scaling-out.md). Models load lazily, once, on first use.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from qa.answer import PASSAGES_READ, answer
 from qa.check import CheckReport, check_index, repair_index
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
+    CONFIG_FILE,
     PROBE_DIMS,
     PROBE_TEXT,
     PROBE_TOLERANCE,
@@ -53,6 +57,9 @@ from qa.keywords import KeywordIndex
 from qa.locking import WriteLock
 from qa.retrieval import Retriever
 from qa.store import Store
+from qa.stores.base import Catalog
+from qa.stores.embedded import EmbeddedSearch
+from qa.stores.milvus import LOCAL_SCHEME, MilvusStore, normalize_store
 from qa.tokens import DEFAULT_ENCODING, get_encoding
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
@@ -72,14 +79,17 @@ class Assistant:
     def __init__(
         self,
         index_dir: Path,
-        store: Store,
+        store: Store | None,
         config: IndexConfig | None,
         embedder: Embedder,
         chunk_tokens: int,
         overlap_tokens: int,
+        store_uri: str | None = None,
     ) -> None:
         self.index_dir = index_dir
-        self.store = store
+        self._store = store  # None: a Milvus store
+        self.store_uri = store_uri  # None: the embedded store
+        self._milvus: MilvusStore | None = None
         self.config = config
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
@@ -105,6 +115,7 @@ class Assistant:
         chunk_tokens: int | None = None,
         overlap_tokens: int | None = None,
         create: bool = True,
+        store: str | None = None,
     ) -> Assistant:
         """Open the index in ``index_dir`` (default ``$QA_INDEX`` or ``./index``).
 
@@ -113,10 +124,15 @@ class Assistant:
         another is a ``ModelMismatchError``. ``backend`` picks what runs it for a new index
         ("onnx-int8", the default, "onnx" or "torch"); an existing index uses its own.
         ``embedder`` passes a model object instead (tests).
+        ``store`` picks where a new index keeps its chunks: "embedded" (the default: SQLite +
+        FAISS in the folder), "milvus" (a Milvus Lite file in the folder),
+        "milvus:///path/to/file.db" or "http://host:19530" (a Milvus server; its token, if any,
+        from ``$QA_MILVUS_TOKEN``). An existing index uses its own; naming another is an error.
         With ``create=False`` a missing index is an ``IndexNotFoundError``.
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
         folder = folder.expanduser()
+        asked_store = normalize_store(store, folder)  # a bad --store fails before any write
         if not folder.exists():
             if not create:
                 raise IndexNotFoundError(
@@ -128,12 +144,23 @@ class Assistant:
             raise IndexFormatError(f"{folder} is a file, not an index folder.")
         # Look for files first, then for the database: another process creating this index
         # makes the database before anything else, so this order cannot race with it.
-        elif any(folder.iterdir()) and not (folder / DB_FILE).exists():
+        elif (
+            any(folder.iterdir())
+            and not (folder / DB_FILE).exists()
+            and not (folder / CONFIG_FILE).exists()
+        ):
             raise IndexFormatError(
                 f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
                 "Pick an empty or new folder for --index."
             )
         config = read_config(folder)
+        if config is not None and store is not None and asked_store != config.store:
+            raise IndexFormatError(
+                f"The index in {folder} keeps its chunks in {config.store or 'the embedded store'}"
+                f", not {asked_store or 'the embedded store'}. Leave --store out, or ingest into "
+                "a new index folder (--index)."
+            )
+        store_uri = config.store if config is not None else asked_store
         if config is None:
             chosen = embedder or load_model(model, backend)
             chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
@@ -158,9 +185,11 @@ class Assistant:
                         "ingest into a new index folder (--index)."
                     )
             chunks, overlap = config.chunk_tokens, config.overlap_tokens
+        if store_uri is not None:
+            return cls(folder, None, config, chosen, chunks, overlap, store_uri)
         try:
             with translated_os_errors(folder):
-                store = Store(folder / DB_FILE)
+                opened = Store(folder / DB_FILE)
         except QAError:
             raise
         except Exception as error:  # sqlite3.DatabaseError and friends
@@ -169,10 +198,44 @@ class Assistant:
                 "damaged, or not an article-qa index. Move the folder away and ingest your "
                 f"articles again into a new one: qa ingest PATH --index {folder}"
             ) from error
-        return cls(folder, store, config, chosen, chunks, overlap)
+        return cls(folder, opened, config, chosen, chunks, overlap)
 
     def close(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
+        if self._milvus is not None:
+            self._milvus.close()
+            self._milvus = None
+
+    # -- the store ------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The embedded store's SQLite database (not there for a Milvus store)."""
+        if self._store is None:
+            raise QAError(
+                f"The index in {self.index_dir} keeps its chunks in Milvus ({self.store_uri}); "
+                "this needs the embedded store."
+            )
+        return self._store
+
+    @property
+    def catalog(self) -> Catalog:
+        """Articles and chunks, in SQLite or in Milvus (opened on first use)."""
+        if self._store is not None:
+            return self._store
+        return self._milvus_store()
+
+    def _milvus_store(self, dimension: int | None = None) -> MilvusStore:
+        if self._milvus is None:
+            assert self.store_uri is not None
+            if dimension is None:
+                dimension = self.config.dimension if self.config else self._ready_model().dimension
+            self._milvus = MilvusStore(self.store_uri, dimension)
+        return self._milvus
+
+    def _snapshot(self) -> AbstractContextManager[None]:
+        return self._store.snapshot() if self._store is not None else nullcontext()
 
     def __enter__(self) -> Assistant:
         return self
@@ -192,6 +255,11 @@ class Assistant:
         except EmbeddingError as error:
             raise ModelError(str(error)) from error
         if self.config is None:
+            if self.store_uri is not None and self._milvus_store(dimension).has_chunks():
+                raise IndexFormatError(
+                    f"The Milvus store {self.store_uri} already holds another index's chunks. "
+                    "Open that index's folder, or point --store at another file or server."
+                )
             self.config = IndexConfig(
                 model=self.embedder.name,
                 model_path=self.embedder.path,
@@ -202,6 +270,7 @@ class Assistant:
                 chunk_tokens=self.chunk_tokens,
                 overlap_tokens=self.overlap_tokens,
                 backend=self.embedder.backend,
+                store=self.store_uri,
             )
             write_config(self.index_dir, self.config)
         elif dimension != self.config.dimension or any(
@@ -283,6 +352,12 @@ class Assistant:
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             self._ready_model()
+            if self._store is None:
+                milvus = self._milvus_store()
+                ingestor = Ingestor(milvus, None, self.embedder, self.chunker, progress)
+                report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+                milvus.flush()
+                return report
             ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
             report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
             if report.added or report.updated or report.removed or not self._vectors_saved():
@@ -315,21 +390,25 @@ class Assistant:
                     "See `qa list` for ids."
                 )
             removed: list[int] = []
-            with self.store.transaction():
+            with self.catalog.transaction():
                 for article_id in chosen:
-                    removed.extend(self.store.delete_article(article_id))
-            if self.config is not None:
+                    removed.extend(self.catalog.delete_article(article_id))
+            if self._milvus is not None:
+                self._milvus.flush()
+            elif self.config is not None:
                 self.vectors.remove(np.asarray(removed, dtype=np.int64))
                 self._save_vectors()
                 self._vectors_generation = self.store.generation
         return chosen
 
     def _match(self, target: str) -> list[str]:
-        if self.store.has_article(target):
+        if self.config is None:  # nothing was ever ingested (and a Milvus store is not open)
+            return []
+        if self.catalog.has_article(target):
             return [target]
         path = str(Path(target).expanduser().resolve())
-        ids = self.store.ids_by_source(path)
-        ids.extend(article_id for article_id, _ in self.store.ids_under(path))
+        ids = self.catalog.ids_by_source(path)
+        ids.extend(article_id for article_id, _ in self.catalog.ids_under(path))
         return ids
 
     # -- asking ---------------------------------------------------------------------------------
@@ -337,13 +416,15 @@ class Assistant:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(
-                self.store, self.vectors, self._ready_model(), self.keywords
-            )
+            if self._store is None:
+                self._retriever = Retriever(self._milvus_store(), self._ready_model())
+            else:
+                search = EmbeddedSearch(self.store, self.vectors, self.keywords)
+                self._retriever = Retriever(search, self._ready_model())
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or not self.store.has_chunks():
+        if self.config is None or not self.catalog.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
@@ -357,7 +438,7 @@ class Assistant:
         ``mode`` is "hybrid" (dense + keyword, the default), or "dense" or "keyword" alone.
         """
         query = _clean_question(query)
-        with self.store.snapshot():  # one state of the index, even while another process writes
+        with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
             return self.retriever.search(query, k, filters, mode=mode)
@@ -380,7 +461,7 @@ class Assistant:
         question = _clean_question(question)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
         query = contextual_query(question, turns)
-        with self.store.snapshot():  # one state of the index, even while another process writes
+        with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
             vector = self._ready_model().embed([query])[0]
@@ -398,26 +479,43 @@ class Assistant:
     # -- reading --------------------------------------------------------------------------------
 
     def articles(self) -> list[ArticleInfo]:
-        return self.store.list_articles()
+        if self.config is None:  # nothing was ever ingested (and a Milvus store is not open)
+            return []
+        return self.catalog.list_articles()
 
     def stats(self) -> IndexStats:
         config = self.config
-        size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
+        size = _size(self.index_dir)
+        if self.store_uri is not None and self.store_uri.startswith(LOCAL_SCHEME):
+            lite = Path(self.store_uri.removeprefix(LOCAL_SCHEME))
+            if not lite.is_relative_to(self.index_dir.resolve()):  # else counted above
+                size += _size(lite)
+        catalog = self.catalog if config is not None else None
+        milvus = self.store_uri is not None
         return IndexStats(
             index_dir=str(self.index_dir),
-            articles=self.store.count_articles(),
-            chunks=self.store.count_chunks(),
-            tokens=self.store.count_tokens(),
+            articles=catalog.count_articles() if catalog else 0,
+            chunks=catalog.count_chunks() if catalog else 0,
+            tokens=catalog.count_tokens() if catalog else 0,
             model=config.model if config else None,
             dimension=config.dimension if config else None,
             encoding=config.encoding if config else DEFAULT_ENCODING,
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
-            vector_index=config.vector_index.get("kind") if config else None,
+            vector_index=(
+                "milvus flat-ip" if milvus else config.vector_index.get("kind") if config else None
+            ),
             size_bytes=size,
-            updated_at=self.store.get_meta("updated_at"),
+            updated_at=catalog.get_meta("updated_at") if catalog else None,
             backend=config.backend if config else None,
-            keyword_index="fts5 + bm25 impact index" if self.keywords is not None else "fts5",
+            keyword_index=(
+                "milvus bm25"
+                if milvus
+                else "fts5 + bm25 impact index"
+                if self.keywords is not None
+                else "fts5"
+            ),
+            store=self.store_uri or "embedded",
         )
 
     # -- other processes ------------------------------------------------------------------------
@@ -432,6 +530,8 @@ class Assistant:
         """
         if self.config is None:
             self._adopt_config()
+        if self._store is None:  # Milvus: searches always see what was written
+            return
         generation = self.store.generation
         if self._vectors is not None and generation == self._vectors_generation:
             return
@@ -457,6 +557,11 @@ class Assistant:
         if config is None:
             return
         check_same_model(config, self.embedder, self.index_dir)
+        if config.store != self.store_uri:
+            raise IndexFormatError(
+                f"The index in {self.index_dir} was created meanwhile by another process, with "
+                f"its chunks in {config.store or 'the embedded store'}. Open it again."
+            )
         self.config = config
         self.chunk_tokens, self.overlap_tokens = config.chunk_tokens, config.overlap_tokens
         self._model_checked = False
@@ -469,11 +574,13 @@ class Assistant:
 
         Read-only, but it holds the write lock so no ingest changes the files under it.
         """
+        self._embedded_only("qa check")
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return check_index(self)
 
     def repair(self) -> CheckReport:
         """Rebuild what ``check`` finds broken from the database, then check again."""
+        self._embedded_only("qa check --repair")
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             return repair_index(self)
@@ -481,8 +588,17 @@ class Assistant:
     def rebuild_vectors(self) -> int:
         """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
         many vectors it holds."""
+        self._embedded_only("Rebuilding the vector file")
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return self._rebuild_vectors()
+
+    def _embedded_only(self, what: str) -> None:
+        if self._store is None:
+            raise QAError(
+                f"{what} works on the embedded store (SQLite + FAISS); the index in "
+                f"{self.index_dir} keeps its chunks in Milvus ({self.store_uri}), which keeps "
+                "its own consistency. To rebuild it, ingest into a new index folder."
+            )
 
     def _rebuild_vectors(self) -> int:
         with self.store.transaction():
@@ -505,6 +621,13 @@ class Assistant:
         scratch = VectorIndex(self.config.dimension)
         ingestor = Ingestor(self.store, scratch, self.embedder, self.chunker)
         return ingestor.reindex(articles)
+
+
+def _size(path: Path) -> int:
+    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _clean_question(question: str) -> str:

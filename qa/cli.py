@@ -92,6 +92,14 @@ def cli() -> None:
     show_default=True,
     help="Skip files larger than this.",
 )
+@click.option(
+    "--store",
+    metavar="STORE",
+    help="Where a new index keeps its chunks: embedded (default: SQLite + FAISS in the index "
+    "folder), milvus (a Milvus Lite file in the index folder), milvus:///path/to/file.db, or "
+    "http://host:19530 (a Milvus server; token from $QA_MILVUS_TOKEN). Needs "
+    "pip install 'article-qa[milvus]'. An existing index keeps its own.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @json_option
 def ingest(
@@ -103,6 +111,7 @@ def ingest(
     overlap_tokens: int | None,
     prune: bool,
     max_file_mb: float,
+    store: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -113,8 +122,9 @@ def ingest(
     the rest is ingested. Exit status 1 means some file or record failed.
 
     \b
-    Example:
+    Examples:
       qa ingest corpus/articles notes/ report.html
+      qa ingest corpus/articles --index news --store milvus
     """
     from qa.progress import TqdmProgress
 
@@ -125,6 +135,7 @@ def ingest(
         backend=backend,
         chunk_tokens=chunk_tokens,
         overlap_tokens=overlap_tokens,
+        store=store,
     )
     with assistant, TqdmProgress(disable=quiet or as_json) as progress:
         report = assistant.ingest(paths, prune=prune, max_file_mb=max_file_mb, progress=progress)
@@ -187,6 +198,7 @@ def stats(index_dir: str, as_json: bool) -> None:
         ("chunking", f"{info.chunk_tokens} tokens, {info.overlap_tokens} overlap"),
         ("vector index", info.vector_index or "(none yet)"),
         ("keyword index", info.keyword_index),
+        ("store", info.store),
         ("size on disk", f"{info.size_bytes / 2**20:.1f} MB"),
         ("updated", info.updated_at or "never"),
     ]

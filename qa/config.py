@@ -38,6 +38,9 @@ class IndexConfig:
     # What ran the model: indexes from before backends existed were built with PyTorch.
     backend: str = "torch"
     vector_index: dict[str, Any] = field(default_factory=lambda: {"kind": "flat-ip"})
+    # Where chunks live: None for the embedded store (SQLite + FAISS in the index folder), or a
+    # Milvus URI (milvus:///abs/path.db for Milvus Lite, http://host:19530 for a server).
+    store: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

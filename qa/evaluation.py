@@ -133,7 +133,7 @@ class Evaluator:
         assert question.article_id is not None
         key = (question.article_id, question.spans)
         if key not in self._relevant:
-            chunks = self.assistant.store.chunk_rows(question.article_id)
+            chunks = self.assistant.catalog.chunk_rows(question.article_id)
             self._relevant[key] = sum(contains_span(c.start, c.end, question.spans) for c in chunks)
         return self._relevant[key]
 

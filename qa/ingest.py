@@ -21,7 +21,8 @@ import numpy as np
 from embeddings import Embedder, VectorIndex, embed_sorted
 from qa.chunking import Chunker, embedding_text
 from qa.corpus import DEFAULT_MAX_FILE_MB, discover, read_file
-from qa.store import NewChunk, Store
+from qa.store import NewChunk
+from qa.stores.base import Catalog
 from qa.types import Article, Chunk, IngestFailure, IngestReport
 
 Progress = Callable[[str, int, int], None]
@@ -65,12 +66,13 @@ def chunk_article(article: Article, chunker: Chunker) -> tuple[list[Chunk], list
 
 
 class Ingestor:
-    """Runs one ingest against a store and an in-memory vector index (the caller saves it)."""
+    """Runs one ingest against a store's catalog and, for the embedded store, an in-memory
+    vector index (the caller saves it; ``None`` where the store keeps the vectors, as Milvus)."""
 
     def __init__(
         self,
-        store: Store,
-        vectors: VectorIndex,
+        store: Catalog,
+        vectors: VectorIndex | None,
         embedder: Embedder,
         chunker: Chunker,
         progress: Progress | None = None,
@@ -216,6 +218,8 @@ class Ingestor:
         return article_ids
 
     def _apply(self, removed: list[int], ids: list[int], vectors: list[np.ndarray]) -> None:
+        if self.vectors is None:
+            return
         self.vectors.remove(np.asarray(removed, dtype=np.int64))
         if ids:
             self.vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors))

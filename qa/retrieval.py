@@ -1,4 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and keyword (SQLite FTS5, BM25) search, fused by z-scores.
+"""Hybrid retrieval: dense and keyword (BM25) search, fused by z-scores.
+
+The searches themselves belong to the store (``qa.stores``: FAISS + SQLite FTS5, or Milvus).
 
 Both searches return their top candidates; every candidate then gets both scores (its exact
 cosine from its stored vector, and its BM25 or 0 when no keyword matched), each score is turned
@@ -14,10 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from embeddings import Embedder, VectorIndex
-from qa.keywords import KeywordIndex
-from qa.lexical import content_words, fts_query
-from qa.store import Store
+from embeddings import Embedder
+from qa.stores.base import SearchIndex
 from qa.types import Filters, Passage
 
 # Weights of the dense and keyword z-scores, tuned by `qa eval --split` on the even-numbered
@@ -52,6 +52,8 @@ def fuse(
     keyword_weight: float = KEYWORD_WEIGHT,
 ) -> list[Scored]:
     """Mix two complete score maps over the same candidates; best first, ties by chunk id."""
+    if not dense:
+        return []
     ids = sorted(dense)
     d = np.array([dense[i] for i in ids], dtype=np.float64)
     k = np.array([keyword.get(i, 0.0) for i in ids], dtype=np.float64)
@@ -61,19 +63,11 @@ def fuse(
 
 
 class Retriever:
-    """Searches one index (its store, vector index and model)."""
+    """Searches one index (its ``SearchIndex``, embedded or Milvus, and its model)."""
 
-    def __init__(
-        self,
-        store: Store,
-        vectors: VectorIndex,
-        embedder: Embedder,
-        keywords: KeywordIndex | None = None,
-    ) -> None:
-        self.store = store
-        self.vectors = vectors
+    def __init__(self, index: SearchIndex, embedder: Embedder) -> None:
+        self.index = index
         self.embedder = embedder
-        self.keywords = keywords
 
     def search(
         self,
@@ -88,19 +82,12 @@ class Retriever:
             raise ValueError(f"k must be greater than 0. Currently, k is {k}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}. Currently, mode is {mode!r}")
-        allowed: list[int] | None = None
-        if filters is not None and not filters.empty:
-            allowed = self.store.chunk_ids_where(filters)
-            if not allowed:
-                return []
-        if len(self.vectors) == 0:
-            return []
+        if filters is not None and filters.empty:
+            filters = None
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-        allowed_array = None if allowed is None else np.asarray(allowed, dtype=np.int64)
-        scores, ids = self.vectors.search(vector, wanted, allowed_array)
-        dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
-        keyword = self._keyword_search(query, wanted, allowed, allowed_array)
+        dense = dict(self.index.dense_search(vector, wanted, filters))
+        keyword = dict(self.index.keyword_search_text(query, wanted, filters))
         if mode == "keyword":
             dense = self._cosines(list(keyword), vector)
             ranked = fuse(dense, keyword, 0.0, 1.0)[:k] if keyword else []
@@ -112,7 +99,7 @@ class Retriever:
                 ranked = fuse(dense, {}, 1.0, 0.0)[:k]
             else:
                 ranked = fuse(dense, keyword, DENSE_WEIGHT, KEYWORD_WEIGHT)[:k]
-        rows = self.store.passage_rows([s.chunk_id for s in ranked])
+        rows = self.index.passage_rows([s.chunk_id for s in ranked])
         passages = []
         for rank, scored in enumerate(ranked, start=1):
             article_id, title, url, date, source, text, start, end = rows[scored.chunk_id]
@@ -125,8 +112,8 @@ class Retriever:
                     date=None if date is None else str(date),
                     source=str(source),
                     text=str(text),
-                    start=int(start),  # type: ignore[call-overload]
-                    end=int(end),  # type: ignore[call-overload]
+                    start=int(start),
+                    end=int(end),
                     score=scored.fused,
                     rank=rank,
                     dense_score=scored.dense,
@@ -135,27 +122,8 @@ class Retriever:
             )
         return passages
 
-    def _keyword_search(
-        self,
-        query: str,
-        wanted: int,
-        allowed: list[int] | None,
-        allowed_array: npt.NDArray[np.int64] | None,
-    ) -> dict[int, float]:
-        match = fts_query(content_words(query))
-        if not match:
-            return {}
-        if self.keywords is None:
-            return dict(self.store.keyword_search(match, wanted, allowed))
-        # The impact index covers chunks up to its max_id; FTS5 covers those added since.
-        cached = self.keywords.search(query, 2 * wanted, allowed_array)
-        newer = self.store.keyword_search(match, wanted, allowed, after=self.keywords.max_id)
-        hits = sorted(cached + newer, key=lambda hit: -hit[1])
-        alive = self.store.existing([chunk_id for chunk_id, _ in hits])  # drop deleted chunks
-        return dict([hit for hit in hits if hit[0] in alive][:wanted])
-
     def _cosines(self, chunk_ids: list[int], vector: npt.NDArray[np.float32]) -> dict[int, float]:
         if not chunk_ids:
             return {}
-        scores = self.vectors.vectors(np.asarray(chunk_ids, dtype=np.int64)) @ vector
+        scores = self.index.vectors(chunk_ids) @ vector
         return {i: float(score) for i, score in zip(chunk_ids, scores, strict=True)}

@@ -142,6 +142,7 @@ class IndexStats:
     updated_at: str | None
     backend: str | None = None
     keyword_index: str = "fts5"
+    store: str = "embedded"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,7 @@
-"""The Milvus store prototype (qa/stores/milvus.py) on Milvus Lite, a local file.
+"""The Milvus store (qa/stores/milvus.py) itself, on Milvus Lite, a local file. The retrieval,
+answer and ingest suites run on it through Assistant too (the ``store_kind`` fixture).
 
-Skipped unless pymilvus and milvus-lite are installed (they are not in the core install):
-pip install pymilvus milvus-lite
+Skipped unless the milvus extra is installed (`make test` installs it; the core install does not).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from qa.ingest import chunk_article, embed_hash
 from qa.retrieval import fuse
 from qa.store import NewChunk
 from qa.stores.milvus import MilvusStore, chunk_id, client_uri, filter_expression
+from qa.errors import IndexFormatError
 from qa.types import Article, Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
@@ -81,9 +82,9 @@ def article_of(store: MilvusStore, hits: list[tuple[int, float]]) -> list[str]:
 def test_uri_and_ids() -> None:
     assert client_uri("milvus:///data/index.db") == "/data/index.db"
     assert client_uri("http://localhost:19530") == "http://localhost:19530"
-    with pytest.raises(ValueError, match=r"\.db"):
+    with pytest.raises(IndexFormatError, match=r"\.db"):
         client_uri("milvus:///data/index")
-    with pytest.raises(ValueError, match="Unknown store"):
+    with pytest.raises(IndexFormatError, match="Unknown store"):
         client_uri("sqlite")
     first = chunk_id("broncos", "hash", 0)
     assert first == chunk_id("broncos", "hash", 0) and 0 <= first < 2**63
@@ -123,13 +124,13 @@ def test_dense_search_finds_a_chunk_by_its_own_vector(store: MilvusStore) -> Non
 
 
 def test_keyword_search_uses_our_terms(store: MilvusStore) -> None:
-    hits = store.keyword_search("Who won Super Bowl 50?", 5)
+    hits = store.keyword_search_text("Who won Super Bowl 50?", 5)
     assert article_of(store, hits)[0] == "broncos"
     assert all(score > 0 for _, score in hits)
     # "claims" meets "claimed" through our stemmer (Milvus Lite itself has none).
-    assert article_of(store, store.keyword_search("claims", 5)) == ["normans"]
-    assert store.keyword_search("the of and", 5) == []  # stop words only
-    assert store.keyword_search("zeppelin", 5) == []
+    assert article_of(store, store.keyword_search_text("claims", 5)) == ["normans"]
+    assert store.keyword_search_text("the of and", 5) == []  # stop words only
+    assert store.keyword_search_text("zeppelin", 5) == []
 
 
 def test_filters_are_pushed_into_both_searches(store: MilvusStore) -> None:
@@ -149,7 +150,7 @@ def test_filters_are_pushed_into_both_searches(store: MilvusStore) -> None:
         dense = set(article_of(store, store.dense_search(vector, 50, filters)))
         assert dense == expected, filters
         keyword = set(
-            article_of(store, store.keyword_search("the normans game oxygen", 50, filters))
+            article_of(store, store.keyword_search_text("the normans game oxygen", 50, filters))
         )
         assert keyword <= expected and (keyword or not expected), filters
 
@@ -160,7 +161,7 @@ def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
     query = "Which player was the most valuable?"
     vector = EMBEDDER.embed([query])[0]
     dense = dict(store.dense_search(vector, 50))
-    keyword = dict(store.keyword_search(query, 50))
+    keyword = dict(store.keyword_search_text(query, 50))
     missing = sorted(keyword.keys() - dense.keys())
     dense.update(zip(missing, (store.vectors(missing) @ vector).tolist(), strict=True))
     ranked = fuse(dense, keyword)
@@ -169,21 +170,22 @@ def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
 
 def test_rewriting_and_deleting_articles(store: MilvusStore) -> None:
     before = store.chunk_ids("broncos")
-    again = store.put_article(ARTICLES[0], rows(ARTICLES[0]))
-    assert again == before == store.chunk_ids("broncos")  # idempotent: same ids, no duplicates
+    removed, again = store.put_article(ARTICLES[0], rows(ARTICLES[0]))
+    assert again == before == store.chunk_ids("broncos") and removed == []  # idempotent: same ids, no duplicates
     total = store.count_chunks()
 
     edited = Article(ARTICLES[0].id, ARTICLES[0].title, "Denver won. Zeppelins flew.", "/x.md")
-    new_ids = store.put_article(edited, rows(edited))
+    removed, new_ids = store.put_article(edited, rows(edited))
     assert store.chunk_ids("broncos") == new_ids and not set(new_ids) & set(before)
+    assert sorted(removed) == sorted(before)
     assert store.count_chunks() == total - len(before) + len(new_ids)
-    assert article_of(store, store.keyword_search("zeppelins", 5)) == ["broncos"]
-    assert store.keyword_search("Carolina Panthers", 5) == []
+    assert article_of(store, store.keyword_search_text("zeppelins", 5)) == ["broncos"]
+    assert store.keyword_search_text("Carolina Panthers", 5) == []
     assert store.content_hashes()["broncos"] == edited.content_hash
 
-    store.delete_article("broncos")
+    assert sorted(store.delete_article("broncos")) == sorted(new_ids)
     assert store.chunk_ids("broncos") == [] and "broncos" not in store.content_hashes()
-    assert store.keyword_search("zeppelins", 5) == []
+    assert store.keyword_search_text("zeppelins", 5) == []
     vector = EMBEDDER.embed(["Denver won. Zeppelins flew."])[0]
     assert "broncos" not in article_of(store, store.dense_search(vector, 50))
 
@@ -191,11 +193,11 @@ def test_rewriting_and_deleting_articles(store: MilvusStore) -> None:
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:
     uri = f"milvus://{tmp_path / 'index.db'}"
     first = MilvusStore(uri, dimension=64)
-    ids = first.put_article(ARTICLES[2], rows(ARTICLES[2]))
+    _, ids = first.put_article(ARTICLES[2], rows(ARTICLES[2]))
     first.close()
     second = MilvusStore(uri, dimension=64)
     try:
         assert second.chunk_ids("oxygen") == ids
-        assert article_of(second, second.keyword_search("oxidizing", 5)) == ["oxygen"]
+        assert article_of(second, second.keyword_search_text("oxidizing", 5)) == ["oxygen"]
     finally:
         second.close()

@@ -1,17 +1,17 @@
-"""A chunk store on Milvus: Milvus Lite (a local file) or a Milvus server, same code.
+"""The Milvus store: Milvus Lite (a local file) or a Milvus server, the same code.
 
-Prototype of the Milvus side of docs/scaling-out.md, not wired into ``Assistant`` or the CLI.
-It covers what search needs: write an article's chunks with their vectors, dense search, BM25
-keyword search (Milvus's BM25 ``Function`` over terms we tokenise ourselves), the ``Filters``
-as Milvus expressions pushed into both searches, vectors and passage rows by chunk id, and
-deleting an article. Fusion stays client-side (``qa.retrieval.fuse``), so ranking is ours.
+Both sides of a store (``qa.stores.base``): the catalog that incremental ingest compares and
+writes, and the search index: dense search, BM25 keyword search (Milvus's BM25 ``Function``
+over terms we tokenise ourselves, so Lite and a server see the same tokens), the ``Filters`` as
+Milvus expressions pushed into both searches, vectors and passage rows by chunk id. Fusion
+stays client-side (``qa.retrieval.fuse``), so ranking is the embedded store's.
 
 Two collections, ``{prefix}chunks`` (one row per chunk, with its article's metadata, so every
 filter is one expression) and ``{prefix}articles`` (one row per article: the content hash that
 incremental ingest compares, and the commit marker of a write; see ``put_article``).
 
-Needs ``pip install pymilvus milvus-lite`` (not in the core install); pymilvus is imported on
-first use, so importing this module never fails.
+Needs ``pip install 'article-qa[milvus]'`` (pymilvus, and milvus-lite for a local file), not in
+the core install; pymilvus is imported on first use, so importing this module never fails.
 """
 
 from __future__ import annotations
@@ -19,21 +19,26 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from collections.abc import Sequence
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from qa.errors import IndexBusyError, IndexFormatError, QAError
 from qa.keywords import K1, TITLE_WEIGHT, B, terms
 from qa.store import NewChunk
-from qa.types import Article, Filters
-
-PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]
-"""(article id, title, url, date, source, text, start, end), as ``Store.passage_rows`` gives."""
+from qa.stores.base import Hits, PassageRow
+from qa.types import Article, ArticleInfo, Chunk, Filters
 
 LOCAL_SCHEME = "milvus://"
+TOKEN_ENV = "QA_MILVUS_TOKEN"  # a Milvus server's "user:password" or API key; never in config
+LOCAL_FILE = "milvus.db"  # where `--store milvus` puts a Milvus Lite file: in the index folder
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Milvus Lite's standard analyzer drops a default English stop list unless a stop filter is
 # given; we remove stop words ourselves (qa.lexical), so give it one word no term can be
@@ -43,18 +48,54 @@ TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_t
 CHUNK_FIELDS = ["article_id", "title", "url", "date", "source", "text", "start", "end"]
 
 
-class MilvusUnavailableError(RuntimeError):
+class MilvusUnavailableError(QAError):
     """pymilvus (and milvus-lite for a local file) is not installed."""
+
+
+def _quiet_lite(record: logging.LogRecord) -> bool:
+    # Milvus Lite has no server timestamps: pymilvus warns on every query iterator, and Lite's
+    # in-process gRPC server logs the unimplemented call's traceback. Both are harmless.
+    if "mvccTs" in record.getMessage():
+        return False
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, NotImplementedError) and "not implemented" in str(error))
 
 
 def _pymilvus() -> Any:
     try:
-        return importlib.import_module("pymilvus")
+        module = importlib.import_module("pymilvus")
+        for name in ("query_iterator", "search_iterator"):
+            logging.getLogger(f"pymilvus.client.iterator.{name}").addFilter(_quiet_lite)
+        logging.getLogger("grpc._server").addFilter(_quiet_lite)
+        return module
     except ImportError as error:
         raise MilvusUnavailableError(
-            "The Milvus store needs pymilvus (and milvus-lite for a local file): "
-            "pip install pymilvus milvus-lite"
+            "The Milvus store needs the milvus extra (pymilvus, and milvus-lite for a local "
+            "file): pip install 'article-qa[milvus]'"
         ) from error
+
+
+def is_milvus(store: str | None) -> bool:
+    return store is not None and store.startswith((LOCAL_SCHEME, "http://", "https://"))
+
+
+def normalize_store(store: str | None, index_dir: Path) -> str | None:
+    """A ``--store`` value as recorded in config.json (None: the embedded store).
+
+    "embedded" -> None; "milvus" -> a Milvus Lite file in the index folder; a relative
+    ``milvus://path.db`` -> absolute, so the index works from any directory.
+    """
+    if store in (None, "", "embedded"):
+        return None
+    assert store is not None
+    if store == "milvus":
+        return LOCAL_SCHEME + str(index_dir.resolve() / LOCAL_FILE)
+    if store.startswith(LOCAL_SCHEME):
+        path = Path(store[len(LOCAL_SCHEME) :]).expanduser()
+        client_uri(store)  # checks the form
+        return LOCAL_SCHEME + str(path.resolve())
+    client_uri(store)
+    return store.rstrip("/")
 
 
 def client_uri(store: str) -> str:
@@ -65,11 +106,17 @@ def client_uri(store: str) -> str:
     if store.startswith(LOCAL_SCHEME):
         path = store[len(LOCAL_SCHEME) :]
         if not path.endswith(".db"):
-            raise ValueError(f"A Milvus Lite store is a file ending in .db, not {path!r}")
+            raise IndexFormatError(
+                f"A Milvus Lite store is a file ending in .db, not {path!r}: use e.g. "
+                "--store milvus:///data/articles.db (or --store milvus for one in the index folder)"
+            )
         return path
     if store.startswith(("http://", "https://")):
         return store
-    raise ValueError(f"Unknown store {store!r}: use milvus:///path/to/file.db or http://host:19530")
+    raise IndexFormatError(
+        f"Unknown store {store!r}: use embedded (the default), milvus (a Milvus Lite file in the "
+        "index folder), milvus:///path/to/file.db, or http://host:19530 for a Milvus server."
+    )
 
 
 def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
@@ -112,10 +159,7 @@ def filter_expression(filters: Filters | None) -> str:
     if either:
         clauses.append("(" + " or ".join(either) + ")")
     if filters.source_prefix:
-        # A range over the string order instead of `like`: no escaping of % and _ needed.
-        prefix = filters.source_prefix
-        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        clauses.append(f"(source >= {_quote(prefix)} and source < {_quote(after)})")
+        clauses.append(_prefix_clause(filters.source_prefix))
     if filters.date_from:
         clauses.append(f'(date_key != "" and date_key >= {_quote(filters.date_from[:10])})')
     if filters.date_to:
@@ -128,7 +172,7 @@ def _hit_id(hit: Any) -> int:
 
 
 class MilvusStore:
-    """``MilvusStore("milvus:///path/index.db", dimension=384)``; the Milvus half of search."""
+    """``MilvusStore("milvus:///path/index.db", dimension=384)``: catalog and search on Milvus."""
 
     def __init__(
         self,
@@ -142,14 +186,42 @@ class MilvusStore:
         self.dimension = dimension
         self.chunks = f"{prefix}chunks"
         self.articles = f"{prefix}articles"
-        self.client: Any = pymilvus.MilvusClient(uri=client_uri(store), token=token or "")
+        uri = client_uri(store)
+        if store.startswith(LOCAL_SCHEME):
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                importlib.import_module("milvus_lite")
+            except ImportError as error:
+                raise MilvusUnavailableError(
+                    f"{store} is a Milvus Lite file, which needs milvus-lite: "
+                    "pip install 'article-qa[milvus]'"
+                ) from error
+        try:
+            self.client: Any = pymilvus.MilvusClient(
+                uri=uri, token=token or os.environ.get(TOKEN_ENV, "")
+            )
+        except Exception as error:
+            raise _open_error(store, error) from error
         if not self.client.has_collection(self.chunks):
             self._create(pymilvus)
+        else:
+            self._check_dimension()
         self.client.load_collection(self.chunks)
         self.client.load_collection(self.articles)
 
     def close(self) -> None:
         self.client.close()
+
+    def _check_dimension(self) -> None:
+        for field in self.client.describe_collection(self.chunks)["fields"]:
+            if field["name"] == "dense":
+                found = int(field.get("params", {}).get("dim", self.dimension))
+                if found != self.dimension:
+                    raise IndexFormatError(
+                        f"The Milvus collection {self.chunks} at {self.uri} holds {found}-d "
+                        f"vectors, not the {self.dimension}-d vectors of this index's model. "
+                        "Point --store at another Milvus file or server."
+                    )
 
     def _create(self, pymilvus: Any) -> None:
         types = pymilvus.DataType
@@ -194,7 +266,8 @@ class MilvusStore:
         schema.add_field("article_id", types.VARCHAR, is_primary=True, max_length=TEXT_BYTES)
         for name in ("title", "source", "url", "date", "author", "content_hash", "updated_at"):
             schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
-        schema.add_field("chunks", types.INT64)
+        for name in ("chunks", "chars", "tokens"):
+            schema.add_field(name, types.INT64)
         schema.add_field("unused", types.FLOAT_VECTOR, dim=2)  # a collection needs a vector
         index = self.client.prepare_index_params()
         index.add_index("unused", index_type="FLAT", metric_type="L2")
@@ -204,14 +277,23 @@ class MilvusStore:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def put_article(self, article: Article, chunks: Sequence[NewChunk]) -> list[int]:
-        """Insert or replace ``article`` with ``chunks``; return the chunk ids, in order.
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Milvus has no transactions; ``put_article`` orders its writes so a crash between
+        them is redone by the next ingest (see there)."""
+        yield
+
+    def put_article(
+        self, article: Article, chunks: Sequence[NewChunk]
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace ``article`` with ``chunks``; return (removed ids, new chunk ids).
 
         No transactions in Milvus: the new chunks go in first (deterministic ids: upserts), then
         the old version's (and any past the new last one) are deleted, then the article row
         records the new content hash. A crash in between leaves the old hash, so the next ingest
-        redoes it all.
+        redoes it all; a retried write replaces rows instead of duplicating them.
         """
+        before = self.chunk_ids(article.id)
         ids = [chunk_id(article.id, article.content_hash, item.chunk.seq) for item in chunks]
         rows = [
             {
@@ -237,11 +319,9 @@ class MilvusStore:
         ]
         if rows:
             self.client.upsert(self.chunks, rows)
-        self.client.delete(
-            self.chunks,
-            filter=f"article_id == {_quote(article.id)} and "
-            f"(content_hash != {_quote(article.content_hash)} or seq >= {len(rows)})",
-        )
+        removed = sorted(set(before) - set(ids))
+        if removed:
+            self.client.delete(self.chunks, ids=removed)
         self.client.upsert(
             self.articles,
             [
@@ -253,13 +333,15 @@ class MilvusStore:
                     "date": article.date or "",
                     "author": article.author or "",
                     "content_hash": article.content_hash,
-                    "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "updated_at": _now(),
                     "chunks": len(rows),
+                    "chars": len(article.text),
+                    "tokens": sum(item.chunk.tokens for item in chunks),
                     "unused": [0.0, 0.0],
                 }
             ],
         )
-        return ids
+        return removed, ids
 
     def flush(self) -> None:
         """Seal what was written into indexed segments: call at the end of an ingest. Milvus Lite
@@ -268,52 +350,138 @@ class MilvusStore:
         self.client.flush(self.chunks)
         self.client.flush(self.articles)
 
-    def delete_article(self, article_id: str) -> None:
-        """Delete an article and its chunks (the article row last: see ``put_article``)."""
-        self.client.delete(self.chunks, filter=f"article_id == {_quote(article_id)}")
-        self.client.delete(self.articles, filter=f"article_id == {_quote(article_id)}")
+    def delete_article(self, article_id: str) -> list[int]:
+        """Delete an article and its chunks (the article row last: see ``put_article``);
+        return the removed chunk ids."""
+        removed = self.chunk_ids(article_id)
+        if removed:
+            self.client.delete(self.chunks, ids=removed)
+        self.client.delete(self.articles, ids=[article_id])
+        return removed
 
-    # -- reads ----------------------------------------------------------------------------------
+    # -- catalog reads --------------------------------------------------------------------------
 
     def content_hashes(self) -> dict[str, str]:
         rows = self._query_all(self.articles, ["article_id", "content_hash"])
         return {str(row["article_id"]): str(row["content_hash"]) for row in rows}
 
-    def count_chunks(self) -> int:
-        rows = self.client.query(self.chunks, filter="", output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
+    def ids_by_source(self, source: str) -> list[str]:
+        rows = self._query_all(self.articles, ["article_id"], f"source == {_quote(source)}")
+        return [str(row["article_id"]) for row in rows]
+
+    def ids_under(self, folder: str) -> list[tuple[str, str]]:
+        """(id, source) of articles whose source file lies inside ``folder``."""
+        prefix = folder.rstrip("/") + "/"
+        rows = self._query_all(self.articles, ["article_id", "source"], _prefix_clause(prefix))
+        return [(str(row["article_id"]), str(row["source"])) for row in rows]
+
+    def has_article(self, article_id: str) -> bool:
+        return bool(self.client.get(self.articles, ids=[article_id], output_fields=["chunks"]))
+
+    def has_chunks(self) -> bool:
+        return bool(self.client.query(self.chunks, filter="", limit=1, output_fields=["seq"]))
+
+    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Stored vectors for texts embedded before (any article): reused instead of re-embedded."""
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(hashes))
+        for begin in range(0, len(unique), 200):
+            part = unique[begin : begin + 200]
+            rows = self._query_all(
+                self.chunks, ["embed_hash", "dense"], f"embed_hash in {_quoted_list(part)}"
+            )
+            for row in rows:
+                found[str(row["embed_hash"])] = np.asarray(row["dense"], np.float32).tobytes()
+        return found
 
     def chunk_ids(self, article_id: str) -> list[int]:
-        rows = self.client.query(
-            self.chunks,
-            filter=f"article_id == {_quote(article_id)}",
-            output_fields=["chunk_id", "seq"],
+        rows = self._query_all(
+            self.chunks, ["chunk_id", "seq"], f"article_id == {_quote(article_id)}"
         )
         return [int(row["chunk_id"]) for row in sorted(rows, key=lambda row: row["seq"])]
 
-    def _query_all(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
+    def chunk_rows(self, article_id: str) -> list[Chunk]:
+        rows = self._query_all(
+            self.chunks,
+            ["seq", "start", "end", "text", "tokens"],
+            f"article_id == {_quote(article_id)}",
+        )
+        return [
+            Chunk(article_id, int(r["seq"]), int(r["start"]), int(r["end"]), r["text"], r["tokens"])
+            for r in sorted(rows, key=lambda row: row["seq"])
+        ]
+
+    def list_articles(self) -> list[ArticleInfo]:
+        fields = ["article_id", "title", "source", "url", "date", "author", "chars", "chunks"]
+        rows = self._query_all(self.articles, [*fields, "content_hash", "updated_at"])
+        found = [
+            ArticleInfo(
+                str(row["article_id"]),
+                str(row["title"]),
+                str(row["source"]),
+                row["url"] or None,
+                row["date"] or None,
+                row["author"] or None,
+                int(row["chars"]),
+                int(row["chunks"]),
+                str(row["content_hash"]),
+                str(row["updated_at"]),
+            )
+            for row in rows
+        ]
+        return sorted(found, key=lambda info: (info.title, info.id))
+
+    def count_articles(self) -> int:
+        return self._count(self.articles)
+
+    def count_chunks(self) -> int:
+        return self._count(self.chunks)
+
+    def count_tokens(self) -> int:
+        return sum(int(row["tokens"]) for row in self._query_all(self.articles, ["tokens"]))
+
+    def get_meta(self, key: str) -> str | None:
+        """Only "updated_at" (the newest article write) exists here."""
+        if key != "updated_at":
+            return None
+        times = [str(row["updated_at"]) for row in self._query_all(self.articles, ["updated_at"])]
+        return max(times, default=None)
+
+    def _count(self, collection: str) -> int:
+        rows = self.client.query(collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def _query_all(
+        self, collection: str, fields: list[str], expression: str = ""
+    ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         iterator = self.client.query_iterator(
-            collection, batch_size=1000, filter="", output_fields=fields
+            collection, batch_size=1000, filter=expression, output_fields=fields
         )
         while batch := iterator.next():
             rows.extend(batch)
         iterator.close()
         return rows
 
+    # -- search ---------------------------------------------------------------------------------
+
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
         """Stored vectors of ``chunk_ids``, in that order (for the exact cosine of keyword-only
         hits). Ids not in the store are a ``KeyError``."""
         if not chunk_ids:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        rows = self.client.get(self.chunks, ids=list(chunk_ids), output_fields=["dense"])
+        rows = self.client.get(
+            self.chunks, ids=[int(i) for i in chunk_ids], output_fields=["dense"]
+        )
         found = {int(row["chunk_id"]): row["dense"] for row in rows}
         return np.asarray([found[int(i)] for i in chunk_ids], dtype=np.float32)
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         if not chunk_ids:
             return {}
-        rows = self.client.get(self.chunks, ids=list(chunk_ids), output_fields=CHUNK_FIELDS)
+        rows = self.client.get(
+            self.chunks, ids=[int(i) for i in chunk_ids], output_fields=CHUNK_FIELDS
+        )
         return {
             int(row["chunk_id"]): (
                 str(row["article_id"]),
@@ -328,11 +496,9 @@ class MilvusStore:
             for row in rows
         }
 
-    # -- search ---------------------------------------------------------------------------------
-
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
+    ) -> Hits:
         """(chunk id, cosine) of the ``k`` nearest chunks passing ``filters``, best first."""
         hits = self.client.search(
             self.chunks,
@@ -344,9 +510,7 @@ class MilvusStore:
         )
         return [(_hit_id(hit), float(hit["distance"])) for hit in hits[0]]
 
-    def keyword_search(
-        self, query: str, k: int, filters: Filters | None = None
-    ) -> list[tuple[int, float]]:
+    def keyword_search_text(self, query: str, k: int, filters: Filters | None = None) -> Hits:
         """(chunk id, BM25) of the ``k`` best keyword matches passing ``filters``, best first."""
         words = " ".join(dict.fromkeys(terms(query)))
         if not words:
@@ -363,3 +527,24 @@ class MilvusStore:
         # BM25 itself is never negative.
         found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _prefix_clause(prefix: str) -> str:
+    # A range over the string order instead of `like`: no escaping of % and _ needed.
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return f"(source >= {_quote(prefix)} and source < {_quote(after)})"
+
+
+def _open_error(store: str, error: Exception) -> QAError:
+    if store.startswith(LOCAL_SCHEME) and "Open local milvus failed" in str(error):
+        return IndexBusyError(
+            f"The Milvus Lite file {store[len(LOCAL_SCHEME) :]} is open in another process "
+            "(Milvus Lite allows one process per file: e.g. `qa serve` and `qa ingest` cannot "
+            "share it). Stop the other process, or serve the file with `milvus-lite server` "
+            "and use --store http://127.0.0.1:19530."
+        )
+    return IndexFormatError(f"Cannot open the Milvus store {store}: {error}")

@@ -1,0 +1,63 @@
+"""The two sides of a store, as the rest of article-qa uses them (docs/scaling-out.md).
+
+- ``Catalog``: articles and their chunks, what incremental ingest compares and writes, and
+  what ``qa list`` / ``qa stats`` read.
+- ``SearchIndex``: what retrieval reads: dense and keyword candidates with filters applied
+  inside the search, stored vectors for exact cosines, and the rows a citation needs.
+
+Two implementations: the embedded default (SQLite + FAISS in the index folder;
+``qa.store.Store`` and ``qa.stores.embedded.EmbeddedSearch``) and Milvus
+(``qa.stores.milvus.MilvusStore``, both sides in one object). Score fusion stays in
+``qa.retrieval``, so both rank the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.store import NewChunk
+from qa.types import Article, ArticleInfo, Chunk, Filters
+
+PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]
+"""(article id, title, url, date, source, text, start, end) of one chunk."""
+
+Hits = list[tuple[int, float]]
+"""(chunk id, score), best first."""
+
+
+class Catalog(Protocol):
+    """Articles and chunks: what ``Ingestor`` and ``Assistant`` read and write."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def content_hashes(self) -> dict[str, str]: ...
+    def ids_by_source(self, source: str) -> list[str]: ...
+    def ids_under(self, folder: str) -> list[tuple[str, str]]: ...
+    def has_article(self, article_id: str) -> bool: ...
+    def has_chunks(self) -> bool: ...
+    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]: ...
+    def put_article(
+        self, article: Article, chunks: Sequence[NewChunk]
+    ) -> tuple[list[int], list[int]]: ...
+    def delete_article(self, article_id: str) -> list[int]: ...
+    def chunk_rows(self, article_id: str) -> list[Chunk]: ...
+    def list_articles(self) -> list[ArticleInfo]: ...
+    def count_articles(self) -> int: ...
+    def count_chunks(self) -> int: ...
+    def count_tokens(self) -> int: ...
+    def get_meta(self, key: str) -> str | None: ...
+
+
+class SearchIndex(Protocol):
+    """The searchable chunks: what ``Retriever`` reads."""
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None
+    ) -> Hits: ...
+    def keyword_search_text(self, query: str, k: int, filters: Filters | None) -> Hits: ...
+    def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]: ...
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]: ...

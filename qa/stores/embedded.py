@@ -1,0 +1,68 @@
+"""The search side of the embedded store: FAISS for vectors, SQLite FTS5 (plus the BM25 impact
+index of large indexes, ``qa.keywords``) for keywords, over one SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings import VectorIndex
+from qa.keywords import KeywordIndex
+from qa.lexical import content_words, fts_query
+from qa.store import Store
+from qa.stores.base import Hits, PassageRow
+from qa.types import Filters
+
+
+class EmbeddedSearch:
+    """``SearchIndex`` over an index folder's database, FAISS index and keyword cache."""
+
+    def __init__(
+        self, store: Store, vectors: VectorIndex, keywords: KeywordIndex | None = None
+    ) -> None:
+        self.store = store
+        self.index = vectors
+        self.keywords = keywords
+        # FAISS filters by id list: both searches of one question share the list (one query).
+        self._allowed_for: Filters | None = None
+        self._allowed: list[int] | None = None
+
+    def _allowed_ids(self, filters: Filters | None) -> list[int] | None:
+        if filters is None or filters.empty:
+            return None
+        if filters != self._allowed_for:
+            self._allowed, self._allowed_for = self.store.chunk_ids_where(filters), filters
+        return self._allowed
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None
+    ) -> Hits:
+        allowed = self._allowed_ids(filters)
+        if allowed == [] or len(self.index) == 0:
+            return []
+        allowed_array = None if allowed is None else np.asarray(allowed, dtype=np.int64)
+        scores, ids = self.index.search(vector, k, allowed_array)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def keyword_search_text(self, query: str, k: int, filters: Filters | None) -> Hits:
+        allowed = self._allowed_ids(filters)
+        match = fts_query(content_words(query))
+        if not match or allowed == []:
+            return []
+        if self.keywords is None:
+            return self.store.keyword_search(match, k, allowed)
+        # The impact index covers chunks up to its max_id; FTS5 covers those added since.
+        allowed_array = None if allowed is None else np.asarray(allowed, dtype=np.int64)
+        cached = self.keywords.search(query, 2 * k, allowed_array)
+        newer = self.store.keyword_search(match, k, allowed, after=self.keywords.max_id)
+        hits = sorted(cached + newer, key=lambda hit: -hit[1])
+        alive = self.store.existing([chunk_id for chunk_id, _ in hits])  # drop deleted chunks
+        return [hit for hit in hits if hit[0] in alive][:k]
+
+    def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
+        return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
+
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        return self.store.passage_rows(chunk_ids)  # type: ignore[return-value]
