@@ -14,11 +14,11 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa.chunking import Chunker
+from qa.errors import IndexFormatError
 from qa.ingest import chunk_article, embed_hash
 from qa.retrieval import fuse
 from qa.store import NewChunk
 from qa.stores.milvus import MilvusStore, chunk_id, client_uri, filter_expression
-from qa.errors import IndexFormatError
 from qa.types import Article, Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
@@ -171,7 +171,8 @@ def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
 def test_rewriting_and_deleting_articles(store: MilvusStore) -> None:
     before = store.chunk_ids("broncos")
     removed, again = store.put_article(ARTICLES[0], rows(ARTICLES[0]))
-    assert again == before == store.chunk_ids("broncos") and removed == []  # idempotent: same ids, no duplicates
+    # Idempotent: the same ids, no duplicates.
+    assert again == before == store.chunk_ids("broncos") and removed == []
     total = store.count_chunks()
 
     edited = Article(ARTICLES[0].id, ARTICLES[0].title, "Denver won. Zeppelins flew.", "/x.md")
