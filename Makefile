@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The tests also cover the optional stores and workers (docs/scaling-out.md): Milvus Lite and Ray.
+EXTRAS_STAMP := $(VENV)/.extras-stamp
+$(EXTRAS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,milvus,ray]'
+	touch $(EXTRAS_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -38,7 +44,7 @@ browser:
 	  fi; \
 	fi
 
-test: lint browser
+test: lint browser $(EXTRAS_STAMP)
 	# pytest exits 5 when a selection holds no tests; that is not a failure of the code.
 	$(BIN)/pytest || [ $$? -eq 5 ]
 

@@ -180,7 +180,9 @@ class Store:
         return row is not None
 
     def chunk_ids(self, article_id: str) -> list[int]:
-        rows = self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))
+        rows = self.db.execute(
+            "SELECT id FROM chunks WHERE article_id = ? ORDER BY seq", (article_id,)
+        )
         return [row[0] for row in rows]
 
     def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:

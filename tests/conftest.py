@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa import Assistant
+from qa.corpus import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "articles"
@@ -60,6 +62,43 @@ def embedder() -> HashEmbedder:
 def assistant(index_dir: Path, embedder: HashEmbedder) -> Iterator[Assistant]:
     with Assistant.open(index_dir, embedder=embedder) as opened:
         yield opened
+
+
+MILVUS = all(importlib.util.find_spec(name) for name in ("pymilvus", "milvus_lite"))
+STORE_KINDS = [
+    "embedded",
+    pytest.param(
+        "milvus",
+        marks=pytest.mark.skipif(
+            not MILVUS,
+            reason="the milvus extra is not installed (pip install 'article-qa[milvus]'; "
+            "make test installs it)",
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """The store the suites that use ``assistant_on_each_store`` run on: each in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+def assistant_on_each_store(
+    index_dir: Path, embedder: HashEmbedder, store_kind: str
+) -> Iterator[Assistant]:
+    """An empty index on the embedded store, then on Milvus Lite (a file in the index folder)."""
+    with Assistant.open(index_dir, embedder=embedder, store=store_kind) as opened:
+        yield opened
+
+
+def source_text(source: str, article_id: str) -> str:
+    """The text of article ``article_id`` as read from its file now: what offsets point into."""
+    for article in read_file(Path(source)).articles:
+        if article.id == article_id:
+            return article.text
+    raise AssertionError(f"{article_id} is not in {source}")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from qa.answer import NOT_FOUND, Candidate, choose, compose, overlap
 from qa.conversation import contextual_query, needs_context
 from qa.lexical import content_words, fts_query, stem
 from qa.retrieval import fuse
+from tests.conftest import source_text
 
 ARTICLES = {
     "harbour.md": (
@@ -32,6 +33,12 @@ ARTICLES = {
         "a tram line. Engineers from Delft designed the bridge."
     ),
 }
+
+
+@pytest.fixture
+def assistant(assistant_on_each_store: Assistant) -> Assistant:
+    """Every retrieval and answer test here runs on the embedded store and on Milvus."""
+    return assistant_on_each_store
 
 
 @pytest.fixture
@@ -72,11 +79,11 @@ def test_search_returns_ranked_passages_with_exact_offsets(filled: Assistant) ->
     scores = [p.score for p in passages]
     assert scores == sorted(scores, reverse=True)
     for passage in passages:
-        text = filled.store.article_text(passage.article_id)
-        assert text is not None and text[passage.start : passage.end] == passage.text
+        text = source_text(passage.source, passage.article_id)
+        assert text[passage.start : passage.end] == passage.text
 
 
-def test_filters_by_article_title_and_date(filled: Assistant) -> None:
+def test_filters_by_article_title_date_and_path(filled: Assistant, write) -> None:
     only = filled.search("harbour", k=5, filters=Filters(titles=("new bridge",)))
     assert {p.title for p in only} == {"New bridge"}
     recent = filled.search("harbour bridge concert", k=10, filters=Filters(date_from="2023-01-01"))
@@ -84,6 +91,15 @@ def test_filters_by_article_title_and_date(filled: Assistant) -> None:
     old = filled.search("harbour bridge concert", k=10, filters=Filters(date_to="2022-12-31"))
     assert {p.title for p in old} == {"New bridge"}
     assert filled.search("x", filters=Filters(article_ids=("no-such-id",))) == []
+    folder = str(write.base.resolve())
+    by_path = filled.search("harbour bridge", k=10, filters=Filters(source_prefix=folder + "/b"))
+    assert {p.title for p in by_path} == {"New bridge"}
+    (bridge_id,) = {p.article_id for p in by_path}
+    either = Filters(article_ids=(bridge_id,), titles=("Concert hall fire",))
+    assert {p.title for p in filled.search("harbour", k=10, filters=either)} == {
+        "New bridge",
+        "Concert hall fire",
+    }
 
 
 def test_ask_quotes_and_cites_exact_sentences(filled: Assistant) -> None:
@@ -92,9 +108,10 @@ def test_ask_quotes_and_cites_exact_sentences(filled: Assistant) -> None:
     assert "Ana Lima" in reply.text
     assert [c.number for c in reply.citations] == list(range(1, len(reply.citations) + 1))
     chunk_ids = {p.chunk_id for p in reply.passages}
+    sources = {p.article_id: p.source for p in reply.passages}
     for citation in reply.citations:
-        text = filled.store.article_text(citation.article_id)
-        assert text is not None and text[citation.start : citation.end] == citation.quote
+        text = source_text(sources[citation.article_id], citation.article_id)
+        assert text[citation.start : citation.end] == citation.quote
         assert f"{citation.quote} [{citation.number}]" in reply.text
         assert citation.chunk_id in chunk_ids, "a citation must point into a retrieved passage"
     assert len({c.chunk_id for c in reply.citations}) == len(reply.citations)
@@ -177,11 +194,13 @@ def test_compose_numbers_citations_in_order_with_offsets() -> None:
     ]
 
 
-def test_broken_index_is_a_clear_error(filled: Assistant) -> None:
+def test_broken_index_is_a_clear_error(index_dir, embedder, write) -> None:
     from qa import IndexFormatError
 
-    folder = filled.index_dir
-    filled.close()
+    write("a.md", ARTICLES["bridge.md"])
+    with Assistant.open(index_dir, embedder=embedder) as embedded:  # SQLite damage: embedded
+        embedded.ingest([write.base])
+    folder = index_dir
     (folder / "index.sqlite").write_bytes(b"this is not a database" * 100)
     for name in ("index.sqlite-wal", "index.sqlite-shm"):
         (folder / name).unlink(missing_ok=True)

@@ -19,29 +19,51 @@ from qa import (
 )
 from qa.assistant import VECTORS_FILE
 from qa.locking import WriteLock
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, source_text
 
 STORY = "Harbour news\n\n" + " ".join(
     f"Sentence {n} says the harbour reopened after the storm on day {n}." for n in range(60)
 )
 
 
+@pytest.fixture
+def assistant(assistant_on_each_store: Assistant) -> Assistant:
+    """The ingest tests that use only the public API run on the embedded store and on Milvus."""
+    return assistant_on_each_store
+
+
 def chunk_table(assistant: Assistant) -> list[tuple[int, str, int, int, str, bytes]]:
-    rows = assistant.store.db.execute(
-        "SELECT id, article_id, start, end, text, vector FROM chunks ORDER BY id"
-    )
-    return list(rows)
+    """Every chunk: (id, article id, start, end, text, vector), from either store."""
+    rows = []
+    for info in assistant.articles():
+        ids = assistant.catalog.chunk_ids(info.id)
+        chunks = assistant.catalog.chunk_rows(info.id)
+        vectors = assistant.retriever.index.vectors(ids)
+        for chunk_id, chunk, vector in zip(ids, chunks, vectors, strict=True):
+            rows.append((chunk_id, chunk.article_id, chunk.start, chunk.end, chunk.text,
+                         vector.tobytes()))  # fmt: skip
+    return sorted(rows)
 
 
 def assert_consistent(assistant: Assistant) -> None:
-    """Offsets slice the article text exactly; FAISS holds exactly the chunk ids."""
+    """Offsets slice each article's text as read from its file; the searchable chunks are
+    exactly the stored ones (FAISS and FTS5 for the embedded store, Milvus's for Milvus)."""
+    chunk_ids: set[int] = set()
+    for info in assistant.articles():
+        text = source_text(info.source, info.id)
+        chunks = assistant.catalog.chunk_rows(info.id)
+        assert len(chunks) == info.chunks >= 1
+        assert all(text[chunk.start : chunk.end] == chunk.text for chunk in chunks)
+        chunk_ids.update(assistant.catalog.chunk_ids(info.id))
+    assert len(chunk_ids) == assistant.stats().chunks
+    if assistant.store_uri is not None:
+        if chunk_ids:
+            vector = assistant.embedder.embed(["anything"])[0]
+            found = assistant.retriever.index.dense_search(vector, len(chunk_ids) + 10, None)
+            assert {chunk_id for chunk_id, _ in found} == chunk_ids
+        return
     db = assistant.store.db
-    for article_id, text in db.execute("SELECT id, text FROM articles"):
-        for start, end, chunk in db.execute(
-            "SELECT start, end, text FROM chunks WHERE article_id = ?", (article_id,)
-        ):
-            assert text[start:end] == chunk
-    chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
+    assert {row[0] for row in db.execute("SELECT id FROM chunks")} == chunk_ids
     fts_ids = {row[0] for row in db.execute("SELECT rowid FROM chunks_fts")}
     assert fts_ids == chunk_ids
     if assistant.config is not None:
@@ -55,7 +77,7 @@ def test_ingest_demo_corpus(assistant: Assistant) -> None:
     assert stats.articles == len(report.added)
     assert stats.chunks == report.chunks_embedded + report.chunks_reused > stats.articles
     assert stats.model == "hash-64" and stats.dimension == 64
-    assert (assistant.index_dir / VECTORS_FILE).exists()
+    assert (assistant.index_dir / VECTORS_FILE).exists() == (assistant.store_uri is None)
     assert_consistent(assistant)
 
 
@@ -76,13 +98,13 @@ def test_changed_article_replaces_its_chunks_and_reuses_unchanged_ones(
     path = write("story.txt", STORY)
     write("other.txt", "Other\n\nA different article about bridges.")
     assistant.ingest([write.base])
-    (story_id,) = assistant.store.ids_by_source(str(path.resolve()))
-    old_chunks = assistant.store.chunk_rows(story_id)
+    (story_id,) = assistant.catalog.ids_by_source(str(path.resolve()))
+    old_chunks = assistant.catalog.chunk_rows(story_id)
     embedder.embedded.clear()
     write("story.txt", STORY + " A new closing sentence about boats.")
     report = assistant.ingest([write.base])
     assert report.updated == [story_id] and len(report.unchanged) == 1
-    new_chunks = assistant.store.chunk_rows(story_id)
+    new_chunks = assistant.catalog.chunk_rows(story_id)
     assert new_chunks[-1].text.endswith("about boats.")
     # Only the chunk that changed went through the model; the others kept their vectors.
     assert 1 <= len(embedder.embedded) < len(new_chunks)
@@ -130,7 +152,7 @@ def test_remove_by_id_and_by_path(assistant: Assistant, write) -> None:
     write("sub/b.md", "# B\n\nBeta text.")
     write("sub/c.md", "# C\n\nGamma text.")
     assistant.ingest([write.base])
-    (a_id,) = assistant.store.ids_by_source(str(a.resolve()))
+    (a_id,) = assistant.catalog.ids_by_source(str(a.resolve()))
     assert assistant.remove([a_id]) == [a_id]
     assert len(assistant.remove([str(write.base / "sub")])) == 2
     assert assistant.articles() == []
@@ -257,6 +279,6 @@ def test_offsets_round_trip_for_every_loader(assistant: Assistant, write) -> Non
     assert report.ok and len(report.added) == 6
     assert_consistent(assistant)
     for info in assistant.articles():
-        chunks = assistant.store.chunk_rows(info.id)
-        text = assistant.store.article_text(info.id) or ""
+        chunks = assistant.catalog.chunk_rows(info.id)
+        text = source_text(info.source, info.id)
         assert chunks and all(text[c.start : c.end] == c.text for c in chunks)

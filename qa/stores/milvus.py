@@ -55,7 +55,8 @@ class MilvusUnavailableError(QAError):
 def _quiet_lite(record: logging.LogRecord) -> bool:
     # Milvus Lite has no server timestamps: pymilvus warns on every query iterator, and Lite's
     # in-process gRPC server logs the unimplemented call's traceback. Both are harmless.
-    if "mvccTs" in record.getMessage():
+    message = record.getMessage()
+    if "mvccTs" in message or "Failed to start MilvusLite server" in message:  # we say why
         return False
     error = record.exc_info[1] if record.exc_info else None
     return not (isinstance(error, NotImplementedError) and "not implemented" in str(error))
@@ -66,7 +67,8 @@ def _pymilvus() -> Any:
         module = importlib.import_module("pymilvus")
         for name in ("query_iterator", "search_iterator"):
             logging.getLogger(f"pymilvus.client.iterator.{name}").addFilter(_quiet_lite)
-        logging.getLogger("grpc._server").addFilter(_quiet_lite)
+        for name in ("grpc._server", "milvus_lite.server_manager"):
+            logging.getLogger(name).addFilter(_quiet_lite)
         return module
     except ImportError as error:
         raise MilvusUnavailableError(
@@ -211,6 +213,11 @@ class MilvusStore:
 
     def close(self) -> None:
         self.client.close()
+        if self.uri.startswith(LOCAL_SCHEME):
+            # pymilvus keeps a Milvus Lite file's in-process server (and its lock on the file)
+            # until the process exits; release it so another process can open the file.
+            manager = importlib.import_module("milvus_lite.server_manager")
+            manager.server_manager_instance.release_server(client_uri(self.uri))
 
     def _check_dimension(self) -> None:
         for field in self.client.describe_collection(self.chunks)["fields"]:
@@ -544,7 +551,8 @@ def _open_error(store: str, error: Exception) -> QAError:
         return IndexBusyError(
             f"The Milvus Lite file {store[len(LOCAL_SCHEME) :]} is open in another process "
             "(Milvus Lite allows one process per file: e.g. `qa serve` and `qa ingest` cannot "
-            "share it). Stop the other process, or serve the file with `milvus-lite server` "
-            "and use --store http://127.0.0.1:19530."
+            "share it). Stop the other process, or serve the data from one process for all: "
+            "milvus-lite server --data-dir DIR --host 127.0.0.1 (or a Milvus server), and use "
+            "--store http://127.0.0.1:19530 in a new index folder."
         )
     return IndexFormatError(f"Cannot open the Milvus store {store}: {error}")

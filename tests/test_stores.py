@@ -1,0 +1,213 @@
+"""Choosing a store (--store) and what only the Milvus store has to get right: the store is
+recorded in config.json, a Milvus Lite file has one process at a time, and a write interrupted
+half-way is redone without duplicates. The shared retrieval, answer and ingest suites run on
+both stores through the ``assistant_on_each_store`` fixture (test_answers.py, test_ingest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from embeddings import HashEmbedder
+from qa import Assistant, IndexBusyError, IndexFormatError, QAError
+from qa.cli import cli
+from qa.stores import milvus as milvus_module
+from qa.stores.milvus import MilvusStore, MilvusUnavailableError, normalize_store
+from tests.conftest import CORPUS, MILVUS
+
+needs_milvus = pytest.mark.skipif(not MILVUS, reason="the milvus extra is not installed")
+
+
+def test_store_values_are_normalised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    index = tmp_path / "index"
+    assert normalize_store(None, index) is None
+    assert normalize_store("embedded", index) is None
+    assert normalize_store("milvus", index) == f"milvus://{index / 'milvus.db'}"
+    assert normalize_store("milvus://data/x.db", index) == f"milvus://{tmp_path / 'data/x.db'}"
+    assert normalize_store("http://host:19530/", index) == "http://host:19530"
+    for bad in ("milvus://x.txt", "sqlite", "ftp://host"):
+        with pytest.raises(IndexFormatError, match=r"--store|Unknown store"):
+            normalize_store(bad, index)
+    assert not index.exists(), "a bad --store must fail before anything is written"
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def missing(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr(milvus_module.importlib, "import_module", missing)
+    with pytest.raises(MilvusUnavailableError, match=r"pip install 'article-qa\[milvus\]'"):
+        MilvusStore(f"milvus://{tmp_path / 'x.db'}", dimension=8)
+
+
+@needs_milvus
+def test_the_store_is_recorded_and_kept(index_dir: Path, embedder: HashEmbedder) -> None:
+    with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
+        assert assistant.ingest([CORPUS]).ok
+        chunks = assistant.stats().chunks
+    config = json.loads((index_dir / "config.json").read_text())
+    assert config["store"] == f"milvus://{index_dir.resolve() / 'milvus.db'}"
+    assert not (index_dir / "index.sqlite").exists()
+    with Assistant.open(index_dir, embedder=embedder) as again:  # no --store: the recorded one
+        stats = again.stats()
+        assert stats.store == config["store"] and stats.chunks == chunks
+        assert stats.keyword_index == "milvus bm25"
+        assert again.search("Who introduced plague to Europe?")[0].title == "Black Death"
+    with pytest.raises(IndexFormatError, match="keeps its chunks in milvus://"):
+        Assistant.open(index_dir, embedder=embedder, store="embedded")
+    with pytest.raises(QAError, match="embedded store"):
+        Assistant.open(index_dir, embedder=embedder).check()
+
+
+@needs_milvus
+def test_an_embedded_index_refuses_another_store(index_dir: Path, embedder, write) -> None:
+    write("a.md", "# A\n\nAlpha text.")
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        assistant.ingest([write.base])
+    with pytest.raises(IndexFormatError, match="the embedded store, not milvus://"):
+        Assistant.open(index_dir, embedder=embedder, store="milvus")
+
+
+@needs_milvus
+def test_a_milvus_file_holding_another_index_is_refused(tmp_path: Path, embedder, write) -> None:
+    write("a.md", "# A\n\nAlpha text.")
+    shared = f"milvus://{tmp_path / 'shared.db'}"
+    with Assistant.open(tmp_path / "one", embedder=embedder, store=shared) as first:
+        first.ingest([write.base])
+    with (
+        Assistant.open(tmp_path / "two", embedder=embedder, store=shared) as second,
+        pytest.raises(IndexFormatError, match="already holds another index"),
+    ):
+        second.ingest([write.base])
+    assert not (tmp_path / "two" / "config.json").exists()
+
+
+@needs_milvus
+def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(
+    index_dir: Path, embedder: HashEmbedder, write
+) -> None:
+    write("a.md", "# A\n\nAlpha text about harbours.")
+    with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
+        assistant.ingest([write.base])
+        uri = assistant.store_uri
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from qa.stores.milvus import MilvusStore; "
+         f"MilvusStore({uri!r}, 64); print('open', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        started = time.monotonic()
+        with (
+            Assistant.open(index_dir, embedder=embedder) as reader,
+            pytest.raises(
+                IndexBusyError, match=r"one process per file.*milvus-lite server --data-dir"
+            ),
+        ):
+            reader.search("harbours")
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@needs_milvus
+def test_an_interrupted_milvus_write_is_redone_without_duplicates(
+    index_dir: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Milvus has no transactions: a crash after an article's chunks are written but before its
+    article row is must leave nothing the next ingest does not put right."""
+    real_upsert = None
+    writes = 0
+
+    def crash_on_the_fifth_article_row(self: object, collection: str, rows: list) -> object:
+        nonlocal writes
+        if collection.endswith("articles"):
+            writes += 1
+            if writes == 5:
+                raise KeyboardInterrupt  # as if killed between the two writes
+        assert real_upsert is not None
+        return real_upsert(collection, rows)
+
+    with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
+        store = assistant._milvus_store(64)
+        real_upsert = store.client.upsert
+        monkeypatch.setattr(
+            store.client, "upsert", crash_on_the_fifth_article_row.__get__(store.client)
+        )
+        with pytest.raises(KeyboardInterrupt):
+            assistant.ingest([CORPUS])
+        monkeypatch.undo()
+        done = len(assistant.articles())
+        assert done == 4
+        report = assistant.ingest([CORPUS])
+        assert len(report.added) == 12 - done and report.ok
+        chunk_ids = [i for a in assistant.articles() for i in assistant.catalog.chunk_ids(a.id)]
+        assert len(chunk_ids) == len(set(chunk_ids)) == assistant.stats().chunks
+        assert sum(a.chunks for a in assistant.articles()) == len(chunk_ids)
+
+
+@needs_milvus
+def test_cli_ingest_stats_and_ask_on_milvus(tmp_path: Path) -> None:
+    runner = CliRunner()
+    index = str(tmp_path / "index")
+    args = ["--index", index, "--model", "hash", "--quiet"]
+    result = runner.invoke(cli, ["ingest", str(CORPUS), *args, "--store", "milvus"])
+    assert result.exit_code == 0, result.output
+    stats = runner.invoke(cli, ["stats", "--index", index])
+    assert "store: milvus://" in stats.output and "milvus bm25" in stats.output
+    answer = runner.invoke(cli, ["ask", "Who introduced plague to Europe?", "--index", index])
+    assert answer.exit_code == 0 and "[1]" in answer.output and "Black Death" in answer.output
+    check = runner.invoke(cli, ["check", "--index", index])
+    assert check.exit_code == 1 and "embedded store" in check.output
+    assert "Traceback" not in check.output
+
+
+@needs_milvus
+def test_a_milvus_server_uri_serves_several_processes(tmp_path: Path, embedder, write) -> None:
+    """--store http://...: the client path a Milvus cluster uses, against Milvus Lite's gRPC
+    server on loopback. Unlike a Lite file, a reader process can search while we hold it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [Path(sys.executable).parent / "milvus-lite", "server", "--data-dir",
+         str(tmp_path / "milvus-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # wait for the server to listen
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "milvus-lite server did not start"
+                time.sleep(0.2)
+        write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+        uri = f"http://127.0.0.1:{port}"
+        index = tmp_path / "index"
+        with Assistant.open(index, embedder=embedder, store=uri) as assistant:
+            assert assistant.ingest([write.base]).ok
+            other = subprocess.run(
+                [sys.executable, "-m", "qa", "ask", "Who reopened the harbour?",
+                 "--index", str(index)],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert other.returncode == 0, other.stderr
+            assert "Ana Lima" in other.stdout and "[1]" in other.stdout
+            assert assistant.stats().store == uri
+    finally:
+        server.kill()
+        server.wait()
