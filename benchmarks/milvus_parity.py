@@ -1,13 +1,13 @@
-"""Does the Milvus store prototype retrieve like the embedded store, and how fast? On SQuAD dev.
+"""Does the Milvus store retrieve like the embedded store, and how fast? On SQuAD dev.
 
-    pip install pymilvus milvus-lite
+    pip install 'article-qa[milvus]'      # make test installs it
     python benchmarks/milvus_parity.py [--questions 1000]
 
-Copies every chunk of the SQuAD dev index (2,112 chunks, built on first use) with its stored
-vector into a Milvus Lite file through qa/stores/milvus.py, then asks the same questions of both:
-the embedded store through ``Retriever.search`` and Milvus through the same steps (dense and
-BM25 candidates, exact cosines for keyword-only hits, ``fuse`` client-side). Scores by character
-offsets as ``qa eval`` does, and times each search (the question is embedded once, outside).
+Ingests SQuAD dev into a new index on Milvus Lite (``--store milvus``, the real ingest path),
+next to the embedded-store index of the same file (built on first use), then asks the same
+questions of both through the same ``Retriever`` (one code path, fusion client-side): scores by
+character offsets as ``qa eval`` does, times each search with the question embedded once
+outside, and times ``ask`` end to end.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import SQUAD, percentile, retrieval_scores, squad_index
@@ -29,70 +27,30 @@ from benchmarks.common import SQUAD, percentile, retrieval_scores, squad_index
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--ask", type=int, default=200, help="questions timed through ask")
     args = parser.parse_args()
 
     from qa import Assistant, evaluation
-    from qa.retrieval import CANDIDATES_PER_RESULT, MIN_CANDIDATES, fuse
-    from qa.store import NewChunk
-    from qa.stores.milvus import MilvusStore
-    from qa.types import Chunk
 
     raw = evaluation.load_squad(SQUAD)
     questions = evaluation.questions_for(raw, SQUAD, list(range(len(raw))))
     sample = random.Random(7).sample(questions, args.questions)
     k = 10
-    wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
     with (
-        Assistant.open(squad_index(), create=False) as assistant,
+        Assistant.open(squad_index(), create=False) as embedded,
         tempfile.TemporaryDirectory() as scratch,
+        Assistant.open(Path(scratch) / "index", store="milvus") as milvus,
     ):
-        store = assistant.store
-        embedder = assistant._ready_model()
-        milvus = MilvusStore(f"milvus://{Path(scratch) / 'squad.db'}", embedder.dimension)
         started = time.perf_counter()
-        articles = store.articles_by_id([info.id for info in store.list_articles()])
-        for article in articles:
-            rows = store.db.execute(
-                "SELECT seq, start, end, tokens, text, embed_hash, vector FROM chunks "
-                "WHERE article_id = ? ORDER BY seq",
-                (article.id,),
-            ).fetchall()
-            chunks = [
-                NewChunk(
-                    Chunk(article.id, seq, start, end, text, tokens),
-                    digest,
-                    np.frombuffer(blob, dtype=np.float32),
-                )
-                for seq, start, end, tokens, text, digest, blob in rows
-            ]
-            milvus.put_article(article, chunks)
-        milvus.flush()
-        copied = time.perf_counter() - started
+        report = milvus.ingest([SQUAD])
+        took = time.perf_counter() - started
+        print(f"ingest into Milvus Lite: {report.summary()}; {took:.1f} s wall")
         print(
-            f"copied {len(articles)} articles, {milvus.count_chunks():,} chunks into Milvus Lite "
-            f"in {copied:.1f}s\n"
+            f"  {milvus.stats().chunks:,} chunks, {milvus.stats().size_bytes / 2**20:.1f} MB on "
+            f"disk (embedded store: {embedded.stats().size_bytes / 2**20:.1f} MB)\n"
         )
-
-        def on_milvus(query: str, vector: np.ndarray, mode: str) -> list[tuple[str, int, int]]:
-            dense = dict(milvus.dense_search(vector, wanted))
-            keyword = dict(milvus.keyword_search(query, wanted))
-            missing = sorted(keyword.keys() - dense.keys())
-            if mode == "keyword":
-                if not keyword:
-                    return []
-                cosines = milvus.vectors(list(keyword)) @ vector
-                ranked = fuse(dict(zip(keyword, cosines.tolist(), strict=True)), keyword, 0, 1)
-            else:
-                dense.update(zip(missing, (milvus.vectors(missing) @ vector).tolist(), strict=True))
-                ranked = fuse(dense, {}, 1.0, 0.0) if mode == "dense" else fuse(dense, keyword)
-            ids = [scored.chunk_id for scored in ranked[:k]]
-            rows = milvus.passage_rows(ids)
-            return [(str(rows[i][0]), int(rows[i][6]), int(rows[i][7])) for i in ids]
-
-        def embedded(query: str, vector: np.ndarray, mode: str) -> list[tuple[str, int, int]]:
-            found = assistant.retriever.search(query, k, None, vector, mode=mode)
-            return [(p.article_id, p.start, p.end) for p in found]
-
+        stores = {"embedded": embedded, "Milvus Lite": milvus}
+        embedder = embedded._ready_model()
         scores: dict[str, dict[str, list[float]]] = {}
         times: dict[str, list[float]] = {}
         same_top: dict[str, list[bool]] = {}
@@ -100,30 +58,40 @@ def main() -> None:
             vector = embedder.embed([question.question])[0]
             for mode in ("hybrid", "keyword", "dense"):
                 tops = []
-                for name, search in (("embedded", embedded), ("Milvus Lite", on_milvus)):
+                for name, assistant in stores.items():
                     started = time.perf_counter()
-                    found = search(question.question, vector, mode)
+                    found = assistant.retriever.search(question.question, k, None, vector, mode)
                     times.setdefault(f"{mode}, {name}", []).append(
                         (time.perf_counter() - started) * 1000
                     )
-                    tops.append(found[:1])
+                    spans = [(p.article_id, p.start, p.end) for p in found]
+                    tops.append(spans[:1])
                     row = scores.setdefault(f"{mode}, {name}", {})
                     for metric, value in retrieval_scores(
-                        found, question.article_id, question.spans
+                        spans, question.article_id, question.spans
                     ).items():
                         row.setdefault(metric, []).append(value)
                 same_top.setdefault(mode, []).append(tops[0] == tops[1])
-        milvus.close()
-    print(f"{len(sample)} SQuAD dev questions\n")
+        asks: dict[str, list[float]] = {name: [] for name in stores}
+        for question in sample[: args.ask]:
+            for name, assistant in stores.items():
+                started = time.perf_counter()
+                assistant.ask(question.question)
+                asks[name].append((time.perf_counter() - started) * 1000)
+    print(f"{len(sample)} SQuAD dev questions, k = {k}\n")
     print("| retrieval | R@1 | R@5 | R@10 | MRR@10 | search p50 ms | p95 ms |")
     print("|---|---|---|---|---|---|---|")
     for name, row in scores.items():
         values = " | ".join(f"{sum(v) / len(v):.3f}" for v in row.values())
-        took = times[name]
-        print(f"| {name} | {values} | {percentile(took, 0.5):.1f} | {percentile(took, 0.95):.1f} |")
+        p50, p95 = percentile(times[name], 0.5), percentile(times[name], 0.95)
+        print(f"| {name} | {values} | {p50:.1f} | {p95:.1f} |")
     print("\n| mode | same top passage on both |\n|---|---|")
     for mode, same in same_top.items():
         print(f"| {mode} | {sum(same) / len(same):.3f} |")
+    print(f"\n`ask` end to end ({args.ask} questions, question embedding included):\n")
+    print("| store | p50 ms | p95 ms |\n|---|---|---|")
+    for name, spent in asks.items():
+        print(f"| {name} | {percentile(spent, 0.5):.1f} | {percentile(spent, 0.95):.1f} |")
 
 
 if __name__ == "__main__":

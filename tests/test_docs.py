@@ -45,3 +45,18 @@ def test_quickstart_has_exactly_two_commands_that_exist() -> None:
         target = command.split("#")[0].split()[-1]
         assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), command
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _shown_options() -> list[tuple[str, str]]:
+    """(command, --option) for every option the README's examples pass to a ``qa`` command."""
+    shown = set()
+    for line in re.findall(r"^\s*(?:\$ )?qa ([a-z][a-z-]*[^\n#]*)", README, re.MULTILINE):
+        command, *words = line.split()
+        shown.update((command, word.split("=")[0]) for word in words if word.startswith("--"))
+    return sorted(shown)
+
+
+@pytest.mark.parametrize(("command", "option"), _shown_options())
+def test_readme_options_exist(command: str, option: str) -> None:
+    known = {name for param in cli.commands[command].params for name in param.opts}
+    assert option in known, f"README passes {option} to `qa {command}`, which has no such option"
