@@ -27,6 +27,7 @@ from embeddings.index import choose_layout
 from qa import caches
 from qa.answer import PASSAGES_READ, answer
 from qa.check import CheckReport, check_index, repair_index
+from qa.check_milvus import check_milvus, repair_milvus
 from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
     CONFIG_FILE,
@@ -574,16 +575,21 @@ class Assistant:
 
         Read-only, but it holds the write lock so no ingest changes the files under it.
         """
-        self._embedded_only("qa check")
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
+            if self._store is None:
+                return check_milvus(self) if self.config else self._empty_report()
             return check_index(self)
 
     def repair(self) -> CheckReport:
         """Rebuild what ``check`` finds broken from the database, then check again."""
-        self._embedded_only("qa check --repair")
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
+            if self._store is None:
+                return repair_milvus(self) if self.config else self._empty_report()
             return repair_index(self)
+
+    def _empty_report(self) -> CheckReport:
+        return CheckReport(index_dir=str(self.index_dir), articles=0, chunks=0)
 
     def rebuild_vectors(self) -> int:
         """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
@@ -596,8 +602,7 @@ class Assistant:
         if self._store is None:
             raise QAError(
                 f"{what} works on the embedded store (SQLite + FAISS); the index in "
-                f"{self.index_dir} keeps its chunks in Milvus ({self.store_uri}), which keeps "
-                "its own consistency. To rebuild it, ingest into a new index folder."
+                f"{self.index_dir} keeps its chunks and vectors in Milvus ({self.store_uri})."
             )
 
     def _rebuild_vectors(self) -> int:

@@ -233,7 +233,9 @@ def check(index_dir: str, repair: bool, as_json: bool) -> None:
 
     Each problem is one line saying what is wrong and what to do; --repair rebuilds the vector
     file and the keyword index from the database, and re-chunks articles whose chunks are
-    damaged. Exit status 1 means problems remain.
+    damaged. On a Milvus store it finds what interrupted writes leave (chunks of no article or
+    of old versions, miscounted articles); --repair deletes those chunks and marks the articles
+    for the next ingest. Exit status 1 means problems remain.
 
     \b
     Example:
@@ -251,10 +253,12 @@ def check(index_dir: str, repair: bool, as_json: bool) -> None:
         for line in report.problems:
             click.secho(f"problem: {line}", fg="red", err=True)
         if report.ok:
-            click.echo(
-                f"ok: {report.articles} articles, {report.chunks} chunks; the database, vectors, "
-                "keyword index and offsets agree."
+            agree = (
+                "articles, chunks and offsets agree"
+                if assistant.store_uri
+                else "the database, vectors, keyword index and offsets agree"
             )
+            click.echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
     if not report.ok:
         sys.exit(1)
 

@@ -366,7 +366,31 @@ class MilvusStore:
         self.client.delete(self.articles, ids=[article_id])
         return removed
 
+    def delete_chunks(self, chunk_ids: Sequence[int]) -> None:
+        """Delete chunks by id (``qa check --repair``: leftovers of interrupted writes)."""
+        for begin in range(0, len(chunk_ids), 1000):
+            self.client.delete(self.chunks, ids=[int(i) for i in chunk_ids[begin : begin + 1000]])
+
+    def mark_changed(self, article_ids: Sequence[str]) -> None:
+        """Forget the content hash of ``article_ids``, so the next ingest of their files writes
+        them again (``qa check --repair``: their chunks are not what their row records)."""
+        fields = self.scan_fields(self.articles)
+        rows = self.client.get(self.articles, ids=list(article_ids), output_fields=fields)
+        for row in rows:
+            row["content_hash"] = ""
+        if rows:
+            self.client.upsert(self.articles, rows)
+
     # -- catalog reads --------------------------------------------------------------------------
+
+    def scan_fields(self, collection: str | None = None) -> list[str]:
+        """The field names of ``collection`` (default: the chunks)."""
+        described = self.client.describe_collection(collection or self.chunks)
+        return [str(field["name"]) for field in described["fields"]]
+
+    def scan(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
+        """Every row of ``collection`` (``self.chunks`` or ``self.articles``), those fields."""
+        return self._query_all(collection, fields)
 
     def content_hashes(self) -> dict[str, str]:
         rows = self._query_all(self.articles, ["article_id", "content_hash"])

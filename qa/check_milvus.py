@@ -1,0 +1,157 @@
+"""``qa check`` on a Milvus store: what an interrupted write can leave behind, and its repair.
+
+Milvus has no transactions, so ``MilvusStore.put_article`` orders its writes (new chunks, then
+deleting the old version's, then the article row as the commit marker; see there). A process
+killed in between leaves one of these, each found here and repaired without the model:
+
+- chunks whose article row is missing (a new article interrupted, its file since deleted):
+  searchable text no article lists. Repair deletes them.
+- chunks of an older version next to the new one (an update interrupted before the delete):
+  a search could cite the old text. Repair deletes the version the article row does not name.
+- an article whose row counts other chunks than it has (e.g. a removal interrupted): repair
+  marks it changed, so the next ``qa ingest`` of its file writes it again (a note says so).
+- a chunk whose text is not ``end - start`` characters long: offsets that cannot be right.
+  Repair deletes it and marks its article changed, as above.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from qa.check import CheckReport, _plural, _some
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.stores.milvus import MilvusStore
+
+
+def _examine(milvus: MilvusStore) -> dict[str, Any]:
+    articles = {
+        str(row["article_id"]): row
+        for row in milvus.scan(milvus.articles, ["article_id", "content_hash", "chunks", "source"])
+    }
+    orphans: list[int] = []
+    stale: list[int] = []
+    bad_offsets: list[int] = []
+    damaged: set[str] = set()  # articles with a chunk whose offsets are wrong
+    current: Counter[str] = Counter()
+    for row in milvus.scan(
+        milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text"]
+    ):
+        chunk_id, article_id = int(row["chunk_id"]), str(row["article_id"])
+        article = articles.get(article_id)
+        if article is None:
+            orphans.append(chunk_id)
+        elif article["content_hash"] == "":  # marked changed by a repair: re-ingest pending
+            pass
+        elif row["content_hash"] != article["content_hash"]:
+            stale.append(chunk_id)
+        else:
+            current[article_id] += 1
+        if len(str(row["text"])) != int(row["end"]) - int(row["start"]):
+            bad_offsets.append(chunk_id)
+            if article is not None:
+                damaged.add(article_id)
+    pending = sorted(a for a, row in articles.items() if row["content_hash"] == "")
+    miscounted = sorted(
+        a for a, row in articles.items() if int(row["chunks"]) != current[a] and a not in pending
+    )
+    return {
+        "pending": pending,
+        "articles": articles,
+        "orphans": orphans,
+        "stale": stale,
+        "bad_offsets": bad_offsets,
+        "damaged": sorted(damaged),
+        "miscounted": miscounted,
+    }
+
+
+def _problems(found: dict[str, Any]) -> list[str]:
+    problems = []
+    if found["orphans"]:
+        problems.append(
+            f"{_plural(len(found['orphans']), 'chunk')} belong to no article (an interrupted "
+            f"ingest): {_some(found['orphans'])}. Run `qa check --repair` to delete them."
+        )
+    if found["stale"]:
+        problems.append(
+            f"{_plural(len(found['stale']), 'chunk')} of older article versions are still "
+            f"searchable (an interrupted update): {_some(found['stale'])}. Run `qa check "
+            "--repair` to delete them."
+        )
+    if found["miscounted"]:
+        problems.append(
+            f"{_plural(len(found['miscounted']), 'article')} do not have the chunks their row "
+            f"records: {_some(found['miscounted'])}. Run `qa check --repair`, then `qa ingest` "
+            "their files again."
+        )
+    if found["bad_offsets"]:
+        problems.append(
+            f"{_plural(len(found['bad_offsets']), 'chunk')} have offsets that do not match "
+            f"their text: {_some(found['bad_offsets'])}. Run `qa check --repair`, then "
+            "`qa ingest` their files again."
+        )
+    return problems
+
+
+def _pending_note(found: dict[str, Any]) -> list[str]:
+    if not found["pending"]:
+        return []
+    sources = sorted({str(found["articles"][a]["source"]) for a in found["pending"]})
+    return [
+        f"{_plural(len(found['pending']), 'article')} wait to be ingested again (marked by a "
+        f"repair): qa ingest {' '.join(sources[:3])}{' …' if len(sources) > 3 else ''}"
+    ]
+
+
+def _report(assistant: Assistant, found: dict[str, Any], repaired: list[str]) -> CheckReport:
+    milvus = assistant._milvus_store()
+    return CheckReport(
+        index_dir=str(assistant.index_dir),
+        articles=milvus.count_articles(),
+        chunks=milvus.count_chunks(),
+        problems=_problems(found),
+        notes=[f"store: {assistant.store_uri}", *_pending_note(found)],
+        repaired=repaired,
+    )
+
+
+def check_milvus(assistant: Assistant) -> CheckReport:
+    """Check the Milvus store of ``assistant``; read-only."""
+    return _report(assistant, _examine(assistant._milvus_store()), [])
+
+
+def repair_milvus(assistant: Assistant) -> CheckReport:
+    """Delete orphan and stale chunks; mark miscounted articles changed; check again."""
+    milvus = assistant._milvus_store()
+    found = _examine(milvus)
+    repaired: list[str] = []
+    for key, what in (
+        ("orphans", "that belonged to no article"),
+        ("stale", "of old versions"),
+        ("bad_offsets", "with wrong offsets"),
+    ):
+        if found[key]:
+            milvus.delete_chunks(found[key])
+            repaired.append(f"deleted {_plural(len(found[key]), 'chunk')} {what}")
+    changed = sorted(set(found["miscounted"]) | set(found["damaged"]))
+    if changed:
+        sources = sorted({str(found["articles"][article_id]["source"]) for article_id in changed})
+        milvus.mark_changed(changed)
+        repaired.append(
+            f"marked {_plural(len(changed), 'article')} changed: the next `qa ingest` of "
+            f"{_some(sources)} writes them again"
+        )
+    if repaired:
+        milvus.flush()
+    after = check_milvus(assistant)
+    return CheckReport(
+        index_dir=after.index_dir,
+        articles=after.articles,
+        chunks=after.chunks,
+        problems=after.problems,
+        notes=after.notes,
+        repaired=repaired,
+    )
