@@ -60,7 +60,7 @@ from qa.retrieval import Retriever
 from qa.store import Store
 from qa.stores.base import Catalog
 from qa.stores.embedded import EmbeddedSearch
-from qa.stores.milvus import LOCAL_SCHEME, MilvusStore, normalize_store
+from qa.stores.milvus import LOCAL_SCHEME, MilvusStore, client_uri, normalize_store
 from qa.tokens import DEFAULT_ENCODING, get_encoding
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
@@ -259,7 +259,8 @@ class Assistant:
             if self.store_uri is not None and self._milvus_store(dimension).has_chunks():
                 raise IndexFormatError(
                     f"The Milvus store {self.store_uri} already holds another index's chunks. "
-                    "Open that index's folder, or point --store at another file or server."
+                    "Open that index's folder, or give this index its own collections with "
+                    "#name after the store (e.g. --store http://host:19530#news)."
                 )
             self.config = IndexConfig(
                 model=self.embedder.name,
@@ -488,7 +489,7 @@ class Assistant:
         config = self.config
         size = _size(self.index_dir)
         if self.store_uri is not None and self.store_uri.startswith(LOCAL_SCHEME):
-            lite = Path(self.store_uri.removeprefix(LOCAL_SCHEME))
+            lite = Path(client_uri(self.store_uri))
             if not lite.is_relative_to(self.index_dir.resolve()):  # else counted above
                 size += _size(lite)
         catalog = self.catalog if config is not None else None

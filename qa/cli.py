@@ -97,7 +97,8 @@ def cli() -> None:
     metavar="STORE",
     help="Where a new index keeps its chunks: embedded (default: SQLite + FAISS in the index "
     "folder), milvus (a Milvus Lite file in the index folder), milvus:///path/to/file.db, or "
-    "http://host:19530 (a Milvus server; token from $QA_MILVUS_TOKEN). Needs "
+    "http://host:19530 (a Milvus server; token from $QA_MILVUS_TOKEN); add #name to keep "
+    "several indexes in one Milvus (collections name_chunks, name_articles). Needs "
     "pip install 'article-qa[milvus]'. An existing index keeps its own.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")

@@ -33,7 +33,10 @@ def test_store_values_are_normalised(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert normalize_store("milvus", index) == f"milvus://{index / 'milvus.db'}"
     assert normalize_store("milvus://data/x.db", index) == f"milvus://{tmp_path / 'data/x.db'}"
     assert normalize_store("http://host:19530/", index) == "http://host:19530"
-    for bad in ("milvus://x.txt", "sqlite", "ftp://host"):
+    assert normalize_store("http://host:19530#news", index) == "http://host:19530#news"
+    assert normalize_store("http://host:19530#qa", index) == "http://host:19530"
+    assert normalize_store("milvus#n2", index) == f"milvus://{index / 'milvus.db'}#n2"
+    for bad in ("milvus://x.txt", "sqlite", "ftp://host", "http://h:1#no-dash", "http://h#1a"):
         with pytest.raises(IndexFormatError, match=r"--store|Unknown store"):
             normalize_store(bad, index)
     assert not index.exists(), "a bad --store must fail before anything is written"
@@ -88,6 +91,13 @@ def test_a_milvus_file_holding_another_index_is_refused(tmp_path: Path, embedder
     ):
         second.ingest([write.base])
     assert not (tmp_path / "two" / "config.json").exists()
+    # Named collections: a second index in the same Milvus.
+    write("b.md", "# B\n\nBeta text about bridges.")
+    with Assistant.open(tmp_path / "three", embedder=embedder, store=shared + "#news") as third:
+        assert third.ingest([write.base]).ok
+        assert third.stats().articles == 2 and third.stats().store.endswith(".db#news")
+    with Assistant.open(tmp_path / "one", embedder=embedder) as first:
+        assert [a.title for a in first.articles()] == ["A"]
 
 
 @needs_milvus

@@ -6,8 +6,8 @@ over terms we tokenise ourselves, so Lite and a server see the same tokens), the
 Milvus expressions pushed into both searches, vectors and passage rows by chunk id. Fusion
 stays client-side (``qa.retrieval.fuse``), so ranking is the embedded store's.
 
-Two collections, ``{prefix}chunks`` (one row per chunk, with its article's metadata, so every
-filter is one expression) and ``{prefix}articles`` (one row per article: the content hash that
+Two collections, ``{name}_chunks`` (one row per chunk, with its article's metadata, so every
+filter is one expression) and ``{name}_articles`` (one row per article: the content hash that
 incremental ingest compares, and the commit marker of a write; see ``put_article``).
 
 Needs ``pip install 'article-qa[milvus]'`` (pymilvus, and milvus-lite for a local file), not in
@@ -21,6 +21,7 @@ import importlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from qa.types import Article, ArticleInfo, Chunk, Filters
 LOCAL_SCHEME = "milvus://"
 TOKEN_ENV = "QA_MILVUS_TOKEN"  # a Milvus server's "user:password" or API key; never in config
 LOCAL_FILE = "milvus.db"  # where `--store milvus` puts a Milvus Lite file: in the index folder
+DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store names others
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Milvus Lite's standard analyzer drops a default English stop list unless a stop filter is
 # given; we remove stop words ourselves (qa.lexical), so give it one word no term can be
@@ -85,19 +87,35 @@ def normalize_store(store: str | None, index_dir: Path) -> str | None:
     """A ``--store`` value as recorded in config.json (None: the embedded store).
 
     "embedded" -> None; "milvus" -> a Milvus Lite file in the index folder; a relative
-    ``milvus://path.db`` -> absolute, so the index works from any directory.
+    ``milvus://path.db`` -> absolute, so the index works from any directory. A ``#name``
+    suffix (see ``split_store``) is kept, except the default one.
     """
     if store in (None, "", "embedded"):
         return None
     assert store is not None
-    if store == "milvus":
-        return LOCAL_SCHEME + str(index_dir.resolve() / LOCAL_FILE)
-    if store.startswith(LOCAL_SCHEME):
-        path = Path(store[len(LOCAL_SCHEME) :]).expanduser()
-        client_uri(store)  # checks the form
-        return LOCAL_SCHEME + str(path.resolve())
-    client_uri(store)
-    return store.rstrip("/")
+    uri, name = split_store(store)
+    suffix = "" if name == DEFAULT_NAME else f"#{name}"
+    if uri == "milvus":
+        return LOCAL_SCHEME + str(index_dir.resolve() / LOCAL_FILE) + suffix
+    if uri.startswith(LOCAL_SCHEME):
+        path = Path(uri[len(LOCAL_SCHEME) :]).expanduser()
+        client_uri(uri)  # checks the form
+        return LOCAL_SCHEME + str(path.resolve()) + suffix
+    client_uri(uri)
+    return uri.rstrip("/") + suffix
+
+
+def split_store(store: str) -> tuple[str, str]:
+    """``(uri, name)`` of a store value: ``http://host:19530#news`` keeps its chunks in the
+    collections ``news_chunks`` and ``news_articles``, so several indexes can share one Milvus;
+    without ``#name`` they are ``qa_chunks`` and ``qa_articles``."""
+    uri, _, name = store.partition("#")
+    if name and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,39}", name):
+        raise IndexFormatError(
+            f"{name!r} cannot name Milvus collections: use letters, digits and _ after a letter, "
+            "e.g. --store http://host:19530#news"
+        )
+    return uri, name or DEFAULT_NAME
 
 
 def client_uri(store: str) -> str:
@@ -105,6 +123,7 @@ def client_uri(store: str) -> str:
 
     ``milvus:///abs/path.db`` -> ``/abs/path.db`` (Milvus Lite); ``http(s)://host:19530`` as is.
     """
+    store, _ = split_store(store)
     if store.startswith(LOCAL_SCHEME):
         path = store[len(LOCAL_SCHEME) :]
         if not path.endswith(".db"):
@@ -180,14 +199,14 @@ class MilvusStore:
         self,
         store: str,
         dimension: int,
-        prefix: str = "qa_",
         token: str | None = None,
     ) -> None:
         pymilvus = _pymilvus()
         self.uri = store
         self.dimension = dimension
-        self.chunks = f"{prefix}chunks"
-        self.articles = f"{prefix}articles"
+        _, name = split_store(store)
+        self.chunks = f"{name}_chunks"
+        self.articles = f"{name}_articles"
         uri = client_uri(store)
         if store.startswith(LOCAL_SCHEME):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
@@ -573,7 +592,7 @@ def _prefix_clause(prefix: str) -> str:
 def _open_error(store: str, error: Exception) -> QAError:
     if store.startswith(LOCAL_SCHEME) and "Open local milvus failed" in str(error):
         return IndexBusyError(
-            f"The Milvus Lite file {store[len(LOCAL_SCHEME) :]} is open in another process "
+            f"The Milvus Lite file {client_uri(store)} is open in another process "
             "(Milvus Lite allows one process per file: e.g. `qa serve` and `qa ingest` cannot "
             "share it). Stop the other process, or serve the data from one process for all: "
             "milvus-lite server --data-dir DIR --host 127.0.0.1 (or a Milvus server), and use "
