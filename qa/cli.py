@@ -100,6 +100,14 @@ def cli() -> None:
     "http://host:19530 (a Milvus server; token from $QA_MILVUS_TOKEN). Needs "
     "pip install 'article-qa[milvus]'. An existing index keeps its own.",
 )
+@click.option(
+    "--workers",
+    metavar="WORKERS",
+    help="Embed on a Ray cluster instead of in this process (the default): ray (start a local "
+    "cluster on this machine's cores) or ray://HOST:10001 (a running cluster; its nodes need "
+    "article-qa and the model). Same vectors either way; a failed worker's batch is retried. "
+    "Needs pip install 'article-qa[ray]'.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @json_option
 def ingest(
@@ -112,6 +120,7 @@ def ingest(
     prune: bool,
     max_file_mb: float,
     store: str | None,
+    workers: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -125,6 +134,7 @@ def ingest(
     Examples:
       qa ingest corpus/articles notes/ report.html
       qa ingest corpus/articles --index news --store milvus
+      qa ingest squad.json.gz --workers ray://head:10001
     """
     from qa.progress import TqdmProgress
 
@@ -138,7 +148,9 @@ def ingest(
         store=store,
     )
     with assistant, TqdmProgress(disable=quiet or as_json) as progress:
-        report = assistant.ingest(paths, prune=prune, max_file_mb=max_file_mb, progress=progress)
+        report = assistant.ingest(
+            paths, prune=prune, max_file_mb=max_file_mb, progress=progress, workers=workers
+        )
     if as_json:
         print_json(report.to_dict())
     else:
