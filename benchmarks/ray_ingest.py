@@ -28,13 +28,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json.gz"
 WORKER_COUNTS = (1, 2, 4, 8, 16, 32)
 RESULT = "RESULT="
 
 
-def run(mode: str, data: Path, cpus: int) -> dict[str, Any]:
+def run(mode: str, data: Path, cpus: int, save: Path | None) -> dict[str, Any]:
     """One measured ingest, in this process (called in a fresh one by ``measure``)."""
     from embeddings import HashEmbedder
     from qa import Assistant
@@ -62,6 +64,13 @@ def run(mode: str, data: Path, cpus: int) -> dict[str, Any]:
                 [data], progress=progress, workers="ray" if mode == "ray" else None
             )
             result["ingest_s"] = time.perf_counter() - ingest_start
+            if save is not None:  # chunk rows by id, to compare the two runs' vectors
+                rows = assistant.store.db.execute(
+                    "SELECT id, embed_hash, vector FROM chunks ORDER BY id"
+                ).fetchall()
+                ids = [f"{chunk_id}:{digest}" for chunk_id, digest, _ in rows]
+                save.with_suffix(".json").write_text(json.dumps(ids), encoding="utf-8")
+                np.save(save, np.stack([np.frombuffer(row[2], np.float32) for row in rows]))
     if ray is not None:
         stop = time.perf_counter()
         ray.shutdown()
@@ -78,8 +87,9 @@ def run(mode: str, data: Path, cpus: int) -> dict[str, Any]:
     return result
 
 
-def measure(mode: str, data: Path, cpus: int) -> dict[str, Any]:
+def measure(mode: str, data: Path, cpus: int, save: Path | None = None) -> dict[str, Any]:
     command = [sys.executable, __file__, str(data), "--cpus", str(cpus), "--run", mode]
+    command += ["--save", str(save)] if save else []
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     line = next((x for x in done.stdout.splitlines() if x.startswith(RESULT)), None)
     if done.returncode != 0 or line is None:
@@ -130,23 +140,32 @@ def report(local: dict[str, Any], ray: dict[str, Any], writer: dict[str, Any], c
         )
 
 
+def compare(local: Path, ray: Path) -> None:
+    same = local.with_suffix(".json").read_text() == ray.with_suffix(".json").read_text()
+    diff = np.abs(np.load(local) - np.load(ray)).max()
+    print(f"\nRay vs in-process: same chunk ids and embed hashes: {same}; max |diff| {diff:.1e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, nargs="?", default=SQUAD, help="SQuAD .json(.gz)")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster")
     parser.add_argument("--run", choices=("in-process", "ray", "writer"), help=argparse.SUPPRESS)
+    parser.add_argument("--save", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Workers are other processes: make sure they load the model converted here, not again.
     from embeddings.export import CACHE_ENV, cache_dir
 
     os.environ.setdefault(CACHE_ENV, str(cache_dir()))
     if args.run:
-        print(RESULT + json.dumps(run(args.run, args.data, args.cpus)))
+        print(RESULT + json.dumps(run(args.run, args.data, args.cpus, args.save)))
         return
-    local = measure("in-process", args.data, args.cpus)
-    ray = measure("ray", args.data, args.cpus)
-    writer = measure("writer", args.data, args.cpus)
-    report(local, ray, writer, args.cpus)
+    with tempfile.TemporaryDirectory() as scratch:
+        local = measure("in-process", args.data, args.cpus, Path(scratch) / "local.npy")
+        ray = measure("ray", args.data, args.cpus, Path(scratch) / "ray.npy")
+        writer = measure("writer", args.data, args.cpus)
+        report(local, ray, writer, args.cpus)
+        compare(Path(scratch) / "local.npy", Path(scratch) / "ray.npy")
 
 
 if __name__ == "__main__":
