@@ -290,14 +290,17 @@ def _quiet_ray_logs() -> Iterator[None]:
 
 
 def _cause(error: BaseException) -> str:
-    """The message of our own error inside Ray's wrappers, else Ray's first line."""
-    seen: set[int] = set()
+    """The message of our own error (a model that failed to load on a worker, say) from the
+    traceback text Ray wraps it in, else Ray's first line."""
+    ours = f"{EmbeddingError.__module__}.{EmbeddingError.__qualname__}: "
     current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, EmbeddingError):
-            return str(current).splitlines()[-1] if str(current) else type(current).__name__
-        current = getattr(current, "cause", None) or current.__cause__ or current.__context__
+    for _ in range(10):  # Ray chains a few wrappers; never loop on a cycle
+        if current is None:
+            break
+        for line in reversed(str(current).splitlines()):
+            if line.strip().startswith(ours):
+                return line.strip().removeprefix(ours)
+        current = current.__cause__ or current.__context__
     return _first_line(error)
 
 

@@ -23,7 +23,7 @@ ray = pytest.importorskip(
 from click.testing import CliRunner  # noqa: E402 (after the skip: the module needs Ray)
 
 from embeddings import HashEmbedder  # noqa: E402
-from embeddings.distributed import FAULT_ENV, RayError, _assemble, _Slice  # noqa: E402
+from embeddings.distributed import FAULT_ENV, RayError, RayGroups, _assemble, _Slice  # noqa: E402
 from qa import Assistant, WorkersError  # noqa: E402
 from qa.cli import cli  # noqa: E402
 from tests.conftest import CORPUS, ROOT  # noqa: E402
@@ -86,6 +86,12 @@ def test_a_dead_workers_slice_is_retried_not_lost_or_duplicated(
     assert ray_rows == rows and np.array_equal(ray_vectors, vectors)
     assert ray_embedded == len(ray_rows)
     assert len({(row[1], row[2]) for row in ray_rows}) == len(ray_rows)  # no chunk twice
+
+
+def test_a_model_that_fails_on_the_workers_is_reported_in_its_own_words(fault_file: Path) -> None:
+    embed = RayGroups("ray", "hash-abc", None)
+    with pytest.raises(RayError, match="Unknown test model 'hash-abc'"):
+        list(embed([["some text", "more text"]], lambda count: None))
 
 
 def test_without_ray_installed_the_error_names_the_extra(
