@@ -137,6 +137,22 @@ def test_an_unreachable_cluster_is_a_one_line_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_the_cli_starts_and_stops_its_own_cluster(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    command = ["ingest", str(CORPUS), "--model", "hash-64", "--index", str(index), "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "qa", *command, "--workers", "ray"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("added 12, updated 0")
+    with Assistant.open(index) as assistant:
+        assert assistant.stats().chunks == len(assistant.vectors.ids()) > 12
+
+
 def test_ingest_help_explains_workers() -> None:
     output = CliRunner().invoke(cli, ["ingest", "--help"]).output
     assert "--workers" in output and "ray://HOST:10001" in output
