@@ -27,11 +27,17 @@ BATCH_SIZE = 16
 
 
 def cpu_threads() -> int:
-    """Cores this process may use (cgroup/affinity aware where the platform tells)."""
+    """Cores this process may use (cgroup/affinity aware where the platform tells).
+
+    ``OMP_NUM_THREADS`` caps it, as for other numeric libraries: Ray sets it to each worker's
+    CPUs, so two workers on two cores run one thread each instead of fighting over both.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on every platform
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    asked = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cores, int(asked)) if asked.isdigit() and int(asked) > 0 else cores
 
 
 class OnnxEmbedder:

@@ -13,6 +13,7 @@ from qa.errors import (
     ModelError,
     ModelMismatchError,
     QAError,
+    WorkersError,
 )
 from qa.types import (
     Answer,
@@ -52,4 +53,5 @@ __all__ = [
     "Passage",
     "QAError",
     "Turn",
+    "WorkersError",
 ]

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import Embedder, EmbeddingError, VectorIndex
+from embeddings.batching import GroupEmbedder
+from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
 from embeddings.index import choose_layout
 from qa import caches
 from qa.answer import PASSAGES_READ, answer
@@ -51,6 +53,7 @@ from qa.errors import (
     ModelError,
     ModelMismatchError,
     QAError,
+    WorkersError,
     translated_os_errors,
 )
 from qa.ingest import Ingestor, Progress
@@ -344,28 +347,47 @@ class Assistant:
         prune: bool = False,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
         progress: Progress | None = None,
+        workers: str | None = None,
     ) -> IngestReport:
         """Add or update the articles in ``paths`` (files or folders); skip unchanged ones.
 
         Records that disappeared from a file that was read whole are removed. ``prune=True``
         also removes articles whose files were deleted from the folders given. Bad files are
         listed in ``report.failed``; the rest is ingested.
+        ``workers`` embeds on a Ray cluster instead of in this process: ``"ray"`` starts a local
+        one, ``"ray://host:10001"`` uses a running one (needs ``pip install 'article-qa[ray]'``);
+        the vectors are the same either way. Failures there raise ``WorkersError``.
         """
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             self._ready_model()
+            embed_groups = self._workers(workers)
             if self._store is None:
                 milvus = self._milvus_store()
-                ingestor = Ingestor(milvus, None, self.embedder, self.chunker, progress)
-                report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+                ingestor = Ingestor(
+                    milvus, None, self.embedder, self.chunker, progress, embed_groups
+                )
+                report = _run_ingest(ingestor, paths, prune, max_file_mb)
                 milvus.flush()
                 return report
-            ingestor = Ingestor(self.store, self.vectors, self.embedder, self.chunker, progress)
-            report = ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+            ingestor = Ingestor(
+                self.store, self.vectors, self.embedder, self.chunker, progress, embed_groups
+            )
+            report = _run_ingest(ingestor, paths, prune, max_file_mb)
             if report.added or report.updated or report.removed or not self._vectors_saved():
                 self._save_vectors()
             self._vectors_generation = self.store.generation
         return report
+
+    def _workers(self, workers: str | None) -> GroupEmbedder | None:
+        """Where ``--workers`` embeds (``None``: in this process)."""
+        if workers is None:
+            return None
+        assert self.config is not None  # _ready_model made it
+        try:
+            return RayGroups(workers, model_spec(self.config), self.config.backend)
+        except RayError as error:
+            raise WorkersError(str(error)) from error
 
     def _vectors_saved(self) -> bool:
         return self.store.get_meta("faiss_generation") == str(self.store.generation)
@@ -641,3 +663,12 @@ def _clean_question(question: str) -> str:
     if not question:
         raise QAError('The question is empty. Ask something, e.g.: qa ask "Who won Super Bowl 50?"')
     return question
+
+
+def _run_ingest(
+    ingestor: Ingestor, paths: Iterable[str | Path], prune: bool, max_file_mb: float
+) -> IngestReport:
+    try:
+        return ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+    except RayError as error:  # Ray missing, unreachable, or its workers failed
+        raise WorkersError(str(error)) from error

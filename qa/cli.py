@@ -101,6 +101,14 @@ def cli() -> None:
     "several indexes in one Milvus (collections name_chunks, name_articles). Needs "
     "pip install 'article-qa[milvus]'. An existing index keeps its own.",
 )
+@click.option(
+    "--workers",
+    metavar="WORKERS",
+    help="Embed on a Ray cluster instead of in this process (the default): ray (start a local "
+    "cluster on this machine's cores) or ray://HOST:10001 (a running cluster; its nodes need "
+    "article-qa and the model). Same vectors either way; a failed worker's batch is retried. "
+    "Needs pip install 'article-qa[ray]'.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @json_option
 def ingest(
@@ -113,6 +121,7 @@ def ingest(
     prune: bool,
     max_file_mb: float,
     store: str | None,
+    workers: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -126,6 +135,7 @@ def ingest(
     Examples:
       qa ingest corpus/articles notes/ report.html
       qa ingest corpus/articles --index news --store milvus
+      qa ingest squad.json.gz --workers ray://head:10001
     """
     from qa.progress import TqdmProgress
 
@@ -139,7 +149,9 @@ def ingest(
         store=store,
     )
     with assistant, TqdmProgress(disable=quiet or as_json) as progress:
-        report = assistant.ingest(paths, prune=prune, max_file_mb=max_file_mb, progress=progress)
+        report = assistant.ingest(
+            paths, prune=prune, max_file_mb=max_file_mb, progress=progress, workers=workers
+        )
     if as_json:
         print_json(report.to_dict())
     else:

@@ -41,6 +41,10 @@ class ModelMismatchError(QAError):
     """The index was built with another model than the one asked for."""
 
 
+class WorkersError(QAError):
+    """``--workers`` could not be used: Ray is missing, unreachable, or its workers failed."""
+
+
 class ArticleError(QAError):
     """One file or record could not be read as an article. ``source`` names it."""
 

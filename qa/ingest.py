@@ -6,19 +6,24 @@
    embedded before (an edited article re-embeds only the chunks that changed).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
+
+The groups of articles, and so the batches the model sees, are decided here; a ``GroupEmbedder``
+only runs the model on them, in this process or on Ray workers (embeddings/distributed.py), and
+gives the same vectors either way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from embeddings import Embedder, VectorIndex, embed_sorted
+from embeddings import Embedder, VectorIndex
+from embeddings.batching import GroupEmbedder, InProcess
 from qa.chunking import Chunker, embedding_text
 from qa.corpus import DEFAULT_MAX_FILE_MB, discover, read_file
 from qa.store import NewChunk
@@ -43,6 +48,14 @@ class _Planned:
     texts: list[str]  # what the model embeds, one per chunk
     hashes: list[str]
     is_new: bool
+
+
+@dataclass
+class _Group:
+    """Articles written in one transaction, and the texts embedded for them first."""
+
+    items: list[_Planned]
+    texts: dict[str, str]  # embed hash -> text, for texts neither stored nor in an earlier group
 
 
 @dataclass
@@ -76,12 +89,15 @@ class Ingestor:
         embedder: Embedder,
         chunker: Chunker,
         progress: Progress | None = None,
+        embed_groups: GroupEmbedder | None = None,
     ) -> None:
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
         self.chunker = chunker
         self.progress = progress or (lambda stage, done, total: None)
+        # Where the model runs: here by default, or on a Ray cluster (--workers ray).
+        self.embed_groups = embed_groups or InProcess(embedder)
 
     def run(
         self,
@@ -164,48 +180,56 @@ class Ingestor:
 
     def _write(self, planned: list[_Planned]) -> tuple[list[str], list[str], int, int, int]:
         stored = self.store.vectors_by_embed_hash([h for p in planned for h in p.hashes])
-        to_embed = sum(1 for p in planned for h in set(p.hashes) if h not in stored)
+        groups = _groups(planned, stored)
+        to_embed = sum(len(group.texts) for group in groups)
         added: list[str] = []
         updated: list[str] = []
         embedded = reused = tokens = done = 0
         if to_embed:
             self.progress("Embedding", 0, to_embed)
-        for batch in _batches(planned, stored):
-            texts: dict[str, str] = {}
-            for item in batch:
-                for text, digest in zip(item.texts, item.hashes, strict=True):
-                    if digest not in stored:
-                        texts.setdefault(digest, text)
-            if texts:
 
-                def advance(count: int) -> None:
-                    nonlocal done
-                    done += count
-                    self.progress("Embedding", done, to_embed)
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.progress("Embedding", done, to_embed)
 
-                fresh = embed_sorted(self.embedder, list(texts.values()), advance)
-                for digest, vector in zip(texts, fresh, strict=True):
-                    stored[digest] = vector.tobytes()
-            removed_ids: list[int] = []
-            new_ids: list[int] = []
-            new_vectors: list[np.ndarray] = []
-            with self.store.transaction():
-                for item in batch:
-                    rows = [
-                        NewChunk(chunk, digest, np.frombuffer(stored[digest], dtype=np.float32))
-                        for chunk, digest in zip(item.chunks, item.hashes, strict=True)
-                    ]
-                    gone, ids = self.store.put_article(item.article, rows)
-                    removed_ids.extend(gone)
-                    new_ids.extend(ids)
-                    new_vectors.extend(row.vector for row in rows)
-            self._apply(removed_ids, new_ids, new_vectors)
-            for item in batch:
-                (added if item.is_new else updated).append(item.article.id)
-                tokens += sum(chunk.tokens for chunk in item.chunks)
-            embedded += len(texts)
-            reused += sum(len(item.chunks) for item in batch) - len(texts)
+        # Lazy: each group's vectors are made (in-process) or awaited (Ray) just before that
+        # group is written, so writing starts long before the last group is embedded.
+        vectors = self.embed_groups(
+            (list(group.texts.values()) for group in groups if group.texts), advance
+        )
+        try:
+            for group in groups:
+                if group.texts:
+                    fresh = next(vectors)
+                    for digest, vector in zip(group.texts, fresh, strict=True):
+                        stored[digest] = vector.tobytes()
+                self._commit(group.items, stored)
+                for item in group.items:
+                    (added if item.is_new else updated).append(item.article.id)
+                    tokens += sum(chunk.tokens for chunk in item.chunks)
+                embedded += len(group.texts)
+                reused += sum(len(item.chunks) for item in group.items) - len(group.texts)
+        finally:
+            vectors.close()  # stops remote work (and a Ray cluster we started) on any error
         return added, updated, embedded, reused, tokens
+
+    def _commit(self, items: list[_Planned], stored: dict[str, bytes]) -> None:
+        """Write ``items`` in one transaction, then update the vector index."""
+        removed_ids: list[int] = []
+        new_ids: list[int] = []
+        new_vectors: list[np.ndarray] = []
+        with self.store.transaction():
+            for item in items:
+                rows = [
+                    NewChunk(chunk, digest, np.frombuffer(stored[digest], dtype=np.float32))
+                    for chunk, digest in zip(item.chunks, item.hashes, strict=True)
+                ]
+                gone, ids = self.store.put_article(item.article, rows)
+                removed_ids.extend(gone)
+                new_ids.extend(ids)
+                new_vectors.extend(row.vector for row in rows)
+        self._apply(removed_ids, new_ids, new_vectors)
 
     def _remove(self, article_ids: list[str]) -> list[str]:
         if not article_ids:
@@ -225,15 +249,32 @@ class Ingestor:
             self.vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors))
 
 
-def _batches(planned: list[_Planned], stored: dict[str, bytes]) -> Iterable[list[_Planned]]:
-    """Group articles so each group has about BATCH_CHUNKS chunks that need embedding."""
+def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
+    """Group articles so each group has about BATCH_CHUNKS chunks that need embedding.
+
+    All groups are decided before any is embedded (Ray embeds them all at once); a text that an
+    earlier group embeds counts as stored for the later ones, as when groups are embedded in turn.
+    """
+    groups: list[_Group] = []
+    earlier: set[str] = set()  # embed hashes that earlier groups embed
     batch: list[_Planned] = []
     pending = 0
     for item in planned:
         batch.append(item)
-        pending += sum(1 for digest in item.hashes if digest not in stored)
+        pending += sum(1 for d in item.hashes if d not in stored and d not in earlier)
         if pending >= BATCH_CHUNKS:
-            yield batch
+            groups.append(_group(batch, stored, earlier))
             batch, pending = [], 0
     if batch:
-        yield batch
+        groups.append(_group(batch, stored, earlier))
+    return groups
+
+
+def _group(items: list[_Planned], stored: Container[str], earlier: set[str]) -> _Group:
+    texts: dict[str, str] = {}
+    for item in items:
+        for text, digest in zip(item.texts, item.hashes, strict=True):
+            if digest not in stored and digest not in earlier:
+                texts.setdefault(digest, text)
+    earlier.update(texts)
+    return _Group(items, texts)

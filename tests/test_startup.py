@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import CORPUS, ROOT
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "faiss", "gradio", "onnxruntime")
+HEAVY = ("torch", "transformers", "sentence_transformers", "faiss", "gradio", "onnxruntime", "ray")
 
 # Runs the real CLI in a fresh interpreter, then reports which heavy modules got imported.
 PROBE = """
