@@ -26,7 +26,7 @@ from embeddings import HashEmbedder  # noqa: E402
 from embeddings.distributed import FAULT_ENV, RayError, RayGroups, _assemble, _Slice  # noqa: E402
 from qa import Assistant, WorkersError  # noqa: E402
 from qa.cli import cli  # noqa: E402
-from tests.conftest import CORPUS, ROOT  # noqa: E402
+from tests.conftest import CORPUS, MILVUS, ROOT  # noqa: E402
 
 Rows = list[tuple[int, str, int, int, int, str]]
 
@@ -72,6 +72,23 @@ def test_ray_gives_the_in_process_index_with_the_default_model(
     # Workers embed exactly the in-process slices, so even the int8 model agrees (it would
     # differ by up to 2.6e-2 with other batch-mates).
     assert np.abs(ray_vectors - vectors).max() <= 1e-6
+
+
+@pytest.mark.skipif(not MILVUS, reason="the milvus extra is not installed")
+def test_ray_writes_into_a_milvus_store_as_in_process_does(
+    fault_file: Path, tmp_path: Path
+) -> None:
+    """--workers ray --store milvus: the workers embed, the driver writes into Milvus."""
+    found = []
+    for workers in (None, "ray"):
+        index = tmp_path / str(workers)
+        with Assistant.open(index, embedder=HashEmbedder(dimension=64), store="milvus") as qa:
+            assert qa.ingest([CORPUS], workers=workers).ok
+            ids = [i for a in qa.articles() for i in qa.catalog.chunk_ids(a.id)]
+            found.append((ids, qa.retriever.index.vectors(ids)))
+    (ids, vectors), (ray_ids, ray_vectors) = found
+    assert ray_ids == ids and len(set(ids)) == len(ids)  # Milvus's ids come from the content
+    assert np.array_equal(ray_vectors, vectors)
 
 
 def test_a_dead_workers_slice_is_retried_not_lost_or_duplicated(
