@@ -44,7 +44,7 @@ browser:
 	  fi; \
 	fi
 
-test: lint browser $(EXTRAS_STAMP)
+test: $(EXTRAS_STAMP) lint browser
 	# pytest exits 5 when a selection holds no tests; that is not a failure of the code.
 	$(BIN)/pytest || [ $$? -eq 5 ]
 
