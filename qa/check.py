@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -338,11 +338,5 @@ def repair_index(assistant: Assistant) -> CheckReport:
         count = assistant._rebuild_vectors()
         repaired.append(f"rebuilt vectors.faiss from the database ({_plural(count, 'vector')})")
     after = check_index(assistant)
-    return CheckReport(
-        index_dir=after.index_dir,
-        articles=after.articles,
-        chunks=after.chunks,
-        problems=after.problems,
-        notes=after.notes,
-        repaired=repaired,
-    )
+    # The report is the state after repair, plus what the repair did.
+    return replace(after, repaired=repaired)

@@ -17,6 +17,7 @@ killed in between leaves one of these, each found here and repaired without the 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from qa.check import CheckReport, _plural, _some
@@ -147,11 +148,5 @@ def repair_milvus(assistant: Assistant) -> CheckReport:
     if repaired:
         milvus.flush()
     after = check_milvus(assistant)
-    return CheckReport(
-        index_dir=after.index_dir,
-        articles=after.articles,
-        chunks=after.chunks,
-        problems=after.problems,
-        notes=after.notes,
-        repaired=repaired,
-    )
+    # The report is the state after repair, plus what the repair did.
+    return replace(after, repaired=repaired)
