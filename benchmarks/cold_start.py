@@ -31,7 +31,7 @@ QA = [sys.executable, "-m", "qa"]
 BREAKDOWN = """
 import json, sys, time
 t0 = time.perf_counter()
-from qa.cli import cli
+from qa.cli.commands import cli
 from qa.assistant import Assistant
 t1 = time.perf_counter()
 assistant = Assistant.open(sys.argv[1], create=False)
@@ -42,7 +42,7 @@ assistant.vectors
 t4 = time.perf_counter()
 passages = assistant.retriever.search(sys.argv[2], 5, None, vector)
 t5 = time.perf_counter()
-from qa.answer import answer
+from qa.pipeline.answer import answer
 reply = answer(sys.argv[2], passages, assistant.embedder, vector, "", None)
 t6 = time.perf_counter()
 assert reply.found, reply.text

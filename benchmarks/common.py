@@ -45,7 +45,7 @@ def retrieval_scores(
 ) -> dict[str, float]:
     """R@1/5/10 and MRR@10 of a ranked list of (article id, start, end), as `qa eval` scores
     them: a hit is a passage of the right article that contains a gold answer span."""
-    from qa.metrics import contains_span, recall_at, reciprocal_rank
+    from qa.eval.metrics import contains_span, recall_at, reciprocal_rank
 
     rank = next(
         (

@@ -31,8 +31,8 @@ from benchmarks.common import squad_index
 
 
 def chunk_texts(sample: int | None) -> list[str]:
-    from qa.chunking import embedding_text
-    from qa.store import Store
+    from qa.pipeline.chunking import embedding_text
+    from qa.stores.embedded.sqlite import Store
 
     store = Store(squad_index() / "index.sqlite")
     rows = store.db.execute(

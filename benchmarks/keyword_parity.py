@@ -29,10 +29,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=2000)
     args = parser.parse_args()
 
-    import qa.keywords as keywords
-    from qa import Assistant, evaluation
-    from qa.retrieval import Retriever
-    from qa.stores.embedded import EmbeddedSearch
+    import qa.stores.embedded.bm25 as keywords
+    from qa import Assistant
+    from qa.eval import evaluation
+    from qa.pipeline.retrieval import Retriever
+    from qa.stores.embedded.search import EmbeddedSearch
 
     raw = evaluation.load_squad(SQUAD)
     questions = evaluation.questions_for(raw, SQUAD, list(range(len(raw))))

@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("--ask", type=int, default=200, help="questions timed through ask")
     args = parser.parse_args()
 
-    from qa import Assistant, evaluation
+    from qa import Assistant
+    from qa.eval import evaluation
 
     raw = evaluation.load_squad(SQUAD)
     questions = evaluation.questions_for(raw, SQUAD, list(range(len(raw))))

@@ -68,8 +68,8 @@ def run_txtai(questions: list[str]) -> dict[str, float]:
     from txtai import Embeddings
 
     from embeddings import default_model_path
-    from qa.chunking import embedding_text
-    from qa.store import Store
+    from qa.pipeline.chunking import embedding_text
+    from qa.stores.embedded.sqlite import Store
 
     store = Store(squad_index() / "index.sqlite")
     rows = store.db.execute(

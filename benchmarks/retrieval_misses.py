@@ -16,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import Assistant, evaluation  # noqa: E402
-from qa.metrics import contains_span  # noqa: E402
+from qa import Assistant  # noqa: E402
+from qa.eval import evaluation  # noqa: E402
+from qa.eval.metrics import contains_span  # noqa: E402
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ def folder_for(chunks: int) -> Path:
 
 def synthesise(chunks: int, folder: Path) -> float:
     """Write an index of ``chunks`` chunks into ``folder``; return the seconds it took."""
-    from qa.store import Store
+    from qa.stores.embedded.sqlite import Store
 
     started = time.perf_counter()
     base_dir = squad_index()
@@ -214,7 +214,7 @@ def real_recall(queries: int = 500) -> dict[str, object]:
     from benchmarks.common import SQUAD
     from embeddings import VectorIndex, embed_sorted, load_embedder
     from embeddings.index import choose_layout
-    from qa.sentences import split_sentences
+    from qa.pipeline.sentences import split_sentences
 
     with gzip.open(SQUAD, "rt", encoding="utf-8") as handle:
         articles = json.load(handle)["data"]
@@ -244,7 +244,7 @@ def real_recall(queries: int = 500) -> dict[str, object]:
 def serve(chunks: int, questions: int) -> dict[str, object]:
     """Open the index in this fresh process and time queries; report this process's peak RSS."""
     from qa import Assistant
-    from qa.lexical import content_words, fts_query
+    from qa.pipeline.lexical import content_words, fts_query
 
     started = time.perf_counter()
     assistant = Assistant.open(folder_for(chunks))

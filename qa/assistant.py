@@ -26,11 +26,6 @@ from embeddings import Embedder, EmbeddingError, VectorIndex
 from embeddings.batching import GroupEmbedder
 from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
 from embeddings.index import choose_layout
-from qa import caches
-from qa.answer import PASSAGES_READ, answer
-from qa.check import CheckReport, check_index, repair_index
-from qa.check_milvus import check_milvus, repair_milvus
-from qa.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.config import (
     CONFIG_FILE,
     PROBE_DIMS,
@@ -43,8 +38,6 @@ from qa.config import (
     read_config,
     write_config,
 )
-from qa.conversation import contextual_query
-from qa.corpus import DEFAULT_MAX_FILE_MB
 from qa.errors import (
     ArticleNotFoundError,
     IndexEmptyError,
@@ -56,15 +49,22 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
-from qa.ingest import Ingestor, Progress
-from qa.keywords import KeywordIndex
 from qa.locking import WriteLock
-from qa.retrieval import Retriever
-from qa.store import Store
+from qa.pipeline.answer import PASSAGES_READ, answer
+from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
+from qa.pipeline.conversation import contextual_query
+from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.pipeline.ingest import Ingestor, Progress
+from qa.pipeline.retrieval import Retriever
+from qa.pipeline.tokens import DEFAULT_ENCODING, get_encoding
 from qa.stores.base import Catalog
-from qa.stores.embedded import EmbeddedSearch
-from qa.stores.milvus import LOCAL_SCHEME, MilvusStore, client_uri, normalize_store
-from qa.tokens import DEFAULT_ENCODING, get_encoding
+from qa.stores.embedded import caches
+from qa.stores.embedded.bm25 import KeywordIndex
+from qa.stores.embedded.check import CheckReport, check_index, repair_index
+from qa.stores.embedded.search import EmbeddedSearch
+from qa.stores.embedded.sqlite import Store
+from qa.stores.milvus.check import check_milvus, repair_milvus
+from qa.stores.milvus.store import LOCAL_SCHEME, MilvusStore, client_uri, normalize_store
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
 DB_FILE = "index.sqlite"
@@ -332,7 +332,7 @@ class Assistant:
 
     @property
     def keywords(self) -> KeywordIndex | None:
-        """The BM25 impact index, if this index is large enough to have one (see qa.keywords)."""
+        """The BM25 impact index, if the index is large enough for one (stores.embedded.bm25)."""
         if not self._keywords_loaded:
             self._keywords_loaded = True
             self._keywords = caches.open_keywords(self.index_dir, self.store)
@@ -594,7 +594,7 @@ class Assistant:
     # -- checking and repair --------------------------------------------------------------------
 
     def check(self) -> CheckReport:
-        """Verify the index (database, vectors, keyword index, offsets; see ``qa.check``).
+        """Verify the index (database, vectors, keyword index, offsets).
 
         Read-only, but it holds the write lock so no ingest changes the files under it.
         """

@@ -12,7 +12,7 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa import Assistant
-from qa.corpus import read_file
+from qa.pipeline.corpus import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "articles"

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings import HashEmbedder
-from qa.chunking import Chunker, embedding_text
-from qa.sentences import split_sentences
-from qa.tokens import count_tokens, get_encoding
+from qa.pipeline.chunking import Chunker, embedding_text
+from qa.pipeline.sentences import split_sentences
+from qa.pipeline.tokens import count_tokens, get_encoding
 
 SENTENCE = "The quick brown fox number {n} jumps over the lazy dog near the river bank. "
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from qa.cli.commands import cli
 from tests.conftest import CORPUS
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from embeddings import HashEmbedder
 from qa import Assistant, IngestReport, Passage
-from qa.corpus import read_file
+from qa.pipeline.corpus import read_file
 from tests.test_crash import ingest_command
 from ui.state import AppState
 
@@ -208,7 +208,7 @@ def test_a_write_by_the_server_after_another_process_wrote_keeps_both(
 
 
 def _create_store(path: str, barrier: Any, results: Any) -> None:
-    from qa.store import Store
+    from qa.stores.embedded.sqlite import Store
 
     barrier.wait()
     try:

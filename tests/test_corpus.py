@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import discover, read_file
+from qa.pipeline.corpus import discover, read_file
 
 HTML = """<html><head><title>Site | Harbour news</title></head><body>
 <nav><a href="/">Home</a> <a href="/about">About us</a></nav>

@@ -19,8 +19,8 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa import Assistant
-from qa.chunking import embedding_text
-from qa.corpus import read_file
+from qa.pipeline.chunking import embedding_text
+from qa.pipeline.corpus import read_file
 
 ARTICLES = 1500
 ROUNDS = 16  # kill points per run of the kill loop (each a fresh `qa ingest` killed with -9)

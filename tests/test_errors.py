@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from embeddings import VectorIndex
 from qa import Assistant
-from qa.cli import cli
-from qa.store import Store
+from qa.cli.commands import cli
+from qa.stores.embedded.sqlite import Store
 from tests.conftest import CORPUS
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from qa.cli.commands import cli
 from tests.conftest import ROOT
 
 SQUAD_DEV = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json.gz"

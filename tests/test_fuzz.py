@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from embeddings import HashEmbedder
 from qa import Assistant
-from qa.corpus import FileResult, read_file
+from qa.pipeline.corpus import FileResult, read_file
 
 SECONDS_PER_FILE = 5.0
 KINDS = [".txt", ".md", ".html", ".json", ".jsonl"]
@@ -277,7 +277,7 @@ def test_one_bad_file_never_stops_the_others(suffix: str, bad: bytes) -> None:
 
 def test_a_loader_bug_fails_that_file_only(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected exception inside one parser is reported for that file, not raised."""
-    from qa import formats
+    from qa.pipeline import formats
 
     def broken(text: str, stem: str) -> list[formats.Record]:
         raise KeyError("surprise")

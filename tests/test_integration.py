@@ -17,8 +17,8 @@ from embeddings import (
 )
 from embeddings.onnx import OnnxEmbedder
 from qa import Assistant, ModelMismatchError
-from qa.chunking import Chunker, embedding_text
-from qa.tokens import count_tokens
+from qa.pipeline.chunking import Chunker, embedding_text
+from qa.pipeline.tokens import count_tokens
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.keywords as keywords
+import qa.stores.embedded.bm25 as keywords
 from qa import Assistant
 
 TOPICS = ["harbour", "glacier", "volcano", "orchestra", "satellite", "vineyard", "cathedral"]

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluation import Question, Result, questions_for, tune_threshold
-from qa.formats import squad_article_text
-from qa.metrics import (
+from qa.eval.evaluation import Question, Result, questions_for, tune_threshold
+from qa.eval.metrics import (
     contains_answer,
     contains_span,
     first_hit,
@@ -21,6 +20,7 @@ from qa.metrics import (
     recall_at,
     reciprocal_rank,
 )
+from qa.pipeline.formats import squad_article_text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The Milvus store (qa/stores/milvus.py) itself, on Milvus Lite, a local file. The retrieval,
+"""The Milvus store (qa/stores/milvus/store.py) itself, on Milvus Lite, a local file. The retrieval,
 answer and ingest suites run on it through Assistant too (the ``store_kind`` fixture).
 
 Skipped unless the milvus extra is installed (`make test` installs it; the core install does not).
@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from embeddings import HashEmbedder
-from qa.chunking import Chunker
 from qa.errors import IndexFormatError
-from qa.ingest import chunk_article, embed_hash
-from qa.retrieval import fuse
-from qa.store import NewChunk
-from qa.stores.milvus import MilvusStore, chunk_id, client_uri, filter_expression
+from qa.pipeline.chunking import Chunker
+from qa.pipeline.ingest import chunk_article, embed_hash
+from qa.pipeline.retrieval import fuse
+from qa.stores.embedded.sqlite import NewChunk
+from qa.stores.milvus.store import MilvusStore, chunk_id, client_uri, filter_expression
 from qa.types import Article, Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")

@@ -25,7 +25,7 @@ from click.testing import CliRunner  # noqa: E402 (after the skip: the module ne
 from embeddings import HashEmbedder  # noqa: E402
 from embeddings.distributed import FAULT_ENV, RayError, RayGroups, _assemble, _Slice  # noqa: E402
 from qa import Assistant, WorkersError  # noqa: E402
-from qa.cli import cli  # noqa: E402
+from qa.cli.commands import cli  # noqa: E402
 from tests.conftest import CORPUS, MILVUS, ROOT  # noqa: E402
 
 Rows = list[tuple[int, str, int, int, int, str]]
@@ -83,7 +83,7 @@ def test_ray_writes_into_a_milvus_store_as_in_process_does(
     for workers in (None, "ray"):
         index = tmp_path / str(workers)
         with Assistant.open(index, embedder=HashEmbedder(dimension=64), store="milvus") as qa:
-            assert qa.ingest([CORPUS], workers=workers).ok
+            assert qa.pipeline.ingest([CORPUS], workers=workers).ok
             ids = [i for a in qa.articles() for i in qa.catalog.chunk_ids(a.id)]
             found.append((ids, qa.retriever.index.vectors(ids)))
     (ids, vectors), (ray_ids, ray_vectors) = found

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from qa.cli.commands import cli
 from tests.conftest import ROOT
 from ui.uploads import MAX_UPLOAD_MB
 

@@ -16,7 +16,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers", "faiss", "gradio", "o
 # Runs the real CLI in a fresh interpreter, then reports which heavy modules got imported.
 PROBE = """
 import json, sys
-from qa.cli import main
+from qa.cli.commands import main
 try:
     main()
 except SystemExit:

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from embeddings import HashEmbedder
 from qa import Assistant, IndexBusyError, IndexFormatError, QAError
-from qa.cli import cli
-from qa.stores import milvus as milvus_module
-from qa.stores.milvus import MilvusStore, MilvusUnavailableError, normalize_store
+from qa.cli.commands import cli
+from qa.stores.milvus import store as milvus_module
+from qa.stores.milvus.store import MilvusStore, MilvusUnavailableError, normalize_store
 from tests.conftest import CORPUS, MILVUS
 
 needs_milvus = pytest.mark.skipif(not MILVUS, reason="the milvus extra is not installed")
@@ -110,7 +110,7 @@ def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(
         uri = assistant.store_uri
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from qa.stores.milvus import MilvusStore; "
+         "import sys, time; from qa.stores.milvus.store import MilvusStore; "
          f"MilvusStore({uri!r}, 64); print('open', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

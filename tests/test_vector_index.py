@@ -139,8 +139,8 @@ def test_assistant_switches_layout_by_size_and_records_it(
 def test_backend_is_recorded_and_cannot_change(index_dir: Path, write) -> None:
     from embeddings.onnx import BACKENDS
     from qa import ModelMismatchError
+    from qa.cli.options import BACKENDS as CLI_BACKENDS
     from qa.config import read_config
-    from qa.options import BACKENDS as CLI_BACKENDS
 
     assert CLI_BACKENDS == BACKENDS
     with Assistant.open(index_dir, model="hash-64") as assistant:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qa.options import index_option
+from qa.cli.options import index_option
 
 AUTH_ENV = "QA_AUTH"
 

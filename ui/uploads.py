@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.corpus import kind_of
+from qa.pipeline.corpus import kind_of
 
 MAX_UPLOAD_MB = 32
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

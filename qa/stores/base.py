@@ -6,9 +6,9 @@
   inside the search, stored vectors for exact cosines, and the rows a citation needs.
 
 Two implementations: the embedded default (SQLite + FAISS in the index folder;
-``qa.store.Store`` and ``qa.stores.embedded.EmbeddedSearch``) and Milvus
-(``qa.stores.milvus.MilvusStore``, both sides in one object). Score fusion stays in
-``qa.retrieval``, so both rank the same way.
+``qa.stores.embedded.sqlite.Store`` and ``qa.stores.embedded.search.EmbeddedSearch``) and Milvus
+(``qa.stores.milvus.store.MilvusStore``, both sides in one object). Score fusion stays in
+``qa.pipeline.retrieval``, so both rank the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from qa.store import NewChunk
+from qa.stores.embedded.sqlite import NewChunk
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]

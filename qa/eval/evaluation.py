@@ -16,12 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa import answer as answer_module
-from qa import retrieval
 from qa.assistant import Assistant
-from qa.corpus import read_file
-from qa.formats import squad_article_text
-from qa.metrics import (
+from qa.eval.metrics import (
     Span,
     contains_answer,
     contains_span,
@@ -32,6 +28,10 @@ from qa.metrics import (
     recall_at,
     reciprocal_rank,
 )
+from qa.pipeline import answer as answer_module
+from qa.pipeline import retrieval
+from qa.pipeline.corpus import read_file
+from qa.pipeline.formats import squad_article_text
 
 MODES = ("keyword", "dense", "hybrid")
 TOP_K = 10

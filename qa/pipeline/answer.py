@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import Embedder
-from qa.lexical import content_words, stem, words
-from qa.sentences import split_sentences
+from qa.pipeline.lexical import content_words, stem, words
+from qa.pipeline.sentences import split_sentences
 from qa.types import Answer, Citation, Passage
 
 # Sentence score = cosine + LEXICAL_WEIGHT * overlap + PASSAGE_WEIGHT * passage prior.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa.options import backend_option, json_option
+from qa.cli.options import backend_option, json_option
 
 
 @click.command(name="eval")
@@ -70,10 +70,11 @@ def eval_command(
     """
     from tqdm import tqdm
 
-    from qa import answer as answer_module
-    from qa import evaluation, retrieval
     from qa.assistant import Assistant
-    from qa.progress import TqdmProgress
+    from qa.cli.progress import TqdmProgress
+    from qa.eval import evaluation
+    from qa.pipeline import answer as answer_module
+    from qa.pipeline import retrieval
 
     raw = evaluation.load_squad(data)
     numbers = list(range(len(raw)))

@@ -20,11 +20,11 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from qa.check import CheckReport, _plural, _some
+from qa.stores.embedded.check import CheckReport, _plural, _some
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
-    from qa.stores.milvus import MilvusStore
+    from qa.stores.milvus.store import MilvusStore
 
 
 def _examine(milvus: MilvusStore) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Each parser takes the decoded text (or bytes, for HTML) and returns ``Record``s; problems raise
 ``FormatError`` with a reason written for users. Turning records into ``Article``s (ids, sources,
-hashes) is ``qa.corpus``'s job.
+hashes) is ``qa.pipeline.corpus``'s job.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
   and SHA-256; a stale or damaged file is rebuilt from the vectors stored in SQLite. Its layout
   (exact or IVF, see ``embeddings.index.choose_layout``) follows the index's size and is recorded
   in ``config.json``.
-- ``keywords-N/``: the BM25 impact index of large indexes (see ``qa.keywords``), named after the
-  database generation it was built at; the database records the current one.
+- ``keywords-N/``: the BM25 impact index of large indexes (``qa.stores.embedded.bm25``), named after
+  the database generation it was built at; the database records the current one.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 
 from embeddings import VectorIndex
 from embeddings.index import KIND, choose_layout
-from qa import keywords as keyword_cache
 from qa.config import IndexConfig, write_config
-from qa.keywords import KeywordIndex
-from qa.store import Store
+from qa.stores.embedded import bm25 as keyword_cache
+from qa.stores.embedded.bm25 import KeywordIndex
+from qa.stores.embedded.sqlite import Store
 
 VECTORS_FILE = "vectors.faiss"
 

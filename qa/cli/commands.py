@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from qa.cli.options import backend_option, index_option, json_option
 from qa.errors import QAError
-from qa.options import backend_option, index_option, json_option
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -137,7 +137,7 @@ def ingest(
       qa ingest corpus/articles --index news --store milvus
       qa ingest squad.json.gz --workers ray://head:10001
     """
-    from qa.progress import TqdmProgress
+    from qa.cli.progress import TqdmProgress
 
     assistant = open_assistant(
         index_dir,
@@ -443,7 +443,7 @@ def chat(k: int, index_dir: str) -> None:
 
 
 def _add_eval_command() -> None:
-    from qa.cli_eval import eval_command
+    from qa.cli.eval import eval_command
 
     cli.add_command(eval_command)
 

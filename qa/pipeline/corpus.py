@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import formats
-from qa.formats import FormatError, Record, RecordError
+from qa.pipeline import formats
+from qa.pipeline.formats import FormatError, Record, RecordError
 from qa.types import Article, IngestFailure
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")

@@ -4,7 +4,7 @@ Both sides of a store (``qa.stores.base``): the catalog that incremental ingest 
 writes, and the search index: dense search, BM25 keyword search (Milvus's BM25 ``Function``
 over terms we tokenise ourselves, so Lite and a server see the same tokens), the ``Filters`` as
 Milvus expressions pushed into both searches, vectors and passage rows by chunk id. Fusion
-stays client-side (``qa.retrieval.fuse``), so ranking is the embedded store's.
+stays client-side (``qa.pipeline.retrieval.fuse``), so ranking is the embedded store's.
 
 Two collections, ``{name}_chunks`` (one row per chunk, with its article's metadata, so every
 filter is one expression) and ``{name}_articles`` (one row per article: the content hash that
@@ -32,9 +32,9 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.errors import IndexBusyError, IndexFormatError, QAError
-from qa.keywords import K1, TITLE_WEIGHT, B, terms
-from qa.store import NewChunk
 from qa.stores.base import Hits, PassageRow
+from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B, terms
+from qa.stores.embedded.sqlite import NewChunk
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 LOCAL_SCHEME = "milvus://"
@@ -43,7 +43,7 @@ LOCAL_FILE = "milvus.db"  # where `--store milvus` puts a Milvus Lite file: in t
 DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store names others
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Milvus Lite's standard analyzer drops a default English stop list unless a stop filter is
-# given; we remove stop words ourselves (qa.lexical), so give it one word no term can be
+# given; we remove stop words ourselves (qa.pipeline.lexical), so give it one word no term can be
 # (our words never contain "_").
 ANALYZER = {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]}
 TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_text

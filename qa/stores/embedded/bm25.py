@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.lexical import STOPWORDS, stem, words
-from qa.store import Store
+from qa.pipeline.lexical import STOPWORDS, stem, words
+from qa.stores.embedded.sqlite import Store
 
 CACHE_FROM = 50_000  # chunks; below this FTS5 alone answers in a few milliseconds
 REBUILD_SHARE = 0.02  # rebuild when chunks added or removed since exceed 2% of the cache

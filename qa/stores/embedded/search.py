@@ -1,5 +1,5 @@
 """The search side of the embedded store: FAISS for vectors, SQLite FTS5 (plus the BM25 impact
-index of large indexes, ``qa.keywords``) for keywords, over one SQLite database."""
+index of large indexes, ``qa.stores.embedded.bm25``) for keywords, over one SQLite database."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import VectorIndex
-from qa.keywords import KeywordIndex
-from qa.lexical import content_words, fts_query
-from qa.store import Store
+from qa.pipeline.lexical import content_words, fts_query
 from qa.stores.base import Hits, PassageRow
+from qa.stores.embedded.bm25 import KeywordIndex
+from qa.stores.embedded.sqlite import Store
 from qa.types import Filters
 
 

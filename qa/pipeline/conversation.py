@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from qa.lexical import content_words, words
+from qa.pipeline.lexical import content_words, words
 from qa.types import Turn
 
 DEPENDENT_WORDS = frozenset(

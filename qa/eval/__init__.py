@@ -1,0 +1,1 @@
+"""``qa eval``: scoring retrieval and answers on SQuAD data (``evaluation``, ``metrics``)."""

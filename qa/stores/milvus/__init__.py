@@ -1,0 +1,1 @@
+"""The Milvus store (``pip install 'article-qa[milvus]'``): ``store`` and its ``check``."""
