@@ -55,7 +55,7 @@ from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, C
 from qa.pipeline.conversation import contextual_query
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.ingest import Ingestor, Progress
-from qa.pipeline.retrieval import Retriever
+from qa.pipeline.retrieval import FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, get_encoding
 from qa.stores.base import Catalog
 from qa.stores.embedded import caches
@@ -102,6 +102,8 @@ class Assistant:
         self._vectors: VectorIndex | None = None
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
+        # Fusion weights of hybrid search; `qa eval --split` sets tuned ones here.
+        self.fusion = FusionWeights()
         self._keywords: KeywordIndex | None = None
         self._keywords_loaded = False
         self._vectors_generation: int | None = None  # the database generation _vectors holds
@@ -367,13 +369,13 @@ class Assistant:
                 ingestor = Ingestor(
                     milvus, None, self.embedder, self.chunker, progress, embed_groups
                 )
-                report = _run_ingest(ingestor, paths, prune, max_file_mb)
+                report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
                 milvus.flush()
                 return report
             ingestor = Ingestor(
                 self.store, self.vectors, self.embedder, self.chunker, progress, embed_groups
             )
-            report = _run_ingest(ingestor, paths, prune, max_file_mb)
+            report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
             if report.added or report.updated or report.removed or not self._vectors_saved():
                 self._save_vectors()
             self._vectors_generation = self.store.generation
@@ -445,6 +447,7 @@ class Assistant:
             else:
                 search = EmbeddedSearch(self.store, self.vectors, self.keywords)
                 self._retriever = Retriever(search, self._ready_model())
+        self._retriever.weights = self.fusion
         return self._retriever
 
     def _require_articles(self) -> None:
@@ -666,9 +669,13 @@ def _clean_question(question: str) -> str:
 
 
 def _run_ingest(
-    ingestor: Ingestor, paths: Iterable[str | Path], prune: bool, max_file_mb: float
+    ingestor: Ingestor,
+    paths: Iterable[str | Path],
+    prune: bool,
+    max_file_mb: float,
+    index_dir: Path,
 ) -> IngestReport:
     try:
-        return ingestor.run(paths, prune=prune, max_file_mb=max_file_mb)
+        return ingestor.run(paths, prune=prune, max_file_mb=max_file_mb, exclude=[index_dir])
     except RayError as error:  # Ray missing, unreachable, or its workers failed
         raise WorkersError(str(error)) from error

@@ -17,6 +17,11 @@ class QAError(Exception):
     """Base class: catch this to handle every error article-qa raises on purpose."""
 
 
+class SearchOptionError(QAError, ValueError):
+    """A search asked for something out of range (``k`` < 1, an unknown mode); a ValueError
+    too, for callers written before it was a QAError."""
+
+
 class IndexNotFoundError(QAError):
     """The index folder does not exist (for commands that only read it)."""
 

@@ -77,3 +77,39 @@ def test_ask_with_the_default_model_needs_no_torch(tmp_path: Path) -> None:
         "faiss",
         "onnxruntime",
     ]
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_import_qa_errors_loads_no_numpy() -> None:
+    # qa/__init__ exposes its names lazily: the errors module alone stays light.
+    loaded = _modules_after("import qa.errors")
+    assert "numpy" not in loaded
+    assert "qa.assistant" not in loaded
+
+
+def test_help_loads_no_numpy() -> None:
+    loaded = _modules_after(
+        "import sys\nsys.argv = ['qa', '--help']\nfrom qa.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert "numpy" not in loaded
+    assert "qa.assistant" not in loaded
+
+
+def test_public_names_still_load_on_use() -> None:
+    import qa
+
+    assert set(qa.__all__) <= set(dir(qa))
+    assert qa.Assistant.__name__ == "Assistant"
+    assert issubclass(qa.SearchOptionError, qa.QAError)

@@ -104,11 +104,11 @@ def eval_command(
     evaluator = evaluation.Evaluator(assistant)
     notes: dict[str, object] = {"index": str(index_dir), "data": str(data), "seed": seed}
 
-    default_weight, default_threshold = retrieval.DENSE_WEIGHT, answer_module.ABSTAIN_BELOW
+    default_weight, default_threshold = assistant.fusion.dense, answer_module.ABSTAIN_BELOW
     if split:
         tune_in = evaluation.sample([q for q in inside if q.article_number % 2 == 0], limit, seed)
         weight, scores = evaluation.tune_dense_weight(evaluator, tune_in)
-        retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = weight, round(1 - weight, 6)
+        assistant.fusion = retrieval.FusionWeights.with_dense(weight)
         notes["tuned_dense_weight"] = weight
         notes["mrr@10_by_dense_weight_on_tune_half"] = scores
         test_in = evaluation.sample([q for q in inside if q.article_number % 2], limit, seed)
@@ -135,7 +135,7 @@ def eval_command(
     summary = evaluation.summarise(results, modes, threshold)
     summary["run"] = notes | {
         "split": "reported on the odd-numbered articles" if split else "all articles",
-        "dense_weight": retrieval.DENSE_WEIGHT,
+        "dense_weight": assistant.fusion.dense,
         "limit": limit,
     }
     out_dir.mkdir(parents=True, exist_ok=True)

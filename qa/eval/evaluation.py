@@ -33,7 +33,7 @@ from qa.pipeline import retrieval
 from qa.pipeline.corpus import read_file
 from qa.pipeline.formats import squad_article_text
 
-MODES = ("keyword", "dense", "hybrid")
+MODES = retrieval.MODES
 TOP_K = 10
 MAX_FALSE_ABSTENTION = 0.05
 DENSE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -246,15 +246,16 @@ def tune_dense_weight(
 ) -> tuple[float, dict[float, float]]:
     """The fusion weight with the best MRR@10 on ``questions`` (keyword weight = 1 - it)."""
     scores: dict[float, float] = {}
-    saved = retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT
+    assistant = evaluator.assistant
+    saved = assistant.fusion
     try:
         for weight in DENSE_WEIGHTS:
-            retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = weight, round(1 - weight, 6)
+            assistant.fusion = retrieval.FusionWeights.with_dense(weight)
             ranks = [evaluator.rank(q, "hybrid")[0] for q in questions if q.article_id]
             scores[weight] = _mean(reciprocal_rank(rank) for rank in ranks)
     finally:
-        retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = saved
-    return max(scores, key=lambda w: (scores[w], -abs(w - saved[0]))), scores
+        assistant.fusion = saved
+    return max(scores, key=lambda w: (scores[w], -abs(w - saved.dense))), scores
 
 
 def failures(results: Sequence[Result], threshold: float) -> list[dict[str, Any]]:

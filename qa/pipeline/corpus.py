@@ -58,8 +58,12 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def discover(paths: Iterable[str | Path]) -> Discovery:
-    """Expand files and folders (recursively, sorted, hidden entries skipped) into files."""
+def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Discovery:
+    """Expand files and folders (recursively, sorted, hidden entries skipped) into files.
+
+    Folders in ``exclude`` are not entered: the index folder, so ``qa ingest .`` next to
+    ``./index`` does not read the index's own ``config.json`` as an article."""
+    excluded = {folder.resolve() for folder in exclude}
     files: list[Path] = []
     missing: list[IngestFailure] = []
     skipped: list[str] = []
@@ -71,7 +75,11 @@ def discover(paths: Iterable[str | Path]) -> Discovery:
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(
+                    d
+                    for d in dirs
+                    if not d.startswith(".") and Path(root, d).resolve() not in excluded
+                )
                 for name in sorted(names):
                     child = Path(root, name)
                     if name.startswith("."):

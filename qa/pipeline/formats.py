@@ -112,12 +112,21 @@ def parse_html(content: bytes, stem: str) -> list[Record]:
     return [Record(title=title, text=text, meta=meta)]
 
 
+NO_TEXT = "has no 'text' string"
+
+
+def _no_text_anywhere(records: list[Record], errors: list[RecordError]) -> bool:
+    """True for a JSON file that is not an article file at all (e.g. a list of questions):
+    one line for the file says more than one line per record."""
+    return not records and bool(errors) and all(error.reason == NO_TEXT for error in errors)
+
+
 def _record(data: Any, where: str, position: int) -> Record:
     if not isinstance(data, dict):
         raise ValueError(f"expected an object with 'title' and 'text', got {type(data).__name__}")
     text = data.get("text")
     if not isinstance(text, str):
-        raise ValueError("has no 'text' string")
+        raise ValueError(NO_TEXT)
     title = data.get("title")
     raw_id = data.get("id")
     if title is not None and not isinstance(title, str):
@@ -149,6 +158,8 @@ def parse_jsonl(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
                 else str(error)
             )
             errors.append(RecordError(f"line {number}", reason))
+    if _no_text_anywhere(records, errors):
+        raise FormatError("no record has a 'text' field")
     return records, errors
 
 
@@ -214,6 +225,8 @@ def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
             records.append(_record(item, f"{stem} #{position}", position))
         except ValueError as error:
             errors.append(RecordError(f"record {position}", str(error)))
+    if _no_text_anywhere(records, errors):
+        raise FormatError("no record has a 'text' field")
     if not records and not errors:
         raise FormatError("holds no articles")
     return records, errors

@@ -104,10 +104,12 @@ class Ingestor:
         paths: Iterable[str | Path],
         prune: bool = False,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        exclude: Iterable[Path] = (),
     ) -> IngestReport:
+        """Ingest ``paths``; folders in ``exclude`` (the index folder) are never read."""
         started = time.perf_counter()
         paths = list(paths)
-        plan = self._plan(paths, prune, int(max_file_mb * 2**20))
+        plan = self._plan(paths, prune, int(max_file_mb * 2**20), exclude)
         added, updated, embedded, reused, tokens = self._write(plan.planned)
         removed = self._remove(plan.remove)
         return IngestReport(
@@ -135,8 +137,10 @@ class Ingestor:
         self._write(planned)
         return sum(len(item.chunks) for item in planned)
 
-    def _plan(self, paths: list[str | Path], prune: bool, max_file_bytes: int) -> _Plan:
-        found = discover(paths)
+    def _plan(
+        self, paths: list[str | Path], prune: bool, max_file_bytes: int, exclude: Iterable[Path]
+    ) -> _Plan:
+        found = discover(paths, exclude)
         plan = _Plan(failed=list(found.missing), skipped=found.skipped)
         known = self.store.content_hashes()
         seen: dict[str, str] = {}  # article id -> source, for duplicates within this run

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import Embedder
+from qa.errors import SearchOptionError
 from qa.stores.base import SearchIndex
 from qa.types import Filters, Passage
 
@@ -24,10 +25,25 @@ from qa.types import Filters, Passage
 # SQuAD dev articles (MRR@10 0.5: .812, 0.6: .813, 0.7: .795, 0.8: .771), reported on the others.
 DENSE_WEIGHT = 0.6
 KEYWORD_WEIGHT = 0.4
-MODES = ("hybrid", "dense", "keyword")
+# Baselines first: the order `qa eval --compare` reports them in.
+MODES = ("keyword", "dense", "hybrid")
 # Candidates each search contributes before fusion, per passage asked for (at least MIN).
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How much the dense and the keyword z-score count in hybrid search (``qa eval --split``
+    tunes ``dense``; an ``Assistant`` holds its own, no module global changes)."""
+
+    dense: float = DENSE_WEIGHT
+    keyword: float = KEYWORD_WEIGHT
+
+    @classmethod
+    def with_dense(cls, dense: float) -> FusionWeights:
+        """``dense`` and 1 - ``dense`` for keywords."""
+        return cls(dense, round(1 - dense, 6))
 
 
 @dataclass(frozen=True)
@@ -65,9 +81,12 @@ def fuse(
 class Retriever:
     """Searches one index (its ``SearchIndex``, embedded or Milvus, and its model)."""
 
-    def __init__(self, index: SearchIndex, embedder: Embedder) -> None:
+    def __init__(
+        self, index: SearchIndex, embedder: Embedder, weights: FusionWeights | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
+        self.weights = weights or FusionWeights()
 
     def search(
         self,
@@ -79,9 +98,11 @@ class Retriever:
     ) -> list[Passage]:
         """Top ``k`` passages; ``mode`` "dense" or "keyword" uses one search alone (baselines)."""
         if k < 1:
-            raise ValueError(f"k must be greater than 0. Currently, k is {k}")
+            raise SearchOptionError(f"k must be greater than 0. Currently, k is {k}")
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}. Currently, mode is {mode!r}")
+            raise SearchOptionError(
+                f"mode must be one of {', '.join(MODES)}. Currently, mode is {mode!r}"
+            )
         if filters is not None and filters.empty:
             filters = None
         vector = query_vector if query_vector is not None else self.embedder.embed([query])[0]
@@ -98,7 +119,7 @@ class Retriever:
                 dense = {i: dense[i] for i in sorted(dense, key=lambda i: -dense[i])[:wanted]}
                 ranked = fuse(dense, {}, 1.0, 0.0)[:k]
             else:
-                ranked = fuse(dense, keyword, DENSE_WEIGHT, KEYWORD_WEIGHT)[:k]
+                ranked = fuse(dense, keyword, self.weights.dense, self.weights.keyword)[:k]
         rows = self.index.passage_rows([s.chunk_id for s in ranked])
         passages = []
         for rank, scored in enumerate(ranked, start=1):

@@ -52,11 +52,11 @@ class EmbeddedSearch:
         if not match or allowed == []:
             return []
         if self.keywords is None:
-            return self.store.keyword_search(match, k, allowed)
+            return self.store.keyword_search(match, k, filters)
         # The impact index covers chunks up to its max_id; FTS5 covers those added since.
         allowed_array = None if allowed is None else np.asarray(allowed, dtype=np.int64)
         cached = self.keywords.search(query, 2 * k, allowed_array)
-        newer = self.store.keyword_search(match, k, allowed, after=self.keywords.max_id)
+        newer = self.store.keyword_search(match, k, filters, after=self.keywords.max_id)
         hits = sorted(cached + newer, key=lambda hit: -hit[1])
         alive = self.store.existing([chunk_id for chunk_id, _ in hits])  # drop deleted chunks
         return [hit for hit in hits if hit[0] in alive][:k]

@@ -259,11 +259,13 @@ class Store:
         self,
         match: str,
         limit: int,
-        allowed: Sequence[int] | None = None,
+        filters: Filters | None = None,
         after: int | None = None,
     ) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) for an FTS5 ``match`` expression, best first (higher = better).
 
+        ``filters`` join on the article columns inside the query, never as one SQL parameter per
+        allowed chunk (a wide filter would pass SQLite's limit: "too many SQL variables").
         ``after`` limits the search to chunk ids above it (FTS5 seeks there, skipping the rest).
         """
         # bm25() is lower-is-better and negative; the title column weighs half as much as the text.
@@ -275,36 +277,20 @@ class Store:
         if after is not None:
             sql += " AND rowid > ?"
             params.append(after)
-        if allowed is not None:
-            sql += f" AND rowid IN ({','.join('?' * len(allowed))})"
-            params.extend(allowed)
+        if filters is not None and not filters.empty:
+            where, filter_params = _filter_clause(filters)
+            sql += (
+                " AND rowid IN (SELECT c.id FROM chunks c JOIN articles a"
+                f" ON a.id = c.article_id WHERE {where})"
+            )
+            params.extend(filter_params)
         sql += " ORDER BY score DESC LIMIT ?"
         params.append(limit)
         return [(int(row[0]), float(row[1])) for row in self.db.execute(sql, params)]
 
     def chunk_ids_where(self, filters: Filters) -> list[int]:
         """Ids of the chunks whose article passes ``filters``."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if filters.article_ids or filters.titles:
-            parts = []
-            if filters.article_ids:
-                parts.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
-                params.extend(filters.article_ids)
-            if filters.titles:
-                parts.append(f"lower(a.title) IN ({','.join('?' * len(filters.titles))})")
-                params.extend(title.lower() for title in filters.titles)
-            clauses.append("(" + " OR ".join(parts) + ")")
-        if filters.source_prefix:
-            clauses.append("substr(a.source, 1, ?) = ?")
-            params.extend([len(filters.source_prefix), filters.source_prefix])
-        if filters.date_from:
-            clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) >= ?")
-            params.append(filters.date_from[:10])
-        if filters.date_to:
-            clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) <= ?")
-            params.append(filters.date_to[:10])
-        where = " AND ".join(clauses) or "1"
+        where, params = _filter_clause(filters)
         sql = f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}"
         return [int(row[0]) for row in self.db.execute(sql, params)]
 
@@ -426,3 +412,28 @@ class Store:
             self.db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
             self.db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
         return removed
+
+
+def _filter_clause(filters: Filters) -> tuple[str, list[object]]:
+    """The SQL condition on ``articles a`` for ``filters``, and its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.article_ids or filters.titles:
+        parts = []
+        if filters.article_ids:
+            parts.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
+            params.extend(filters.article_ids)
+        if filters.titles:
+            parts.append(f"lower(a.title) IN ({','.join('?' * len(filters.titles))})")
+            params.extend(title.lower() for title in filters.titles)
+        clauses.append("(" + " OR ".join(parts) + ")")
+    if filters.source_prefix:
+        clauses.append("substr(a.source, 1, ?) = ?")
+        params.extend([len(filters.source_prefix), filters.source_prefix])
+    if filters.date_from:
+        clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) >= ?")
+        params.append(filters.date_from[:10])
+    if filters.date_to:
+        clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) <= ?")
+        params.append(filters.date_to[:10])
+    return " AND ".join(clauses) or "1", params
