@@ -27,7 +27,6 @@ from embeddings.batching import GroupEmbedder
 from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
 from embeddings.index import choose_layout
 from qa.config import (
-    CONFIG_FILE,
     PROBE_DIMS,
     PROBE_TEXT,
     PROBE_TOLERANCE,
@@ -49,6 +48,7 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
+from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
@@ -56,7 +56,7 @@ from qa.pipeline.conversation import contextual_query
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.retrieval import FusionWeights, Retriever
-from qa.pipeline.tokens import DEFAULT_ENCODING, get_encoding
+from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.stores.base import Catalog
 from qa.stores.embedded import caches
 from qa.stores.embedded.bm25 import KeywordIndex
@@ -67,10 +67,7 @@ from qa.stores.milvus.check import check_milvus, repair_milvus
 from qa.stores.milvus.store import LOCAL_SCHEME, MilvusStore, client_uri, normalize_store
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
-DB_FILE = "index.sqlite"
 VECTORS_FILE = caches.VECTORS_FILE
-INDEX_ENV = "QA_INDEX"
-DEFAULT_INDEX = "index"
 
 
 def default_index_dir() -> Path:
@@ -295,9 +292,9 @@ class Assistant:
     def chunker(self) -> Chunker:
         if self._chunker is None:
             embedder = self._ready_model()
-            encoding = get_encoding(self.config.encoding if self.config else DEFAULT_ENCODING)
+            encoding = self.config.encoding if self.config else DEFAULT_ENCODING
             self._chunker = Chunker(
-                lambda text: len(encoding.encode_ordinary(text)),
+                token_counter(encoding),
                 self.chunk_tokens,
                 self.overlap_tokens,
                 model_tokens=embedder.count_tokens,

@@ -16,9 +16,9 @@ from typing import Any
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
 from qa.errors import IndexFormatError, ModelError, ModelMismatchError
+from qa.layout import CONFIG_FILE
 
 FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
 PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
 PROBE_DIMS = 8
 PROBE_TOLERANCE = 1e-3

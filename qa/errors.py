@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from qa.layout import DB_FILE
+
 
 class QAError(Exception):
     """Base class: catch this to handle every error article-qa raises on purpose."""
@@ -83,11 +85,9 @@ def translated_os_errors(folder: Path) -> Iterator[None]:
     except sqlite3.OperationalError as error:
         text = str(error).lower()
         if "disk is full" in text:
-            raise DiskFullError(_disk_full(folder / "index.sqlite")) from error
+            raise DiskFullError(_disk_full(folder / DB_FILE)) from error
         if "readonly" in text or "unable to open" in text:
-            raise IndexPermissionError(
-                _denied(folder / "index.sqlite", f"SQLite: {error}")
-            ) from error
+            raise IndexPermissionError(_denied(folder / DB_FILE, f"SQLite: {error}")) from error
         raise
     except OSError as error:
         path = Path(error.filename) if error.filename else folder

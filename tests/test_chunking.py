@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from embeddings import HashEmbedder
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.sentences import split_sentences
-from qa.pipeline.tokens import count_tokens, get_encoding
+from qa.pipeline.tokens import get_encoding, token_counter
+
+count_tokens = token_counter()
 
 SENTENCE = "The quick brown fox number {n} jumps over the lazy dog near the river bank. "
 

@@ -18,7 +18,7 @@ from embeddings import (
 from embeddings.onnx import OnnxEmbedder
 from qa import Assistant, ModelMismatchError
 from qa.pipeline.chunking import Chunker, embedding_text
-from qa.pipeline.tokens import count_tokens
+from qa.pipeline.tokens import token_counter
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,7 @@ def test_ingest_with_real_model_never_exceeds_its_limit(model: Embedder, tmp_pat
         counts = model.count_tokens([embedding_text(title, text) for title, text, _ in rows])
         assert max(counts) <= model.max_tokens
         code_chunks = [text for title, text, _ in rows if title == "Новости"]
-        windows_only = Chunker(count_tokens, assistant.chunk_tokens, assistant.overlap_tokens)
+        windows_only = Chunker(token_counter(), assistant.chunk_tokens, assistant.overlap_tokens)
         plain = windows_only.split(f"{codes}.\n")
         assert max(model.count_tokens([f"{codes}.\n"[s.start : s.end] for s in plain])) > 256
         assert len(code_chunks) > len(plain), "the model's limit, not the window, cut these"

@@ -17,7 +17,7 @@ from qa.errors import IndexFormatError
 from qa.pipeline.chunking import Chunker
 from qa.pipeline.ingest import chunk_article, embed_hash
 from qa.pipeline.retrieval import fuse
-from qa.stores.embedded.sqlite import NewChunk
+from qa.stores.base import NewChunk
 from qa.stores.milvus.store import MilvusStore, chunk_id, client_uri, filter_expression
 from qa.types import Article, Filters
 

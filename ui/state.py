@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
-from qa.assistant import DB_FILE
-from qa.config import CONFIG_FILE, read_config
+from qa.config import read_config
+from qa.layout import CONFIG_FILE, DB_FILE
 
 UPLOADS = "uploads"
 

@@ -17,6 +17,8 @@ import click
 
 from qa.cli.options import backend_option, index_option, json_option
 from qa.errors import QAError
+from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -73,12 +75,14 @@ def cli() -> None:
 )
 @backend_option
 @click.option(
-    "--chunk-tokens", type=click.IntRange(8), help="Tokens per chunk (new index; default 200)."
+    "--chunk-tokens",
+    type=click.IntRange(8),
+    help=f"Tokens per chunk (new index; default {DEFAULT_CHUNK_TOKENS}).",
 )
 @click.option(
     "--overlap-tokens",
     type=click.IntRange(0),
-    help="Tokens shared by neighbouring chunks (new index; default 40).",
+    help=f"Tokens shared by neighbouring chunks (new index; default {DEFAULT_OVERLAP_TOKENS}).",
 )
 @click.option(
     "--prune",
@@ -88,7 +92,7 @@ def cli() -> None:
 @click.option(
     "--max-file-mb",
     type=click.FloatRange(min=0, min_open=True),
-    default=32,
+    default=DEFAULT_MAX_FILE_MB,
     show_default=True,
     help="Skip files larger than this.",
 )

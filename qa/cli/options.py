@@ -7,15 +7,17 @@ from typing import Any
 
 import click
 
-INDEX_HELP = "Index folder (default: $QA_INDEX or ./index)."
+from qa.layout import DEFAULT_INDEX, INDEX_ENV
+
+INDEX_HELP = f"Index folder (default: ${INDEX_ENV} or ./{DEFAULT_INDEX})."
 
 
 def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--index",
         "index_dir",
-        envvar="QA_INDEX",
-        default="index",
+        envvar=INDEX_ENV,
+        default=DEFAULT_INDEX,
         show_default=True,
         type=click.Path(file_okay=False),
         help=INDEX_HELP,

@@ -26,8 +26,7 @@ from embeddings import Embedder, VectorIndex
 from embeddings.batching import GroupEmbedder, InProcess
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, discover, read_file
-from qa.stores.base import Catalog
-from qa.stores.embedded.sqlite import NewChunk
+from qa.stores.base import Catalog, NewChunk
 from qa.types import Article, Chunk, IngestFailure, IngestReport
 
 Progress = Callable[[str, int, int], None]

@@ -49,3 +49,8 @@ def fts_query(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression that ORs the terms (quoted, so no term is read as syntax)."""
     quoted = [f'"{term}"' for term in terms if term]
     return " OR ".join(quoted) if quoted else None
+
+
+def terms(text: str) -> list[str]:
+    """The BM25 terms of ``text``: stemmed words, stop words left out (both stores use these)."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS]

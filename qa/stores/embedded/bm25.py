@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.pipeline.lexical import STOPWORDS, stem, words
+from qa.pipeline.lexical import terms
 from qa.stores.embedded.sqlite import Store
 
 CACHE_FROM = 50_000  # chunks; below this FTS5 alone answers in a few milliseconds
@@ -32,10 +32,6 @@ REBUILD_SHARE = 0.02  # rebuild when chunks added or removed since exceed 2% of 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 0.5
 _READ_ROWS = 20_000
-
-
-def terms(text: str) -> list[str]:
-    return [stem(word) for word in words(text) if word not in STOPWORDS]
 
 
 class KeywordIndex:

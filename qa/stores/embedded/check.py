@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from embeddings import VectorIndex
 from embeddings.index import file_sha256
+from qa.layout import CONFIG_FILE, DB_FILE
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -72,17 +73,17 @@ class _Findings:
     orphans: int = 0
 
 
-def _some(ids: list[Any]) -> str:
+def some_ids(ids: list[Any]) -> str:
     shown = ", ".join(str(i) for i in ids[:EXAMPLES])
     return shown + (", …" if len(ids) > EXAMPLES else "")
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _ids(ids: list[Any]) -> str:
-    return f"{'id' if len(ids) == 1 else 'ids'} {_some(ids)}"
+    return f"{'id' if len(ids) == 1 else 'ids'} {some_ids(ids)}"
 
 
 def _verb(count: int, one: str, many: str) -> str:
@@ -103,7 +104,7 @@ def _examine(assistant: Assistant) -> _Findings:
             if file.is_file()
         )
         found.notes.append(
-            f"{_plural(len(found.leftovers), 'temporary file')} left by interrupted writes "
+            f"{plural(len(found.leftovers), 'temporary file')} left by interrupted writes "
             f"({size / 2**20:.1f} MB, e.g. {found.leftovers[0].name}); `qa check --repair` "
             "deletes them."
         )
@@ -114,7 +115,7 @@ def _examine(assistant: Assistant) -> _Findings:
     if verdict != ["ok"]:
         found.database_damaged = True
         found.problems.append(
-            f"The database {folder / 'index.sqlite'} is damaged (SQLite reports: "
+            f"The database {folder / DB_FILE} is damaged (SQLite reports: "
             f"{'; '.join(verdict[:EXAMPLES])}). It cannot be repaired in place: move the index "
             "folder away and ingest your articles again into a new one (your files are not "
             "affected)."
@@ -126,7 +127,7 @@ def _examine(assistant: Assistant) -> _Findings:
     if config is None:
         if chunk_ids:
             found.problems.append(
-                f"{folder / 'config.json'} is missing, so nobody knows which model built the "
+                f"{folder / CONFIG_FILE} is missing, so nobody knows which model built the "
                 f"{len(chunk_ids)} stored vectors. Ingest your articles again into a new index "
                 "folder."
             )
@@ -154,7 +155,7 @@ def _check_chunks(assistant: Assistant, found: _Findings) -> None:
     if orphans:
         found.orphans = len(orphans)
         found.problems.append(
-            f"{_plural(len(orphans), 'chunk')} {_verb(len(orphans), 'belongs', 'belong')} to no "
+            f"{plural(len(orphans), 'chunk')} {_verb(len(orphans), 'belongs', 'belong')} to no "
             f"article (chunk {_ids(orphans)}). "
             "Run `qa check --repair` to delete them."
         )
@@ -169,7 +170,7 @@ def _check_chunks(assistant: Assistant, found: _Findings) -> None:
         article_id, title, seq, start, end = sliced[0]
         found.reindex.update(articles)
         found.problems.append(
-            f"{_plural(len(sliced), 'chunk')} of {_plural(len(articles), 'article')} "
+            f"{plural(len(sliced), 'chunk')} of {plural(len(articles), 'article')} "
             f"{_verb(len(sliced), 'does', 'do')} not match "
             f"the article text at their offsets (e.g. {title!r} ({article_id}), chunk {seq}, "
             f"chars {start}-{end}). Run `qa check --repair` to re-chunk and re-embed "
@@ -185,7 +186,7 @@ def _check_chunks(assistant: Assistant, found: _Findings) -> None:
     if empty:
         found.reindex.update(empty)
         found.problems.append(
-            f"{_plural(len(empty), 'article')} {_verb(len(empty), 'has', 'have')} no chunks, so "
+            f"{plural(len(empty), 'article')} {_verb(len(empty), 'has', 'have')} no chunks, so "
             f"{_verb(len(empty), 'it', 'they')} cannot be found ({_ids(empty)}). "
             "Run `qa check --repair` to chunk and embed them again."
         )
@@ -196,7 +197,7 @@ def _check_chunks(assistant: Assistant, found: _Findings) -> None:
     if wrong:
         found.reindex.update(str(row[0]) for row in wrong)
         found.problems.append(
-            f"{_plural(len(wrong), 'chunk')} {_verb(len(wrong), 'holds a vector', 'hold vectors')} "
+            f"{plural(len(wrong), 'chunk')} {_verb(len(wrong), 'holds a vector', 'hold vectors')} "
             f"of the wrong size (expected {dimension} numbers for the model "
             f"{assistant.config.model!r}; chunk {_ids([row[1] for row in wrong])}). "
             "Run `qa check --repair` to embed them again."
@@ -224,16 +225,16 @@ def _check_keywords(assistant: Assistant, found: _Findings, chunk_ids: list[int]
         found.rebuild_keywords = True
         parts = []
         if missing:
-            parts.append(f"misses {_plural(len(missing), 'chunk')} ({_ids(missing)})")
+            parts.append(f"misses {plural(len(missing), 'chunk')} ({_ids(missing)})")
         if extra:
-            parts.append(f"has {len(extra)} rows for chunks that do not exist ({_some(extra)})")
+            parts.append(f"has {len(extra)} rows for chunks that do not exist ({some_ids(extra)})")
         if differ:
-            parts.append(f"has other text than {_plural(len(differ), 'chunk')} ({_some(differ)})")
+            parts.append(f"has other text than {plural(len(differ), 'chunk')} ({some_ids(differ)})")
         found.problems.append(f"The keyword index {' and '.join(parts)}. {REPAIR}")
 
 
 def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[int]) -> None:
-    from qa.assistant import VECTORS_FILE
+    from qa.stores.embedded.caches import VECTORS_FILE
 
     store = assistant.store
     assert assistant.config is not None
@@ -273,10 +274,10 @@ def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[i
     if missing or extra or len(stored) != len(chunk_ids):
         found.rebuild_vectors = True
         found.problems.append(
-            f"{path.name} does not match the database: {_plural(len(missing), 'chunk')} "
-            f"{_verb(len(missing), 'has', 'have')} no vector ({_some(missing) or 'none'}), "
-            f"{_plural(len(extra), 'vector')} {_verb(len(extra), 'has', 'have')} no chunk "
-            f"({_some(extra) or 'none'}). {REPAIR}"
+            f"{path.name} does not match the database: {plural(len(missing), 'chunk')} "
+            f"{_verb(len(missing), 'has', 'have')} no vector ({some_ids(missing) or 'none'}), "
+            f"{plural(len(extra), 'vector')} {_verb(len(extra), 'has', 'have')} no chunk "
+            f"({some_ids(extra) or 'none'}). {REPAIR}"
         )
 
 
@@ -319,24 +320,24 @@ def repair_index(assistant: Assistant) -> CheckReport:
         else:
             path.unlink(missing_ok=True)
     if found.leftovers:
-        repaired.append(f"deleted {_plural(len(found.leftovers), 'temporary file')}")
+        repaired.append(f"deleted {plural(len(found.leftovers), 'temporary file')}")
     if found.database_damaged or assistant.config is None:
         return _report(assistant, found, repaired)
     if found.orphans:
         assistant.store.delete_orphan_chunks()
-        repaired.append(f"deleted {_plural(found.orphans, 'chunk')} that belonged to no article")
+        repaired.append(f"deleted {plural(found.orphans, 'chunk')} that belonged to no article")
     if found.reindex:
         count = assistant._reindex_articles(sorted(found.reindex))
         repaired.append(
-            f"re-chunked and re-embedded {_plural(len(found.reindex), 'article')} "
-            f"({_plural(count, 'chunk')})"
+            f"re-chunked and re-embedded {plural(len(found.reindex), 'article')} "
+            f"({plural(count, 'chunk')})"
         )
     if found.rebuild_keywords or found.reindex or found.orphans:
         rows = assistant.store.rebuild_keyword_index()
-        repaired.append(f"rebuilt the keyword index ({_plural(rows, 'chunk')})")
+        repaired.append(f"rebuilt the keyword index ({plural(rows, 'chunk')})")
     if found.rebuild_vectors or found.reindex or found.orphans or found.vectors_stale:
         count = assistant._rebuild_vectors()
-        repaired.append(f"rebuilt vectors.faiss from the database ({_plural(count, 'vector')})")
+        repaired.append(f"rebuilt vectors.faiss from the database ({plural(count, 'vector')})")
     after = check_index(assistant)
     # The report is the state after repair, plus what the repair did.
     return replace(after, repaired=repaired)

@@ -11,13 +11,12 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from qa.stores.base import NewChunk, now_iso
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 SCHEMA_VERSION = 1
@@ -55,19 +54,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 );
 """
 KEYWORD_TABLE = SCHEMA[SCHEMA.index("CREATE VIRTUAL TABLE") :]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk to write, with its vector and the hash of the text that was embedded."""
-
-    chunk: Chunk
-    embed_hash: str
-    vector: npt.NDArray[np.float32]
 
 
 class Store:
@@ -156,7 +142,7 @@ class Store:
 
     def _bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
-        self.set_meta("updated_at", _now())
+        self.set_meta("updated_at", now_iso())
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -322,7 +308,7 @@ class Store:
         self, article: Article, chunks: Sequence[NewChunk]
     ) -> tuple[list[int], list[int]]:
         """Insert or replace ``article`` with ``chunks``; return (removed ids, new chunk ids)."""
-        now = _now()
+        now = now_iso()
         removed = self._delete_chunks(article.id)
         self.db.execute(
             "INSERT INTO articles (id, title, source, url, date, author, text, content_hash, "

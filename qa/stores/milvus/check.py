@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from qa.stores.embedded.check import CheckReport, _plural, _some
+from qa.stores.embedded.check import CheckReport, plural, some_ids
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -73,25 +73,25 @@ def _problems(found: dict[str, Any]) -> list[str]:
     problems = []
     if found["orphans"]:
         problems.append(
-            f"{_plural(len(found['orphans']), 'chunk')} belong to no article (an interrupted "
-            f"ingest): {_some(found['orphans'])}. Run `qa check --repair` to delete them."
+            f"{plural(len(found['orphans']), 'chunk')} belong to no article (an interrupted "
+            f"ingest): {some_ids(found['orphans'])}. Run `qa check --repair` to delete them."
         )
     if found["stale"]:
         problems.append(
-            f"{_plural(len(found['stale']), 'chunk')} of older article versions are still "
-            f"searchable (an interrupted update): {_some(found['stale'])}. Run `qa check "
+            f"{plural(len(found['stale']), 'chunk')} of older article versions are still "
+            f"searchable (an interrupted update): {some_ids(found['stale'])}. Run `qa check "
             "--repair` to delete them."
         )
     if found["miscounted"]:
         problems.append(
-            f"{_plural(len(found['miscounted']), 'article')} do not have the chunks their row "
-            f"records: {_some(found['miscounted'])}. Run `qa check --repair`, then `qa ingest` "
+            f"{plural(len(found['miscounted']), 'article')} do not have the chunks their row "
+            f"records: {some_ids(found['miscounted'])}. Run `qa check --repair`, then `qa ingest` "
             "their files again."
         )
     if found["bad_offsets"]:
         problems.append(
-            f"{_plural(len(found['bad_offsets']), 'chunk')} have offsets that do not match "
-            f"their text: {_some(found['bad_offsets'])}. Run `qa check --repair`, then "
+            f"{plural(len(found['bad_offsets']), 'chunk')} have offsets that do not match "
+            f"their text: {some_ids(found['bad_offsets'])}. Run `qa check --repair`, then "
             "`qa ingest` their files again."
         )
     return problems
@@ -102,7 +102,7 @@ def _pending_note(found: dict[str, Any]) -> list[str]:
         return []
     sources = sorted({str(found["articles"][a]["source"]) for a in found["pending"]})
     return [
-        f"{_plural(len(found['pending']), 'article')} wait to be ingested again (marked by a "
+        f"{plural(len(found['pending']), 'article')} wait to be ingested again (marked by a "
         f"repair): qa ingest {' '.join(sources[:3])}{' …' if len(sources) > 3 else ''}"
     ]
 
@@ -136,14 +136,14 @@ def repair_milvus(assistant: Assistant) -> CheckReport:
     ):
         if found[key]:
             milvus.delete_chunks(found[key])
-            repaired.append(f"deleted {_plural(len(found[key]), 'chunk')} {what}")
+            repaired.append(f"deleted {plural(len(found[key]), 'chunk')} {what}")
     changed = sorted(set(found["miscounted"]) | set(found["damaged"]))
     if changed:
         sources = sorted({str(found["articles"][article_id]["source"]) for article_id in changed})
         milvus.mark_changed(changed)
         repaired.append(
-            f"marked {_plural(len(changed), 'article')} changed: the next `qa ingest` of "
-            f"{_some(sources)} writes them again"
+            f"marked {plural(len(changed), 'article')} changed: the next `qa ingest` of "
+            f"{some_ids(sources)} writes them again"
         )
     if repaired:
         milvus.flush()

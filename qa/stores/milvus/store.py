@@ -24,7 +24,6 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,9 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.errors import IndexBusyError, IndexFormatError, QAError
-from qa.stores.base import Hits, PassageRow
-from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B, terms
-from qa.stores.embedded.sqlite import NewChunk
+from qa.pipeline.lexical import terms
+from qa.stores.base import Hits, NewChunk, PassageRow, now_iso
+from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 LOCAL_SCHEME = "milvus://"
@@ -77,10 +76,6 @@ def _pymilvus() -> Any:
             "The Milvus store needs the milvus extra (pymilvus, and milvus-lite for a local "
             "file): pip install 'article-qa[milvus]'"
         ) from error
-
-
-def is_milvus(store: str | None) -> bool:
-    return store is not None and store.startswith((LOCAL_SCHEME, "http://", "https://"))
 
 
 def normalize_store(store: str | None, index_dir: Path) -> str | None:
@@ -359,7 +354,7 @@ class MilvusStore:
                     "date": article.date or "",
                     "author": article.author or "",
                     "content_hash": article.content_hash,
-                    "updated_at": _now(),
+                    "updated_at": now_iso(),
                     "chunks": len(rows),
                     "chars": len(article.text),
                     "tokens": sum(item.chunk.tokens for item in chunks),
@@ -577,10 +572,6 @@ class MilvusStore:
         # BM25 itself is never negative.
         found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _prefix_clause(prefix: str) -> str:
