@@ -35,9 +35,6 @@ WORKER_RESTARTS = 3
 # Environment variables a local cluster's workers get from the driver: the ONNX cache, so
 # workers load the model the driver converted instead of converting it again each.
 FORWARDED_ENV = ("QA_CACHE_DIR", "XDG_CACHE_HOME")
-# For tests only: names a file "SLICE" that makes the worker embedding that slice die once
-# (the file is renamed first, so the retry succeeds). Proves a dead worker's slice is retried.
-FAULT_ENV = "QA_RAY_FAULT_FILE"
 
 
 class RayError(EmbeddingError):
@@ -199,8 +196,7 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
         vectors = []
-        for index, texts in zip(batch["slice"], batch["texts"], strict=True):
-            _injected_fault(int(index))
+        for texts in batch["texts"]:
             embedded = self.embedder.embed([str(text) for text in texts])
             vectors.append(np.ascontiguousarray(embedded, dtype=np.float32).tobytes())
         return {"slice": np.asarray(batch["slice"]), "vectors": np.array(vectors, dtype=object)}
@@ -260,20 +256,6 @@ def _import_ray() -> Any:
             f"--workers ray needs Ray, which is not installed: {RAY_EXTRA} ({_first_line(error)})."
         ) from error
     return ray
-
-
-def _injected_fault(index: int) -> None:
-    marker = os.environ.get(FAULT_ENV)
-    if not marker or not os.path.exists(marker):
-        return
-    with open(marker, encoding="utf-8") as handle:
-        if handle.read().strip() != str(index):
-            return
-    try:
-        os.rename(marker, marker + ".fired")  # only one worker wins, and only once
-    except OSError:
-        return
-    os._exit(1)
 
 
 @contextlib.contextmanager

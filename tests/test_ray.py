@@ -22,26 +22,59 @@ ray = pytest.importorskip(
 
 from click.testing import CliRunner  # noqa: E402 (after the skip: the module needs Ray)
 
+import embeddings.distributed as distributed  # noqa: E402
 from embeddings import HashEmbedder  # noqa: E402
-from embeddings.distributed import FAULT_ENV, RayError, RayGroups, _assemble, _Slice  # noqa: E402
+from embeddings.distributed import EmbedActor, RayError, RayGroups, _assemble, _Slice  # noqa: E402
 from qa import Assistant, WorkersError  # noqa: E402
 from qa.cli.commands import cli  # noqa: E402
 from tests.conftest import CORPUS, MILVUS, ROOT  # noqa: E402
 
 Rows = list[tuple[int, str, int, int, int, str]]
+# Names a file holding "SLICE": the worker that embeds that slice dies once (the file is renamed
+# first, so the retry succeeds). Workers inherit the driver's environment.
+FAULT_ENV = "QA_TEST_RAY_FAULT_FILE"
+
+
+class DyingActor(EmbedActor):
+    """The production actor, but its process exits once on the slice the fault file names:
+    the fault comes from the test side, production code has no hook for it."""
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for index in batch["slice"]:
+            _die_once(int(index))
+        return super().__call__(batch)
+
+
+def _die_once(index: int) -> None:
+    marker = os.environ.get(FAULT_ENV)
+    if not marker or not os.path.exists(marker):
+        return
+    with open(marker, encoding="utf-8") as handle:
+        if handle.read().strip() != str(index):
+            return
+    try:
+        os.rename(marker, marker + ".fired")  # only one worker wins, and only once
+    except OSError:
+        return
+    os._exit(1)
 
 
 @pytest.fixture(scope="module")
 def fault_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running local cluster whose workers look at the returned path: writing a slice number
-    there makes the worker that embeds that slice die once (embeddings/distributed.py)."""
+    there makes the worker that embeds that slice die once (``DyingActor``)."""
     path = tmp_path_factory.mktemp("ray") / "fault"
     os.environ[FAULT_ENV] = str(path)  # workers inherit the driver's environment
+    # Workers get DyingActor by value: they need not import this test module.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    saved, distributed.EmbedActor = distributed.EmbedActor, DyingActor  # type: ignore[misc]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         yield path
     finally:
         ray.shutdown()
+        distributed.EmbedActor = saved  # type: ignore[misc]
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
         os.environ.pop(FAULT_ENV, None)
 
 
