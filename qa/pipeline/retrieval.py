@@ -5,7 +5,7 @@ The searches themselves belong to the store (``qa.stores``: FAISS + SQLite FTS5,
 Both searches return their top candidates; every candidate then gets both scores (its exact
 cosine from its stored vector, and its BM25 or 0 when no keyword matched), each score is turned
 into a z-score over the candidates, and the two are mixed. On SQuAD dev this beats reciprocal
-rank fusion clearly (R@1 .801 vs .726, see shared FINDINGS.md): RRF throws away how far ahead
+rank fusion clearly (R@1 .801 vs .726, docs/evidence.md): RRF throws away how far ahead
 the best candidate is, which is exactly what a question with one right passage needs.
 """
 
