@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -164,6 +165,28 @@ class Filters:
         return not (
             self.article_ids or self.titles or self.source_prefix or self.date_from or self.date_to
         )
+
+
+def make_filters(
+    articles: Sequence[str] = (),
+    titles: Sequence[str] = (),
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Filters | None:
+    """Filters from what a user typed (CLI options, UI fields), or None when nothing narrows.
+
+    ``articles`` match by id or exact title; ``source`` is a path (made absolute here)."""
+    from pathlib import Path
+
+    filters = Filters(
+        article_ids=tuple(articles),
+        titles=tuple(articles) + tuple(titles),
+        source_prefix=str(Path(source).expanduser().resolve()) if source else None,
+        date_from=(since or "").strip() or None,
+        date_to=(until or "").strip() or None,
+    )
+    return None if filters.empty else filters
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 import gradio as gr
 
-from qa import Answer, Filters, IndexEmptyError, QAError, Turn
+from qa import Answer, IndexEmptyError, QAError, Turn
+from qa.types import make_filters
 from ui.render import (
     answer_markdown,
     answer_parts,
@@ -68,15 +69,6 @@ CSS = """
 """
 
 
-def make_filters(titles: list[str] | None, since: str | None, until: str | None) -> Filters | None:
-    filters = Filters(
-        titles=tuple(titles or ()),
-        date_from=(since or "").strip() or None,
-        date_to=(until or "").strip() or None,
-    )
-    return None if filters.empty else filters
-
-
 def respond(
     state: AppState,
     question: str,
@@ -96,7 +88,9 @@ def respond(
     yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
     history = [Turn(t.question, t.text if t.found else "") for t in turns]
     try:
-        reply = state.ask(question, history, int(k), make_filters(titles, since, until))
+        reply = state.ask(
+            question, history, int(k), make_filters(titles=titles or (), since=since, until=until)
+        )
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
         return

@@ -19,10 +19,11 @@ from qa.cli.options import backend_option, index_option, json_option
 from qa.errors import QAError
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.types import make_filters
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
-    from qa.types import Answer, Filters
+    from qa.types import Answer
 
 
 class QAGroup(click.Group):
@@ -297,23 +298,6 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def make_filters(
-    articles: tuple[str, ...], source: str | None, since: str | None, until: str | None
-) -> Filters | None:
-    from pathlib import Path
-
-    from qa.types import Filters
-
-    filters = Filters(
-        article_ids=articles,
-        titles=articles,
-        source_prefix=str(Path(source).expanduser().resolve()) if source else None,
-        date_from=since,
-        date_to=until,
-    )
-    return None if filters.empty else filters
-
-
 def quote(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -360,7 +344,9 @@ def ask(
       qa ask "Who won Super Bowl 50?"
     """
     with open_assistant(index_dir) as assistant:
-        reply = assistant.ask(question, k=k, filters=make_filters(articles, source, since, until))
+        reply = assistant.ask(
+            question, k=k, filters=make_filters(articles, source=source, since=since, until=until)
+        )
     if as_json:
         print_json(reply.to_dict())
     else:
@@ -393,7 +379,7 @@ def search(
     """
     with open_assistant(index_dir) as assistant:
         passages = assistant.search(
-            query, k=k, filters=make_filters(articles, source, since, until)
+            query, k=k, filters=make_filters(articles, source=source, since=since, until=until)
         )
     if as_json:
         print_json([p.to_dict() for p in passages])
