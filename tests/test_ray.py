@@ -116,7 +116,7 @@ def test_ray_writes_into_a_milvus_store_as_in_process_does(
     for workers in (None, "ray"):
         index = tmp_path / str(workers)
         with Assistant.open(index, embedder=HashEmbedder(dimension=64), store="milvus") as qa:
-            assert qa.pipeline.ingest([CORPUS], workers=workers).ok
+            assert qa.ingest([CORPUS], workers=workers).ok
             ids = [i for a in qa.articles() for i in qa.catalog.chunk_ids(a.id)]
             found.append((ids, qa.retriever.index.vectors(ids)))
     (ids, vectors), (ray_ids, ray_vectors) = found
