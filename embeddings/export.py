@@ -67,8 +67,10 @@ PROBES = (
     "Москва — столица России, крупнейший по численности населения город страны.",
     "short",
 )
-# Lowest cosine to the float model on PROBES that an int8 model must reach (docs/int8.md).
-MIN_AGREEMENT = 0.985
+# Lowest cosine to the float model on PROBES that an int8 model must reach: the bar of
+# tests/test_integration.py (the float model is within 2e-4 of sentence-transformers). On an
+# AVX-512 VNNI Xeon each setting reaches .986-.987 (docs/int8.md); saturation falls below it.
+MIN_AGREEMENT = 0.98
 
 
 def cache_dir() -> Path:
