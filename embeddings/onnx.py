@@ -43,7 +43,13 @@ def cpu_threads() -> int:
 class OnnxEmbedder:
     """``OnnxEmbedder(model_dir, name, quantized=True)``; converts and loads on first use."""
 
-    def __init__(self, path: str | Path, name: str | None = None, quantized: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        name: str | None = None,
+        quantized: bool = True,
+        model_file: Path | None = None,
+    ) -> None:
         folder = Path(path).expanduser()
         if not (folder / "tokenizer.json").is_file():
             raise EmbeddingError(
@@ -54,6 +60,7 @@ class OnnxEmbedder:
         self._name = name or self._path.name
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
+        self._model_file = model_file  # this ONNX file instead of the cached conversion
         settings = _read_json(folder / "sentence_bert_config.json")
         self._max_tokens = int(settings.get("max_seq_length") or 512)
         pooling = _read_json(folder / "1_Pooling" / "config.json")
@@ -99,7 +106,7 @@ class OnnxEmbedder:
     def _load(self) -> Any:
         from embeddings.export import ensure_onnx
 
-        model_file = ensure_onnx(self._path, self.quantized, self._name)
+        model_file = self._model_file or ensure_onnx(self._path, self.quantized, self._name)
         try:
             import onnxruntime as ort
 
