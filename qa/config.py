@@ -17,7 +17,8 @@ from typing import Any
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
 from qa.errors import IndexFormatError, ModelError, ModelMismatchError
 
-FORMAT_VERSION = 1
+# 2: chunks follow paragraphs and headings (qa/chunking.py); version-1 indexes must be rebuilt.
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
 PROBE_DIMS = 8
