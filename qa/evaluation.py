@@ -7,6 +7,7 @@ of the indexed article. Retrieval is scored by those spans; answers by SQuAD-nor
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import random
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from qa import answer as answer_module
-from qa import retrieval
 from qa.assistant import Assistant
 from qa.corpus import read_file
 from qa.formats import squad_article_text
@@ -36,7 +36,7 @@ from qa.metrics import (
 MODES = ("keyword", "dense", "hybrid")
 TOP_K = 10
 MAX_FALSE_ABSTENTION = 0.05
-DENSE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 @dataclass(frozen=True)
@@ -244,17 +244,41 @@ def tune_threshold(results: Sequence[Result]) -> float:
 def tune_dense_weight(
     evaluator: Evaluator, questions: Sequence[Question]
 ) -> tuple[float, dict[float, float]]:
-    """The fusion weight with the best MRR@10 on ``questions`` (keyword weight = 1 - it)."""
+    """The chunk-dense weight with the best MRR@10 on ``questions`` (keyword weight = 1 - it,
+    sentence weight unchanged); the retriever keeps its weights."""
     scores: dict[float, float] = {}
-    saved = retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT
+    retriever = evaluator.assistant.retriever
+    saved = retriever.weights
     try:
         for weight in DENSE_WEIGHTS:
-            retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = weight, round(1 - weight, 6)
+            share = 1 - saved.sentence
+            retriever.weights = dataclasses.replace(
+                saved, dense=round(weight * share, 6), keyword=round((1 - weight) * share, 6)
+            )
             ranks = [evaluator.rank(q, "hybrid")[0] for q in questions if q.article_id]
             scores[weight] = _mean(reciprocal_rank(rank) for rank in ranks)
     finally:
-        retrieval.DENSE_WEIGHT, retrieval.KEYWORD_WEIGHT = saved
-    return max(scores, key=lambda w: (scores[w], -abs(w - saved[0]))), scores
+        retriever.weights = saved
+    current = saved.dense / max(saved.dense + saved.keyword, 1e-9)
+    return max(scores, key=lambda w: (scores[w], -abs(w - current))), scores
+
+
+def mean_summary(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of several files' summaries, key by key (question counts are summed)."""
+
+    def merge(values: list[Any], key: str) -> Any:
+        first = values[0]
+        if isinstance(first, dict):
+            keys = [k for k in first if all(isinstance(v, dict) and k in v for v in values)]
+            return {k: merge([v[k] for v in values], k) for k in keys}
+        if key.startswith("questions_"):
+            return sum(values)
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == len(values):
+            return sum(numbers) / len(numbers)
+        return None
+
+    return dict(merge([{k: v for k, v in s.items() if k != "run"} for s in summaries], ""))
 
 
 def failures(results: Sequence[Result], threshold: float) -> list[dict[str, Any]]:
