@@ -9,11 +9,15 @@ is not there. When the best evidence is weak, the answer abstains instead.
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from embeddings import Embedder
+from qa.chunking import heading_text
 from qa.lexical import content_words, stem, words
 from qa.sentences import split_sentences
 from qa.types import Answer, Citation, Passage
@@ -21,6 +25,8 @@ from qa.types import Answer, Citation, Passage
 # Sentence score = cosine + LEXICAL_WEIGHT * overlap + PASSAGE_WEIGHT * passage prior.
 LEXICAL_WEIGHT = 0.35
 PASSAGE_WEIGHT = 0.05
+# Added when the sentence holds what the question type asks for (see `cue_match`).
+CUE_WEIGHT = 0.05
 # Extra sentences join the best one only when nearly as good; an answer has at most 3.
 EXTRA_SENTENCE_MARGIN = 0.06
 MAX_SENTENCES = 3
@@ -39,6 +45,69 @@ MIN_SENTENCE_CHARS = 12
 NOT_FOUND = "The indexed articles don't answer this question."
 
 
+# Question types found with cheap patterns, and what an answering sentence then contains.
+_KINDS = (
+    (
+        "date",
+        re.compile(
+            r"^(?:when\b|(?:in |during |by |since )?(?:what|which) "
+            r"(?:year|date|month|day|decade|century)\b)"
+            r"|\bwhen (?:did|was|were|is|does|do|will|had|has)\b"
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|large|big|tall|high|often)\b"
+            r"|\b(?:what|which) (?:percentage|percent|number|amount|proportion)\b"
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"^(?:who|whom|whose)\b|\b(?:who|whom|whose) (?:was|is|were|did|does|had|has)\b"
+        ),
+    ),
+)
+_MONTHS = "january february march april may june july august september october november december"
+_DATE = re.compile(
+    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:"
+    + "|".join(_MONTHS.split())
+    + r")\b|\b\d{1,2}(?:st|nd|rd|th)\b"
+    r"|\bcentur(?:y|ies)\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(?:yesterday|today|last (?:year|week|month))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen|half|percent)\b",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"(?<=\s)[A-Z][a-z]+")
+
+
+def question_kind(question: str) -> str | None:
+    """ "date", "number" or "name" when the question asks for one, else None."""
+    lowered = question.lower().strip()
+    for kind, pattern in _KINDS:
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
+def cue_match(kind: str | None, sentence: str, question: str) -> float:
+    """1.0 when the sentence holds what a question of ``kind`` asks for (a date, a number, a
+    name not already in the question), else 0.0."""
+    if kind == "date":
+        return float(bool(_DATE.search(sentence)))
+    if kind == "number":
+        return float(bool(_NUMBER.search(sentence)))
+    if kind == "name":
+        asked = {w.lower() for w in words(question)}
+        return float(any(m.group().lower() not in asked for m in _CAPITALISED.finditer(sentence)))
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Candidate:
     passage: Passage
@@ -50,18 +119,45 @@ class Candidate:
     score: float
 
 
-def overlap(question_stems: set[str], sentence: str) -> float:
-    """Share of the question's content words (stemmed) that the sentence contains."""
+def overlap(
+    question_stems: set[str], sentence: str, term_weights: Mapping[str, float] | None = None
+) -> float:
+    """Share of the question's content words (stemmed) that the sentence contains, each word
+    weighted by ``term_weights`` (its IDF: a rare word matters more than a common one; a word
+    missing from the map weighs as the rarest one), or all alike without it."""
     if not question_stems:
         return 0.0
     present = {stem(w) for w in words(sentence)}
-    return len(question_stems & present) / len(question_stems)
+    if term_weights is None:
+        return len(question_stems & present) / len(question_stems)
+    rarest = max(term_weights.values(), default=1.0)
+    weight = {w: term_weights.get(w, rarest) for w in question_stems}
+    total = sum(weight.values())
+    return sum(weight[w] for w in question_stems & present) / total if total else 0.0
+
+
+def idf_weights(document_frequency: Mapping[str, int], documents: int) -> dict[str, float]:
+    """IDF of each stemmed word from its document frequency among ``documents`` chunks."""
+    return {w: math.log((documents + 1) / (n + 0.5)) for w, n in document_frequency.items()}
+
+
+SentenceKey = tuple[str, int, int]  # (article id, start, end) of a sentence
 
 
 def candidates(
-    question: str, passages: list[Passage], embedder: Embedder, query_vector: np.ndarray
+    question: str,
+    passages: list[Passage],
+    embedder: Embedder,
+    query_vector: np.ndarray,
+    term_weights: Mapping[str, float] | None = None,
+    sentence_vectors: Mapping[SentenceKey, np.ndarray] | None = None,
 ) -> list[Candidate]:
-    """Every distinct sentence of the passages, scored against the question, best first."""
+    """Every distinct sentence of the passages, scored against the question, best first.
+
+    ``term_weights`` (stem -> IDF) weighs the word overlap; ``sentence_vectors`` are the
+    stored vectors of the passages' sentences (phase 2 of issue 15): with them every sentence
+    is scored and none is embedded now; sentences missing from the map are embedded.
+    """
     spans: list[tuple[Passage, int, int, str]] = []
     seen: set[tuple[str, int, int]] = set()
     for passage in passages:
@@ -69,28 +165,46 @@ def candidates(
             start, end = passage.start + a, passage.start + b
             key = (passage.article_id, start, end)
             text = passage.text[a:b]
-            if key in seen or len(text) < MIN_SENTENCE_CHARS:
+            if key in seen or len(text) < MIN_SENTENCE_CHARS or _is_heading(text):
                 continue
             seen.add(key)
             spans.append((passage, start, end, text))
     if not spans:
         return []
     stems = {stem(w) for w in content_words(question)}
+    kind = question_kind(question)
     top = max(p.score for p in passages)
-    if len(spans) > SENTENCES_SCORED:
-        cheap = [overlap(stems, text) + 0.1 * (passage.score - top) for passage, *_, text in spans]
+    stored = sentence_vectors or {}
+    if len(spans) > SENTENCES_SCORED and not stored:
+        cheap = [
+            overlap(stems, text, term_weights) + 0.1 * (passage.score - top)
+            for passage, *_, text in spans
+        ]
         keep = sorted(range(len(spans)), key=lambda i: -cheap[i])[:SENTENCES_SCORED]
         spans = [spans[i] for i in sorted(keep)]
-    vectors = embedder.embed([text for *_, text in spans])
-    cosines = vectors @ query_vector
+    missing = [i for i, (p, a, b, _) in enumerate(spans) if (p.article_id, a, b) not in stored]
+    embedded = embedder.embed([spans[i][3] for i in missing]) if missing else None
+    fresh = {i: embedded[n] for n, i in enumerate(missing)} if embedded is not None else {}
     scored = []
-    for (passage, start, end, text), cosine in zip(spans, cosines, strict=True):
-        share = overlap(stems, text)
+    for number, (passage, start, end, text) in enumerate(spans):
+        vector = fresh[number] if number in fresh else stored[(passage.article_id, start, end)]
+        cosine = float(vector @ query_vector)
+        share = overlap(stems, text, term_weights)
         prior = passage.score - top  # 0 for the best passage, negative for the others
-        score = float(cosine) + LEXICAL_WEIGHT * share + PASSAGE_WEIGHT * prior
-        scored.append(Candidate(passage, start, end, text, float(cosine), share, score))
+        score = (
+            cosine
+            + LEXICAL_WEIGHT * share
+            + CUE_WEIGHT * cue_match(kind, text, question)
+            + PASSAGE_WEIGHT * prior
+        )
+        scored.append(Candidate(passage, start, end, text, cosine, share, score))
     scored.sort(key=lambda c: (-c.score, c.passage.rank, c.start))
     return scored
+
+
+def _is_heading(text: str) -> bool:
+    """A heading line left inside a passage (indexes chunked before headings were context)."""
+    return "\n" not in text and heading_text(text) is not None
 
 
 def confidence(best: Candidate) -> float:
@@ -155,6 +269,8 @@ def answer(
     query_vector: np.ndarray,
     exclude: str = "",
     abstain_below: float | None = None,
+    term_weights: Mapping[str, float] | None = None,
+    sentence_vectors: Mapping[SentenceKey, np.ndarray] | None = None,
 ) -> Answer:
     """Build the answer to ``question`` from ``passages`` (best first), or abstain.
 
@@ -162,7 +278,9 @@ def answer(
     turns already answered) are passed over while other candidates remain. ``abstain_below``
     overrides the calibrated threshold (evaluation passes -inf to see every answer).
     """
-    scored = candidates(question, passages[:PASSAGES_READ], embedder, query_vector)
+    scored = candidates(
+        question, passages[:PASSAGES_READ], embedder, query_vector, term_weights, sentence_vectors
+    )
     if exclude:
         fresh = [c for c in scored if c.text not in exclude]
         scored = fresh or scored
