@@ -236,3 +236,22 @@ def test_idf_weighted_overlap_prefers_the_rare_word() -> None:
     assert overlap(stems, "The treaty was signed.", weights) > 0.5
     assert overlap(stems, "The war went on.", weights) < 0.5
     assert overlap(stems, "The war went on.") == 0.5  # without weights every word counts alike
+
+
+def test_abstention_rule_uses_relative_scores_and_keyword_coverage() -> None:
+    import dataclasses
+
+    from qa.answer import ABSTAIN_BELOW, confidence
+
+    question = "When did the harbour storm sink the boats?"
+    on_topic = passage(1, 1, "The harbour storm sank the boats in 1990.")
+    off_topic = passage(2, 1, "A concert hall burned down last spring.")
+    second = dataclasses.replace(passage(3, 2, "Something else entirely."), score=0.5)
+    clear = [dataclasses.replace(on_topic, score=3.5), second]
+    vague = [dataclasses.replace(off_topic, score=1.0), dataclasses.replace(second, score=0.9)]
+    assert confidence(question, clear) >= ABSTAIN_BELOW  # answers
+    assert confidence(question, vague) < ABSTAIN_BELOW  # abstains
+    # Same coverage: a clear lead over the second passage makes it surer, not the level alone.
+    close = [dataclasses.replace(on_topic, score=3.5), dataclasses.replace(second, score=3.4)]
+    assert confidence(question, clear) > confidence(question, close)
+    assert confidence(question, []) == float("-inf")
