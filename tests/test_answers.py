@@ -255,3 +255,16 @@ def test_abstention_rule_uses_relative_scores_and_keyword_coverage() -> None:
     close = [dataclasses.replace(on_topic, score=3.5), dataclasses.replace(second, score=3.4)]
     assert confidence(question, clear) > confidence(question, close)
     assert confidence(question, []) == float("-inf")
+
+
+def test_a_passage_with_a_near_zero_cosine_never_answers() -> None:
+    import dataclasses
+
+    from qa.answer import ABSTAIN_BELOW, confidence
+
+    question = "What temperature should I roast a chicken at?"
+    matched = passage(1, 1, "The temperature should reach a critical point to roast it.")
+    strong = [dataclasses.replace(matched, score=4.0, dense_score=0.5)]
+    assert confidence(question, strong) >= ABSTAIN_BELOW
+    unrelated = [dataclasses.replace(matched, score=4.0, dense_score=0.05)]
+    assert confidence(question, unrelated) < ABSTAIN_BELOW
