@@ -100,7 +100,8 @@ class Assistant:
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
         # Fusion weights of hybrid search; `qa eval --split` sets tuned ones here.
-        self.fusion = FusionWeights()
+        # None: the retriever's default (docs/evidence.md); `qa eval --split` sets its own.
+        self.fusion: FusionWeights | None = None
         self._keywords: KeywordIndex | None = None
         self._keywords_loaded = False
         self._vectors_generation: int | None = None  # the database generation _vectors holds
@@ -444,7 +445,7 @@ class Assistant:
             else:
                 search = EmbeddedSearch(self.store, self.vectors, self.keywords)
                 self._retriever = Retriever(search, self._ready_model())
-        self._retriever.weights = self.fusion
+        self._retriever.weights = self.fusion or self._retriever.default_weights
         return self._retriever
 
     def _require_articles(self) -> None:

@@ -18,7 +18,9 @@ from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
 from qa.errors import IndexFormatError, ModelError, ModelMismatchError
 from qa.layout import CONFIG_FILE
 
-FORMAT_VERSION = 1
+# 2: chunks follow paragraphs and headings (qa/pipeline/chunking.py); version-1 indexes must be
+# rebuilt.
+FORMAT_VERSION = 2
 PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
 PROBE_DIMS = 8
 PROBE_TOLERANCE = 1e-3

@@ -209,3 +209,51 @@ def test_broken_index_is_a_clear_error(index_dir, embedder, write) -> None:
     (folder / "config.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexFormatError, match="damaged"):
         Assistant.open(folder, model="hash")
+
+
+def test_question_kinds_and_their_cues() -> None:
+    from qa.pipeline.answer import cue_match, question_kind
+
+    assert question_kind("When did the war end?") == "date"
+    assert question_kind("In what year was the bridge built?") == "date"
+    assert question_kind("How many people live in Paris?") == "number"
+    assert question_kind("Who did Putin blame for the attack?") == "name"
+    assert question_kind("What is the capital of France?") is None
+    assert cue_match("date", "The war ended in 1945.", "When did the war end?") == 1.0
+    assert cue_match("date", "The war ended badly.", "When did the war end?") == 0.0
+    assert cue_match("number", "About 2 million people live there.", "How many?") == 1.0
+    # A name the question already holds is no answer to "who".
+    who = "Who did Putin blame for the attack?"
+    assert cue_match("name", "In a speech, Putin spoke.", who) == 0.0
+    assert cue_match("name", "In a speech, Putin blamed Kyiv.", who) == 1.0
+
+
+def test_idf_weighted_overlap_prefers_the_rare_word() -> None:
+    from qa.pipeline.answer import idf_weights, overlap
+
+    weights = idf_weights({"war": 90, "treaty": 2}, documents=100)
+    stems = {"war", "treaty"}
+    assert overlap(stems, "The treaty was signed.", weights) > 0.5
+    assert overlap(stems, "The war went on.", weights) < 0.5
+    assert overlap(stems, "The war went on.") == 0.5  # without weights every word counts alike
+
+
+def test_abstention_rule_uses_relative_scores_coverage_and_the_sentence() -> None:
+    import dataclasses
+
+    from qa.pipeline.answer import ABSTAIN_BELOW, confidence
+
+    question = "When did the harbour storm sink the boats?"
+    on_topic = passage(1, 1, "The harbour storm sank the boats in 1990.")
+    off_topic = passage(2, 1, "A concert hall burned down last spring.")
+    second = dataclasses.replace(passage(3, 2, "Something else entirely."), score=0.5)
+    clear = [dataclasses.replace(on_topic, score=3.5), second]
+    vague = [dataclasses.replace(off_topic, score=1.0), dataclasses.replace(second, score=0.9)]
+    assert confidence(question, clear, 0.6) >= ABSTAIN_BELOW  # answers
+    assert confidence(question, vague, 0.3) < ABSTAIN_BELOW  # abstains
+    # The same passages with a sentence that does not match the question: less sure.
+    assert confidence(question, vague, 0.05) < confidence(question, vague, 0.3)
+    # Same coverage: a clear lead over the second passage makes it surer, not the level alone.
+    close = [dataclasses.replace(on_topic, score=3.5), dataclasses.replace(second, score=3.4)]
+    assert confidence(question, clear, 0.6) > confidence(question, close, 0.6)
+    assert confidence(question, [], 0.9) == float("-inf")

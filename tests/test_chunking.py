@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embeddings import HashEmbedder
-from qa.pipeline.chunking import Chunker, embedding_text
+from qa.pipeline.chunking import Chunker, blocks, embedding_text, heading_text
 from qa.pipeline.sentences import split_sentences
 from qa.pipeline.tokens import get_encoding, token_counter
 
@@ -61,10 +61,17 @@ def test_chunks_slice_text_exactly_and_fit_the_model(text: str) -> None:
     for span in spans:
         piece = text[span.start : span.end]
         assert piece.strip()
-        fits = embedder.count_tokens([embedding_text("A title", piece)])[0] <= 40
+        fits = embedder.count_tokens([embedding_text("A title", piece, span.heading)])[0] <= 40
         assert fits or len(piece) == 1
         inside.update(range(span.start, span.end))
-    # Nothing is dropped: every non-space character lies in some chunk.
+    found = blocks(text)
+    headings = [(a, b) for a, b, heading in found if heading is not None]
+    if len(headings) == len(found):
+        headings = []  # only heading-like lines: they are indexed as text
+    for start, end in headings:
+        assert not inside & set(range(start, end)), "a heading is never inside a chunk"
+        inside.update(range(start, end))
+    # Nothing is dropped: every non-space character lies in some chunk or is a heading.
     assert all(i in inside for i, char in enumerate(text) if not char.isspace())
 
 
@@ -132,3 +139,73 @@ def test_bad_parameters_are_named() -> None:
 def test_cl100k_loads_offline_and_matches_known_ids() -> None:
     # Known cl100k_base ids: the vocabulary is the real one, loaded from the shipped file.
     assert get_encoding("cl100k_base").encode("hello world") == [15339, 1917]
+
+
+PARAGRAPH = "The council met on Monday to discuss the budget for the coming year in detail. "
+
+
+def test_a_chunk_never_spans_a_paragraph_break_when_paragraphs_are_long() -> None:
+    first, second = PARAGRAPH * 3, "Rain fell across the valley for a week without end. " * 3
+    text = f"{first.strip()}\n\n{second.strip()}"
+    spans = tiktoken_chunker(chunk_tokens=60, overlap_tokens=0).split(text)
+    assert [text[s.start : s.end] for s in spans] == [first.strip(), second.strip()]
+
+
+def test_short_paragraphs_of_one_section_merge_up_to_the_window() -> None:
+    paragraphs = [f"Short paragraph number {n} says one thing." for n in range(6)]
+    text = "\n\n".join(paragraphs)
+    spans = tiktoken_chunker(chunk_tokens=30, overlap_tokens=5).split(text)
+    assert len(spans) < len(paragraphs)  # merged
+    for span in spans:
+        piece = text[span.start : span.end]
+        assert count_tokens(piece) <= 30
+        # whole paragraphs only: a merged chunk starts and ends on a paragraph's edge
+        assert piece.startswith("Short") and piece.endswith("thing.")
+    assert "".join(text[s.start : s.end] for s in spans).count("Short") == 6  # no overlap
+
+
+def test_long_paragraph_is_cut_on_sentences_with_overlap_inside_it() -> None:
+    text = "".join(SENTENCE.format(n=n) for n in range(20)).strip() + "\n\nNext paragraph."
+    spans = tiktoken_chunker(chunk_tokens=60, overlap_tokens=20).split(text)
+    assert text[spans[-1].start : spans[-1].end] == "Next paragraph."
+    body = spans[:-1]
+    assert len(body) > 2
+    for before, after in itertools.pairwise(body):
+        assert after.start < before.end  # overlap inside the paragraph
+    assert all("\n" not in text[s.start : s.end] for s in body)
+
+
+def test_headings_are_context_never_chunk_text() -> None:
+    text = (
+        "# Kremlin speech\n\nPutin spoke on television for an hour.\n\n"
+        "Blame game\nIn a televised speech, Putin blamed Kyiv for the attack.\n\n"
+        "## Aftermath\nMarkets fell on the news."
+    )
+    spans = tiktoken_chunker(chunk_tokens=200).split(text, title="News")
+    assert [(text[s.start : s.end], s.heading) for s in spans] == [
+        ("Putin spoke on television for an hour.", "Kremlin speech"),
+        ("In a televised speech, Putin blamed Kyiv for the attack.", "Blame game"),
+        ("Markets fell on the news.", "Aftermath"),
+    ]
+    assert embedding_text("News", "x", "Blame game") == "News › Blame game\nx"
+    assert embedding_text("News", "x", "News") == "News\nx"  # a heading repeating the title
+    assert embedding_text("", "x", "") == "x"
+
+
+def test_what_counts_as_a_heading() -> None:
+    assert heading_text("## Results ##") == "Results"
+    assert heading_text("Blame game") == "Blame game"
+    assert heading_text("The end of the story.") is None  # final punctuation: a sentence
+    assert heading_text("lower case start") is None
+    assert (
+        heading_text("A line that goes on with far too many words to be a heading at all") is None
+    )
+    # A wrapped line of prose is not a heading: the next line does not start a new sentence.
+    wrapped = "Officials said the storm\nwould reach the coast by night."
+    assert all(heading is None for *_, heading in blocks(wrapped))
+
+
+def test_a_text_of_heading_like_lines_is_still_indexed() -> None:
+    text = "Alice Smith\n\nBob Jones"
+    spans = tiktoken_chunker().split(text)
+    assert [text[s.start : s.end] for s in spans] == ["Alice Smith\n\nBob Jones"]

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from embeddings import VectorIndex
 from qa import Assistant
 from qa.cli.commands import cli
+from qa.config import FORMAT_VERSION
 from qa.stores.embedded.sqlite import Store
 from tests.conftest import CORPUS
 
@@ -78,7 +79,9 @@ def test_damaged_config(built: Path) -> None:
 
 def test_config_from_a_newer_version(built: Path) -> None:
     path = built / "config.json"
-    path.write_text(path.read_text().replace('"format_version": 1', '"format_version": 99'))
+    path.write_text(
+        path.read_text().replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 99')
+    )
     line = fails("list", "--index", str(built))
     assert "format version 99" in line and "Re-ingest your articles into a new index" in line
 

@@ -98,3 +98,32 @@ def test_eval_on_real_squad_sample(tmp_path: Path) -> None:
     assert metrics["questions_in_corpus"] == 50
     assert hybrid["recall@10"] > 0.8 and hybrid["mrr@10"] > 0.6
     assert metrics["answers"]["answer_hit_rate"] > 0.5
+
+
+def test_eval_over_two_files_prints_each_and_their_mean(tmp_path: Path) -> None:
+    first = made_up_squad(tmp_path / "first.json")
+    second = tmp_path / "second.json"
+    data = json.loads(first.read_text())
+    data["data"] = data["data"][:2]  # a smaller second file: the mean is not just a copy
+    second.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["eval", str(first), str(second), "--model", "hash", "--index", str(tmp_path / "ix"),
+         "--out", str(out), "--compare"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "## first.json" in result.output and "## second.json" in result.output
+    assert "## Mean of 2 files" in result.output
+    both = json.loads((out / "metrics.json").read_text())
+    per_file = both["per_file"]
+    assert [m["questions_in_corpus"] for m in per_file] == [12, 6]
+    assert both["mean"]["questions_in_corpus"] == 18
+    for mode in ("keyword", "dense", "hybrid"):
+        values = [m["retrieval"][mode]["mrr@10"] for m in per_file]
+        assert both["mean"]["retrieval"][mode]["mrr@10"] == pytest.approx(sum(values) / 2)
+    # Each file has its own index and its own results folder.
+    assert (out / "first" / "metrics.json").exists() and (
+        out / "second" / "failures.jsonl"
+    ).exists()
+    assert (tmp_path / "ix" / "first").is_dir() and (tmp_path / "ix" / "second").is_dir()

@@ -97,9 +97,9 @@ def test_tuning_the_fusion_weight_leaves_module_globals_alone(
     )
     _, scores = evaluation.tune_dense_weight(evaluator, [question])
     assert set(scores) == set(evaluation.DENSE_WEIGHTS)
-    assert {globals_weight for globals_weight, _ in seen} == {0.6}
+    assert {globals_weight for globals_weight, _ in seen} == {retrieval.CHUNK_FUSION.dense}
     assert sorted({used for _, used in seen}) == sorted(evaluation.DENSE_WEIGHTS)
-    assert assistant.fusion == retrieval.FusionWeights()  # restored afterwards
+    assert assistant.fusion is None  # restored afterwards: the retriever's default
 
 
 def test_bad_search_arguments_are_qa_errors(assistant: Assistant, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -12,12 +13,15 @@ from qa.cli.options import backend_option, json_option
 
 
 @click.command(name="eval")
-@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--index",
     "index_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Index folder to build or reuse (default: eval-index/NAME).",
+    help="Index folder to build or reuse (default: eval-index/NAME; with several files, "
+    "one folder per file inside it).",
 )
 @click.option("--limit", type=click.IntRange(1), help="Ask only N random questions (per group).")
 @click.option("--seed", default=0, show_default=True, help="Seed for --limit and --out-of-corpus.")
@@ -40,13 +44,14 @@ from qa.cli.options import backend_option, json_option
     default="eval-results",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for metrics.json and failures.jsonl.",
+    help="Folder for metrics.json and failures.jsonl (with several files: one folder per file, "
+    "and the mean in metrics.json).",
 )
 @click.option("--model", help="Model folder for a new evaluation index.")
 @backend_option
 @json_option
 def eval_command(
-    data: Path,
+    data: tuple[Path, ...],
     index_dir: Path | None,
     limit: int | None,
     seed: int,
@@ -61,20 +66,76 @@ def eval_command(
 ) -> None:
     """Measure retrieval (recall@1/5/10, MRR, nDCG), answers and abstention on SQuAD data.
 
-    Builds (or reuses) an index of the file's articles, asks every question (or --limit N of
-    them) and prints a Markdown table; writes metrics.json and failures.jsonl to --out.
+    Builds (or reuses) an index of each file's articles, asks every question (or --limit N of
+    them) and prints a Markdown table per file, and their mean when there are several; writes
+    metrics.json and failures.jsonl to --out.
 
     \b
     Example:
-      qa eval ../shared/data/squad-dev-v1.1.json.gz --compare --out-of-corpus --split
+      qa eval ../shared/data/squad-dev-v1.1.json.gz ../shared/data/squadshifts-nyt-dev.json.gz \\
+        --compare --out-of-corpus --split
     """
+    from qa.eval import evaluation
+
+    several = len(data) > 1
+    summaries = []
+    for path in data:
+        name = path.name.split(".json")[0]
+        summary, text = _evaluate(
+            path,
+            index_dir / name if several and index_dir else index_dir,
+            limit,
+            seed,
+            compare,
+            split,
+            out_of_corpus,
+            holdout,
+            out_dir / name if several else out_dir,
+            model,
+            backend,
+            as_json,
+        )
+        summaries.append(summary)
+        if not as_json:
+            click.echo(f"## {path.name}\n\n{text}\n" if several else text)
+    if not several:
+        if as_json:
+            click.echo(json.dumps(summaries[0], indent=2))
+        return
+    mean = evaluation.mean_summary(summaries)
+    mean["files"] = [str(path) for path in data]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(
+        json.dumps({"mean": mean, "per_file": summaries}, indent=2) + "\n", encoding="utf-8"
+    )
+    if as_json:
+        click.echo(json.dumps({"mean": mean, "per_file": summaries}, indent=2))
+        return
+    click.echo(f"## Mean of {len(data)} files\n\n{evaluation.markdown(mean)}")
+    click.echo(f"\nWrote {out_dir / 'metrics.json'}.")
+
+
+def _evaluate(
+    data: Path,
+    index_dir: Path | None,
+    limit: int | None,
+    seed: int,
+    compare: bool,
+    split: bool,
+    out_of_corpus: bool,
+    holdout: float,
+    out_dir: Path,
+    model: str | None,
+    backend: str | None,
+    quiet: bool,
+) -> tuple[dict[str, object], str]:
+    """One file's evaluation: its summary and its Markdown report."""
     from tqdm import tqdm
 
     from qa.assistant import Assistant
     from qa.cli.progress import TqdmProgress
     from qa.eval import evaluation
     from qa.pipeline import answer as answer_module
-    from qa.pipeline import retrieval
 
     raw = evaluation.load_squad(data)
     numbers = list(range(len(raw)))
@@ -94,7 +155,7 @@ def eval_command(
         source.write_text(json.dumps({"data": [raw[i] for i in kept]}), encoding="utf-8")
 
     assistant = Assistant.open(index_dir, model=model, backend=backend)
-    with TqdmProgress(disable=as_json) as progress:
+    with TqdmProgress(disable=quiet) as progress:
         report = assistant.ingest([source], progress=progress)
     if not report.ok:
         raise click.ClickException(f"ingest failed: {report.failed[0]}")
@@ -104,11 +165,12 @@ def eval_command(
     evaluator = evaluation.Evaluator(assistant)
     notes: dict[str, object] = {"index": str(index_dir), "data": str(data), "seed": seed}
 
-    default_weight, default_threshold = assistant.fusion.dense, answer_module.ABSTAIN_BELOW
+    default_weight = assistant.retriever.weights.dense_share
+    default_threshold = answer_module.ABSTAIN_BELOW
     if split:
         tune_in = evaluation.sample([q for q in inside if q.article_number % 2 == 0], limit, seed)
         weight, scores = evaluation.tune_dense_weight(evaluator, tune_in)
-        assistant.fusion = retrieval.FusionWeights.with_dense(weight)
+        assistant.fusion = assistant.retriever.weights.with_dense_share(weight)
         notes["tuned_dense_weight"] = weight
         notes["mrr@10_by_dense_weight_on_tune_half"] = scores
         test_in = evaluation.sample([q for q in inside if q.article_number % 2], limit, seed)
@@ -120,7 +182,7 @@ def eval_command(
         tune_set = []
         test_set = evaluation.sample(inside, limit, seed) + evaluation.sample(outside, limit, seed)
 
-    bar = tqdm(total=len(tune_set) + len(test_set), desc="Questions", unit="q", disable=as_json)
+    bar = tqdm(total=len(tune_set) + len(test_set), desc="Questions", unit="q", disable=quiet)
 
     def advance(done: int, total: int) -> None:
         bar.update(1)
@@ -135,7 +197,7 @@ def eval_command(
     summary = evaluation.summarise(results, modes, threshold)
     summary["run"] = notes | {
         "split": "reported on the odd-numbered articles" if split else "all articles",
-        "dense_weight": assistant.fusion.dense,
+        "fusion_weights": dataclasses.asdict(assistant.retriever.weights),
         "limit": limit,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,13 +205,11 @@ def eval_command(
     with open(out_dir / "failures.jsonl", "w", encoding="utf-8") as handle:
         for row in evaluation.failures(results, threshold):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(evaluation.markdown(summary))
+    text = evaluation.markdown(summary)
     if split:
-        click.echo(
-            f"\nTuned on the even-numbered articles: dense weight {weight} (default "
+        text += (
+            f"\n\nTuned on the even-numbered articles: dense weight {weight} (default "
             f"{default_weight}), abstain below {threshold:.3f} (default {default_threshold})."
         )
-    click.echo(f"\nWrote {out_dir / 'metrics.json'} and {out_dir / 'failures.jsonl'}.")
+    text += f"\n\nWrote {out_dir / 'metrics.json'} and {out_dir / 'failures.jsonl'}."
+    return summary, text

@@ -36,7 +36,7 @@ from qa.pipeline.formats import squad_article_text
 MODES = retrieval.MODES
 TOP_K = 10
 MAX_FALSE_ABSTENTION = 0.05
-DENSE_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 @dataclass(frozen=True)
@@ -244,18 +244,38 @@ def tune_threshold(results: Sequence[Result]) -> float:
 def tune_dense_weight(
     evaluator: Evaluator, questions: Sequence[Question]
 ) -> tuple[float, dict[float, float]]:
-    """The fusion weight with the best MRR@10 on ``questions`` (keyword weight = 1 - it)."""
+    """The chunk-dense weight with the best MRR@10 on ``questions`` (keyword weight = 1 - it,
+    sentence weight unchanged); the retriever keeps its weights."""
     scores: dict[float, float] = {}
     assistant = evaluator.assistant
     saved = assistant.fusion
+    base = assistant.retriever.weights
     try:
         for weight in DENSE_WEIGHTS:
-            assistant.fusion = retrieval.FusionWeights.with_dense(weight)
+            assistant.fusion = base.with_dense_share(weight)
             ranks = [evaluator.rank(q, "hybrid")[0] for q in questions if q.article_id]
             scores[weight] = _mean(reciprocal_rank(rank) for rank in ranks)
     finally:
         assistant.fusion = saved
-    return max(scores, key=lambda w: (scores[w], -abs(w - saved.dense))), scores
+    return max(scores, key=lambda w: (scores[w], -abs(w - base.dense_share))), scores
+
+
+def mean_summary(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of several files' summaries, key by key (question counts are summed)."""
+
+    def merge(values: list[Any], key: str) -> Any:
+        first = values[0]
+        if isinstance(first, dict):
+            keys = [k for k in first if all(isinstance(v, dict) and k in v for v in values)]
+            return {k: merge([v[k] for v in values], k) for k in keys}
+        if key.startswith("questions_"):
+            return sum(values)
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == len(values):
+            return sum(numbers) / len(numbers)
+        return None
+
+    return dict(merge([{k: v for k, v in s.items() if k != "run"} for s in summaries], ""))
 
 
 def failures(results: Sequence[Result], threshold: float) -> list[dict[str, Any]]:

@@ -1,9 +1,16 @@
-"""Cut an article into token windows on sentence boundaries, with exact character offsets.
+"""Cut an article into chunks that follow its paragraphs and headings, with exact offsets.
 
-Windows hold about ``chunk_tokens`` tiktoken tokens and repeat up to ``overlap_tokens`` of the
-previous window's last sentences, so an answer that straddles a cut is still whole in one chunk.
-The embedding model sees ``embedding_text(title, chunk)``; every chunk is checked against the
-model's own tokenizer and split further until it fits, so the model never truncates silently.
+A chunk never spans a paragraph break or a heading: one vector for two topics matches neither
+(dense R@1 on SQuAD dev went from .538 on 200-token windows packed across paragraphs to .6+ on
+paragraph chunks, /work/research/quality/harness.py). Consecutive short paragraphs of one section
+are merged up to ``chunk_tokens`` tiktoken tokens; a longer paragraph is cut into windows on
+sentence boundaries that repeat up to ``overlap_tokens`` of the previous window's last sentences,
+so an answer that straddles a cut is still whole in one chunk.
+
+Headings (Markdown ``#`` lines, or a short line without final punctuation standing alone) are
+never part of a chunk; they become the chunk's context. The embedding model sees
+``embedding_text(title, chunk, heading)``; every chunk is checked against the model's own
+tokenizer and split further until it fits, so the model never truncates silently.
 """
 
 from __future__ import annotations
@@ -20,10 +27,23 @@ DEFAULT_OVERLAP_TOKENS = 40
 TITLE_CHARS = 120
 
 
-def embedding_text(title: str, text: str) -> str:
-    """What the embedding model reads for a chunk: its article's title, then the chunk."""
+# A line without final punctuation, at most this long, standing alone, is a heading.
+HEADING_MAX_CHARS = 80
+HEADING_MAX_WORDS = 10
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_MARKDOWN_HEADING = re.compile(r"[ \t]*#{1,6}[ \t]+(?P<text>.*?)[ \t#]*")
+_FINAL_PUNCTUATION = ".!?,;:…\"'”’)]"
+
+
+def embedding_text(title: str, text: str, heading: str = "") -> str:
+    """What the embedding model reads for a chunk: ``title › heading``, then the chunk."""
     title = title.strip()[:TITLE_CHARS]
-    return f"{title}\n{text}" if title else text
+    heading = heading.strip()[:TITLE_CHARS]
+    parts = [title] if title else []
+    if heading and heading != title:  # an article's first line often repeats its title
+        parts.append(heading)
+    context = " › ".join(parts)
+    return f"{context}\n{text}" if context else text
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,88 @@ class Span:
     start: int
     end: int
     tokens: int
+    heading: str = ""  # the section heading the chunk sits under ("" before any heading)
+
+
+def heading_text(line: str) -> str | None:
+    """The heading's text when ``line`` (one line, no newline) is a heading, else None."""
+    markdown = _MARKDOWN_HEADING.fullmatch(line)
+    if markdown:
+        return markdown.group("text").strip()
+    stripped = line.strip()
+    if (
+        not stripped
+        or len(stripped) > HEADING_MAX_CHARS
+        or len(stripped.split()) > HEADING_MAX_WORDS
+        or stripped[-1] in _FINAL_PUNCTUATION
+        or not (stripped[0].isupper() or stripped[0].isdigit())
+    ):
+        return None
+    return stripped
+
+
+def blocks(text: str) -> list[tuple[int, int, str | None]]:
+    """Paragraphs and headings of ``text`` in order: (start, end, heading text or None).
+
+    A paragraph ends at a blank line. A heading is a Markdown ``#`` line anywhere, a paragraph
+    that is one short line without final punctuation, or such a line opening a paragraph when
+    the next line starts with a capital (a heading glued to its text: "Blame game\nIn a ...").
+    """
+    found: list[tuple[int, int, str | None]] = []
+    start = 0
+    ends = [(m.start(), m.end()) for m in _PARAGRAPH_BREAK.finditer(text)] + [
+        (len(text), len(text))
+    ]
+    for end, following in ends:
+        found.extend(_split_block(text, start, end))
+        start = following
+    return found
+
+
+def _split_block(text: str, start: int, end: int) -> list[tuple[int, int, str | None]]:
+    out: list[tuple[int, int, str | None]] = []
+    lines = []
+    position = start
+    for line in text[start:end].split("\n"):
+        lines.append((position, position + len(line)))
+        position += len(line) + 1
+    body_start: int | None = None
+    for number, (a, b) in enumerate(lines):
+        line = text[a:b]
+        heading = None
+        if _MARKDOWN_HEADING.fullmatch(line):
+            heading = heading_text(line)
+        elif body_start is None and number == 0:
+            rest = [text[x:y].strip() for x, y in lines[1:] if text[x:y].strip()]
+            candidate = heading_text(line)
+            if candidate is not None and (not rest or rest[0][:1].isupper()):
+                heading = candidate
+        if heading is not None:
+            if body_start is not None:
+                out.append((body_start, a, None))
+                body_start = None
+            trimmed = _trim(text, a, b)
+            if trimmed:
+                out.append((trimmed[0], trimmed[1], heading))
+            continue
+        if body_start is None and line.strip():
+            body_start = a
+    if body_start is not None:
+        out.append((body_start, end, None))
+    result = []
+    for a, b, heading in out:
+        trimmed = _trim(text, a, b)
+        if trimmed:
+            result.append((trimmed[0], trimmed[1], heading))
+    return result
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
 
 
 class Chunker:
@@ -64,14 +166,43 @@ class Chunker:
 
     def split(self, text: str, title: str = "") -> list[Span]:
         """Chunk spans of ``text``, in order; ``text[span.start:span.end]`` is each chunk."""
-        units = [
-            piece for start, end in split_sentences(text) for piece in self._units(text, start, end)
-        ]
-        windows = self._pack(units)
-        spans = [Span(w[0].start, w[-1].end, sum(u.tokens for u in w)) for w in windows]
+        spans: list[Span] = []
+        heading = ""
+        group: list[Span] = []  # short paragraphs of the current section, to merge
+
+        def flush() -> None:
+            if group:
+                spans.append(Span(group[0].start, group[-1].end, 0, heading))
+                group.clear()
+
+        found = blocks(text)
+        if all(section is not None for *_, section in found):
+            # Only heading-like lines (a list of names, a one-line note): they are the content.
+            found = [(start, end, None) for start, end, _ in found]
+        for start, end, title_of_section in found:
+            if title_of_section is not None:
+                flush()
+                heading = title_of_section
+                continue
+            units = [
+                piece
+                for a, b in split_sentences(text[start:end])
+                for piece in self._units(text, start + a, start + b)
+            ]
+            size = sum(u.tokens for u in units)
+            if size > self.chunk_tokens:
+                flush()
+                spans.extend(Span(w[0].start, w[-1].end, 0, heading) for w in self._pack(units))
+                continue
+            if group and sum(g.tokens for g in group) + size > self.chunk_tokens:
+                flush()
+            group.append(Span(start, end, size))
+        flush()
         if self.model_tokens is not None and self.model_max_tokens is not None:
             spans = self._fit_model(text, title, spans)
-        return [Span(s.start, s.end, self.count_tokens(text[s.start : s.end])) for s in spans]
+        return [
+            Span(s.start, s.end, self.count_tokens(text[s.start : s.end]), s.heading) for s in spans
+        ]
 
     def _units(self, text: str, start: int, end: int) -> list[Span]:
         """A sentence as one unit, or cut at word boundaries if it alone exceeds a window."""
@@ -145,14 +276,16 @@ class Chunker:
         fitted: dict[tuple[int, int], Span] = {}
         while pending:
             counts = self.model_tokens(
-                [embedding_text(title, text[s.start : s.end]) for s in pending]
+                [embedding_text(title, text[s.start : s.end], s.heading) for s in pending]
             )
             retry: list[Span] = []
             for span, count in zip(pending, counts, strict=True):
                 if count <= limit or span.end - span.start <= 1:
                     fitted[(span.start, span.end)] = span
                 else:
-                    retry.extend(self._halve(text, span))
+                    retry.extend(
+                        Span(h.start, h.end, 0, span.heading) for h in self._halve(text, span)
+                    )
             pending = retry
         return sorted(fitted.values(), key=lambda s: (s.start, s.end))
 

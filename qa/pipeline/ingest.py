@@ -68,13 +68,17 @@ class _Plan:
 
 def chunk_article(article: Article, chunker: Chunker) -> tuple[list[Chunk], list[str]]:
     """Chunks of ``article`` and the text the model embeds for each."""
+    spans = chunker.split(article.text, article.title)
     chunks = [
         Chunk(
             article.id, seq, span.start, span.end, article.text[span.start : span.end], span.tokens
         )
-        for seq, span in enumerate(chunker.split(article.text, article.title))
+        for seq, span in enumerate(spans)
     ]
-    return chunks, [embedding_text(article.title, chunk.text) for chunk in chunks]
+    return chunks, [
+        embedding_text(article.title, chunk.text, span.heading)
+        for chunk, span in zip(chunks, spans, strict=True)
+    ]
 
 
 class Ingestor:
