@@ -27,6 +27,8 @@ import logging
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -688,9 +690,6 @@ def lite_server(db_file: Path, port: int = 19530, host: str = "127.0.0.1") -> It
         with lite_server(Path("/data/qa.db"), 19530) as uri:  # http://127.0.0.1:19530
             ...
     """
-    import subprocess  # noqa: PLC0415 (only here)
-    import sys  # noqa: PLC0415
-
     db_file = Path(db_file).resolve()
     db_file.parent.mkdir(parents=True, exist_ok=True)
     stop: Any
