@@ -91,8 +91,8 @@ def _quiet_lite(record: logging.LogRecord) -> bool:
 def _pymilvus() -> Any:
     try:
         module = importlib.import_module("pymilvus")
-        for name in ("client.iterator.query_iterator", "client.iterator.search_iterator",
-                     "orm.iterator"):  # pymilvus 3, 2.5
+        iterators = ("client.iterator.query_iterator", "client.iterator.search_iterator")  # 3.x
+        for name in (*iterators, "orm.iterator"):  # pymilvus 2.5: orm.iterator
             logging.getLogger(f"pymilvus.{name}").addFilter(_quiet_lite)
         for name in ("grpc._server", "milvus_lite.server_manager"):
             logging.getLogger(name).addFilter(_quiet_lite)
