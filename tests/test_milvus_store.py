@@ -18,7 +18,13 @@ from qa.errors import IndexFormatError
 from qa.ingest import chunk_article, embed_hash
 from qa.retrieval import fuse
 from qa.store import NewChunk
-from qa.stores.milvus import MilvusStore, chunk_id, client_uri, filter_expression
+from qa.stores.milvus import (
+    MilvusStore,
+    chunk_id,
+    client_uri,
+    filter_expression,
+    server_database,
+)
 from qa.types import Article, Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
@@ -86,6 +92,11 @@ def test_uri_and_ids() -> None:
         client_uri("milvus:///data/index")
     with pytest.raises(IndexFormatError, match="Unknown store"):
         client_uri("sqlite")
+    assert server_database("/data/index.db") == ("/data/index.db", "")
+    assert server_database("http://host:19530") == ("http://host:19530", "")
+    assert server_database("https://host:443/news/") == ("https://host:443", "news")
+    with pytest.raises(IndexFormatError, match="database"):
+        server_database("http://host:19530/a/b")
     first = chunk_id("broncos", "hash", 0)
     assert first == chunk_id("broncos", "hash", 0) and 0 <= first < 2**63
     assert len({chunk_id("broncos", "hash", seq) for seq in range(1000)}) == 1000

@@ -205,6 +205,13 @@ def test_a_milvus_server_uri_serves_several_processes(tmp_path: Path, embedder, 
             assert other.returncode == 0, other.stderr
             assert "Ana Lima" in other.stdout and "[1]" in other.stdout
             assert assistant.stats().store == uri
+            chunks = assistant.stats().chunks
+        # The database in the URI's path: "default" is where the index went.
+        same = MilvusStore(uri + "/default", dimension=64)
+        try:
+            assert same.count_chunks() == chunks >= 1
+        finally:
+            same.close()
 
 
 @needs_milvus

@@ -165,6 +165,23 @@ def client_uri(store: str) -> str:
     )
 
 
+def server_database(uri: str) -> tuple[str, str]:
+    """``(server uri, database)`` of a ``client_uri``: ``http://host:19530/news`` is database
+    ``news`` on that server ("" for a Lite file or no path: Milvus's "default"). Passed to
+    ``MilvusClient`` as ``db_name`` because pymilvus 2.5 and 3 read a URI's path differently."""
+    if not uri.startswith(("http://", "https://")):
+        return uri, ""
+    scheme, _, rest = uri.partition("://")
+    address, _, path = rest.partition("/")
+    database = path.strip("/")
+    if database and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,254}", database):
+        raise IndexFormatError(
+            f"{database!r} cannot name a Milvus database: use letters, digits and _, e.g. "
+            "--store http://host:19530/news"
+        )
+    return f"{scheme}://{address}", database
+
+
 def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
     """A chunk's primary key: the same every time the same chunk is written (63 bits, >= 0), so
     a retried write replaces rows instead of adding duplicates."""
@@ -257,9 +274,10 @@ class MilvusStore:
                     f"{store} is a Milvus Lite file, which needs milvus-lite: "
                     "pip install 'article-qa[milvus]'"
                 ) from error
+        uri, database = server_database(uri)
         try:
             self.client: Any = pymilvus.MilvusClient(
-                uri=uri, token=token or os.environ.get(TOKEN_ENV, "")
+                uri=uri, token=token or os.environ.get(TOKEN_ENV, ""), db_name=database
             )
         except Exception as error:
             raise _open_error(store, error) from error
