@@ -53,15 +53,18 @@ DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store n
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Which keyword analysis a new collection gets ("english" or "terms"); an existing collection
 # keeps the one it was built with (its field says which).
+#  - "terms" (default): our own terms (qa.keywords.terms: the embedded store's stemmer and stop
+#    words), which Milvus only splits on spaces. The same tokens as the embedded store on
+#    every engine.
 #  - "english": the chunk text itself, through Milvus's English analyzer (standard tokenizer,
 #    lower case, Snowball stemmer, English stop words). The C++ engine (a Milvus server, Milvus
 #    Lite 2.5) has it; Milvus Lite 3.x refuses it, and then "terms" is used.
-#  - "terms": our own terms (qa.keywords.terms: the embedded store's stemmer and stop words),
-#    which Milvus only splits on spaces. The same tokens as the embedded store on every engine.
-# The default is the one closer to the embedded store on both dev files
-# (benchmarks/milvus_parity.py; figures in docs/scaling-out.md).
+# "terms" is the closer to the embedded store in every mode on both dev files: keyword-only R@1
+# .740 vs english .728 (embedded .750) on SQuAD dev, .771 vs .762 (.773) on SQuADShifts NYT;
+# hybrid within .01 with both (`python benchmarks/milvus_parity.py`, 1,000 questions, Milvus
+# Lite 2.5.1; docs/scaling-out.md section 7).
 KEYWORDS_ENV = "QA_MILVUS_KEYWORDS"
-DEFAULT_KEYWORDS = "english"
+DEFAULT_KEYWORDS = "terms"
 KEYWORD_FIELDS = {"english": "keyword_text", "terms": "keyword_terms"}
 ANALYZERS: dict[str, dict[str, Any]] = {
     "english": {"type": "english"},
@@ -322,7 +325,7 @@ class MilvusStore:
 
     def _create(self, pymilvus: Any) -> None:
         analysis = keyword_choice()
-        if analysis == "english":
+        if analysis == "english":  # where the engine has the analyzer
             try:
                 self._create_chunks(pymilvus, "english")
             except Exception as error:  # the engine has no English analyzer (Milvus Lite 3.x)
