@@ -114,7 +114,7 @@ def report(data: Path, args: argparse.Namespace) -> None:
     sample = random.Random(7).sample(questions, min(args.questions, len(questions)))
     k = 10
     with Assistant.open(embedded_index(data)) as embedded:
-        embedder = embedded.embedder
+        embedder: Any = embedded.embedder
         if not hasattr(embedder, "save_cache"):
             cache_vectors(embedder, args.cache)
         built = embedded.ingest([data])
