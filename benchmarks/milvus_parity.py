@@ -3,6 +3,7 @@
     pip install 'article-qa[milvus]'      # make test installs it
     python benchmarks/milvus_parity.py [--data FILE ...] [--keywords english terms]
                                        [--questions 1000] [--ask 200]
+    python benchmarks/milvus_parity.py --scale 100000    # search latency at 100k chunks
 
 For each dev file (default: SQuAD dev and SQuADShifts NYT) ingests it into a new index on
 Milvus Lite (``--store milvus``, the real ingest path), once per keyword analysis
@@ -13,6 +14,10 @@ scores by character offsets as ``qa eval`` does, times each search with the ques
 once outside, and times ``ask`` end to end. Which engine ran is printed: milvus-lite 2.5 is the
 C++ Milvus engine, 3.x a pure-Python reimplementation (on 3.x ``english`` falls back to
 ``terms``, so ask for ``--keywords terms`` there).
+
+``--scale N`` only times the store's own dense and keyword searches (k = 50, 100 questions) at N
+chunks: the first dev file's chunk texts repeated under new ids, random unit vectors, inserted
+through the store's client in batches (the real ingest would embed N chunks first).
 
 Chunk vectors are cached on disk by text (``--cache``), so each Milvus index and the embedded
 one embed a chunk once across runs and venvs: only search and ingest-write times are measured.
@@ -169,6 +174,62 @@ def report(data: Path, args: argparse.Namespace) -> None:
     print()
 
 
+def scale(rows: int, data: Path, queries: int = 100) -> None:
+    """Search latency of the Milvus store at ``rows`` chunks: the dev file's chunk texts repeated
+    (new ids), random unit vectors, inserted in batches straight through the store's client."""
+    from qa import Assistant, evaluation
+    from qa.stores.milvus import KEYWORD_FIELDS, MilvusStore, keyword_text
+
+    with Assistant.open(embedded_index(data), create=False) as embedded:
+        texts = [
+            (row[1], row[5])
+            for row in embedded.retriever.index.passage_rows(
+                list(range(1, embedded.stats().chunks + 1))
+            ).values()
+        ]
+    raw = evaluation.load_squad(data)
+    asked = [q["question"] for a in raw for p in a["paragraphs"] for q in p["qas"]]
+    asked = random.Random(7).sample(asked, queries)
+    generator = np.random.default_rng(7)
+    with tempfile.TemporaryDirectory() as scratch:
+        store = MilvusStore(f"milvus://{scratch}/scale.db", dimension=384)
+        field = KEYWORD_FIELDS[store.analysis]
+        started = time.perf_counter()
+        for begin in range(0, rows, 2000):
+            vectors = generator.standard_normal((min(2000, rows - begin), 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            batch = []
+            for n, vector in enumerate(vectors, begin):
+                title, text = texts[n % len(texts)]
+                batch.append({
+                    "chunk_id": n, "article_id": f"a{n // 10}", "title": title,
+                    "title_key": title.lower(), "url": "", "date": "", "date_key": "",
+                    "source": f"/s/{n // 10}", "seq": n % 10, "start": 0, "end": len(text),
+                    "tokens": 0, "text": text, "embed_hash": "", "content_hash": "",
+                    field: keyword_text(title, text, store.analysis), "dense": vector.tolist(),
+                })  # fmt: skip
+            store.client.insert(store.chunks, batch)
+        store.flush()
+        took = time.perf_counter() - started
+        print(f"{rows:,} chunks ({store.analysis}): insert + flush {took:.0f} s")
+        for name, search in (
+            (
+                "dense",
+                lambda q: store.dense_search(generator.standard_normal(384).astype(np.float32), 50),
+            ),
+            ("keyword", lambda q: store.keyword_search_text(q, 50)),
+        ):
+            search(asked[0])
+            spent = []
+            for question in asked:
+                begun = time.perf_counter()
+                search(question)
+                spent.append((time.perf_counter() - begun) * 1000)
+            p50, p95 = percentile(spent, 0.5), percentile(spent, 0.95)
+            print(f"  {name} k=50: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, nargs="+", default=[SQUAD, NYT])
@@ -176,7 +237,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--ask", type=int, default=200, help="questions timed through ask")
     parser.add_argument("--cache", type=Path, default=CACHE, help="chunk vectors by text")
+    parser.add_argument("--scale", type=int, help="only: search latency at this many chunks")
     args = parser.parse_args()
+    if args.scale:
+        scale(args.scale, args.data[0])
+        return
     for data in args.data:
         report(data, args)
 
