@@ -1,4 +1,4 @@
-"""Fusion of keyword, chunk-dense and best-sentence scores (qa.retrieval)."""
+"""Fusion of keyword, chunk-dense and best-sentence scores (qa.pipeline.retrieval)."""
 
 from __future__ import annotations
 

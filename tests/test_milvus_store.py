@@ -13,12 +13,19 @@ import numpy as np
 import pytest
 
 from embeddings import HashEmbedder
-from qa.errors import IndexFormatError
+from qa.errors import IndexFormatError, QAError
 from qa.pipeline.chunking import Chunker
 from qa.pipeline.ingest import chunk_article, embed_hash
 from qa.pipeline.retrieval import fuse
 from qa.stores.base import NewChunk
-from qa.stores.milvus.store import MilvusStore, chunk_id, client_uri, filter_expression
+from qa.stores.milvus.store import (
+    MilvusStore,
+    chunk_id,
+    client_uri,
+    filter_expression,
+    lite_version,
+    server_database,
+)
 from qa.types import Article, Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
@@ -86,6 +93,11 @@ def test_uri_and_ids() -> None:
         client_uri("milvus:///data/index")
     with pytest.raises(IndexFormatError, match="Unknown store"):
         client_uri("sqlite")
+    assert server_database("/data/index.db") == ("/data/index.db", "")
+    assert server_database("http://host:19530") == ("http://host:19530", "")
+    assert server_database("https://host:443/news/") == ("https://host:443", "news")
+    with pytest.raises(IndexFormatError, match="database"):
+        server_database("http://host:19530/a/b")
     first = chunk_id("broncos", "hash", 0)
     assert first == chunk_id("broncos", "hash", 0) and 0 <= first < 2**63
     assert len({chunk_id("broncos", "hash", seq) for seq in range(1000)}) == 1000
@@ -202,3 +214,38 @@ def test_reopening_keeps_the_data(tmp_path: Path) -> None:
         assert article_of(second, second.keyword_search_text("oxidizing", 5)) == ["oxygen"]
     finally:
         second.close()
+
+
+def test_milvus_english_analyzer_where_the_engine_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA_MILVUS_KEYWORDS=english: Milvus's own stemming and stop words on the C++ engine
+    (Milvus Lite 2.5, a server); Milvus Lite 3.x has no English analyzer and gets our terms. A
+    collection keeps its analysis when reopened, whatever the variable says then."""
+    uri = f"milvus://{tmp_path / 'english.db'}"
+    monkeypatch.setenv("QA_MILVUS_KEYWORDS", "english")
+    store = MilvusStore(uri, dimension=64)
+    try:
+        real_engine = lite_version() < (3,)
+        assert store.analysis == ("english" if real_engine else "terms")
+        for article in ARTICLES:
+            store.put_article(article, rows(article))
+        store.flush()
+        assert article_of(store, store.keyword_search_text("claims", 5)) == ["normans"]
+        assert article_of(store, store.keyword_search_text("Who won Super Bowl 50?", 5))[0] == (
+            "broncos"
+        )
+        assert store.keyword_search_text("the of and", 5) == []
+        assert all(score > 0 for _, score in store.keyword_search_text("oxides elements", 5))
+    finally:
+        store.close()
+    monkeypatch.setenv("QA_MILVUS_KEYWORDS", "terms")
+    again = MilvusStore(uri, dimension=64)
+    try:
+        assert again.analysis == ("english" if real_engine else "terms")
+        assert article_of(again, again.keyword_search_text("oxidizing", 5)) == ["oxygen"]
+    finally:
+        again.close()
+    monkeypatch.setenv("QA_MILVUS_KEYWORDS", "porter")
+    with pytest.raises(QAError, match="QA_MILVUS_KEYWORDS"):
+        MilvusStore(f"milvus://{tmp_path / 'other.db'}", dimension=64)

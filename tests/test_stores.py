@@ -19,7 +19,12 @@ from embeddings import HashEmbedder
 from qa import Assistant, IndexBusyError, IndexFormatError, QAError
 from qa.cli.commands import cli
 from qa.stores.milvus import store as milvus_module
-from qa.stores.milvus.store import MilvusStore, MilvusUnavailableError, normalize_store
+from qa.stores.milvus.store import (
+    MilvusStore,
+    MilvusUnavailableError,
+    lite_server,
+    normalize_store,
+)
 from tests.conftest import CORPUS, MILVUS
 
 needs_milvus = pytest.mark.skipif(not MILVUS, reason="the milvus extra is not installed")
@@ -120,7 +125,7 @@ def test_a_milvus_lite_file_open_in_another_process_is_a_clear_error(
         with (
             Assistant.open(index_dir, embedder=embedder) as reader,
             pytest.raises(
-                IndexBusyError, match=r"one process per file.*milvus-lite server --data-dir"
+                IndexBusyError, match=r"one process per file.*gRPC server, .*lite_server"
             ),
         ):
             reader.search("harbours")
@@ -184,28 +189,16 @@ def test_cli_ingest_stats_and_ask_on_milvus(tmp_path: Path) -> None:
 @needs_milvus
 def test_a_milvus_server_uri_serves_several_processes(tmp_path: Path, embedder, write) -> None:
     """--store http://...: the client path a Milvus cluster uses, against Milvus Lite's gRPC
-    server on loopback. Unlike a Lite file, a reader process can search while we hold it."""
+    server on loopback (on Milvus Lite 2.5, the C++ engine). Unlike a Lite file, a reader
+    process can search while we hold it."""
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [Path(sys.executable).parent / "milvus-lite", "server", "--data-dir",
-         str(tmp_path / "milvus-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # wait for the server to listen
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "milvus-lite server did not start"
-                time.sleep(0.2)
+    with lite_server(tmp_path / "served.db", port) as uri:
+        assert uri == f"http://127.0.0.1:{port}"
         write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
-        uri = f"http://127.0.0.1:{port}"
         index = tmp_path / "index"
         with Assistant.open(index, embedder=embedder, store=uri) as assistant:
             assert assistant.ingest([write.base]).ok
@@ -217,9 +210,13 @@ def test_a_milvus_server_uri_serves_several_processes(tmp_path: Path, embedder, 
             assert other.returncode == 0, other.stderr
             assert "Ana Lima" in other.stdout and "[1]" in other.stdout
             assert assistant.stats().store == uri
-    finally:
-        server.kill()
-        server.wait()
+            chunks = assistant.stats().chunks
+        # The database in the URI's path: "default" is where the index went.
+        same = MilvusStore(uri + "/default", dimension=64)
+        try:
+            assert same.count_chunks() == chunks >= 1
+        finally:
+            same.close()
 
 
 @needs_milvus
@@ -263,3 +260,42 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         final = assistant.check()
         assert final.ok and final.notes == [f"store: {assistant.store_uri}"]
         assert final.chunks == clean.chunks
+
+
+@needs_milvus
+def test_qa_ingest_writes_while_the_server_reads_one_milvus(tmp_path: Path, write) -> None:
+    """`qa serve` (its AppState) and `qa ingest` (another process) at the same time on one
+    Milvus over gRPC: the server answers from what the other process wrote, without reopening."""
+    import os
+    import socket
+
+    from ui.state import AppState
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    index = tmp_path / "index"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def ingest(*extra: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "qa", "ingest", str(write.base), "--index", str(index),
+             "--model", "hash", "--quiet", *extra],
+            capture_output=True, text=True, timeout=180, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+    with lite_server(tmp_path / "served.db", port) as uri:
+        write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+        ingest("--store", uri)
+        state = AppState(index, model="hash")
+        try:
+            reply = state.ask("Who reopened the harbour?", [], 5, None)
+            assert reply.found and "Ana Lima" in reply.text
+            write("bridge.md", "# New bridge\n\nThe new bridge over the Vale river opened in May.")
+            ingest()  # while the server holds the store
+            reply = state.ask("When did the new bridge over the Vale river open?", [], 5, None)
+            assert reply.found and "opened in May" in reply.text
+            assert sorted(a.title for a in state.articles()) == ["Harbour storm", "New bridge"]
+        finally:
+            state.close()

@@ -1,9 +1,10 @@
 """The Milvus store: Milvus Lite (a local file) or a Milvus server, the same code.
 
 Both sides of a store (``qa.stores.base``): the catalog that incremental ingest compares and
-writes, and the search index: dense search, BM25 keyword search (Milvus's BM25 ``Function``
-over terms we tokenise ourselves, so Lite and a server see the same tokens), the ``Filters`` as
-Milvus expressions pushed into both searches, vectors and passage rows by chunk id. Fusion
+writes, and the search index: dense search, BM25 keyword search (Milvus's BM25 ``Function``,
+over the text through Milvus's English analyzer where the engine has one, else over terms we
+tokenise ourselves; see ``KEYWORDS_ENV``), the ``Filters`` as Milvus expressions pushed into
+both searches, vectors and passage rows by chunk id. Fusion
 stays client-side (``qa.pipeline.retrieval.fuse``), so ranking is the embedded store's.
 
 Two collections, ``{name}_chunks`` (one row per chunk, with its article's metadata, so every
@@ -11,17 +12,25 @@ filter is one expression) and ``{name}_articles`` (one row per article: the cont
 incremental ingest compares, and the commit marker of a write; see ``put_article``).
 
 Needs ``pip install 'article-qa[milvus]'`` (pymilvus, and milvus-lite for a local file), not in
-the core install; pymilvus is imported on first use, so importing this module never fails.
+the core install; pymilvus is imported on first use, so importing this module never fails. Runs on
+both Milvus Lite lines: 2.5 (the C++ Milvus engine, embedded) and 3.x (a pure-Python
+reimplementation); docs/scaling-out.md compares them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import logging
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,10 +50,28 @@ TOKEN_ENV = "QA_MILVUS_TOKEN"  # a Milvus server's "user:password" or API key; n
 LOCAL_FILE = "milvus.db"  # where `--store milvus` puts a Milvus Lite file: in the index folder
 DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store names others
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
-# Milvus Lite's standard analyzer drops a default English stop list unless a stop filter is
-# given; we remove stop words ourselves (qa.pipeline.lexical), so give it one word no term can be
-# (our words never contain "_").
-ANALYZER = {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]}
+# Which keyword analysis a new collection gets ("english" or "terms"); an existing collection
+# keeps the one it was built with (its field says which).
+#  - "terms" (default): our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer and stop
+#    words), which Milvus only splits on spaces. The same tokens as the embedded store on
+#    every engine.
+#  - "english": the chunk text itself, through Milvus's English analyzer (standard tokenizer,
+#    lower case, Snowball stemmer, English stop words). The C++ engine (a Milvus server, Milvus
+#    Lite 2.5) has it; Milvus Lite 3.x refuses it, and then "terms" is used.
+# "terms" is the closer to the embedded store in every mode on both dev files: keyword-only R@1
+# .740 vs english .728 (embedded .750) on SQuAD dev, .771 vs .762 (.773) on SQuADShifts NYT;
+# hybrid within .01 with both (`python benchmarks/milvus_parity.py`, 1,000 questions, Milvus
+# Lite 2.5.1; docs/scaling-out.md section 7).
+KEYWORDS_ENV = "QA_MILVUS_KEYWORDS"
+DEFAULT_KEYWORDS = "terms"
+KEYWORD_FIELDS = {"english": "keyword_text", "terms": "keyword_terms"}
+ANALYZERS: dict[str, dict[str, Any]] = {
+    "english": {"type": "english"},
+    # The standard analyzer drops a default English stop list unless a stop filter is given;
+    # we remove stop words ourselves (qa.pipeline.lexical), so give it one word no term can be (our
+    # words never contain "_").
+    "terms": {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]},
+}
 TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_text
 CHUNK_FIELDS = ["article_id", "title", "url", "date", "source", "text", "start", "end"]
 
@@ -66,8 +93,9 @@ def _quiet_lite(record: logging.LogRecord) -> bool:
 def _pymilvus() -> Any:
     try:
         module = importlib.import_module("pymilvus")
-        for name in ("query_iterator", "search_iterator"):
-            logging.getLogger(f"pymilvus.client.iterator.{name}").addFilter(_quiet_lite)
+        iterators = ("client.iterator.query_iterator", "client.iterator.search_iterator")  # 3.x
+        for name in (*iterators, "orm.iterator"):  # pymilvus 2.5: orm.iterator
+            logging.getLogger(f"pymilvus.{name}").addFilter(_quiet_lite)
         for name in ("grpc._server", "milvus_lite.server_manager"):
             logging.getLogger(name).addFilter(_quiet_lite)
         return module
@@ -135,6 +163,23 @@ def client_uri(store: str) -> str:
     )
 
 
+def server_database(uri: str) -> tuple[str, str]:
+    """``(server uri, database)`` of a ``client_uri``: ``http://host:19530/news`` is database
+    ``news`` on that server ("" for a Lite file or no path: Milvus's "default"). Passed to
+    ``MilvusClient`` as ``db_name`` because pymilvus 2.5 and 3 read a URI's path differently."""
+    if not uri.startswith(("http://", "https://")):
+        return uri, ""
+    scheme, _, rest = uri.partition("://")
+    address, _, path = rest.partition("/")
+    database = path.strip("/")
+    if database and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,254}", database):
+        raise IndexFormatError(
+            f"{database!r} cannot name a Milvus database: use letters, digits and _, e.g. "
+            "--store http://host:19530/news"
+        )
+    return f"{scheme}://{address}", database
+
+
 def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
     """A chunk's primary key: the same every time the same chunk is written (63 bits, >= 0), so
     a retried write replaces rows instead of adding duplicates."""
@@ -142,16 +187,29 @@ def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 1
 
 
-def keyword_text(title: str, text: str) -> str:
-    """The analysed field: our own terms (stemmed, no stop words), so Milvus Lite and a server
-    see the same tokens whatever analyzers they ship.
+def keyword_text(title: str, text: str, analysis: str = "terms") -> str:
+    """The analysed field: our own terms (stemmed, no stop words) for ``"terms"``, the text
+    itself for Milvus's ``"english"`` analyzer.
 
-    The text's terms go in ``TEXT_REPEAT`` times and the title's once, with BM25's k1 scaled by
-    the same factor: the scores are then proportional to BM25 over ``tf_text + tf_title / 2``
-    with our k1, i.e. the title weighs half as in FTS5 (length normalisation aside). On SQuAD
-    dev this moved hybrid R@1 from .756 to .766, the embedded store's (docs/scaling-out.md).
+    The text goes in ``TEXT_REPEAT`` times and the title once, with BM25's k1 scaled by the
+    same factor: the scores are then proportional to BM25 over ``tf_text + tf_title / 2`` with
+    our k1, i.e. the title weighs half as in FTS5 (length normalisation aside). On SQuAD dev
+    this moved hybrid R@1 from .756 to .766, the embedded store's (docs/scaling-out.md).
     """
+    if analysis == "english":
+        return "\n".join([title, *[text] * TEXT_REPEAT])
     return " ".join(terms(title) + terms(text) * TEXT_REPEAT)
+
+
+def keyword_choice() -> str:
+    """The keyword analysis for a new collection: ``QA_MILVUS_KEYWORDS`` or the default."""
+    choice = os.environ.get(KEYWORDS_ENV, "").strip().lower() or DEFAULT_KEYWORDS
+    if choice not in KEYWORD_FIELDS:
+        raise QAError(
+            f"{KEYWORDS_ENV}={choice!r}: use english (Milvus's English analyzer) or terms "
+            "(the embedded store's own terms)"
+        )
+    return choice
 
 
 def _quote(value: str) -> str:
@@ -206,15 +264,18 @@ class MilvusStore:
         if store.startswith(LOCAL_SCHEME):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
             try:
-                importlib.import_module("milvus_lite")
+                with warnings.catch_warnings():  # Milvus Lite 2.5 imports pkg_resources
+                    warnings.simplefilter("ignore", UserWarning)
+                    importlib.import_module("milvus_lite")
             except ImportError as error:
                 raise MilvusUnavailableError(
                     f"{store} is a Milvus Lite file, which needs milvus-lite: "
                     "pip install 'article-qa[milvus]'"
                 ) from error
+        uri, database = server_database(uri)
         try:
             self.client: Any = pymilvus.MilvusClient(
-                uri=uri, token=token or os.environ.get(TOKEN_ENV, "")
+                uri=uri, token=token or os.environ.get(TOKEN_ENV, ""), db_name=database
             )
         except Exception as error:
             raise _open_error(store, error) from error
@@ -222,6 +283,8 @@ class MilvusStore:
             self._create(pymilvus)
         else:
             self._check_dimension()
+        self.analysis = self._analysis()
+        self.keyword_field = KEYWORD_FIELDS[self.analysis]
         self.client.load_collection(self.chunks)
         self.client.load_collection(self.articles)
 
@@ -244,7 +307,32 @@ class MilvusStore:
                         "Point --store at another Milvus file or server."
                     )
 
+    def _analysis(self) -> str:
+        """The keyword analysis the chunks collection was built with (its analysed field)."""
+        names = set(self.scan_fields())
+        for analysis, field in KEYWORD_FIELDS.items():
+            if field in names:
+                return analysis
+        raise IndexFormatError(
+            f"The Milvus collection {self.chunks} at {self.uri} has no keyword field "
+            f"({' or '.join(KEYWORD_FIELDS.values())}): it was not made by article-qa."
+        )
+
     def _create(self, pymilvus: Any) -> None:
+        analysis = keyword_choice()
+        if analysis == "english":  # where the engine has the analyzer
+            try:
+                self._create_chunks(pymilvus, "english")
+            except Exception as error:  # the engine has no English analyzer (Milvus Lite 3.x)
+                if "english" not in str(error) and "tokenizer" not in str(error):
+                    raise
+                logging.getLogger(__name__).info("no English analyzer in %s: %s", self.uri, error)
+                self._create_chunks(pymilvus, "terms")
+        else:
+            self._create_chunks(pymilvus, analysis)
+        self._create_articles(pymilvus)
+
+    def _create_chunks(self, pymilvus: Any, analysis: str) -> None:
         types = pymilvus.DataType
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("chunk_id", types.INT64, is_primary=True)
@@ -255,11 +343,11 @@ class MilvusStore:
         for name in ("text", "embed_hash", "content_hash"):
             schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
         schema.add_field(
-            "keyword_terms",
+            KEYWORD_FIELDS[analysis],
             types.VARCHAR,
             max_length=TEXT_BYTES,
             enable_analyzer=True,
-            analyzer_params=ANALYZER,
+            analyzer_params=ANALYZERS[analysis],
         )
         schema.add_field("dense", types.FLOAT_VECTOR, dim=self.dimension)
         schema.add_field("sparse", types.SPARSE_FLOAT_VECTOR)
@@ -267,7 +355,7 @@ class MilvusStore:
             pymilvus.Function(
                 name="bm25",
                 function_type=pymilvus.FunctionType.BM25,
-                input_field_names=["keyword_terms"],
+                input_field_names=[KEYWORD_FIELDS[analysis]],
                 output_field_names=["sparse"],
             )
         )
@@ -283,6 +371,8 @@ class MilvusStore:
             self.chunks, schema=schema, index_params=index, consistency_level="Strong"
         )
 
+    def _create_articles(self, pymilvus: Any) -> None:
+        types = pymilvus.DataType
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("article_id", types.VARCHAR, is_primary=True, max_length=TEXT_BYTES)
         for name in ("title", "source", "url", "date", "author", "content_hash", "updated_at"):
@@ -333,7 +423,7 @@ class MilvusStore:
                 "text": item.chunk.text,
                 "embed_hash": item.embed_hash,
                 "content_hash": article.content_hash,
-                "keyword_terms": keyword_text(article.title, item.chunk.text),
+                self.keyword_field: keyword_text(article.title, item.chunk.text, self.analysis),
                 "dense": np.asarray(item.vector, dtype=np.float32).tolist(),
             }
             for cid, item in zip(ids, chunks, strict=True)
@@ -558,8 +648,11 @@ class MilvusStore:
     def keyword_search_text(self, query: str, k: int, filters: Filters | None = None) -> Hits:
         """(chunk id, BM25) of the ``k`` best keyword matches passing ``filters``, best first."""
         words = " ".join(dict.fromkeys(terms(query)))
-        if not words:
+        if not words:  # stop words only: nothing to match, on either analysis
             return []
+        if self.analysis == "english":
+            # Milvus analyses the query as it did the text; each word once, as our terms are.
+            words = " ".join(dict.fromkeys(re.findall(r"\w+", query.lower())))
         hits = self.client.search(
             self.chunks,
             data=[words],
@@ -568,8 +661,8 @@ class MilvusStore:
             filter=filter_expression(filters),
             search_params={"metric_type": "BM25"},
         )
-        # Milvus Lite 3.2 reports BM25 as a negative distance, a server as a positive score;
-        # BM25 itself is never negative.
+        # Milvus Lite 3.2 reports BM25 as a negative distance, the C++ engine (a server, Lite
+        # 2.5) as a positive score; BM25 itself is never negative.
         found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
@@ -585,8 +678,65 @@ def _open_error(store: str, error: Exception) -> QAError:
         return IndexBusyError(
             f"The Milvus Lite file {client_uri(store)} is open in another process "
             "(Milvus Lite allows one process per file: e.g. `qa serve` and `qa ingest` cannot "
-            "share it). Stop the other process, or serve the data from one process for all: "
-            "milvus-lite server --data-dir DIR --host 127.0.0.1 (or a Milvus server), and use "
-            "--store http://127.0.0.1:19530 in a new index folder."
+            "share it). Stop the other process, or serve the file from one process for all "
+            "(Milvus Lite's gRPC server, qa.stores.milvus.store.lite_server, or a Milvus server: "
+            "docs/scaling-out.md) and use --store http://127.0.0.1:19530 in a new index folder."
         )
     return IndexFormatError(f"Cannot open the Milvus store {store}: {error}")
+
+
+def lite_version() -> tuple[int, ...]:
+    """The installed milvus-lite's version, e.g. (2, 5, 1)."""
+    version = importlib.metadata.version("milvus-lite")
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+@contextmanager
+def lite_server(db_file: Path, port: int = 19530, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve a Milvus Lite file over gRPC while inside: yields the ``--store`` URI
+    (``http://host:port``) that several processes (``qa serve`` and ``qa ingest``) can share,
+    as they would a Milvus server. Milvus Lite 2.5 runs its C++ engine on ``host:port``
+    (``milvus_lite.server.Server``); 3.x runs ``milvus-lite server`` with ``db_file``'s folder
+    as its data directory.
+
+        with lite_server(Path("/data/qa.db"), 19530) as uri:  # http://127.0.0.1:19530
+            ...
+    """
+    db_file = Path(db_file).resolve()
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    stop: Any
+    if lite_version() < (3,):
+        server = importlib.import_module("milvus_lite.server").Server(
+            str(db_file), address=f"{host}:{port}"
+        )
+        if not server.start():
+            raise IndexBusyError(
+                f"Milvus Lite could not serve {db_file} on {host}:{port}: the file is open in "
+                "another process, or the port is taken."
+            )
+        stop = server.stop
+    else:
+        command = Path(sys.executable).parent / "milvus-lite"
+        process = subprocess.Popen(
+            [str(command), "server", "--data-dir", str(db_file.parent / f"{db_file.stem}-data"),
+             "--host", host, "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+        def stop() -> None:
+            process.kill()
+            process.wait()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it listens
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError as error:
+                if time.monotonic() > deadline:
+                    raise IndexBusyError(f"Milvus Lite did not listen on {host}:{port}") from error
+                time.sleep(0.2)
+        yield f"http://{host}:{port}"
+    finally:
+        stop()
