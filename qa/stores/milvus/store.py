@@ -52,8 +52,8 @@ DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store n
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Which keyword analysis a new collection gets ("english" or "terms"); an existing collection
 # keeps the one it was built with (its field says which).
-#  - "terms" (default): our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer and stop
-#    words), which Milvus only splits on spaces. The same tokens as the embedded store on
+#  - "terms" (default): our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer
+#    and stop words), which Milvus only splits on spaces. The same tokens as the embedded store on
 #    every engine.
 #  - "english": the chunk text itself, through Milvus's English analyzer (standard tokenizer,
 #    lower case, Snowball stemmer, English stop words). The C++ engine (a Milvus server, Milvus
