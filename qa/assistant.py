@@ -59,6 +59,7 @@ from qa.errors import (
 from qa.ingest import Ingestor, Progress
 from qa.keywords import KeywordIndex
 from qa.locking import WriteLock
+from qa.pages import with_pages
 from qa.retrieval import Retriever
 from qa.store import Store
 from qa.stores.base import Catalog
@@ -498,6 +499,9 @@ class Assistant:
             reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
         else:
             reply = answer(question, passages, self.embedder, vector, "", abstain_below)
+        if reply.citations:
+            with self._snapshot():
+                reply = with_pages(self.catalog, reply)
         return replace(reply, passages=reply.passages[:k])
 
     # -- reading --------------------------------------------------------------------------------

@@ -321,7 +321,9 @@ def print_answer(reply: Answer) -> None:
         click.echo()
         for citation in reply.citations:
             where = f" ({citation.url})" if citation.url else ""
-            click.echo(f'[{citation.number}] {citation.title} — "{citation.quote}"{where}')
+            page = f", p. {citation.page}" if citation.page else ""
+            said = " ".join(citation.quote.split())  # a page break inside is a form feed
+            click.echo(f'[{citation.number}] {citation.title}{page} — "{said}"{where}')
     elif reply.passages:
         click.echo("\nPossibly related:")
         for passage in reply.passages[:3]:

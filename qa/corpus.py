@@ -1,9 +1,10 @@
 """Find article files and read them into ``Article``s, one file at a time, never failing the lot.
 
-Supported: ``.txt``, ``.md``, ``.html``/``.htm``, ``.json`` (records or SQuAD), ``.jsonl``, and
-any of these gzip-compressed (``.json.gz``). Folders are walked recursively; hidden files and
-other types found inside them are skipped (and counted), while a file named on the command line
-must be readable or it is reported as failed.
+Supported: ``.txt``, ``.md``, ``.html``/``.htm``, ``.json`` (records or SQuAD), ``.jsonl``,
+``.pdf`` and ``.docx`` (qa/readers/), and any of these gzip-compressed (``.json.gz``).
+Folders are walked recursively; hidden files and other types found inside them are skipped
+(and counted), while a file named on the command line must be readable or it is reported as
+failed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,25 @@ from qa import formats
 from qa.formats import FormatError, Record, RecordError
 from qa.types import Article, IngestFailure
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx")
 DEFAULT_MAX_FILE_MB = 32
 _SNIFF_BYTES = 8192
+
+
+def _read_pdf(data: bytes, stem: str) -> list[Record]:
+    from qa.readers.pdf import parse_pdf  # loads PDFium only when a PDF is read
+
+    return parse_pdf(data, stem)
+
+
+def _read_docx(data: bytes, stem: str) -> list[Record]:
+    from qa.readers.docx import parse_docx
+
+    return parse_docx(data, stem)
+
+
+# Formats read from bytes by their own module (qa/readers/).
+BINARY_READERS = {".pdf": _read_pdf, ".docx": _read_docx}
 
 
 @dataclass
@@ -141,6 +158,8 @@ def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
         if b"\x00" in data[:_SNIFF_BYTES]:
             raise FormatError("looks like a binary file, not HTML")
         return formats.parse_html(data, stem), []
+    if kind in BINARY_READERS:
+        return BINARY_READERS[kind](data, stem), []
     text = _normalise(decode(data))
     if not text.strip():
         raise FormatError("is empty")
