@@ -144,9 +144,10 @@ def decode(data: bytes) -> str:
         ) from error
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     # One newline convention, so offsets and content hashes do not depend on the platform.
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 
 def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
@@ -160,7 +161,7 @@ def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
         return formats.parse_html(data, stem), []
     if kind in BINARY_READERS:
         return BINARY_READERS[kind](data, stem), []
-    text = _normalise(decode(data))
+    text = normalise(decode(data))
     if not text.strip():
         raise FormatError("is empty")
     if kind == ".txt":
@@ -207,7 +208,7 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
     many = len(records) > 1 or kind_of(path) in (".json", ".jsonl")
     keys_seen: dict[str, int] = {}
     for position, record in enumerate(records, start=1):
-        text = _normalise(record.text)
+        text = normalise(record.text)
         if not text.strip():
             where = f"{path} (record {position})" if many else str(path)
             result.failures.append(IngestFailure(where, "has no text"))
