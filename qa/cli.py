@@ -446,8 +446,10 @@ def chat(k: int, index_dir: str) -> None:
 
 def _add_eval_command() -> None:
     from qa.cli_eval import eval_command
+    from qa.cli_watch import watch_command
 
     cli.add_command(eval_command)
+    cli.add_command(watch_command)
 
 
 _add_eval_command()

@@ -25,6 +25,8 @@ from qa.types import Article, IngestFailure
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx")
 DEFAULT_MAX_FILE_MB = 32
 _SNIFF_BYTES = 8192
+# Every index folder holds its write lock file (qa/locking.py); its files are not articles.
+INDEX_MARKER = "write.lock"
 
 
 def _read_pdf(data: bytes, stem: str) -> list[Record]:
@@ -88,6 +90,9 @@ def discover(paths: Iterable[str | Path]) -> Discovery:
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
+                if root != str(path) and INDEX_MARKER in names:
+                    dirs[:] = []  # an article-qa index folder (e.g. ./index under a watched .)
+                    continue
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     child = Path(root, name)
@@ -147,7 +152,6 @@ def decode(data: bytes) -> str:
 def normalise(text: str) -> str:
     # One newline convention, so offsets and content hashes do not depend on the platform.
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
 
 
 def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
