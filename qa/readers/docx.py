@@ -18,6 +18,10 @@ from qa.formats import FormatError, Record, title_from_name
 _HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def _heading_level(style_name: str) -> int | None:
     if style_name.lower() == "title":
         return 1
@@ -56,16 +60,18 @@ def _table_rows(table: Any) -> list[str]:
 def parse_docx(data: bytes, stem: str) -> list[Record]:
     """``.docx``: one article."""
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise FormatError("is not a Word .docx file (not a zip package; old .doc is not read)")
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise FormatError(f"is not a readable Word .docx file ({error})") from error
-    except Exception as error:  # lxml and zipfile raise many kinds on damaged packages
-        raise FormatError(f"is not a readable Word .docx file ({error})") from error
+        return _parse(docx.Document(io.BytesIO(data)), stem)
+    except FormatError:
+        raise
+    except Exception as error:  # python-docx, lxml, zipfile and zlib raise many kinds on damage
+        raise FormatError(f"is not a readable Word .docx file ({_one_line(error)})") from error
+
+
+def _parse(document: Any, stem: str) -> list[Record]:
     parts: list[str] = []
     first_heading = style_title = ""
     for kind, block in _blocks(document):

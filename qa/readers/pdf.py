@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from qa.formats import FormatError, Record, title_from_name
 
@@ -61,31 +62,42 @@ def extract_pages(data: bytes) -> tuple[list[list[str]], dict[str, str]]:
     except pdfium.PdfiumError as error:
         if "password" in str(error).lower():
             raise FormatError(ENCRYPTED) from error
-        raise FormatError(f"is not a readable PDF ({error})") from error
+        raise FormatError(f"is not a readable PDF ({' '.join(str(error).split())})") from error
     try:
         try:
             info = {k: str(v) for k, v in document.get_metadata_dict().items() if v}
         except Exception:  # broken info dictionaries are common; the text may still be fine
             info = {}
         pages: list[list[str]] = []
+        damaged = 0
         for index in range(len(document)):
-            page = document[index]
             try:
-                textpage = page.get_textpage()
-                try:
-                    raw = textpage.get_text_bounded()
-                finally:
-                    textpage.close()
-            finally:
-                page.close()
+                raw = _page_text(document, index)
+            except pdfium.PdfiumError:
+                damaged += 1  # an unreadable page stays, empty, so later page numbers hold
+                raw = ""
             raw = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
             # PDFium joins a word hyphenated at a line end itself and marks the join with \x02.
             raw = _SOFT_HYPHEN.sub(lambda m: ("" if m[1].islower() else "-") + m[1], raw)
             raw = raw.replace("\x02", "-")
             pages.append([line.rstrip() for line in raw.split("\n")])
+        if pages and damaged == len(pages):
+            raise FormatError("is damaged: none of its pages can be read")
     finally:
         document.close()
     return pages, info
+
+
+def _page_text(document: Any, index: int) -> str:
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            return str(textpage.get_text_bounded())
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 def _signature(line: str) -> str:
