@@ -125,15 +125,18 @@ def ingest(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Add or update articles from files and folders (searched recursively).
+    """Add or update articles from files, folders (searched recursively) and web addresses.
 
-    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, and their .gz versions.
+    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, .pdf, .docx, and their .gz
+    versions; an http(s) address is fetched (a page, or each item of an RSS/Atom feed), and
+    fetched again only when it changed.
     Unchanged articles are skipped; changed ones are re-indexed; a bad file is reported and
     the rest is ingested. Exit status 1 means some file or record failed.
 
     \b
     Examples:
-      qa ingest corpus/articles notes/ report.html
+      qa ingest corpus/articles notes/ report.html report.pdf
+      qa ingest https://example.org/feed.xml
       qa ingest corpus/articles --index news --store milvus
       qa ingest squad.json.gz --workers ray://head:10001
     """

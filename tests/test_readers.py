@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa import Assistant
 from qa.cli import cli
 from qa.readers.pdf import PAGE_BREAK, drop_running_lines, page_at, pdf_date, reflow
 from tests.conftest import read_file
@@ -118,8 +117,8 @@ def test_docx_failures(tmp_path: Path) -> None:
     assert "is not a Word .docx file" in failure.reason
 
 
-def test_citations_into_a_pdf_name_their_page(report: Path, index_dir: Path, embedder) -> None:
-    with Assistant.open(index_dir, embedder=embedder) as assistant:
+def test_citations_into_a_pdf_name_their_page(report: Path, assistant_on_each_store) -> None:
+    with assistant_on_each_store as assistant:
         assert assistant.ingest([report]).ok
         reply = assistant.ask(
             "The lighthouse keeper Tomas Berg repainted the lantern room in bright red."
