@@ -172,6 +172,10 @@ def test_a_feed_ingests_each_item(site: Site, index_dir: Path, embedder) -> None
         assert reply.found and "Tomas Berg" in reply.text
         again = assistant.ingest([f"{site.base}/feed.xml"])
         assert sorted(again.unchanged) == sorted(report.added) and not again.added
+        # An item removed from the index comes back with the next run (no 304 for the feed).
+        assistant.remove([f"{site.base}/news/2"])
+        back = assistant.ingest([f"{site.base}/feed.xml"])
+        assert len(back.added) == 1 and len(back.unchanged) == 2
 
 
 def test_a_redirect_is_followed(site: Site) -> None:

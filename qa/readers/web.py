@@ -314,11 +314,14 @@ def read_address(
     when it failed or did not change). ``stored(address)`` says whether the index holds
     articles from it: only then is a conditional GET sent."""
     known = state.get(address)
-    conditional = known if stored(address) or known.get("items") else {}
+    items = [str(item) for item in known.get("items", [])]
+    # Conditional only when what the last answer gave is still in the index (a page's article,
+    # or every item of a feed): else a 304 would keep articles that are gone.
+    complete = all(stored(item) for item in items) if items else stored(address)
+    conditional = known if complete else {}
     try:
         fetched = fetcher.fetch(address, conditional.get("etag"), conditional.get("last_modified"))
         if fetched.not_modified:
-            items = [str(item) for item in known.get("items", [])]
             return [WebResult(address, not_modified=True)] + [
                 WebResult(item, not_modified=True) for item in items
             ]
