@@ -55,6 +55,8 @@ from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, C
 from qa.pipeline.conversation import contextual_query
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.ingest import Ingestor, Progress
+from qa.pipeline.pages import with_pages
+from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.retrieval import FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.stores.base import Catalog
@@ -348,6 +350,7 @@ class Assistant:
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
         progress: Progress | None = None,
         workers: str | None = None,
+        allow_private_urls: bool = True,
     ) -> IngestReport:
         """Add or update the articles in ``paths`` (files or folders); skip unchanged ones.
 
@@ -357,21 +360,25 @@ class Assistant:
         ``workers`` embeds on a Ray cluster instead of in this process: ``"ray"`` starts a local
         one, ``"ray://host:10001"`` uses a running one (needs ``pip install 'article-qa[ray]'``);
         the vectors are the same either way. Failures there raise ``WorkersError``.
+        ``paths`` may hold web addresses (a page or an RSS/Atom feed, qa/readers/web.py);
+        ``allow_private_urls=False`` refuses loopback, private and link-local destinations
+        (the web UI's default), ``True`` is for a user fetching on their own behalf.
         """
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             self._ready_model()
             embed_groups = self._workers(workers)
+            web = WebIngest(Fetcher(allow_private=allow_private_urls), WebState(self.index_dir))
             if self._store is None:
                 milvus = self._milvus_store()
                 ingestor = Ingestor(
-                    milvus, None, self.embedder, self.chunker, progress, embed_groups
+                    milvus, None, self.embedder, self.chunker, progress, embed_groups, web
                 )
                 report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
                 milvus.flush()
                 return report
             ingestor = Ingestor(
-                self.store, self.vectors, self.embedder, self.chunker, progress, embed_groups
+                self.store, self.vectors, self.embedder, self.chunker, progress, embed_groups, web
             )
             report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
             if report.added or report.updated or report.removed or not self._vectors_saved():
@@ -430,6 +437,8 @@ class Assistant:
             return []
         if self.catalog.has_article(target):
             return [target]
+        if is_address(target):  # articles fetched from a web address keep it as their source
+            return self.catalog.ids_by_source(target.strip())
         path = str(Path(target).expanduser().resolve())
         ids = self.catalog.ids_by_source(path)
         ids.extend(article_id for article_id, _ in self.catalog.ids_under(path))
@@ -499,6 +508,9 @@ class Assistant:
             reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
         else:
             reply = answer(question, passages, self.embedder, vector, "", abstain_below)
+        if reply.citations:
+            with self._snapshot():
+                reply = with_pages(self.catalog, reply)
         return replace(reply, passages=reply.passages[:k])
 
     # -- reading --------------------------------------------------------------------------------

@@ -224,6 +224,7 @@ class Citation:
     end: int
     score: float
     chunk_id: int
+    page: int | None = None  # 1-based page of ``start``, for articles read from a PDF
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

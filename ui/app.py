@@ -7,14 +7,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
+from qa.pipeline.corpus import SUFFIXES
+from qa.pipeline.readers.web import is_address
+from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
 from ui.render import (
     answer_markdown,
@@ -35,7 +39,8 @@ EXAMPLES = [
 ]
 EMPTY_INDEX = (
     "The index has no articles yet. Add some in the **Articles** tab (upload .txt, .md, .html, "
-    ".json or .jsonl files), or run `qa ingest PATH` in a terminal."
+    ".pdf, .docx, .json or .jsonl files, or add a web address), or run `qa ingest PATH` in a "
+    "terminal."
 )
 STREAM_PAUSE_S = 0.04  # between streamed sentences: enough to see the answer arrive
 
@@ -129,6 +134,22 @@ def add_files(
     return text, *article_views(state)
 
 
+def add_address(
+    state: AppState, address: str | None, progress: Any = None
+) -> tuple[str, list[list[str | int]], Any, Any]:
+    """Handler of "Add by address": fetch a web page or feed and ingest it (qa/readers/web.py)."""
+    address = (address or "").strip()
+    if not is_address(address):
+        return "Enter a web address starting with http:// or https://.", *article_views(state)
+
+    def report_progress(stage: str, done: int, total: int) -> None:
+        if progress is not None and total:
+            progress((done, total), desc=stage)
+
+    report = state.ingest([address], report_progress)
+    return report_markdown(report), *article_views(state)
+
+
 def remove_article(
     state: AppState, article_id: str | None
 ) -> tuple[str, list[list[str | int]], Any, Any]:
@@ -192,11 +213,20 @@ def build_app(state: AppState) -> gr.Blocks:
         with gr.Tab("Articles"):
             uploads = gr.File(
                 file_count="multiple",
-                file_types=[".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".gz"],
+                file_types=[*SUFFIXES, ".gz"],
                 label=f"Add article files (up to {MAX_UPLOAD_MB} MB each)",
                 elem_id="qa-upload",
             )
             add = gr.Button("Add to index", variant="primary", elem_id="qa-add")
+            with gr.Row():
+                address = gr.Textbox(
+                    label="Add by address (a web page or an RSS/Atom feed)",
+                    placeholder="https://example.org/article or https://example.org/feed.xml",
+                    scale=5,
+                    elem_id="qa-address",
+                    max_length=2000,
+                )
+                fetch = gr.Button("Fetch and add", scale=1, elem_id="qa-fetch")
             report = gr.Markdown(elem_id="qa-report")
             table = gr.Dataframe(
                 value=article_rows(articles),
@@ -226,6 +256,16 @@ def build_app(state: AppState) -> gr.Blocks:
         add.click(
             on_add, [uploads], [report, table, choice, title_filter], api_visibility="private"
         )
+
+        def on_address(address: str, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
+            return add_address(state, address, progress)
+
+        fetch.click(
+            on_address, [address], [report, table, choice, title_filter], api_visibility="private"
+        )
+        address.submit(
+            on_address, [address], [report, table, choice, title_filter], api_visibility="private"
+        )
         remove.click(
             lambda article_id: remove_article(state, article_id),
             [choice],
@@ -251,11 +291,22 @@ def serve(
     auth: tuple[str, str] | None = None,
     model: str | None = None,
     block: bool = True,
+    allow_private_urls: bool = False,
+    watch: Sequence[str] = (),
 ) -> gr.Blocks:
-    """Build and launch the app (blocking unless ``block=False``)."""
+    """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
+    in sync with those files and folders while it runs (qa/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    state = AppState(index_dir, model)
+    state = AppState(index_dir, model, allow_private_urls=allow_private_urls)
     state.warm_up()
+    if watch:
+        watcher = Watcher(
+            lambda: state.assistant,
+            watch,
+            log=lambda line: print(line, file=sys.stderr),
+            lock=state.lock,
+        )
+        watch_in_thread(watcher)
     app = build_app(state)
     app.queue(default_concurrency_limit=4)
     app.launch(

@@ -31,7 +31,29 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     help=f"Require a login, as USER:PASSWORD (or set ${AUTH_ENV}).",
 )
 @click.option("--model", help="Model folder for a new index (default: bundled all-MiniLM-L6-v2).")
-def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | None) -> None:
+@click.option(
+    "--allow-private-urls",
+    is_flag=True,
+    help="Let 'Add by address' fetch loopback, private and link-local addresses (refused by "
+    "default, so visitors cannot reach this machine's network through the server).",
+)
+@click.option(
+    "--watch",
+    "watch_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Keep the index in sync with this file or folder while serving (as qa watch; repeat "
+    "for several).",
+)
+def serve(
+    index_dir: str,
+    host: str,
+    port: int,
+    auth: str | None,
+    model: str | None,
+    allow_private_urls: bool,
+    watch_paths: tuple[str, ...],
+) -> None:
     """Start the chat web UI (Gradio) on this machine.
 
     It listens on 127.0.0.1 only, unless --host says otherwise (e.g. --host 0.0.0.0 to let
@@ -40,6 +62,7 @@ def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | N
     \b
     Example:
       qa serve --index index --port 7860
+      qa serve --watch notes/
     """
     from ui.app import serve as run
 
@@ -51,4 +74,12 @@ def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | N
             err=True,
         )
     click.echo(f"article-qa on http://{host}:{port}  (Ctrl-C stops it)", err=True)
-    run(Path(index_dir), host=host, port=port, auth=credentials, model=model)
+    run(
+        Path(index_dir),
+        host=host,
+        port=port,
+        auth=credentials,
+        model=model,
+        allow_private_urls=allow_private_urls,
+        watch=watch_paths,
+    )

@@ -76,6 +76,8 @@ def _source_block(
     element_id: str, label: str, passage: Passage, citation: Citation | None, open_: bool
 ) -> str:
     meta = [html.escape(passage.title)]
+    if citation is not None and citation.page:
+        meta.append(f"p. {citation.page}")
     if passage.date:
         meta.append(html.escape(passage.date))
     url = safe_url(passage.url)

@@ -24,9 +24,14 @@ UPLOADS = "uploads"
 
 
 class AppState:
-    def __init__(self, index_dir: Path, model: str | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, model: str | None = None, allow_private_urls: bool = False
+    ) -> None:
         self.index_dir = index_dir
         self.model = model
+        # Web addresses a visitor adds may not reach this server's own network unless the
+        # operator says so (qa serve --allow-private-urls); see qa/readers/web.py.
+        self.allow_private_urls = allow_private_urls
         self.lock = threading.RLock()
         self._assistant: Assistant | None = None
         self._database: tuple[int, int] | None = None  # (device, inode) of the open database
@@ -78,9 +83,13 @@ class AppState:
         with self.lock:
             return self.assistant.ask(question, history=history, k=k, filters=filters)
 
-    def ingest(self, paths: list[Path], progress: Callable[[str, int, int], None]) -> IngestReport:
+    def ingest(
+        self, paths: list[Path] | list[str], progress: Callable[[str, int, int], None]
+    ) -> IngestReport:
         with self.lock:
-            return self.assistant.ingest(paths, progress=progress)
+            return self.assistant.ingest(
+                paths, progress=progress, allow_private_urls=self.allow_private_urls
+            )
 
     def remove(self, article_ids: list[str]) -> list[str]:
         with self.lock:

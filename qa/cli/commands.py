@@ -130,15 +130,18 @@ def ingest(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Add or update articles from files and folders (searched recursively).
+    """Add or update articles from files, folders (searched recursively) and web addresses.
 
-    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, and their .gz versions.
+    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, .pdf, .docx, and their .gz
+    versions; an http(s) address is fetched (a page, or each item of an RSS/Atom feed), and
+    fetched again only when it changed.
     Unchanged articles are skipped; changed ones are re-indexed; a bad file is reported and
     the rest is ingested. Exit status 1 means some file or record failed.
 
     \b
     Examples:
-      qa ingest corpus/articles notes/ report.html
+      qa ingest corpus/articles notes/ report.html report.pdf
+      qa ingest https://example.org/feed.xml
       qa ingest corpus/articles --index news --store milvus
       qa ingest squad.json.gz --workers ray://head:10001
     """
@@ -309,7 +312,9 @@ def print_answer(reply: Answer) -> None:
         click.echo()
         for citation in reply.citations:
             where = f" ({citation.url})" if citation.url else ""
-            click.echo(f'[{citation.number}] {citation.title} — "{citation.quote}"{where}')
+            page = f", p. {citation.page}" if citation.page else ""
+            said = " ".join(citation.quote.split())  # a page break inside is a form feed
+            click.echo(f'[{citation.number}] {citation.title}{page} — "{said}"{where}')
     elif reply.passages:
         click.echo("\nPossibly related:")
         for passage in reply.passages[:3]:
@@ -434,8 +439,10 @@ def chat(k: int, index_dir: str) -> None:
 
 def _add_eval_command() -> None:
     from qa.cli.eval import eval_command
+    from qa.cli.watch import watch_command
 
     cli.add_command(eval_command)
+    cli.add_command(watch_command)
 
 
 _add_eval_command()

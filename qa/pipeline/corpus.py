@@ -1,9 +1,10 @@
 """Find article files and read them into ``Article``s, one file at a time, never failing the lot.
 
-Supported: ``.txt``, ``.md``, ``.html``/``.htm``, ``.json`` (records or SQuAD), ``.jsonl``, and
-any of these gzip-compressed (``.json.gz``). Folders are walked recursively; hidden files and
-other types found inside them are skipped (and counted), while a file named on the command line
-must be readable or it is reported as failed.
+Supported: ``.txt``, ``.md``, ``.html``/``.htm``, ``.json`` (records or SQuAD), ``.jsonl``,
+``.pdf`` and ``.docx`` (qa/pipeline/readers/), and any of these gzip-compressed (``.json.gz``).
+Folders are walked recursively; hidden files and other types found inside them are skipped
+(and counted), while a file named on the command line must be readable or it is reported as
+failed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,27 @@ from qa.pipeline import formats
 from qa.pipeline.formats import FormatError, Record, RecordError
 from qa.types import Article, IngestFailure
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx")
 DEFAULT_MAX_FILE_MB = 32
 _SNIFF_BYTES = 8192
+# Every index folder holds its write lock file (qa/locking.py); its files are not articles.
+INDEX_MARKER = "write.lock"
+
+
+def _read_pdf(data: bytes, stem: str) -> list[Record]:
+    from qa.pipeline.readers.pdf import parse_pdf  # loads PDFium only when a PDF is read
+
+    return parse_pdf(data, stem)
+
+
+def _read_docx(data: bytes, stem: str) -> list[Record]:
+    from qa.pipeline.readers.docx import parse_docx
+
+    return parse_docx(data, stem)
+
+
+# Formats read from bytes by their own module (qa/pipeline/readers/).
+BINARY_READERS = {".pdf": _read_pdf, ".docx": _read_docx}
 
 
 @dataclass
@@ -75,6 +94,9 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
+                if root != str(path) and INDEX_MARKER in names:
+                    dirs[:] = []  # an article-qa index folder (e.g. ./index under a watched .)
+                    continue
                 dirs[:] = sorted(
                     d
                     for d in dirs
@@ -135,7 +157,7 @@ def decode(data: bytes) -> str:
         ) from error
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     # One newline convention, so offsets and content hashes do not depend on the platform.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -149,7 +171,9 @@ def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
         if b"\x00" in data[:_SNIFF_BYTES]:
             raise FormatError("looks like a binary file, not HTML")
         return formats.parse_html(data, stem), []
-    text = _normalise(decode(data))
+    if kind in BINARY_READERS:
+        return BINARY_READERS[kind](data, stem), []
+    text = normalise(decode(data))
     if not text.strip():
         raise FormatError("is empty")
     if kind == ".txt":
@@ -196,7 +220,7 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
     many = len(records) > 1 or kind_of(path) in (".json", ".jsonl")
     keys_seen: dict[str, int] = {}
     for position, record in enumerate(records, start=1):
-        text = _normalise(record.text)
+        text = normalise(record.text)
         if not text.strip():
             where = f"{path} (record {position})" if many else str(path)
             result.failures.append(IngestFailure(where, "has no text"))

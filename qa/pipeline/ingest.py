@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,8 @@ import numpy as np
 from embeddings import Embedder, VectorIndex
 from embeddings.batching import GroupEmbedder, InProcess
 from qa.pipeline.chunking import Chunker, embedding_text
-from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, discover, read_file
+from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, FileResult, discover, read_file
+from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, file_results, is_address
 from qa.stores.base import Catalog, NewChunk
 from qa.types import Article, Chunk, IngestFailure, IngestReport
 
@@ -93,6 +94,7 @@ class Ingestor:
         chunker: Chunker,
         progress: Progress | None = None,
         embed_groups: GroupEmbedder | None = None,
+        web: WebIngest | None = None,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -101,6 +103,9 @@ class Ingestor:
         self.progress = progress or (lambda stage, done, total: None)
         # Where the model runs: here by default, or on a Ray cluster (--workers ray).
         self.embed_groups = embed_groups or InProcess(embedder)
+        # Web addresses among the paths (qa/readers/web.py); the CLI's default allows private
+        # addresses (it runs as the user), the web UI passes its own.
+        self.web = web or WebIngest(Fetcher(allow_private=True), WebState(None))
 
     def run(
         self,
@@ -115,6 +120,7 @@ class Ingestor:
         plan = self._plan(paths, prune, int(max_file_mb * 2**20), exclude)
         added, updated, embedded, reused, tokens = self._write(plan.planned)
         removed = self._remove(plan.remove)
+        self.web.state.save()  # only now: an interrupted ingest fetches these addresses again
         return IngestReport(
             added=added,
             updated=updated,
@@ -140,16 +146,33 @@ class Ingestor:
         self._write(planned)
         return sum(len(item.chunks) for item in planned)
 
+    def _results(
+        self, paths: list[str | Path], max_file_bytes: int, plan: _Plan, exclude: Iterable[Path]
+    ) -> Iterator[tuple[FileResult, int, int]]:
+        """Each file's (or address's) result, with progress counts."""
+        addresses = [str(p).strip() for p in paths if is_address(p)]
+        found = discover([p for p in paths if not is_address(p)], exclude)
+        plan.failed.extend(found.missing)
+        plan.skipped.extend(found.skipped)
+        total = len(found.files) + len(addresses)
+        for done, path in enumerate(found.files, start=1):
+            yield read_file(path, max_file_bytes), done, total
+        stored = lambda source: bool(self.store.ids_by_source(source))  # noqa: E731
+        fetched = file_results(self.web, addresses, stored)
+        for done, (address, result) in enumerate(fetched, start=len(found.files) + 1):
+            if result is None:  # not modified since the last fetch: keep its articles as they are
+                plan.unchanged.extend(self.store.ids_by_source(address))
+                continue
+            yield result, done, max(total, done)
+
     def _plan(
         self, paths: list[str | Path], prune: bool, max_file_bytes: int, exclude: Iterable[Path]
     ) -> _Plan:
-        found = discover(paths, exclude)
-        plan = _Plan(failed=list(found.missing), skipped=found.skipped)
+        plan = _Plan()
         known = self.store.content_hashes()
         seen: dict[str, str] = {}  # article id -> source, for duplicates within this run
         stale: set[str] = set()
-        for done, path in enumerate(found.files, start=1):
-            result = read_file(path, max_file_bytes)
+        for result, done, total in self._results(paths, max_file_bytes, plan, exclude):
             plan.failed.extend(result.failures)
             for article in result.articles:
                 if article.id in seen:
@@ -172,9 +195,11 @@ class Ingestor:
                 )
             if result.complete:  # records gone from a fully read file are gone from the index
                 stale.update(self.store.ids_by_source(result.path))
-            self.progress("Reading", done, len(found.files))
+            self.progress("Reading", done, total)
         if prune:
             for raw in paths:
+                if is_address(raw):
+                    continue
                 folder = Path(raw).expanduser()
                 if folder.is_dir():
                     stale.update(

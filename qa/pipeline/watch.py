@@ -1,0 +1,139 @@
+"""Folders that stay in sync: ``qa watch PATH...`` (and ``qa serve --watch PATH``).
+
+First one full ingest with ``prune`` (what changed while nobody watched is caught up, files
+deleted meanwhile leave the index), then every change watchfiles reports (inotify, FSEvents or
+ReadDirectoryChangesW underneath) is applied incrementally: a created or edited file is
+ingested (only its changed chunks are embedded), a deleted file or folder has its articles
+removed, and each change prints one line. Every step is an ordinary ingest or remove, so an
+interrupted watch loses nothing: what was written stays, and the next start catches up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa.errors import ArticleNotFoundError
+from qa.pipeline.corpus import kind_of
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.types import IngestReport
+
+# Changes closer together than this are applied as one batch (an editor's save is often a
+# write, a rename and a chmod within a few milliseconds).
+DEBOUNCE_MS = 300
+
+Log = Callable[[str], None]
+
+
+def _plural(count: int) -> str:
+    return f"{count} article{'s' if count != 1 else ''}"
+
+
+class Watcher:
+    """Keeps the index of ``get_assistant()`` in sync with ``paths``.
+
+    ``lock`` is held around each ingest or removal (the web UI shares its assistant).
+    """
+
+    def __init__(
+        self,
+        get_assistant: Callable[[], Assistant],
+        paths: Iterable[str | Path],
+        log: Log = print,
+        lock: AbstractContextManager[object] | None = None,
+    ) -> None:
+        self.get_assistant = get_assistant
+        self.paths = [Path(p).expanduser().resolve() for p in paths]
+        self.log = log
+        self.lock = lock or nullcontext()
+        missing = [str(p) for p in self.paths if not p.exists()]
+        if missing:
+            raise ArticleNotFoundError(f"Cannot watch {', '.join(missing)}: no such file or folder")
+
+    def _ignored(self, path: Path) -> bool:
+        """Hidden files, unsupported types, and the index folder itself (its config.json would
+        otherwise be read as an article)."""
+        index_dir = self.get_assistant().index_dir.resolve()
+        if path == index_dir or path.is_relative_to(index_dir):
+            return True
+        for root in self.paths:
+            if path.is_relative_to(root):
+                inside = path.relative_to(root).parts
+                if any(part.startswith(".") for part in inside):
+                    return True
+        return kind_of(path) is None
+
+    def sync(self) -> IngestReport:
+        """Catch up with everything under ``paths``, removing articles of deleted files."""
+        with self.lock:
+            report = self.get_assistant().ingest(self.paths, prune=True)
+        for failure in report.failed:
+            self.log(f"failed: {failure}")
+        self.log(f"in sync: {report.summary()}")
+        return report
+
+    def apply(self, changed: Iterable[Path], deleted: Iterable[Path]) -> None:
+        """Ingest ``changed`` files, remove the articles of ``deleted`` files or folders."""
+        for path in sorted(set(deleted)):
+            if path.exists():
+                continue  # deleted and created again within one batch: it is in ``changed``
+            try:
+                with self.lock:
+                    removed = self.get_assistant().remove([str(path)])
+            except ArticleNotFoundError:
+                continue  # a file of another type, or one that never had articles
+            self.log(f"removed {path} ({_plural(len(removed))})")
+        for path in sorted(set(changed)):
+            if not path.is_file() or self._ignored(path):
+                continue
+            with self.lock:
+                report = self.get_assistant().ingest([path])
+            for failure in report.failed:
+                self.log(f"failed: {failure}")
+            if report.added:
+                self.log(f"added {path} ({_plural(len(report.added))})")
+            if report.updated:
+                self.log(
+                    f"updated {path} ({_plural(len(report.updated))}, "
+                    f"{report.chunks_embedded} chunks embedded, {report.chunks_reused} reused)"
+                )
+            if report.removed:
+                self.log(f"removed {_plural(len(report.removed))} no longer in {path}")
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Sync, then apply changes until ``stop`` is set (or Ctrl-C)."""
+        import watchfiles
+
+        self.sync()
+        for changes in watchfiles.watch(
+            *self.paths, stop_event=stop, debounce=DEBOUNCE_MS, step=50, raise_interrupt=True
+        ):
+            changed: list[Path] = []
+            deleted: list[Path] = []
+            for change, raw in changes:
+                path = Path(raw)
+                if change == watchfiles.Change.deleted:
+                    deleted.append(path)
+                else:
+                    changed.append(path)
+            self.apply(changed, deleted)
+
+
+def watch_in_thread(watcher: Watcher) -> tuple[threading.Thread, threading.Event]:
+    """Run ``watcher`` in a daemon thread (``qa serve --watch``); set the event to stop it."""
+    stop = threading.Event()
+
+    def target() -> None:
+        try:
+            watcher.run(stop)
+        except Exception as error:  # keep the server up; say why watching stopped
+            watcher.log(f"watching stopped: {error}")
+
+    thread = threading.Thread(target=target, name="qa-watch", daemon=True)
+    thread.start()
+    return thread, stop
