@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -25,6 +25,9 @@ from ui.render import (
 )
 from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB, save_uploads
+
+if TYPE_CHECKING:
+    from qa.llm import LLMConfig
 
 EXAMPLES = [
     "Who introduced plague to Europe?",
@@ -95,8 +98,19 @@ def respond(
     panel = sources_html(turns)
     yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
     history = [Turn(t.question, t.text if t.found else "") for t in turns]
+    filters = make_filters(titles, since, until)
     try:
-        reply = state.ask(question, history, int(k), make_filters(titles, since, until))
+        if state.llm is None:
+            reply = state.ask(question, history, int(k), filters)
+        else:  # the model's words as they come, then its checked sentences replace them
+            drafted = ""
+            for event in state.ask_stream(question, history, int(k), filters):
+                if isinstance(event, Answer):
+                    reply = event
+                    break
+                drafted += event.text
+                draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…)*"
+                yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
         return
@@ -109,6 +123,8 @@ def respond(
         yield "", [*messages, {"role": "assistant", "content": shown}], turns, panel
         time.sleep(STREAM_PAUSE_S)
     final = answer_markdown(reply, len(turns) - 1)
+    if reply.notice:
+        final += f"\n\n*{escape_markdown(reply.notice)}*"
     yield "", [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
 
 
@@ -181,7 +197,9 @@ def build_app(state: AppState) -> gr.Blocks:
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     gr.Examples(EXAMPLES if articles else [], inputs=question, label="Try")
-                    new_chat = gr.Button("New conversation", size="sm")
+                    with gr.Row():
+                        new_chat = gr.Button("New conversation", size="sm")
+                        stop = gr.Button("Stop", size="sm", variant="stop", elem_id="qa-stop")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html([]), elem_id="qa-sources", js_on_load=None)
@@ -222,8 +240,12 @@ def build_app(state: AppState) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, turns, k, title_filter, since, until]
         chat_outputs = [question, chatbot, turns, sources]
-        send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private")
-        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private")
+        asked: list[Any] = [
+            send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
+            question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
+        ]
+        # Never hang on a slow model: Stop cancels the answer being written.
+        stop.click(None, None, None, cancels=asked, api_visibility="private")
         new_chat.click(lambda: ([], [], sources_html([])), None, [chatbot, turns, sources])
 
         def on_add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
@@ -257,10 +279,11 @@ def serve(
     auth: tuple[str, str] | None = None,
     model: str | None = None,
     block: bool = True,
+    llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    state = AppState(index_dir, model)
+    state = AppState(index_dir, model, llm)
     state.warm_up()
     app = build_app(state)
     app.queue(default_concurrency_limit=4)

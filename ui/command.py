@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from qa.llm.options import llm_config, llm_options
 from qa.options import index_option
 
 AUTH_ENV = "QA_AUTH"
@@ -31,7 +32,19 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     help=f"Require a login, as USER:PASSWORD (or set ${AUTH_ENV}).",
 )
 @click.option("--model", help="Model folder for a new index (default: bundled all-MiniLM-L6-v2).")
-def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | None) -> None:
+@llm_options
+def serve(
+    index_dir: str,
+    host: str,
+    port: int,
+    auth: str | None,
+    model: str | None,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    no_stream: bool,
+) -> None:
     """Start the chat web UI (Gradio) on this machine.
 
     It listens on 127.0.0.1 only, unless --host says otherwise (e.g. --host 0.0.0.0 to let
@@ -40,6 +53,7 @@ def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | N
     \b
     Example:
       qa serve --index index --port 7860
+      qa serve --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     from ui.app import serve as run
 
@@ -51,4 +65,5 @@ def serve(index_dir: str, host: str, port: int, auth: str | None, model: str | N
             err=True,
         )
     click.echo(f"article-qa on http://{host}:{port}  (Ctrl-C stops it)", err=True)
-    run(Path(index_dir), host=host, port=port, auth=credentials, model=model)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    run(Path(index_dir), host=host, port=port, auth=credentials, model=model, llm=config)
