@@ -54,7 +54,7 @@ def main() -> None:
     first: list[float] = []
     total: list[float] = []
     modes = {"generative": 0, "extractive": 0, "abstained": 0}
-    sentences = dropped = hits = 0
+    sentences = dropped = hits = own = citing = 0
     with Assistant.open(args.index) as assistant:
         assistant.ask("warm up the embedder")
         for item in items:
@@ -78,6 +78,13 @@ def main() -> None:
             hits += any(a.lower() in reply.text.lower() for a in item.get("answers", []))
             sentences += len(reply.sentences)
             dropped += sum(not s.supported for s in reply.sentences)
+            # ALCE-style, judged by our support check instead of an NLI model: recall = the
+            # model's sentences that a passage they cite supports; precision = of the sentences
+            # that cite something, those whose citation was right (not re-attributed).
+            own += sum(
+                s.supported and not s.reattributed and bool(s.cited) for s in reply.sentences
+            )
+            citing += sum(bool(s.cited) for s in reply.sentences)
     if server is not None:
         server.stop()
     print(f"questions {len(items)}: {modes}; answer hit {hits}/{len(items)}")
@@ -88,6 +95,13 @@ def main() -> None:
         print(f"check per answer: median {1000 * statistics.median(check_seconds):.0f} ms")
     if sentences:
         print(f"sentences {sentences}, dropped {dropped} ({100 * dropped / sentences:.0f}%)")
+        print(
+            f"citation recall {own}/{sentences}; citation precision {own}/{citing} "
+            "(by our support check; sentences the model cited nothing for count against recall)"
+        )
+    answered = modes["generative"] + modes["extractive"]
+    if answered:
+        print(f"fallback rate {modes['extractive']}/{answered} (to the quoted answer)")
 
 
 if __name__ == "__main__":

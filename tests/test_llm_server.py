@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -97,13 +100,30 @@ def _fallback(reply: Answer, *phrases: str) -> None:
         assert phrase in (reply.notice or ""), reply.notice
 
 
-def test_a_stopped_server_gives_its_message_and_the_quotes(filled: Assistant) -> None:
-    from qa.llm.local import LocalServer
+@contextmanager
+def _server_process(context: int) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A llama.cpp server in a child process: (its URL, the process)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qa.llm.local", "--context", str(context)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip(), child
+    finally:
+        child.kill()
+        child.wait()
 
-    stopped = LocalServer(context=512)
-    url = stopped.url
-    stopped.stop()
-    _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(url))
+
+def test_a_stopped_server_gives_its_message_and_the_quotes(filled: Assistant) -> None:
+    with _server_process(512) as (url, child):
+        assert url.startswith("http://127.0.0.1:")
+        child.kill()
+        child.wait()
+        _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(url))
     _fallback(reply, "Could not reach", url, "running")
 
 
@@ -113,13 +133,11 @@ def test_a_missing_model_is_named_with_how_to_list_models(filled: Assistant, ser
 
 
 def test_a_prompt_over_the_servers_context_says_so(assistant: Assistant, write) -> None:
-    from qa.llm.local import LocalServer
-
     sentences = [f"The Rhine passes town number {i} on its way north." for i in range(120)]
     write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. " + " ".join(sentences))
     assert assistant.ingest([write.base]).ok
-    with LocalServer(context=256) as small:  # we claim 4096 (the default): the server has 256
-        _, reply = _events(assistant, "Where does the Rhine rise?", LLMConfig(small.url))
+    with _server_process(256) as (url, _):  # we claim 4096 (the default): the server has 256
+        _, reply = _events(assistant, "Where does the Rhine rise?", LLMConfig(url))
     _fallback(reply, "longer than the model's context", "--llm-context")
 
 

@@ -63,3 +63,25 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main() -> None:
+    """``python -m qa.llm.local [--context N]``: print the URL, serve until stdin closes.
+
+    A server in its own process, for tests that stop one (killing the process is a real stop;
+    a second in-process server next to another did not start reliably).
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--context", type=int, default=2048)
+    args = parser.parse_args()
+    server = LocalServer(context=args.context)
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
