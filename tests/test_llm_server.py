@@ -145,3 +145,27 @@ def test_a_timeout_says_to_raise_it(filled: Assistant, server: str) -> None:
     # Reading a prompt of ~200 tokens takes seconds on one thread (41 tokens took 1 s here).
     _, reply = _events(filled, "Where does the Rhine rise?", LLMConfig(server, timeout=0.3))
     _fallback(reply, "--llm-timeout")
+
+
+def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, write) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    write("rhine.md", RHINE)
+    runner = CliRunner()
+    env = {"QA_INDEX": str(index_dir)}
+    ingested = runner.invoke(cli, ["ingest", str(write.base), "--model", "hash", "-q"], env=env)
+    assert ingested.exit_code == 0, ingested.output
+    asked = runner.invoke(
+        cli, ["ask", "Where does the Rhine rise?", "--llm", server, "-k", "1", "--json"], env=env
+    )
+    assert asked.exit_code == 0, asked.output
+    reply = json.loads(asked.stdout)
+    assert reply["mode"] in ("generative", "extractive") and reply["found"]
+    assert reply["mode"] == "extractive" or (reply["model"] and reply["sentences"])
+    shown = runner.invoke(cli, ["ask", "Where does the Rhine rise?", "--llm", server], env=env)
+    assert shown.exit_code == 0 and "[1]" in shown.stdout
+    assert "Checked:" in shown.stderr or "Note:" in shown.stderr
