@@ -39,7 +39,7 @@ def main() -> None:
         url = server.url
     config = LLMConfig(url, context=args.llm_context)
     items = json.loads(Path(args.questions).read_text())[: args.limit]
-    generate_module = importlib.import_module("qa.llm.generate")
+    generate_module = importlib.import_module("qa.llm.generative")
     check_seconds: list[float] = []
     real_check = generate_module.checked_answer
 

@@ -3,8 +3,7 @@
 Passages are fitted to the model's context here, by us, because servers truncate silently
 (Ollama cuts the prompt at its num_ctx without an error). Tokens are counted with tiktoken's
 cl100k_base, which is not the server model's tokenizer: ``SAFETY`` leaves a quarter of the
-context for the difference (see FACTOR_NOTE in the report: measured with the server's own
-``/tokenize`` where one exists).
+context for the difference and the chat template's own tokens.
 """
 
 from __future__ import annotations
