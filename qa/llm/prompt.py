@@ -3,7 +3,8 @@
 Passages are fitted to the model's context here, by us, because servers truncate silently
 (Ollama cuts the prompt at its num_ctx without an error). Tokens are counted with tiktoken's
 cl100k_base, which is not the server model's tokenizer: ``SAFETY`` leaves a quarter of the
-context for the difference and the chat template's own tokens.
+context for the difference and the chat template's own tokens (SmolLM2's tokenizer counted
+1.07x cl100k's tokens on 24 demo-corpus passages, through llama-server's ``/tokenize``).
 """
 
 from __future__ import annotations
