@@ -169,3 +169,32 @@ def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, writ
     shown = runner.invoke(cli, ["ask", "Where does the Rhine rise?", "--llm", server], env=env)
     assert shown.exit_code == 0 and "[1]" in shown.stdout
     assert "Checked:" in shown.stderr or "Note:" in shown.stderr
+
+
+def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
+    server: str, index_dir, write
+) -> None:
+    from qa import Assistant
+    from ui.app import respond
+    from ui.render import escape_markdown
+    from ui.state import AppState
+
+    write("rhine.md", RHINE)
+    with Assistant.open(index_dir, model="hash") as assistant:
+        assert assistant.ingest([write.base]).ok
+    state = AppState(index_dir, llm=LLMConfig(server))
+    try:
+        views = list(respond(state, "Where does the Rhine rise?", [], [], 1, None, "", ""))
+    finally:
+        state.close()
+    drafts = [
+        v[1][-1]["content"] for v in views if "checking against the sources" in v[1][-1]["content"]
+    ]
+    assert drafts, "the model's words are shown while it writes"
+    reply = views[-1][2][-1]
+    final = views[-1][1][-1]["content"]
+    assert "checking" not in final and "[\\[1\\]]" in final
+    if reply.mode == "generative":
+        assert all(escape_markdown(s.text) in final for s in reply.sentences if s.supported)
+    else:
+        assert reply.notice and reply.notice[:20] in final.replace("\\", "")
