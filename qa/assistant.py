@@ -15,10 +15,11 @@ write lock (docs/scaling-out.md). Models load lazily, once, on first use.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -70,6 +71,9 @@ from qa.stores.milvus.store import LOCAL_SCHEME, MilvusStore, client_uri, normal
 from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
 VECTORS_FILE = caches.VECTORS_FILE
+
+if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
+    from qa.llm import LLMConfig, Token
 
 
 def default_index_dir() -> Path:
@@ -485,13 +489,23 @@ class Assistant:
         filters: Filters | None = None,
         *,
         abstain_below: float | None = None,
+        llm: LLMConfig | None = None,
     ) -> Answer:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
         a short follow-up such as "Who founded it?" is searched with the last turn's context.
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
+        ``llm`` has a language model write the answer (checked sentence by sentence; see
+        ``ask_stream``); without it, or when the model fails, the answer is extractive.
         """
+        if llm is not None:
+            final: Answer | None = None
+            for event in self.ask_stream(question, history, k, filters, llm=llm):
+                if isinstance(event, Answer):
+                    final = event
+            assert final is not None  # ask_stream always ends with the Answer
+            return final
         question = _clean_question(question)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
         query = contextual_query(question, turns)
@@ -512,6 +526,31 @@ class Assistant:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)
         return replace(reply, passages=reply.passages[:k])
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn | tuple[str, str]] | None = None,
+        k: int = 5,
+        filters: Filters | None = None,
+        *,
+        llm: LLMConfig,
+        abstain_below: float | None = None,
+    ) -> Iterator[Token | Answer]:
+        """Yield the model's text as ``Token``s while it writes, then the checked ``Answer``.
+
+        No model is called when the extractive answer abstains (the articles don't cover the
+        question). A fault of the server (not running, timeout, unknown model, prompt too long,
+        an error mid-answer) ends the stream with the extractive answer, ``notice`` saying why.
+        Closing the generator early (a stop button) closes the connection.
+        """
+        from qa.llm import generate
+
+        turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
+        reply = self.ask(question, turns, k, filters, abstain_below=abstain_below)
+        yield from generate(
+            _clean_question(question), reply.passages, reply, self.embedder, llm, turns
+        )
 
     # -- reading --------------------------------------------------------------------------------
 

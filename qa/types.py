@@ -239,6 +239,28 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of a generated answer and what the support check found for it.
+
+    ``cited`` holds the passage numbers the model wrote after it (as given, valid or not);
+    ``citation`` is the number of the ``Citation`` that now supports it (None when unsupported,
+    and then the sentence is left out of the answer text). ``score`` is the support score of its
+    best quote (cosine + word overlap, see qa/llm/check.py).
+    """
+
+    text: str
+    cited: list[int]
+    supported: bool
+    score: float
+    citation: int | None = None
+    quote: str = ""
+    reattributed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """A short answer built from quoted source sentences, each followed by its ``[n]``.
 
@@ -252,6 +274,11 @@ class Answer:
     citations: list[Citation]
     passages: list[Passage]
     confidence: float
+    # "extractive" (quoted sentences) or "generative" (a language model wrote it, checked).
+    mode: str = "extractive"
+    model: str | None = None  # the language model, for generative answers
+    sentences: list[SentenceCheck] = field(default_factory=list)  # generative: every sentence
+    notice: str | None = None  # why a generative answer fell back to extractive, if it did
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -30,6 +30,9 @@ from ui.render import (
 )
 from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB, save_uploads
+
+if TYPE_CHECKING:
+    from qa.llm import LLMConfig
 
 EXAMPLES = [
     "Who introduced plague to Europe?",
@@ -93,9 +96,18 @@ def respond(
     yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
     history = [Turn(t.question, t.text if t.found else "") for t in turns]
     try:
-        reply = state.ask(
-            question, history, int(k), make_filters(titles=titles or (), since=since, until=until)
-        )
+        filters = make_filters(titles=titles or (), since=since, until=until)
+        if state.llm is None:
+            reply = state.ask(question, history, int(k), filters)
+        else:  # the model's words as they come, then its checked sentences replace them
+            drafted = ""
+            for event in state.ask_stream(question, history, int(k), filters):
+                if isinstance(event, Answer):
+                    reply = event
+                    break
+                drafted += event.text
+                draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…)*"
+                yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
         return
@@ -108,6 +120,8 @@ def respond(
         yield "", [*messages, {"role": "assistant", "content": shown}], turns, panel
         time.sleep(STREAM_PAUSE_S)
     final = answer_markdown(reply, len(turns) - 1)
+    if reply.notice:
+        final += f"\n\n*{escape_markdown(reply.notice)}*"
     yield "", [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
 
 
@@ -196,7 +210,9 @@ def build_app(state: AppState) -> gr.Blocks:
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     gr.Examples(EXAMPLES if articles else [], inputs=question, label="Try")
-                    new_chat = gr.Button("New conversation", size="sm")
+                    with gr.Row():
+                        new_chat = gr.Button("New conversation", size="sm")
+                        stop = gr.Button("Stop", size="sm", variant="stop", elem_id="qa-stop")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html([]), elem_id="qa-sources", js_on_load=None)
@@ -246,8 +262,12 @@ def build_app(state: AppState) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, turns, k, title_filter, since, until]
         chat_outputs = [question, chatbot, turns, sources]
-        send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private")
-        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private")
+        asked: list[Any] = [
+            send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
+            question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
+        ]
+        # Never hang on a slow model: Stop cancels the answer being written.
+        stop.click(None, None, None, cancels=asked, api_visibility="private")
         new_chat.click(lambda: ([], [], sources_html([])), None, [chatbot, turns, sources])
 
         def on_add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
@@ -293,11 +313,12 @@ def serve(
     block: bool = True,
     allow_private_urls: bool = False,
     watch: Sequence[str] = (),
+    llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
     in sync with those files and folders while it runs (qa/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    state = AppState(index_dir, model, allow_private_urls=allow_private_urls)
+    state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()
     if watch:
         watcher = Watcher(

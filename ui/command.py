@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from qa.cli.options import index_option
+from qa.llm.options import llm_config, llm_options
 
 AUTH_ENV = "QA_AUTH"
 
@@ -45,6 +46,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     help="Keep the index in sync with this file or folder while serving (as qa watch; repeat "
     "for several).",
 )
+@llm_options
 def serve(
     index_dir: str,
     host: str,
@@ -53,6 +55,11 @@ def serve(
     model: str | None,
     allow_private_urls: bool,
     watch_paths: tuple[str, ...],
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    no_stream: bool,
 ) -> None:
     """Start the chat web UI (Gradio) on this machine.
 
@@ -63,6 +70,7 @@ def serve(
     Example:
       qa serve --index index --port 7860
       qa serve --watch notes/
+      qa serve --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     from ui.app import serve as run
 
@@ -74,12 +82,14 @@ def serve(
             err=True,
         )
     click.echo(f"article-qa on http://{host}:{port}  (Ctrl-C stops it)", err=True)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
     run(
         Path(index_dir),
         host=host,
         port=port,
         auth=credentials,
         model=model,
+        llm=config,
         allow_private_urls=allow_private_urls,
         watch=watch_paths,
     )

@@ -38,6 +38,12 @@ def answer_parts(reply: Answer, turn: int) -> list[str]:
     """The chat message in pieces (one per cited sentence), for streaming."""
     if not reply.found:
         return [answer_markdown(reply, turn)]
+    if reply.mode == "generative":  # the model's checked sentences, each with its quote's [n]
+        return [
+            f"{escape_markdown(s.text)} [\\[{s.citation}\\]](#{cite_id(turn, s.citation)})"
+            for s in reply.sentences
+            if s.citation is not None
+        ]
     return [
         f"{escape_markdown(c.quote)} [\\[{c.number}\\]](#{cite_id(turn, c.number)})"
         for c in reply.citations

@@ -13,24 +13,33 @@ replaced since (a new database file), so the server never needs a restart.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
 from qa.config import read_config
 from qa.layout import CONFIG_FILE, DB_FILE
+
+if TYPE_CHECKING:
+    from qa.llm import LLMConfig, Token
 
 UPLOADS = "uploads"
 
 
 class AppState:
     def __init__(
-        self, index_dir: Path, model: str | None = None, allow_private_urls: bool = False
+        self,
+        index_dir: Path,
+        model: str | None = None,
+        llm: LLMConfig | None = None,
+        allow_private_urls: bool = False,
     ) -> None:
         self.index_dir = index_dir
         self.model = model
+        self.llm = llm  # a language model writes the answers when set (qa serve --llm)
         # Web addresses a visitor adds may not reach this server's own network unless the
-        # operator says so (qa serve --allow-private-urls); see qa/readers/web.py.
+        # operator says so (qa serve --allow-private-urls); see qa/pipeline/readers/web.py.
         self.allow_private_urls = allow_private_urls
         self.lock = threading.RLock()
         self._assistant: Assistant | None = None
@@ -82,6 +91,20 @@ class AppState:
     def ask(self, question: str, history: list[Turn], k: int, filters: Filters | None) -> Answer:
         with self.lock:
             return self.assistant.ask(question, history=history, k=k, filters=filters)
+
+    def ask_stream(
+        self, question: str, history: list[Turn], k: int, filters: Filters | None
+    ) -> Iterator[Token | Answer]:
+        """The model's words, then the checked answer (``self.llm`` must be set). The index lock
+        covers retrieval only: the model may take a minute, and Gradio may resume a generator
+        on another thread (a lock held across ``yield`` could not be released there)."""
+        from qa.llm import generate
+
+        assert self.llm is not None
+        reply = self.ask(question, history, k, filters)
+        yield from generate(
+            question, reply.passages, reply, self.assistant.embedder, self.llm, history
+        )
 
     def ingest(
         self, paths: list[Path] | list[str], progress: Callable[[str, int, int], None]

@@ -17,6 +17,7 @@ import click
 
 from qa.cli.options import backend_option, index_option, json_option
 from qa.errors import QAError
+from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
@@ -328,6 +329,7 @@ def print_answer(reply: Answer) -> None:
     "-k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to keep."
 )
 @filter_options
+@llm_options
 @index_option
 @json_option
 def ask(
@@ -337,6 +339,11 @@ def ask(
     source: str | None,
     since: str | None,
     until: str | None,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    no_stream: bool,
     index_dir: str,
     as_json: bool,
 ) -> None:
@@ -347,15 +354,21 @@ def ask(
     \b
     Example:
       qa ask "Who won Super Bowl 50?"
+      qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
     with open_assistant(index_dir) as assistant:
-        reply = assistant.ask(
-            question, k=k, filters=make_filters(articles, source=source, since=since, until=until)
-        )
+        filters = make_filters(articles, source=source, since=since, until=until)
+        if config is None:
+            reply = assistant.ask(question, k=k, filters=filters)
+        else:
+            stream = not (no_stream or as_json)
+            reply = ask_printing(assistant, question, None, k, filters, config, stream)
     if as_json:
         print_json(reply.to_dict())
     else:
         print_answer(reply)
+        print_checks(reply)
 
 
 @cli.command()
@@ -402,8 +415,17 @@ def search(
 @click.option(
     "-k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to keep."
 )
+@llm_options
 @index_option
-def chat(k: int, index_dir: str) -> None:
+def chat(
+    k: int,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    no_stream: bool,
+    index_dir: str,
+) -> None:
     """Ask questions one after another; follow-ups use the conversation so far.
 
     Type a question and press Enter; an empty line or Ctrl-D ends the chat.
@@ -417,6 +439,7 @@ def chat(k: int, index_dir: str) -> None:
     from qa.types import Turn
 
     history: list[Turn] = []
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
     with open_assistant(index_dir) as assistant:
         click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
@@ -428,11 +451,16 @@ def chat(k: int, index_dir: str) -> None:
             if not question:
                 break
             try:
-                reply = assistant.ask(question, history=history, k=k)
+                if config is None:
+                    reply = assistant.ask(question, history=history, k=k)
+                else:
+                    stream = not no_stream
+                    reply = ask_printing(assistant, question, history, k, None, config, stream)
             except QAError as error:
                 click.secho(f"Error: {error}", fg="red", err=True)
                 continue
             print_answer(reply)
+            print_checks(reply)
             click.echo()
             history.append(Turn(question, reply.text if reply.found else ""))
 

@@ -1,0 +1,151 @@
+"""Check every sentence of a generated answer against the passages it cites.
+
+Models cite wrongly (a number that points at the wrong passage, or at none that was given) or
+not at all (SmolLM2-135M never writes ``[n]``). So the ``[n]`` a model writes is a hint, not a
+fact: each answer sentence is compared with every sentence of the passages it cites, and the
+best match is its support. When the cited passages don't support it (or it cites none, or a
+number that was not given), the best match among all given passages is taken instead
+(post-hoc attribution). A sentence no passage supports is left out of the answer text and kept
+in ``Answer.sentences`` with ``supported=False``, so ``--json`` and the UI can show what was
+dropped: an unverified sentence never reaches the answer text.
+
+Support score = cosine(answer sentence, passage sentence) + OVERLAP_WEIGHT * the share of the
+answer sentence's content words (stemmed) that the passage sentence contains: the same two
+signals that pick the extractive answer's quotes (qa/answer.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from embeddings import Embedder
+from qa.pipeline.lexical import content_words, stem, words
+from qa.pipeline.sentences import split_sentences
+from qa.types import Passage
+
+OVERLAP_WEIGHT = 0.35
+# A sentence is supported when its best quote scores at least this. Calibrated on SQuAD dev:
+# a claim "question + gold answer" against the context sentence holding the answer (supported)
+# and the other sentences of the same paragraph (hard negatives: same topic and words). At 0.78
+# (the best Youden J) 93.1% of true sentences support their claim and 6.8% of the others do,
+# over 391 claims and 1551 other sentences, from
+# `python benchmarks/llm_calibrate.py ../shared/data/squad-dev-v1.1.json.gz --limit 400`.
+SUPPORT_THRESHOLD = 0.78
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+MIN_SENTENCE_CHARS = 3
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A sentence the model wrote: ``text`` without its markers, ``cited`` the numbers it wrote."""
+
+    text: str
+    cited: list[int]
+
+
+@dataclass(frozen=True)
+class Support:
+    sentence: AnswerSentence
+    supported: bool
+    score: float
+    passage: int | None  # 1-based number in the passages given, of the best quote
+    start: int  # article-absolute offsets of the quote (when ``passage`` is set)
+    end: int
+    quote: str
+    reattributed: bool  # True when the support came from a passage the model did not cite
+
+
+def answer_sentences(text: str) -> list[AnswerSentence]:
+    """Split the model's text into sentences and the ``[n]`` markers that follow each.
+
+    A marker may come before the period ("Alps [2].") or after it ("Alps. [2]"); the sentence
+    splitter puts the latter at the start of the next sentence, so leading markers are given
+    back to the sentence before.
+    """
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    out: list[AnswerSentence] = []
+    for piece in pieces:
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and out:
+            previous = out[-1]
+            out[-1] = AnswerSentence(previous.text, previous.cited + _numbers(lead.group()))
+            piece = piece[lead.end() :]
+        cited = _numbers(piece)
+        clean = " ".join(MARKER.sub("", piece).split())
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+        if len(clean) >= MIN_SENTENCE_CHARS:
+            out.append(AnswerSentence(clean, cited))
+        elif cited and out:
+            previous = out[-1]
+            out[-1] = AnswerSentence(previous.text, previous.cited + cited)
+    return out
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(text) for n in re.findall(r"\d+", group)]
+
+
+def support_scores(
+    claims: list[str], claim_vectors: np.ndarray, quotes: list[str], quote_vectors: np.ndarray
+) -> np.ndarray:
+    """Matrix [claim, quote] of support scores (cosine + OVERLAP_WEIGHT * word share)."""
+    cosines = claim_vectors @ quote_vectors.T
+    quote_stems = [{stem(w) for w in words(q)} for q in quotes]
+    share = np.zeros_like(cosines)
+    for i, claim in enumerate(claims):
+        stems = {stem(w) for w in content_words(claim)}
+        if not stems:
+            continue
+        for j, present in enumerate(quote_stems):
+            share[i, j] = len(stems & present) / len(stems)
+    return np.asarray(cosines + OVERLAP_WEIGHT * share)
+
+
+def check_sentences(
+    sentences: list[AnswerSentence],
+    passages: list[Passage],
+    embedder: Embedder,
+    threshold: float = SUPPORT_THRESHOLD,
+) -> list[Support]:
+    """The support of each sentence among ``passages`` (numbered 1..len as in the prompt)."""
+    spans: list[tuple[int, int, int, str]] = []  # passage number, start, end, text
+    for number, passage in enumerate(passages, start=1):
+        for a, b in split_sentences(passage.text):
+            spans.append((number, passage.start + a, passage.start + b, passage.text[a:b]))
+    if not sentences:
+        return []
+    if not spans:
+        return [Support(s, False, 0.0, None, 0, 0, "", False) for s in sentences]
+    vectors = embedder.embed([s.text for s in sentences] + [text for *_, text in spans])
+    claims, quotes = vectors[: len(sentences)], vectors[len(sentences) :]
+    scores = support_scores([s.text for s in sentences], claims, [t for *_, t in spans], quotes)
+    results = []
+    for i, sentence in enumerate(sentences):
+        valid = {n for n in sentence.cited if 1 <= n <= len(passages)}
+        cited = [j for j, span in enumerate(spans) if span[0] in valid]
+        best_cited = max(cited, key=lambda j: scores[i, j]) if cited else None
+        if best_cited is not None and scores[i, best_cited] >= threshold:
+            results.append(_support(sentence, spans, best_cited, float(scores[i, best_cited])))
+            continue
+        best = int(np.argmax(scores[i]))
+        score = float(scores[i, best])
+        if score >= threshold:
+            results.append(_support(sentence, spans, best, score, reattributed=True))
+        else:
+            results.append(Support(sentence, False, score, None, 0, 0, "", False))
+    return results
+
+
+def _support(
+    sentence: AnswerSentence,
+    spans: list[tuple[int, int, int, str]],
+    j: int,
+    score: float,
+    reattributed: bool = False,
+) -> Support:
+    number, start, end, text = spans[j]
+    return Support(sentence, True, score, number, start, end, text, reattributed)

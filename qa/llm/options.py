@@ -1,0 +1,112 @@
+"""The ``--llm`` options of ``qa ask``, ``qa chat`` (and ``qa serve``), and the streaming printer.
+
+Kept apart from qa/cli.py so the commands change by a decorator and a call. Parsing the options
+imports nothing heavy; httpx loads only when a URL is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.llm.client import LLMConfig
+    from qa.types import Answer, Filters, Turn
+
+
+def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--llm",
+            "llm_url",
+            envvar="QA_LLM_URL",
+            metavar="URL",
+            help="An OpenAI-compatible server writes the answer, every sentence checked against "
+            "its passage (e.g. Ollama http://127.0.0.1:11434/v1, llama-server "
+            "http://127.0.0.1:8080/v1; default $QA_LLM_URL). API key: $QA_LLM_API_KEY.",
+        ),
+        click.option(
+            "--llm-model",
+            envvar="QA_LLM_MODEL",
+            help="Model name (default $QA_LLM_MODEL, or the server's first model).",
+        ),
+        click.option(
+            "--llm-context",
+            type=click.IntRange(256),
+            default=4096,
+            show_default=True,
+            help="The model's context in tokens; passages are trimmed to fit it.",
+        ),
+        click.option(
+            "--llm-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=120.0,
+            show_default=True,
+            help="Seconds to wait for the server (CPU servers are slow).",
+        ),
+        click.option("--no-stream", is_flag=True, help="Print the answer once it is checked."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def llm_config(
+    llm_url: str | None, llm_model: str | None, llm_context: int, llm_timeout: float
+) -> LLMConfig | None:
+    if not llm_url:
+        return None
+    from qa.llm.client import LLMConfig
+
+    return LLMConfig.from_env(llm_url, llm_model, timeout=llm_timeout, context=llm_context)
+
+
+def ask_printing(
+    assistant: Assistant,
+    question: str,
+    history: Sequence[Turn] | None,
+    k: int,
+    filters: Filters | None,
+    config: LLMConfig,
+    stream: bool,
+) -> Answer:
+    """Ask the model, printing its words as they come (to stderr when ``stream``: the checked
+    answer that follows on stdout is what counts). Returns the checked answer."""
+    from qa.llm import Token
+    from qa.types import Answer
+
+    final: Answer | None = None
+    streamed = False
+    for event in assistant.ask_stream(question, history, k, filters, llm=config):
+        if isinstance(event, Token):
+            if stream:
+                if not streamed:
+                    click.secho("Model: ", err=True, nl=False, dim=True)
+                click.secho(event.text, err=True, nl=False, dim=True)
+                streamed = True
+        elif isinstance(event, Answer):
+            final = event
+    if streamed:
+        click.echo("\n", err=True)
+    assert final is not None
+    return final
+
+
+def print_checks(reply: Answer) -> None:
+    """Which sentences were verified, after a generative answer (or why it fell back)."""
+    if reply.notice:
+        click.secho(f"Note: {reply.notice}", fg="yellow", err=True)
+    dropped = [s for s in reply.sentences if not s.supported]
+    if reply.mode == "generative":
+        kept = len(reply.sentences) - len(dropped)
+        click.secho(
+            f"Checked: {kept} of {len(reply.sentences)} sentences supported by their passages "
+            f"(model {reply.model}).",
+            err=True,
+            dim=True,
+        )
+    for sentence in dropped:
+        click.secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)
