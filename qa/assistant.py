@@ -43,7 +43,7 @@ from qa.config import (
     read_config,
     write_config,
 )
-from qa.conversation import contextual_query
+from qa.conversation import retrieve
 from qa.corpus import DEFAULT_MAX_FILE_MB
 from qa.errors import (
     ArticleNotFoundError,
@@ -479,23 +479,29 @@ class Assistant:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
-        a short follow-up such as "Who founded it?" is searched with the last turn's context.
+        a follow-up such as "Who founded it?" prefers the articles of the last turns (the topic,
+        from ``Turn.articles``; see ``qa.conversation``).
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
-        query = contextual_query(question, turns)
         with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
-            vector = self._ready_model().embed([query])[0]
-            passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
-        if query != question:
-            # A follow-up: the earlier turn found the passages; the new question picks the
+            count = max(k, PASSAGES_READ)
+            if turns:  # the conversation's topic may choose the passages (qa.conversation)
+                model = self._ready_model()
+                found = retrieve(question, turns, self.retriever, model, count, filters)
+                passages, vector = found.passages, found.query_vector
+            else:
+                vector = self._ready_model().embed([question])[0]
+                passages = self.retriever.search(question, count, filters, vector)
+        if turns and found.follow_up:
+            # A follow-up: the topic found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
-            own_vector = self.embedder.embed([question])[0]
             shown = " ".join(turn.answer for turn in turns)
-            reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
+            reply = answer(question, passages, self.embedder, vector, shown, abstain_below)
+            reply = replace(reply, passages=reply.passages + found.related)
         else:
             reply = answer(question, passages, self.embedder, vector, "", abstain_below)
         return replace(reply, passages=reply.passages[:k])
