@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from qa import Answer, Filters, IndexEmptyError, QAError, Turn
+from qa.examples import example_questions
 from ui.render import (
     answer_markdown,
     answer_parts,
@@ -26,12 +27,6 @@ from ui.render import (
 from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB, save_uploads
 
-EXAMPLES = [
-    "Who introduced plague to Europe?",
-    "In what year was Nikola Tesla born?",
-    "Where does the Rhine begin?",
-    "What is the capital of Poland?",
-]
 EMPTY_INDEX = (
     "The index has no articles yet. Add some in the **Articles** tab (upload .txt, .md, .html, "
     ".json or .jsonl files), or run `qa ingest PATH` in a terminal."
@@ -155,6 +150,11 @@ def article_views(state: AppState) -> tuple[list[list[str | int]], Any, Any]:
     return article_rows(articles), gr.update(choices=ids, value=None), gr.update(choices=titles)
 
 
+def example_samples(state: AppState) -> Any:
+    """The "Try" list, fresh from the index (after articles were added or removed)."""
+    return gr.update(samples=[[q] for q in example_questions(state.articles())])
+
+
 def build_app(state: AppState) -> gr.Blocks:
     articles = state.articles()
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
@@ -180,7 +180,9 @@ def build_app(state: AppState) -> gr.Blocks:
                             max_length=1000,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-                    gr.Examples(EXAMPLES if articles else [], inputs=question, label="Try")
+                    examples = gr.Examples(
+                        example_questions(articles), inputs=question, label="Try"
+                    )
                     new_chat = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
@@ -231,13 +233,13 @@ def build_app(state: AppState) -> gr.Blocks:
 
         add.click(
             on_add, [uploads], [report, table, choice, title_filter], api_visibility="private"
-        )
+        ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
         remove.click(
             lambda article_id: remove_article(state, article_id),
             [choice],
             [report, table, choice, title_filter],
             api_visibility="private",
-        )
+        ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
 
         def ask(question: str, k: int = 5) -> dict[str, Any]:
             """Answer a question; returns the Answer as a dict (text, found, citations, ...)."""
