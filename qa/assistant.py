@@ -479,8 +479,9 @@ class Assistant:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
-        a follow-up such as "Who founded it?" prefers the articles of the last turns (the topic,
-        from ``Turn.articles``; see ``qa.conversation``).
+        a follow-up such as "Who founded it?" stays on the article the conversation is about (see
+        ``qa.conversation``); a question that stands on its own is answered as if asked alone
+        unless the conversation's article ties with its own best one.
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
@@ -489,7 +490,7 @@ class Assistant:
             self._follow_writers()
             self._require_articles()
             count = max(k, PASSAGES_READ)
-            if turns:  # the conversation's topic may choose the passages (qa.conversation)
+            if turns:  # the conversation's subject may choose the passages (qa.conversation)
                 model = self._ready_model()
                 found = retrieve(question, turns, self.retriever, model, count, filters)
                 passages, vector = found.passages, found.query_vector
@@ -497,7 +498,7 @@ class Assistant:
                 vector = self._ready_model().embed([question])[0]
                 passages = self.retriever.search(question, count, filters, vector)
         if turns and found.follow_up:
-            # A follow-up: the topic found the passages; the new question picks the
+            # A follow-up: the subject found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
             shown = " ".join(turn.answer for turn in turns)
             reply = answer(question, passages, self.embedder, vector, shown, abstain_below)

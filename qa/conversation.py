@@ -6,7 +6,7 @@ that its last questions, searched together with the new one, find best (``subjec
 question is searched on its own over the whole index and within the subject article (with the
 last turn's question and answer added when it leans on them: a pronoun and few content words,
 or almost no content words at all). The subject wins unless the question stands on its own and
-its own search is clearly surer of another article (``SWITCH_MARGIN``): "What did she do
+its own search is surer of another article (``SWITCH_MARGIN``): "What did she do
 next?" stays on the story, "Who won Super Bowl 50?" in a chat about the Rhine goes to the Super
 Bowl article. A question whose own best passage is already in the subject is answered exactly
 as if asked alone.
@@ -35,7 +35,8 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 CONTEXT_CHARS = 400
 # The conversation's subject is the best match of its last this many questions (with the new
 # one). On the tune half of CoQA (`nice -n 10 python benchmarks/conversations.py --half even
-# --with-history-only`, 40 stories, 6 turns) right article with history: 3 .838, 5 .838, 10 .838.
+# --with-history-only`, 40 stories, 6 turns; margin 0.1, when the answer could still quote
+# other articles' passages) right article with history: 5 .838, 10 .838.
 TOPIC_QUESTIONS = 5
 # A question that stands on its own leaves the subject when its own search's best passage
 # (another article) beats the best passage of the subject by more than this in cosine. On the
