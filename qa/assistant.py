@@ -481,7 +481,7 @@ class Assistant:
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
         a follow-up such as "Who founded it?" stays on the article the conversation is about (see
         ``qa.conversation``); a question that stands on its own is answered as if asked alone
-        unless the conversation's article ties with its own best one.
+        unless a passage of the conversation's article is at least as close to it.
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         """
         question = _clean_question(question)
