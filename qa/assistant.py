@@ -53,7 +53,7 @@ from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
-from qa.pipeline.conversation import contextual_query
+from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
@@ -494,7 +494,9 @@ class Assistant:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
         ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
-        a short follow-up such as "Who founded it?" is searched with the last turn's context.
+        a follow-up such as "Who founded it?" stays on the article the conversation is about
+        (see ``qa.pipeline.conversation``); a question that stands on its own is answered as if
+        asked alone unless a passage of the conversation's article is at least as close to it.
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         ``llm`` has a language model write the answer (checked sentence by sentence; see
         ``ask_stream``); without it, or when the model fails, the answer is extractive.
@@ -508,18 +510,25 @@ class Assistant:
             return final
         question = _clean_question(question)
         turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
-        query = contextual_query(question, turns)
         with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
-            vector = self._ready_model().embed([query])[0]
-            passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
-        if query != question:
-            # A follow-up: the earlier turn found the passages; the new question picks the
+            count = max(k, PASSAGES_READ)
+            if (
+                turns
+            ):  # the conversation's subject may choose the passages (qa.pipeline.conversation)
+                model = self._ready_model()
+                found = retrieve(question, turns, self.retriever, model, count, filters)
+                passages, vector = found.passages, found.query_vector
+            else:
+                vector = self._ready_model().embed([question])[0]
+                passages = self.retriever.search(question, count, filters, vector)
+        if turns and found.follow_up:
+            # A follow-up: the subject found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
-            own_vector = self.embedder.embed([question])[0]
             shown = " ".join(turn.answer for turn in turns)
-            reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
+            reply = answer(question, passages, self.embedder, vector, shown, abstain_below)
+            reply = replace(reply, passages=reply.passages + found.related)
         else:
             reply = answer(question, passages, self.embedder, vector, "", abstain_below)
         if reply.citations:

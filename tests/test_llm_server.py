@@ -128,7 +128,9 @@ def test_a_stopped_server_gives_its_message_and_the_quotes(filled: Assistant) ->
 
 
 def test_a_missing_model_is_named_with_how_to_list_models(filled: Assistant, server: str) -> None:
-    _, reply = _events(filled, "The Rhine rises in which Alps?", LLMConfig(server, model="no-such-7b"))
+    _, reply = _events(
+        filled, "The Rhine rises in which Alps?", LLMConfig(server, model="no-such-7b")
+    )
     _fallback(reply, "no-such-7b", f"GET {server}/models", "--llm-model")
 
 
@@ -160,7 +162,9 @@ def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, writ
     ingested = runner.invoke(cli, ["ingest", str(write.base), "--model", "hash", "-q"], env=env)
     assert ingested.exit_code == 0, ingested.output
     asked = runner.invoke(
-        cli, ["ask", "The Rhine rises in which Alps?", "--llm", server, "-k", "1", "--json"], env=env
+        cli,
+        ["ask", "The Rhine rises in which Alps?", "--llm", server, "-k", "1", "--json"],
+        env=env,
     )
     assert asked.exit_code == 0, asked.output
     reply = json.loads(asked.stdout)

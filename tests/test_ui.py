@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,17 @@ def test_not_found_lists_related_passages() -> None:
                    [passage("Something close.")], 0.2)  # fmt: skip
     assert "Possibly related" in answer_markdown(reply, 0)
     assert "related" in sources_html([reply]) and "<mark>" not in sources_html([reply])
+
+
+def test_possibly_related_lists_each_article_once_with_its_best_passage() -> None:
+    rhine = [replace(passage(f"Rhine part {n}."), chunk_id=n, title="Rhine") for n in (1, 2)]
+    other = replace(passage("Danube part."), chunk_id=3, article_id="a2", title="Danube")
+    reply = Answer("q", "The indexed articles don't answer this question.", False, [],
+                   [*rhine, other], 0.2)  # fmt: skip
+    message = answer_markdown(reply, 0)
+    assert message.count("Rhine") == 1 and "Danube" in message
+    panel = sources_html([reply])
+    assert "Rhine part 1." in panel and "Rhine part 2." not in panel and "Danube part." in panel
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
 from qa.pipeline.corpus import SUFFIXES
+from qa.pipeline.examples import example_questions
 from qa.pipeline.readers.web import is_address
 from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
@@ -33,13 +34,6 @@ from ui.uploads import MAX_UPLOAD_MB, save_uploads
 
 if TYPE_CHECKING:
     from qa.llm import LLMConfig
-
-EXAMPLES = [
-    "Who introduced plague to Europe?",
-    "In what year was Nikola Tesla born?",
-    "Where does the Rhine begin?",
-    "What is the capital of Poland?",
-]
 EMPTY_INDEX = (
     "The index has no articles yet. Add some in the **Articles** tab (upload .txt, .md, .html, "
     ".pdf, .docx, .json or .jsonl files, or add a web address), or run `qa ingest PATH` in a "
@@ -184,6 +178,11 @@ def article_views(state: AppState) -> tuple[list[list[str | int]], Any, Any]:
     return article_rows(articles), gr.update(choices=ids, value=None), gr.update(choices=titles)
 
 
+def example_samples(state: AppState) -> Any:
+    """The "Try" list, fresh from the index (after articles were added or removed)."""
+    return gr.update(samples=[[q] for q in example_questions(state.articles())])
+
+
 def build_app(state: AppState) -> gr.Blocks:
     articles = state.articles()
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
@@ -209,7 +208,9 @@ def build_app(state: AppState) -> gr.Blocks:
                             max_length=1000,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-                    gr.Examples(EXAMPLES if articles else [], inputs=question, label="Try")
+                    examples = gr.Examples(
+                        example_questions(articles), inputs=question, label="Try"
+                    )
                     with gr.Row():
                         new_chat = gr.Button("New conversation", size="sm")
                         stop = gr.Button("Stop", size="sm", variant="stop", elem_id="qa-stop")
@@ -275,23 +276,24 @@ def build_app(state: AppState) -> gr.Blocks:
 
         add.click(
             on_add, [uploads], [report, table, choice, title_filter], api_visibility="private"
-        )
+        ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
 
         def on_address(address: str, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
             return add_address(state, address, progress)
 
-        fetch.click(
-            on_address, [address], [report, table, choice, title_filter], api_visibility="private"
-        )
-        address.submit(
-            on_address, [address], [report, table, choice, title_filter], api_visibility="private"
-        )
+        for added_by_address in (fetch.click, address.submit):
+            added_by_address(
+                on_address,
+                [address],
+                [report, table, choice, title_filter],
+                api_visibility="private",
+            ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
         remove.click(
             lambda article_id: remove_article(state, article_id),
             [choice],
             [report, table, choice, title_filter],
             api_visibility="private",
-        )
+        ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
 
         def ask(question: str, k: int = 5) -> dict[str, Any]:
             """Answer a question; returns the Answer as a dict (text, found, citations, ...)."""

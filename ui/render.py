@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
+from qa.pipeline.answer import related
 
 # Markdown punctuation that could start markup; a backslash before each makes it literal.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -58,7 +59,7 @@ def answer_markdown(reply: Answer, turn: int) -> str:
     if reply.passages:
         lines.append("")
         lines.append("Possibly related (see Sources):")
-        for number, passage in enumerate(reply.passages[:RELATED_SHOWN], start=1):
+        for number, passage in enumerate(related(reply.passages, RELATED_SHOWN), start=1):
             lines.append(f"- [{escape_markdown(passage.title)}](#{cite_id(turn, number)})")
     return "\n".join(lines)
 
@@ -125,7 +126,7 @@ def sources_html(turns: list[Answer]) -> str:
                     )
                 )  # fmt: skip
         else:
-            for number, passage in enumerate(reply.passages[:RELATED_SHOWN], start=1):
+            for number, passage in enumerate(related(reply.passages, RELATED_SHOWN), start=1):
                 blocks.append(
                     _source_block(cite_id(turn, number), "related", passage, None, open_=False)
                 )

@@ -318,7 +318,9 @@ def print_answer(reply: Answer) -> None:
             click.echo(f'[{citation.number}] {citation.title}{page} — "{said}"{where}')
     elif reply.passages:
         click.echo("\nPossibly related:")
-        for passage in reply.passages[:3]:
+        from qa.pipeline.answer import related
+
+        for passage in related(reply.passages):
             where = f" ({passage.url})" if passage.url else ""
             click.echo(f'  - {passage.title} — "{quote(passage.text)}"{where}')
 

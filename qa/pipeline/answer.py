@@ -290,6 +290,15 @@ def not_found(question: str, passages: list[Passage], sure: float) -> Answer:
     return Answer(question, NOT_FOUND, False, [], passages, sure)
 
 
+def related(passages: list[Passage], count: int = 3) -> list[Passage]:
+    """The "possibly related" list of an abstained answer: each article once, with its best
+    passage (``passages`` are best first), at most ``count`` of them."""
+    best: dict[str, Passage] = {}
+    for passage in passages:
+        best.setdefault(passage.article_id, passage)
+    return list(best.values())[:count]
+
+
 def answer(
     question: str,
     passages: list[Passage],

@@ -1,17 +1,29 @@
-"""Follow-up questions without a language model: borrow context from the previous turn.
+"""Follow-up questions without a language model: keep the conversation's subject.
 
-"How many people did it kill?" after "When did the Black Death reach Europe?" names nothing to
-search for; the previous turn does. A question that leans on earlier turns (a pronoun such as
-"it" or "they" and few content words, or almost no content words at all) is searched together
-with the previous question and answer. A question that stands on its own is searched as is.
+A chat is a sequence of questions that lean on each other: "Who created him?" after "Who is
+the most famous mouse?" names nothing to search for. The conversation's subject is the article
+that its last questions, searched together with the new one, find best (``subject``). A new
+question is searched on its own over the whole index and within the subject article (with the
+last turn's question and answer added when it leans on them: a pronoun and few content words,
+or almost no content words at all). The subject wins unless the question stands on its own and
+its own search is surer of another article (``SWITCH_MARGIN``): "What did she do
+next?" stays on the story, "Who won Super Bowl 50?" in a chat about the Rhine goes to the Super
+Bowl article. A question whose own best passage is already in the subject is answered exactly
+as if asked alone.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
+import numpy as np
+
+from embeddings import Embedder
 from qa.pipeline.lexical import content_words, words
-from qa.types import Turn
+from qa.pipeline.retrieval import Retriever
+from qa.types import Answer, Filters, Passage, Turn
 
 DEPENDENT_WORDS = frozenset(
     "it its they them their theirs he him his she her hers this that these those there".split()
@@ -21,6 +33,29 @@ DEPENDENT_WORDS = frozenset(
 MAX_DEPENDENT_CONTENT_WORDS = 3
 _MARKER = re.compile(r"\s*\[\d+\]")
 CONTEXT_CHARS = 400
+# The conversation's subject is the best match of its last this many questions (with the new
+# one). On the tune half of CoQA (`nice -n 10 python benchmarks/conversations.py --half even
+# --with-history-only`, 40 stories, 6 turns; margin 0.1, when the answer could still quote
+# other articles' passages) right article with history: 5 .838, 10 .838.
+TOPIC_QUESTIONS = 5
+# A question that stands on its own leaves the subject when its own search's best passage
+# (another article) beats the best passage of the subject by more than this in cosine. On the
+# tune half (`nice -n 10 python benchmarks/conversations.py --half even --with-history-only`),
+# right article with history / the next story's first question found right after a
+# conversation (asked alone: .800): margin 0.2 .908/.600, 0.1 .887/.650, 0.0 .883/.725.
+SWITCH_MARGIN = 0.0
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What a question of a conversation is answered from."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray  # the question's own embedding (picks the answer sentence)
+    follow_up: bool  # True: the subject chose the passages; earlier answers are not repeated
+    # Passages of other articles that the question alone found: shown after the answer's own
+    # as possibly related, never quoted (the answer stays on the subject).
+    related: list[Passage] = field(default_factory=list)
 
 
 def needs_context(question: str) -> bool:
@@ -31,10 +66,82 @@ def needs_context(question: str) -> bool:
     return own <= MAX_DEPENDENT_CONTENT_WORDS and any(t in DEPENDENT_WORDS for t in words(question))
 
 
-def contextual_query(question: str, history: list[Turn] | None) -> str:
+def contextual_query(question: str, history: Sequence[Turn] | None) -> str:
     """The text to search for: the question, plus the last turn when the question needs it."""
     if not history or not needs_context(question):
         return question
     last = history[-1]
     answer = _MARKER.sub("", last.answer)[:CONTEXT_CHARS]
     return f"{question} {last.question} {answer}".strip()
+
+
+def turn_from(reply: Answer) -> Turn:
+    """The turn to pass as history after ``reply`` (what the chat passes back)."""
+    return Turn(reply.question, reply.text if reply.found else "")
+
+
+def subject(
+    question: str, history: Sequence[Turn], retriever: Retriever, filters: Filters | None
+) -> str | None:
+    """The article the conversation is about: the best match of its questions together.
+
+    The questions so far name the subject ("the mouse", "Walt Disney") more surely than any
+    one of them, and unlike earlier answers they cannot carry a wrong article forward.
+    """
+    asked = " ".join([t.question for t in history[-TOPIC_QUESTIONS:]] + [question])
+    best = retriever.search(asked, 1, filters)
+    return best[0].article_id if best else None
+
+
+def within(filters: Filters | None, articles: tuple[str, ...]) -> Filters | None:
+    """``filters`` narrowed to ``articles`` (None when the user's filters exclude them all)."""
+    if filters is None:
+        return Filters(article_ids=articles)
+    if filters.article_ids:
+        articles = tuple(a for a in articles if a in filters.article_ids)
+        if not articles:
+            return None
+    return replace(filters, article_ids=articles)
+
+
+def retrieve(
+    question: str,
+    history: Sequence[Turn],
+    retriever: Retriever,
+    embedder: Embedder,
+    count: int,
+    filters: Filters | None = None,
+) -> Retrieved:
+    """The ``count`` passages to answer ``question`` from, given the conversation so far."""
+    own_vector = embedder.embed([question])[0]
+    alone = retriever.search(question, count, filters, own_vector)
+    leaning = needs_context(question)
+    lead = subject(question, history, retriever, filters)
+    if lead is None or (not leaning and alone and alone[0].article_id == lead):
+        return Retrieved(alone, own_vector, False)  # already on topic: as if asked alone
+    narrowed = within(filters, (lead,))
+    query = contextual_query(question, history) if leaning else question
+    vector = own_vector if query == question else embedder.embed([query])[0]
+    on_topic = retriever.search(query, count, narrowed, vector) if narrowed else []
+    if not on_topic:
+        return Retrieved(alone, own_vector, False)
+    # Both searches used the question alone here, so their cosines compare.
+    if (
+        not leaning
+        and alone
+        and alone[0].dense_score > max(p.dense_score for p in on_topic) + SWITCH_MARGIN
+    ):
+        return Retrieved(alone, own_vector, False)
+    return Retrieved(on_topic, own_vector, True, _related(on_topic, alone))
+
+
+def _related(on_topic: list[Passage], alone: list[Passage]) -> list[Passage]:
+    """The question's own passages from other articles, ranked after the subject's. Their
+    fused scores come from another search, so each is placed under the lowest subject score."""
+    seen = {p.chunk_id for p in on_topic}
+    others = [p for p in alone if p.chunk_id not in seen]
+    floor = min(p.score for p in on_topic)
+    return [
+        replace(p, score=floor - 1.0 - 0.01 * n, rank=len(on_topic) + n)
+        for n, p in enumerate(others, start=1)
+    ]

@@ -1,0 +1,89 @@
+"""Follow-up rules (qa.pipeline.conversation) on made-up conversations, with the hash embedder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qa import Assistant, Filters, Turn
+from qa.pipeline.conversation import turn_from, within
+
+ARTICLES = {
+    "mouse.md": (
+        "# Mickey Mouse\n\n"
+        "Mickey Mouse is the most famous mouse in the world. Walt Disney drew Mickey Mouse in "
+        "1928 in California. Mickey was a clean mouse from the beginning, and children loved "
+        "the mouse because the mouse was funny."
+    ),
+    "keeper.md": (
+        "# The lighthouse keeper\n\n"
+        "The old lighthouse keeper created a garden on the cliff. He created it in 1950. The "
+        "garden he created is still there, and visitors say who created it matters less than "
+        "the view of the sea."
+    ),
+    "bridge.md": (
+        "# New bridge\n\n"
+        "The new bridge over the Vale river opened in May. It is 420 metres long and carries "
+        "a tram line. Engineers from Delft designed the bridge."
+    ),
+}
+
+
+@pytest.fixture
+def chat(assistant: Assistant, write: Any) -> Assistant:
+    for name, text in ARTICLES.items():
+        write(name, text)
+    assert assistant.ingest([write.base]).ok
+    return assistant
+
+
+def top_title(assistant: Assistant, question: str, history: list[Turn] | None = None) -> str:
+    reply = assistant.ask(question, history=history)
+    return reply.citations[0].title if reply.citations else reply.passages[0].title
+
+
+def test_pronoun_follow_up_stays_on_the_conversations_article(chat: Assistant) -> None:
+    first = chat.ask("Who is the most famous mouse in the world?")
+    assert first.citations[0].title == "Mickey Mouse"
+    follow_up = "Who created him?"
+    assert top_title(chat, follow_up) == "The lighthouse keeper", "alone it goes elsewhere"
+    reply = chat.ask(follow_up, history=[turn_from(first)])
+    assert reply.passages[0].title == "Mickey Mouse"
+    assert reply.passages[0].rank == 1
+    # The other article stays among the passages, as possibly related, ranked after.
+    assert [p.title for p in reply.passages].count("Mickey Mouse") >= 1
+
+
+def test_the_questions_together_name_the_subject(chat: Assistant) -> None:
+    """An earlier answer from the wrong article does not drag the conversation there."""
+    wrong = Turn("Who drew the famous mouse?", "The old lighthouse keeper created a garden.")
+    assert top_title(chat, "When did he do that?", [wrong]) == "Mickey Mouse"
+
+
+def test_topic_switch_leaves_the_old_article(chat: Assistant) -> None:
+    first = chat.ask("Who is the most famous mouse in the world?")
+    history = [turn_from(first), turn_from(chat.ask("Who created him?", [turn_from(first)]))]
+    question = "Which engineers designed the new bridge over the Vale river?"
+    switched = chat.ask(question, history=history)
+    assert switched.citations[0].title == "New bridge"
+    assert switched == chat.ask(question), "a question that stands alone keeps its answer"
+
+
+def test_standalone_question_on_the_same_article_keeps_its_answer(chat: Assistant) -> None:
+    first = chat.ask("Who is the most famous mouse in the world?")
+    question = "In which year did Walt Disney draw Mickey Mouse in California?"
+    assert chat.ask(question, history=[turn_from(first)]) == chat.ask(question)
+
+
+def test_question_pairs_without_answers_still_work(chat: Assistant) -> None:
+    """History as (question, answer) pairs, or an abstained turn with no answer text."""
+    history = [("Who is the most famous mouse in the world?", "")]
+    assert top_title(chat, "Who created him?", history) == "Mickey Mouse"  # type: ignore[arg-type]
+
+
+def test_within_narrows_the_users_filters() -> None:
+    assert within(None, ("a",)) == Filters(article_ids=("a",))
+    assert within(Filters(titles=("T",)), ("a",)) == Filters(article_ids=("a",), titles=("T",))
+    assert within(Filters(article_ids=("a", "b")), ("b",)) == Filters(article_ids=("b",))
+    assert within(Filters(article_ids=("c",)), ("a",)) is None  # the user excluded the subject
