@@ -3,7 +3,7 @@
     nice -n 10 python benchmarks/conversations.py [--stories 40] [--turns 6] [--half even|odd|all]
 
 ``--stories`` CoQA dev stories (../shared/data/coqa-dev-half.json.gz) are indexed together, with
-the default model and backend (onnx-int8), in a cached index under /work/research (or
+the default model and backend (onnx-int8), in a cached index under benchmarks/results (or
 ``--index``). The first ``--turns`` questions of each story are asked in order, each with the
 earlier turns as history (the assistant's own answers, as the chat passes them), and again
 alone. Printed:
@@ -38,9 +38,7 @@ from qa import Answer, Assistant, Turn  # noqa: E402
 from qa.pipeline.conversation import turn_from  # noqa: E402
 
 COQA = ROOT.parent / "shared" / "data" / "coqa-dev-half.json.gz"
-if not COQA.exists():
-    COQA = Path("/work/shared/data/coqa-dev-half.json.gz")
-CACHE = Path("/work/research/coqa-conversations")
+CACHE = ROOT / "benchmarks" / "results" / "coqa-conversations"
 
 
 @dataclass(frozen=True)

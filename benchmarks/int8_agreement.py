@@ -1,6 +1,6 @@
 """Agreement, speed and AVX2 saturation of each dynamic int8 setting (docs/int8.md).
 
-    QA_CACHE_DIR=/work/research/int8-cache python benchmarks/int8_agreement.py [--paragraphs 200] \\
+    QA_CACHE_DIR=/tmp/int8-cache python benchmarks/int8_agreement.py [--paragraphs 200] \\
         [--squad ../shared/data/squad-dev-v1.1.json.gz]
 
 For the old setting (signed 8-bit weights) and each of ``embeddings.export.QUANTIZATIONS``:

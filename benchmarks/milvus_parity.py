@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import RESULTS, SQUAD, percentile, retrieval_scores
 
 NYT = SQUAD.parent / "squadshifts-nyt-dev.json.gz"
-CACHE = Path("/work/research/milvus-parity-vectors.pkl")
+CACHE = RESULTS / "milvus-parity-vectors.pkl"
 MODES = ("hybrid", "keyword", "dense")
 
 

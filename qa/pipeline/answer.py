@@ -27,7 +27,7 @@ LEXICAL_WEIGHT = 0.35
 PASSAGE_WEIGHT = 0.05
 # Added when the sentence holds what the question type asks for (see `cue_match`); with IDF
 # weights (`term_weights`) the overlap weighs IDF_LEXICAL_WEIGHT instead. From
-# /work/research/quality/answerchoice.py (all questions, top 4 passages of the fused ranking,
+# benchmarks/quality_research/answerchoice.py (all questions, top 4 passages of the fused ranking,
 # stored title-prefixed sentence vectors), answer hit / top-sentence hit / citation precision:
 #   cos + .35 overlap (before)             SQuAD .788 .751 .636 | NYT .701 .670 .587
 #   cos + .35 overlap + .1 cue             SQuAD .790 .754 .642 | NYT .707 .677 .595
@@ -48,7 +48,7 @@ SENTENCES_SCORED = 8
 # Logistic regression on the even-numbered articles of SQuAD dev and NYT dev together (each file
 # weighing alike, 25% of the articles held out of the index, seed 0, as `qa eval
 # --out-of-corpus`); the threshold is the highest keeping false abstention at 5% on BOTH files'
-# even halves. /work/research/quality/answers.py, odd halves: SQuAD false abstention .015,
+# even halves. benchmarks/quality_research/answers.py, odd halves: SQuAD false abstention .015,
 # correct abstention .566; NYT .069 and .565. Absolute cosines alone transfer worse (same
 # procedure: correct abstention .239 / .201). Calibrated with stored title-prefixed sentence
 # vectors (phase 2); re-check with `qa eval --out-of-corpus --split` on both files.

@@ -2,8 +2,8 @@
 
 A chunk never spans a paragraph break or a heading: one vector for two topics matches neither
 (dense R@1 on SQuAD dev went from .538 on 200-token windows packed across paragraphs to .6+ on
-paragraph chunks, /work/research/quality/harness.py). Consecutive short paragraphs of one section
-are merged up to ``chunk_tokens`` tiktoken tokens; a longer paragraph is cut into windows on
+paragraph chunks, benchmarks/quality_research/harness.py). Consecutive short paragraphs of one
+section are merged up to ``chunk_tokens`` tiktoken tokens; a longer paragraph is cut into windows on
 sentence boundaries that repeat up to ``overlap_tokens`` of the previous window's last sentences,
 so an answer that straddles a cut is still whole in one chunk.
 

@@ -50,7 +50,7 @@ class FusionWeights:
         return replace(self, dense=round(dense * share, 6), keyword=round((1 - dense) * share, 6))
 
 
-# Chosen by /work/research/quality/fusion.py on all questions of SQuAD dev (10,565) and NYT dev
+# Chosen by benchmarks/quality_research/fusion.py on all questions of SQuAD dev (10,565) and NYT dev
 # (4,858) together: the best mean of (R@1 + MRR@10) / 2 over the two files among z-score, median/
 # MAD and min-max normalisation, confidence-scaled weights, RRF and a grid of weights; the even
 # and odd articles agree. Paragraph chunks, onnx-int8 vectors, candidates = top 50 of each search:

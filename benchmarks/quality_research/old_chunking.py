@@ -1,0 +1,179 @@
+"""Cut an article into token windows on sentence boundaries, with exact character offsets.
+
+Windows hold about ``chunk_tokens`` tiktoken tokens and repeat up to ``overlap_tokens`` of the
+previous window's last sentences, so an answer that straddles a cut is still whole in one chunk.
+The embedding model sees ``embedding_text(title, chunk)``; every chunk is checked against the
+model's own tokenizer and split further until it fits, so the model never truncates silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.pipeline.sentences import split_sentences
+
+DEFAULT_CHUNK_TOKENS = 200
+DEFAULT_OVERLAP_TOKENS = 40
+# Titles are prepended to the embedded text (it helps retrieval); cap their share of the window.
+TITLE_CHARS = 120
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What the embedding model reads for a chunk: its article's title, then the chunk."""
+    title = title.strip()[:TITLE_CHARS]
+    return f"{title}\n{text}" if title else text
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    tokens: int
+
+
+class Chunker:
+    """``Chunker(count_tokens, chunk_tokens=200, overlap_tokens=40, model_tokens=…)``.
+
+    ``count_tokens(text)`` counts tiktoken tokens (the window size unit). ``model_tokens(texts)``
+    counts the embedding model's tokens, special tokens included, and ``model_max_tokens`` is the
+    model's limit; leave them out to skip the check (tests of window logic only).
+    """
+
+    def __init__(
+        self,
+        count_tokens: Callable[[str], int],
+        chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+        overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
+        model_tokens: Callable[[list[str]], list[int]] | None = None,
+        model_max_tokens: int | None = None,
+    ) -> None:
+        if chunk_tokens < 8:
+            raise ValueError(f"chunk_tokens must be at least 8. Currently, it is {chunk_tokens}")
+        if not 0 <= overlap_tokens < chunk_tokens:
+            raise ValueError(
+                "overlap_tokens must be at least 0 and less than chunk_tokens. Currently, "
+                f"overlap_tokens is {overlap_tokens} and chunk_tokens is {chunk_tokens}"
+            )
+        self.count_tokens = count_tokens
+        self.chunk_tokens = chunk_tokens
+        self.overlap_tokens = overlap_tokens
+        self.model_tokens = model_tokens
+        self.model_max_tokens = model_max_tokens
+
+    def split(self, text: str, title: str = "") -> list[Span]:
+        """Chunk spans of ``text``, in order; ``text[span.start:span.end]`` is each chunk."""
+        units = [
+            piece for start, end in split_sentences(text) for piece in self._units(text, start, end)
+        ]
+        windows = self._pack(units)
+        spans = [Span(w[0].start, w[-1].end, sum(u.tokens for u in w)) for w in windows]
+        if self.model_tokens is not None and self.model_max_tokens is not None:
+            spans = self._fit_model(text, title, spans)
+        return [Span(s.start, s.end, self.count_tokens(text[s.start : s.end])) for s in spans]
+
+    def _units(self, text: str, start: int, end: int) -> list[Span]:
+        """A sentence as one unit, or cut at word boundaries if it alone exceeds a window."""
+        tokens = self.count_tokens(text[start:end])
+        if tokens <= self.chunk_tokens:
+            return [Span(start, end, tokens)]
+        return self._cut_words(text, start, end, self.chunk_tokens)
+
+    def _cut_words(self, text: str, start: int, end: int, limit: int) -> list[Span]:
+        pieces: list[Span] = []
+        piece_start, piece_tokens, last_end = start, 0, start
+        for word in re.finditer(r"\S+", text[start:end]):
+            w_start, w_end = start + word.start(), start + word.end()
+            w_tokens = self.count_tokens(text[w_start:w_end])
+            if w_tokens > limit:  # one unbroken "word" longer than a window: cut by characters
+                if piece_tokens:
+                    pieces.append(Span(piece_start, last_end, piece_tokens))
+                pieces.extend(self._cut_chars(text, w_start, w_end, limit))
+                piece_start, piece_tokens, last_end = w_end, 0, w_end
+                continue
+            if piece_tokens and piece_tokens + w_tokens > limit:
+                pieces.append(Span(piece_start, last_end, piece_tokens))
+                piece_start, piece_tokens = w_start, 0
+            piece_tokens += w_tokens
+            last_end = w_end
+        if piece_tokens:
+            pieces.append(Span(piece_start, last_end, piece_tokens))
+        return pieces
+
+    def _cut_chars(self, text: str, start: int, end: int, limit: int) -> list[Span]:
+        tokens = self.count_tokens(text[start:end])
+        if tokens <= limit or end - start <= 1:
+            return [Span(start, end, tokens)]
+        middle = (start + end) // 2
+        return self._cut_chars(text, start, middle, limit) + self._cut_chars(
+            text, middle, end, limit
+        )
+
+    def _pack(self, units: list[Span]) -> list[list[Span]]:
+        """Greedy windows of whole units; each new window starts with the previous one's tail."""
+        windows: list[list[Span]] = []
+        current: list[Span] = []
+        fresh = 0  # units in `current` that no earlier window holds
+        for unit in units:
+            size = sum(u.tokens for u in current)
+            if current and fresh and size + unit.tokens > self.chunk_tokens:
+                windows.append(current)
+                current = self._overlap_tail(current, self.chunk_tokens - unit.tokens)
+                fresh = 0
+            current.append(unit)
+            fresh += 1
+        if current and fresh:
+            windows.append(current)
+        return windows
+
+    def _overlap_tail(self, window: list[Span], room: int) -> list[Span]:
+        tail: list[Span] = []
+        budget = min(self.overlap_tokens, room)
+        for unit in reversed(window[1:]):  # never repeat a whole window
+            if unit.tokens > budget:
+                break
+            tail.insert(0, unit)
+            budget -= unit.tokens
+        return tail
+
+    def _fit_model(self, text: str, title: str, spans: list[Span]) -> list[Span]:
+        """Split any span whose embedding text exceeds the model's limit, until all fit."""
+        assert self.model_tokens is not None and self.model_max_tokens is not None
+        limit = self.model_max_tokens
+        pending = spans
+        fitted: dict[tuple[int, int], Span] = {}
+        while pending:
+            counts = self.model_tokens(
+                [embedding_text(title, text[s.start : s.end]) for s in pending]
+            )
+            retry: list[Span] = []
+            for span, count in zip(pending, counts, strict=True):
+                if count <= limit or span.end - span.start <= 1:
+                    fitted[(span.start, span.end)] = span
+                else:
+                    retry.extend(self._halve(text, span))
+            pending = retry
+        return sorted(fitted.values(), key=lambda s: (s.start, s.end))
+
+    def _halve(self, text: str, span: Span) -> list[Span]:
+        """Two halves of a span, cut on a sentence or word boundary where there is one."""
+        inner = [
+            (span.start + a, span.start + b)
+            for a, b in split_sentences(text[span.start : span.end])
+        ]
+        if len(inner) > 1:
+            middle = len(inner) // 2
+            return [
+                Span(inner[0][0], inner[middle - 1][1], 0),
+                Span(inner[middle][0], inner[-1][1], 0),
+            ]
+        words = [m.start() for m in re.finditer(r"\S+", text[span.start : span.end])]
+        if len(words) > 1:
+            cut = span.start + words[len(words) // 2]
+            first_end = cut
+            while first_end > span.start and text[first_end - 1].isspace():
+                first_end -= 1
+            return [Span(span.start, first_end, 0), Span(cut, span.end, 0)]
+        middle = (span.start + span.end) // 2
+        return [Span(span.start, middle, 0), Span(middle, span.end, 0)]
