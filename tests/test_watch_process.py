@@ -123,8 +123,16 @@ def test_qa_watch_follows_create_edit_delete_and_stops_on_ctrl_c(
     wait_for(lambda: titles(index_dir) == {"Old note", "Renamed note"}, "an edit", watch.process)
     (folder / "old.md").unlink()
     wait_for(lambda: titles(index_dir) == {"Renamed note"}, "a deletion", watch.process)
+    # A folder moved out of the watched tree is one event, for the folder only.
+    sub = folder / "sub"
+    sub.mkdir()
+    (sub / "a.txt").write_text("Deep note A\n\nA file in a subfolder.\n")
+    (sub / "b.txt").write_text("Deep note B\n\nAnother file in a subfolder.\n")
+    wait_for(lambda: len(titles(index_dir)) == 3, "a new subfolder", watch.process)
+    sub.rename(folder.parent / "moved-away")
+    wait_for(lambda: titles(index_dir) == {"Renamed note"}, "a folder moved away", watch.process)
     # The log line of the last change is written after the removal it reports.
-    watch.wait_logged(f"removed {folder.resolve() / 'old.md'}", "the deletion's log line")
+    watch.wait_logged(f"removed {folder.resolve() / 'sub'} (2 articles)", "the folder's log line")
 
     assert watch.stop(signal.SIGINT) == 0, watch.lines
     log = "\n".join(watch.lines)
