@@ -85,3 +85,26 @@ def test_the_index_folder_inside_a_watched_folder_is_ignored(tmp_path: Path, emb
         assert watcher.sync().ok  # the index's own config.json and web.json are not read
         watcher.apply([index_dir / "config.json"], [])
         assert {a.title for a in assistant.articles()} == {"A"}
+
+
+def test_a_change_made_during_the_first_sync_is_not_missed(
+    tmp_path: Path, index_dir: Path, embedder
+) -> None:
+    """The first sync of a large folder takes minutes on a real model: a file written meanwhile
+    must be picked up by the watch, not only by the next start."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A note\n\nText.\n")
+    late = folder / "late.md"
+
+    def log(line: str) -> None:  # runs inside the first sync, after its ingest
+        if line.startswith("in sync: ") and not late.exists():
+            late.write_text("# Late note\n\nWritten while the first sync ran.\n")
+
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        thread, stop = watch_in_thread(Watcher(lambda: assistant, [folder], log=log))
+        try:
+            wait_for(lambda: titles(index_dir, embedder) == {"A note", "Late note"}, "late.md")
+        finally:
+            stop.set()
+            thread.join(timeout=10)

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # Changes closer together than this are applied as one batch (an editor's save is often a
 # write, a rename and a chmod within a few milliseconds).
 DEBOUNCE_MS = 300
+# An idle watch returns an empty batch this often: it bounds how long the first sync waits for
+# the watcher to be up (the batch it waits for) and costs one wake-up of Python per interval.
+IDLE_YIELD_MS = 200
 
 Log = Callable[[str], None]
 
@@ -106,13 +109,28 @@ class Watcher:
                 self.log(f"removed {_plural(len(report.removed))} no longer in {path}")
 
     def run(self, stop: threading.Event | None = None) -> None:
-        """Sync, then apply changes until ``stop`` is set (or Ctrl-C)."""
+        """Start watching, sync, then apply changes until ``stop`` is set (or Ctrl-C)."""
         import watchfiles
 
-        self.sync()
+        # Watch first, then sync: a change made while the first sync runs (long for a large
+        # folder on a real model) then arrives as a batch, instead of waiting for the next start.
+        # The first (empty) batch comes once the watcher is up; applying a change the sync
+        # already took is a no-op.
+        synced = False
         for changes in watchfiles.watch(
-            *self.paths, stop_event=stop, debounce=DEBOUNCE_MS, step=50, raise_interrupt=True
+            *self.paths,
+            stop_event=stop,
+            debounce=DEBOUNCE_MS,
+            step=50,
+            rust_timeout=IDLE_YIELD_MS,
+            yield_on_timeout=True,
+            raise_interrupt=True,
         ):
+            if not synced:
+                self.sync()
+                synced = True
+            if not changes:
+                continue
             changed: list[Path] = []
             deleted: list[Path] = []
             for change, raw in changes:
