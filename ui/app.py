@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +22,8 @@ from qa.pipeline.readers.web import is_address
 from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
 from ui.render import (
-    answer_markdown,
-    answer_parts,
     article_rows,
+    chat_message,
     escape_markdown,
     report_markdown,
     sources_html,
@@ -39,7 +38,6 @@ EMPTY_INDEX = (
     ".pdf, .docx, .json or .jsonl files, or add a web address), or run `qa ingest PATH` in a "
     "terminal."
 )
-STREAM_PAUSE_S = 0.04  # between streamed sentences: enough to see the answer arrive
 
 # Clicking a [n] marker opens and highlights its source in the Sources panel (our own script;
 # article content never reaches it as code).
@@ -57,6 +55,25 @@ document.addEventListener("click", function (event) {
   setTimeout(function () { target.classList.remove("qa-flash"); }, 1600);
   target.scrollIntoView({behavior: "smooth", block: "center"});
 }, true);
+// The copy button of an answer copies the answer with its sources (the text `qa chat` prints,
+// kept hidden in the Sources panel as #qa-copy-N) instead of the message's escaped Markdown.
+// An answer is matched to its turn N by its [n] links (#qa-cite-N-n); a message without them
+// keeps Gradio's own copy.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest && event.target.closest("#qa-chat button");
+  if (!button || !/copy/i.test(button.getAttribute("aria-label") || button.title || "")) {
+    return;
+  }
+  const message = button.closest(".message-row, .message-wrap > div") || button.parentElement;
+  const link = message && message.querySelector('a[href*="#qa-cite-"]');
+  if (!link) { return; }
+  const turn = link.getAttribute("href").split("#qa-cite-").pop().split("-")[0];
+  const text = document.getElementById("qa-copy-" + turn);
+  if (!text || !navigator.clipboard) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  navigator.clipboard.writeText(text.textContent);
+}, true);
 </script>
 """
 CSS = """
@@ -68,6 +85,7 @@ CSS = """
 .qa-passage mark { background: #ffe58a; color: inherit; padding: 0 1px; }
 .qa-question { font-weight: 600; margin-top: 10px; }
 .qa-link a { font-size: 0.85em; word-break: break-all; }
+.qa-copy { display: none; }
 """
 
 
@@ -107,16 +125,104 @@ def respond(
         return
     except QAError as error:
         raise gr.Error(str(error)) from error
+    # Without a model the answer is complete at once: it is shown whole, not replayed.
     turns = [*turns, reply]
-    pieces = answer_parts(reply, len(turns) - 1)
-    for count in range(1, len(pieces)):
-        shown = " ".join(pieces[:count])
-        yield "", [*messages, {"role": "assistant", "content": shown}], turns, panel
-        time.sleep(STREAM_PAUSE_S)
-    final = answer_markdown(reply, len(turns) - 1)
-    if reply.notice:
-        final += f"\n\n*{escape_markdown(reply.notice)}*"
+    final = chat_message(reply, len(turns) - 1)
     yield "", [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
+
+
+# Saved conversations (qa/conversations.py). ``saved`` is the browser session's
+# {"id": conversation id or None, "saved": turns already saved}; ``user`` is the login name
+# with ``qa serve --auth`` (None without), so each user lists and opens only their own.
+NEW_CONVERSATION: dict[str, Any] = {"id": None, "saved": 0}
+
+
+def saved_list(state: AppState, user: str | None, selected: str | None = None) -> Any:
+    """The saved conversations picker: each by its title (first question) and turns."""
+    listed = state.conversations.list(user)
+    choices = [(f"{c.title} ({c.turns} turns)", c.id) for c in listed]
+    keep = selected if any(c.id == selected for c in listed) else None
+    return gr.update(choices=choices, value=keep)
+
+
+def save_turns(
+    state: AppState, user: str | None, turns: list[Answer], saved: dict[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """After each answer: save the turns not saved yet (none when the answer was stopped)."""
+    conversation_id, count = saved.get("id"), int(saved.get("saved", 0))
+    for reply in turns[count:]:
+        conversation_id = state.conversations.save(user, conversation_id, reply)
+    saved = {"id": conversation_id, "saved": len(turns)}
+    return saved, saved_list(state, user, conversation_id)
+
+
+def open_saved(
+    state: AppState, user: str | None, conversation_id: str | None
+) -> tuple[list[dict[str, Any]], list[Answer], str, dict[str, Any]]:
+    """Reopen a saved conversation: its messages, answers (for follow-ups) and Sources panel."""
+    if not conversation_id:
+        raise gr.Error("Choose a saved conversation first.")
+    try:
+        conversation = state.conversations.get(user, conversation_id)
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    turns = conversation.answers
+    messages: list[dict[str, Any]] = []
+    for turn, reply in enumerate(turns):
+        messages.append({"role": "user", "content": escape_markdown(reply.question)})
+        messages.append({"role": "assistant", "content": chat_message(reply, turn)})
+    saved = {"id": conversation.id, "saved": len(turns)}
+    return messages, turns, sources_html(turns), saved
+
+
+def rename_saved(state: AppState, user: str | None, conversation_id: str | None, title: str) -> Any:
+    if not conversation_id:
+        raise gr.Error("Choose a saved conversation first.")
+    try:
+        state.conversations.rename(user, conversation_id, title or "")
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    return saved_list(state, user, conversation_id)
+
+
+def delete_saved(
+    state: AppState, user: str | None, conversation_id: str | None, saved: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Delete a saved conversation; the chat on screen, if it was that one, is saved anew
+    from its next question."""
+    if not conversation_id:
+        raise gr.Error("Choose a saved conversation first.")
+    try:
+        state.conversations.delete(user, conversation_id)
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    if saved.get("id") == conversation_id:
+        saved = dict(NEW_CONVERSATION)
+    return saved_list(state, user), saved
+
+
+def export_saved(state: AppState, user: str | None, conversation_id: str | None, form: str) -> str:
+    """Write the conversation as Markdown ("md") or JSON ("json") to a fresh temporary file,
+    for the download link."""
+    if not conversation_id:
+        raise gr.Error("Choose a saved conversation first.")
+    chats = state.conversations
+    try:
+        text = (
+            chats.markdown(user, conversation_id)
+            if form == "md"
+            else chats.json(user, conversation_id)
+        )
+    except QAError as error:
+        raise gr.Error(str(error)) from error
+    path = Path(tempfile.mkdtemp(prefix="qa-export-")) / f"conversation-{conversation_id}.{form}"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def user_of(request: gr.Request | None) -> str | None:
+    """The login name with ``qa serve --auth``, None without a login."""
+    return getattr(request, "username", None) or None
 
 
 def add_files(
@@ -188,8 +294,27 @@ def build_app(state: AppState) -> gr.Blocks:
     with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
         gr.Markdown("## article-qa\nAnswers from your articles; every sentence cites its source.")
         turns = gr.State([])
+        saved = gr.State(dict(NEW_CONVERSATION))
         with gr.Tab("Chat"):
             with gr.Row():
+                with gr.Column(scale=1, min_width=220):
+                    gr.Markdown("### Saved conversations")
+                    saved_choice = gr.Dropdown(
+                        choices=[], label="Saved conversations", elem_id="qa-saved"
+                    )
+                    with gr.Row():
+                        open_button = gr.Button("Open", size="sm", elem_id="qa-open")
+                        delete_button = gr.Button(
+                            "Delete", size="sm", variant="stop", elem_id="qa-delete"
+                        )
+                    new_title = gr.Textbox(label="New name", max_length=200, elem_id="qa-new-title")
+                    rename_button = gr.Button("Rename", size="sm", elem_id="qa-rename")
+                    with gr.Row():
+                        export_md = gr.Button("Export Markdown", size="sm", elem_id="qa-export-md")
+                        export_json = gr.Button("Export JSON", size="sm", elem_id="qa-export-json")
+                    exported = gr.File(
+                        label="Exported conversation", interactive=False, elem_id="qa-exported"
+                    )
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
                         height=520,
@@ -198,6 +323,7 @@ def build_app(state: AppState) -> gr.Blocks:
                         placeholder=EMPTY_INDEX if not articles else "Ask about your articles.",
                         sanitize_html=True,
                         feedback_options=None,
+                        buttons=["copy"],  # copies the answer with its sources (HEAD's script)
                     )
                     with gr.Row():
                         question = gr.Textbox(
@@ -267,9 +393,53 @@ def build_app(state: AppState) -> gr.Blocks:
             send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
             question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
         ]
+
+        def on_answered(turns: list[Answer], saved: dict[str, Any], request: gr.Request) -> Any:
+            return save_turns(state, user_of(request), turns, saved)
+
+        for answered in asked:
+            answered.then(
+                on_answered, [turns, saved], [saved, saved_choice], api_visibility="private"
+            )
         # Never hang on a slow model: Stop cancels the answer being written.
         stop.click(None, None, None, cancels=asked, api_visibility="private")
-        new_chat.click(lambda: ([], [], sources_html([])), None, [chatbot, turns, sources])
+        new_chat.click(
+            lambda: ([], [], sources_html([]), dict(NEW_CONVERSATION)),
+            None,
+            [chatbot, turns, sources, saved],
+            api_visibility="private",
+        )
+
+        def on_load(request: gr.Request) -> Any:
+            return saved_list(state, user_of(request))
+
+        def on_open(conversation_id: str | None, request: gr.Request) -> Any:
+            return open_saved(state, user_of(request), conversation_id)
+
+        def on_rename(conversation_id: str | None, title: str, request: gr.Request) -> Any:
+            return rename_saved(state, user_of(request), conversation_id, title)
+
+        def on_delete(conversation_id: str | None, saved: Any, request: gr.Request) -> Any:
+            return delete_saved(state, user_of(request), conversation_id, saved)
+
+        def on_export(form: str) -> Callable[..., str]:
+            def export(conversation_id: str | None, request: gr.Request) -> str:
+                return export_saved(state, user_of(request), conversation_id, form)
+
+            return export
+
+        app.load(on_load, None, saved_choice, api_visibility="private")
+        open_button.click(
+            on_open, [saved_choice], [chatbot, turns, sources, saved], api_visibility="private"
+        )
+        rename_button.click(
+            on_rename, [saved_choice, new_title], saved_choice, api_visibility="private"
+        )
+        delete_button.click(
+            on_delete, [saved_choice, saved], [saved_choice, saved], api_visibility="private"
+        )
+        export_md.click(on_export("md"), [saved_choice], exported, api_visibility="private")
+        export_json.click(on_export("json"), [saved_choice], exported, api_visibility="private")
 
         def on_add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
             return add_files(state, files, progress)
