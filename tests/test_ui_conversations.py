@@ -16,6 +16,7 @@ from ui.app import (
     open_saved,
     rename_saved,
     respond,
+    respond_and_save,
     save_turns,
     saved_list,
 )
@@ -37,13 +38,17 @@ def state(index_dir: Path, write) -> AppState:
 
 
 def chat(state: AppState, user: str | None, *questions: str) -> tuple[list, list, dict]:
-    """Ask as the browser does: respond, then save the turns (the .then after each answer)."""
+    """Ask as the browser does: each answer is saved before it is shown."""
     messages: list = []
     turns: list = []
     saved = dict(NEW_CONVERSATION)
     for question in questions:
-        _, messages, turns, _ = list(respond(state, question, messages, turns, 5, None, "", ""))[-1]
-        saved, _ = save_turns(state, user, turns, saved)
+        views = list(
+            respond_and_save(state, user, saved, question, messages, turns, 5, None, "", "")
+        )
+        assert all(view[4] == gr.skip() for view in views[:-1])  # saved with the answer only
+        _, messages, turns, _, saved, picker = views[-1]
+        assert picker["value"] == saved["id"]
     return messages, turns, saved
 
 

@@ -64,8 +64,10 @@ document.addEventListener("click", function (event) {
   if (!button || !/copy/i.test(button.getAttribute("aria-label") || button.title || "")) {
     return;
   }
-  const message = button.closest(".message-row, .message-wrap > div") || button.parentElement;
-  const link = message && message.querySelector('a[href*="#qa-cite-"]');
+  // Gradio puts a message's buttons inside its row or right after it.
+  const panel = button.closest(".message-buttons");
+  const row = button.closest(".message-row") || (panel && panel.previousElementSibling);
+  const link = row && row.querySelector('a[href*="#qa-cite-"]');
   if (!link) { return; }
   const turn = link.getAttribute("href").split("#qa-cite-").pop().split("-")[0];
   const text = document.getElementById("qa-copy-" + turn);
@@ -154,6 +156,20 @@ def save_turns(
         conversation_id = state.conversations.save(user, conversation_id, reply)
     saved = {"id": conversation_id, "saved": len(turns)}
     return saved, saved_list(state, user, conversation_id)
+
+
+def respond_and_save(
+    state: AppState, user: str | None, saved: dict[str, Any], *asked: Any
+) -> Iterator[tuple[Any, ...]]:
+    """``respond``, saving the answer before it is shown (a reload right after an answer
+    finds it in the saved list); yields respond's views plus (saved, saved conversations)."""
+    turns = asked[2]
+    for view in respond(state, *asked):
+        if len(view[2]) > len(turns):  # the answer is complete
+            saved, picker = save_turns(state, user, view[2], saved)
+            yield (*view, saved, picker)
+        else:
+            yield (*view, gr.skip(), gr.skip())
 
 
 def open_saved(
@@ -384,23 +400,27 @@ def build_app(state: AppState) -> gr.Blocks:
                 )
                 remove = gr.Button("Remove", variant="stop")
 
-        def on_ask(*args: Any) -> Iterator[Any]:
-            yield from respond(state, *args)
+        def on_ask(
+            question: str,
+            messages: list[dict[str, Any]],
+            turns: list[Answer],
+            k: int,
+            titles: list[str] | None,
+            since: str,
+            until: str,
+            saved: dict[str, Any],
+            request: gr.Request,
+        ) -> Iterator[Any]:
+            yield from respond_and_save(
+                state, user_of(request), saved, question, messages, turns, k, titles, since, until
+            )
 
-        chat_inputs = [question, chatbot, turns, k, title_filter, since, until]
-        chat_outputs = [question, chatbot, turns, sources]
+        chat_inputs = [question, chatbot, turns, k, title_filter, since, until, saved]
+        chat_outputs = [question, chatbot, turns, sources, saved, saved_choice]
         asked: list[Any] = [
             send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
             question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
         ]
-
-        def on_answered(turns: list[Answer], saved: dict[str, Any], request: gr.Request) -> Any:
-            return save_turns(state, user_of(request), turns, saved)
-
-        for answered in asked:
-            answered.then(
-                on_answered, [turns, saved], [saved, saved_choice], api_visibility="private"
-            )
         # Never hang on a slow model: Stop cancels the answer being written.
         stop.click(None, None, None, cancels=asked, api_visibility="private")
         new_chat.click(
@@ -480,7 +500,7 @@ def serve(
     index_dir: Path,
     host: str = "127.0.0.1",
     port: int = 7860,
-    auth: tuple[str, str] | None = None,
+    auth: list[tuple[str, str]] | None = None,
     model: str | None = None,
     block: bool = True,
     allow_private_urls: bool = False,
