@@ -4,6 +4,7 @@ through Playwright (as tests/test_browser.py; skipped without /usr/bin/chromium)
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,47 @@ def test_two_users_do_not_see_each_others_conversations(browser, tmp_path: Path)
         ana.reload()
         ana.locator("#qa-question textarea").wait_for(timeout=60_000)
         assert saved_titles(ana) == [f"{FIRST} (1 turns)"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# axe-core (npm), injected into the page: `make browser` installs it into tests/.axe with npm;
+# $QA_AXE_JS may name another copy of axe.min.js.
+AXE_JS = Path(
+    os.environ.get(
+        "QA_AXE_JS",
+        Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js",
+    )
+)
+AUDIT = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + ": " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", "));
+}"""
+
+
+@pytest.mark.skipif(
+    not AXE_JS.exists(), reason="axe-core missing: npm install --prefix tests/.axe axe-core"
+)
+def test_keyboard_and_axe_audit_of_the_chat_and_articles_tabs(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    process, url = start_server(make_index(tmp_path))
+    try:
+        page = open_page(browser, url)
+        box = page.locator("#qa-question textarea")
+        box.fill(FIRST)
+        box.press("Enter")  # Enter sends
+        page.locator("#qa-chat").get_by_text("Ana Lima").last.wait_for(timeout=30_000)
+        source = page.locator("#qa-cite-0-1")
+        source.locator("mark").wait_for(state="visible", timeout=5_000)
+        page.keyboard.press("Escape")  # Escape folds the open sources
+        source.locator("mark").wait_for(state="hidden", timeout=5_000)
+        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        assert page.evaluate(AUDIT) == []
+        page.get_by_role("tab", name="Articles").click()
+        page.locator("#qa-add").wait_for(timeout=5_000)
+        assert page.evaluate(AUDIT) == []
     finally:
         process.terminate()
         process.wait(timeout=30)

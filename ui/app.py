@@ -76,6 +76,26 @@ document.addEventListener("click", function (event) {
   event.stopPropagation();
   navigator.clipboard.writeText(text.textContent);
 }, true);
+// Escape folds the open sources of the Sources panel (and gives the question box the focus
+// when it was inside the panel); Enter in the question box sends (Gradio's submit).
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") { return; }
+  const panel = document.getElementById("qa-sources");
+  if (!panel) { return; }
+  panel.querySelectorAll("details[open]").forEach(function (d) { d.open = false; });
+  if (panel.contains(document.activeElement)) {
+    const box = document.querySelector("#qa-question textarea");
+    if (box) { box.focus(); }
+  }
+});
+// Gradio names the upload area "Click to upload or drop files" while it shows "Drop File Here
+// - or - Click to Upload": without the attribute the visible words are its name (axe's
+// label-content-name-mismatch, a serious violation).
+new MutationObserver(function () {
+  document.querySelectorAll("#qa-upload button[aria-label]").forEach(function (b) {
+    b.removeAttribute("aria-label");
+  });
+}).observe(document.documentElement, {childList: true, subtree: true});
 </script>
 """
 CSS = """
@@ -89,6 +109,20 @@ CSS = """
 .qa-link a { font-size: 0.85em; word-break: break-all; }
 .qa-copy { display: none; }
 """
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with darker label, button and hint colours: its defaults (indigo 500
+    on indigo 100, grey 400 on white) fail WCAG AA contrast (axe-core's color-contrast, checked
+    in tests/test_browser_conversations.py)."""
+    return gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"]).set(
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        body_text_color_subdued="*neutral_600",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        link_text_color_visited="*secondary_700",
+    )
 
 
 def respond(
@@ -328,8 +362,13 @@ def build_app(state: AppState) -> gr.Blocks:
                     with gr.Row():
                         export_md = gr.Button("Export Markdown", size="sm", elem_id="qa-export-md")
                         export_json = gr.Button("Export JSON", size="sm", elem_id="qa-export-json")
+                    # Shown once there is a file (an empty File's placeholder has an ARIA label
+                    # on a plain div, which axe-core reports as a serious violation).
                     exported = gr.File(
-                        label="Exported conversation", interactive=False, elem_id="qa-exported"
+                        label="Exported conversation",
+                        interactive=False,
+                        visible=False,
+                        elem_id="qa-exported",
                     )
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
@@ -344,6 +383,7 @@ def build_app(state: AppState) -> gr.Blocks:
                     with gr.Row():
                         question = gr.Textbox(
                             placeholder="Ask a question…",
+                            label="Question",
                             show_label=False,
                             scale=5,
                             elem_id="qa-question",
@@ -442,9 +482,10 @@ def build_app(state: AppState) -> gr.Blocks:
         def on_delete(conversation_id: str | None, saved: Any, request: gr.Request) -> Any:
             return delete_saved(state, user_of(request), conversation_id, saved)
 
-        def on_export(form: str) -> Callable[..., str]:
-            def export(conversation_id: str | None, request: gr.Request) -> str:
-                return export_saved(state, user_of(request), conversation_id, form)
+        def on_export(form: str) -> Callable[..., Any]:
+            def export(conversation_id: str | None, request: gr.Request) -> Any:
+                path = export_saved(state, user_of(request), conversation_id, form)
+                return gr.update(value=path, visible=True)
 
             return export
 
@@ -529,7 +570,7 @@ def serve(
         share=False,
         max_file_size=f"{MAX_UPLOAD_MB}mb",
         prevent_thread_lock=not block,
-        theme=gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["monospace"]),
+        theme=theme(),
         css=CSS,
         head=HEAD,
         footer_links=["api"],
