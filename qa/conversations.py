@@ -171,6 +171,10 @@ def conversation_markdown(conversation: Conversation) -> str:
     return "\n".join(parts)
 
 
+def turns_label(count: int) -> str:
+    return f"{count} turn{'' if count == 1 else 's'}"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

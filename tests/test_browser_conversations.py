@@ -152,10 +152,10 @@ def test_two_users_do_not_see_each_others_conversations(browser, tmp_path: Path)
         ben.wait_for_timeout(1000)
         ben.reload()
         ben.locator("#qa-question textarea").wait_for(timeout=60_000)
-        assert saved_titles(ben) == [f"{SECOND} (1 turns)"]
+        assert saved_titles(ben) == [f"{SECOND} (1 turn)"]
         ana.reload()
         ana.locator("#qa-question textarea").wait_for(timeout=60_000)
-        assert saved_titles(ana) == [f"{FIRST} (1 turns)"]
+        assert saved_titles(ana) == [f"{FIRST} (1 turn)"]
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -67,7 +67,7 @@ def test_chat_resume_continues_the_latest_or_a_given_conversation(run, index_dir
     run("chat", input="When did the new bridge open?\n")
     older, _ = reversed(Conversations(index_dir).list(None))
     out = run("chat", "--resume", input="Who reopened the harbour?\n")
-    assert "Resuming 'When did the new bridge open?' (1 turns)" in out
+    assert "Resuming 'When did the new bridge open?' (1 turn)" in out
     out = run("chat", "--resume", older.id, input="When did the new bridge open?\n")
     assert "Resuming 'Who reopened the harbour?'" in out
     chats = Conversations(index_dir)

@@ -101,7 +101,7 @@ def test_rename_delete_and_export(state: AppState) -> None:
     _, turns, saved = chat(state, None, "Who reopened the harbour?")
     conversation_id = saved["id"]
     picker = rename_saved(state, None, conversation_id, "Harbour")
-    assert picker["choices"] == [("Harbour (1 turns)", conversation_id)]
+    assert picker["choices"] == [("Harbour (1 turn)", conversation_id)]
     markdown = Path(export_saved(state, None, conversation_id, "md")).read_text(encoding="utf-8")
     assert markdown.startswith("# Harbour\n") and "## 1. Who reopened the harbour?" in markdown
     assert '- [1] Harbour storm — "The harbour master Ana Lima' in markdown
@@ -110,8 +110,15 @@ def test_rename_delete_and_export(state: AppState) -> None:
     assert path.endswith(".json")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     assert [t["answer"] for t in data["turns"]] == [turns[0].to_dict()]
-    picker, after = delete_saved(state, None, conversation_id, saved)
+    _, _, other = chat(state, None, "When did the new bridge over the Vale open?")
+    # Deleting another conversation leaves the one on screen as it is...
+    picker, after, *screen = delete_saved(state, None, conversation_id, other)
+    assert [c for _, c in picker["choices"]] == [other["id"]] and after == other
+    assert screen == [gr.skip()] * 3
+    # ...deleting the one on screen clears it, so its next answer starts a new conversation.
+    picker, after, messages, answers, _ = delete_saved(state, None, other["id"], other)
     assert picker["choices"] == [] and after == NEW_CONVERSATION
+    assert messages == [] and answers == []
     with pytest.raises(gr.Error, match="Choose a saved conversation"):
         open_saved(state, None, None)
 

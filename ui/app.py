@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
+from qa.conversations import turns_label
 from qa.pipeline.corpus import SUFFIXES
 from qa.pipeline.examples import example_questions
 from qa.pipeline.readers.web import is_address
@@ -176,7 +177,7 @@ NEW_CONVERSATION: dict[str, Any] = {"id": None, "saved": 0}
 def saved_list(state: AppState, user: str | None, selected: str | None = None) -> Any:
     """The saved conversations picker: each by its title (first question) and turns."""
     listed = state.conversations.list(user)
-    choices = [(f"{c.title} ({c.turns} turns)", c.id) for c in listed]
+    choices = [(f"{c.title} ({turns_label(c.turns)})", c.id) for c in listed]
     keep = selected if any(c.id == selected for c in listed) else None
     return gr.update(choices=choices, value=keep)
 
@@ -237,18 +238,19 @@ def rename_saved(state: AppState, user: str | None, conversation_id: str | None,
 
 def delete_saved(
     state: AppState, user: str | None, conversation_id: str | None, saved: dict[str, Any]
-) -> tuple[Any, dict[str, Any]]:
-    """Delete a saved conversation; the chat on screen, if it was that one, is saved anew
-    from its next question."""
+) -> tuple[Any, dict[str, Any], Any, Any, Any]:
+    """Delete a saved conversation: (saved conversations, saved, chat, answers, Sources
+    panel). The chat on screen, if it was that one, is cleared too (else its next answer would
+    save the deleted turns again)."""
     if not conversation_id:
         raise gr.Error("Choose a saved conversation first.")
     try:
         state.conversations.delete(user, conversation_id)
     except QAError as error:
         raise gr.Error(str(error)) from error
-    if saved.get("id") == conversation_id:
-        saved = dict(NEW_CONVERSATION)
-    return saved_list(state, user), saved
+    if saved.get("id") != conversation_id:
+        return saved_list(state, user), saved, gr.skip(), gr.skip(), gr.skip()
+    return saved_list(state, user), dict(NEW_CONVERSATION), [], [], sources_html([])
 
 
 def export_saved(state: AppState, user: str | None, conversation_id: str | None, form: str) -> str:
@@ -497,7 +499,10 @@ def build_app(state: AppState) -> gr.Blocks:
             on_rename, [saved_choice, new_title], saved_choice, api_visibility="private"
         )
         delete_button.click(
-            on_delete, [saved_choice, saved], [saved_choice, saved], api_visibility="private"
+            on_delete,
+            [saved_choice, saved],
+            [saved_choice, saved, chatbot, turns, sources],
+            api_visibility="private",
         )
         export_md.click(on_export("md"), [saved_choice], exported, api_visibility="private")
         export_json.click(on_export("json"), [saved_choice], exported, api_visibility="private")

@@ -439,7 +439,7 @@ def chat(
       qa chat --resume              # continue the latest conversation
       qa chat --resume 3f2a9c01d4e5
     """
-    from qa.conversations import Conversations
+    from qa.conversations import Conversations, turns_label
     from qa.types import Turn
 
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
@@ -452,7 +452,8 @@ def chat(
             if resumed is None:
                 raise QAError("No saved conversation to resume yet. Start one with: qa chat")
             conversation_id, history = resumed.id, resumed.history()
-            click.echo(f"Resuming {resumed.title!r} ({len(history)} turns).", err=True)
+            turns = turns_label(len(history))
+            click.echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
         click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
             try:

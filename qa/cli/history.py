@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from qa.cli.options import index_option, json_option
-from qa.conversations import Conversations
+from qa.conversations import Conversations, turns_label
 
 
 @click.group(name="history")
@@ -42,7 +42,7 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
         click.echo("No saved conversations yet. Start one with: qa chat")
         return
     for info in listed:
-        click.echo(f"{info.id}  {info.turns:>3} turns  {info.updated_at}  {info.title}")
+        click.echo(f"{info.id}  {turns_label(info.turns):>9}  {info.updated_at}  {info.title}")
 
 
 @history_command.command()
