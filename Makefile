@@ -47,6 +47,11 @@ browser:
 	    echo "chromium is missing (installing it needs root and apt-get): browser tests will skip."; \
 	  fi; \
 	fi
+	@# The accessibility audit injects axe-core (npm) into the page; without npm it skips.
+	@if [ ! -f tests/.axe/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix tests/.axe axe-core@4.14.1 >/dev/null \
+	    || echo "Could not install axe-core: the accessibility audit will be skipped."; \
+	fi
 
 test: $(EXTRAS_STAMP) lint browser
 	# pytest exits 5 when a selection holds no tests; that is not a failure of the code.

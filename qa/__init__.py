@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
+    from qa.conversations import Conversation, ConversationInfo, Conversations
     from qa.errors import (
         ArticleError,
         ArticleNotFoundError,
@@ -49,6 +50,9 @@ __all__ = [
     "Assistant",
     "Chunk",
     "Citation",
+    "Conversation",
+    "ConversationInfo",
+    "Conversations",
     "DiskFullError",
     "Filters",
     "IndexBusyError",
@@ -71,6 +75,7 @@ __all__ = [
 # Public name -> the module that defines it.
 _HOMES = {
     "Assistant": "qa.assistant",
+    **dict.fromkeys(("Conversation", "ConversationInfo", "Conversations"), "qa.conversations"),
     **dict.fromkeys(
         (
             "ArticleError",

@@ -58,5 +58,8 @@ def _shown_options() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("command", "option"), _shown_options())
 def test_readme_options_exist(command: str, option: str) -> None:
-    known = {name for param in cli.commands[command].params for name in param.opts}
+    shown = cli.commands[command]
+    # A group (qa history) takes its subcommands' options: `qa history export --format md`.
+    commands = [shown, *getattr(shown, "commands", {}).values()]
+    known = {name for each in commands for param in each.params for name in param.opts}
     assert option in known, f"README passes {option} to `qa {command}`, which has no such option"

@@ -22,6 +22,13 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def parse_logins(values: tuple[str, ...]) -> list[tuple[str, str]] | None:
+    """Every ``--auth USER:PASSWORD`` given (one per user; each sees only their own saved
+    conversations), or None when there is no login."""
+    logins = [login for login in (parse_auth(value) for value in values) if login is not None]
+    return logins or None
+
+
 @click.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -29,7 +36,10 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 @click.option(
     "--auth",
     envvar=AUTH_ENV,
-    help=f"Require a login, as USER:PASSWORD (or set ${AUTH_ENV}).",
+    multiple=True,
+    help=f"Require a login, as USER:PASSWORD (or set ${AUTH_ENV}); repeat for several users "
+    "(in the variable, separate them by spaces). Each user sees only their own saved "
+    "conversations.",
 )
 @click.option("--model", help="Model folder for a new index (default: bundled all-MiniLM-L6-v2).")
 @click.option(
@@ -51,7 +61,7 @@ def serve(
     index_dir: str,
     host: str,
     port: int,
-    auth: str | None,
+    auth: tuple[str, ...],
     model: str | None,
     allow_private_urls: bool,
     watch_paths: tuple[str, ...],
@@ -74,7 +84,7 @@ def serve(
     """
     from ui.app import serve as run
 
-    credentials = parse_auth(auth)
+    credentials = parse_logins(auth)
     if host not in ("127.0.0.1", "localhost", "::1") and credentials is None:
         click.echo(
             f"Warning: listening on {host} without --auth: anyone who can reach it can read and "

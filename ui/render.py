@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
+from qa.conversations import answer_text
 from qa.pipeline.answer import related
 
 # Markdown punctuation that could start markup; a backslash before each makes it literal.
@@ -64,6 +66,30 @@ def answer_markdown(reply: Answer, turn: int) -> str:
     return "\n".join(lines)
 
 
+def chat_message(reply: Answer, turn: int) -> str:
+    """The finished answer as the chat shows it (after streaming, and when a saved conversation
+    is reopened): the answer with its ``[n]`` links, then the notice, if any."""
+    final = answer_markdown(reply, turn)
+    if reply.notice:
+        final += f"\n\n*{escape_markdown(reply.notice)}*"
+    return final
+
+
+def copy_id(turn: int) -> str:
+    return f"qa-copy-{turn}"
+
+
+def copy_text(reply: Answer) -> str:
+    """What the copy button copies: the answer and its sources as ``qa chat`` prints them,
+    with only http(s) links (a ``javascript:`` url is left out here too)."""
+    safe = replace(
+        reply,
+        citations=[replace(c, url=safe_url(c.url)) for c in reply.citations],
+        passages=[replace(p, url=safe_url(p.url)) for p in reply.passages],
+    )
+    return answer_text(safe)
+
+
 def _marked_passage(passage: Passage, citation: Citation | None) -> str:
     """The passage as HTML, with the cited sentence in ``<mark>`` (offsets, not string search)."""
     text = passage.text
@@ -113,6 +139,12 @@ def sources_html(turns: list[Answer]) -> str:
         reply = turns[turn]
         newest = turn == len(turns) - 1
         blocks.append(f'<div class="qa-question">Q{turn + 1}: {html.escape(reply.question)}</div>')
+        # What the chat's copy button copies for this answer (see COPY_SCRIPT in ui/app.py):
+        # the answer with its sources, as `qa chat` prints it.
+        blocks.append(
+            f'<pre class="qa-copy" id="{copy_id(turn)}" hidden>'
+            f"{html.escape(copy_text(reply))}</pre>"
+        )
         passages = {p.chunk_id: p for p in reply.passages}
         if reply.found:
             for citation in reply.citations:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
 from qa.config import read_config
+from qa.conversations import Conversations
 from qa.layout import CONFIG_FILE, DB_FILE
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class AppState:
         self.lock = threading.RLock()
         self._assistant: Assistant | None = None
         self._database: tuple[int, int] | None = None  # (device, inode) of the open database
+        # Its own SQLite file and connections: saving a chat never waits for the index lock.
+        self.conversations = Conversations(index_dir)
 
     @property
     def assistant(self) -> Assistant:

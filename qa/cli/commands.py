@@ -308,21 +308,9 @@ def quote(text: str, limit: int = 160) -> str:
 
 
 def print_answer(reply: Answer) -> None:
-    click.echo(reply.text)
-    if reply.citations:
-        click.echo()
-        for citation in reply.citations:
-            where = f" ({citation.url})" if citation.url else ""
-            page = f", p. {citation.page}" if citation.page else ""
-            said = " ".join(citation.quote.split())  # a page break inside is a form feed
-            click.echo(f'[{citation.number}] {citation.title}{page} — "{said}"{where}')
-    elif reply.passages:
-        click.echo("\nPossibly related:")
-        from qa.pipeline.answer import related
+    from qa.conversations import answer_text
 
-        for passage in related(reply.passages):
-            where = f" ({passage.url})" if passage.url else ""
-            click.echo(f'  - {passage.title} — "{quote(passage.text)}"{where}')
+    click.echo(answer_text(reply))
 
 
 @cli.command()
@@ -417,10 +405,19 @@ def search(
 @click.option(
     "-k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to keep."
 )
+@click.option(
+    "--resume",
+    metavar="ID",
+    is_flag=False,
+    flag_value="latest",
+    default=None,
+    help="Continue a saved conversation (the latest when no ID is given; see qa history).",
+)
 @llm_options
 @index_option
 def chat(
     k: int,
+    resume: str | None,
     llm_url: str | None,
     llm_model: str | None,
     llm_context: int,
@@ -430,19 +427,33 @@ def chat(
 ) -> None:
     """Ask questions one after another; follow-ups use the conversation so far.
 
-    Type a question and press Enter; an empty line or Ctrl-D ends the chat.
+    Type a question and press Enter; an empty line or Ctrl-D ends the chat. Each question
+    and answer is saved in the index folder (conversations.sqlite): list them with qa history,
+    continue one with --resume.
 
     \b
     Example:
       qa chat
       ? When did the Black Death reach Europe?
       ? How many people did it kill?
+      qa chat --resume              # continue the latest conversation
+      qa chat --resume 3f2a9c01d4e5
     """
+    from qa.conversations import Conversations, turns_label
     from qa.types import Turn
 
-    history: list[Turn] = []
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
     with open_assistant(index_dir) as assistant:
+        chats = Conversations(index_dir)
+        history: list[Turn] = []
+        conversation_id: str | None = None
+        if resume is not None:
+            resumed = chats.latest(None) if resume == "latest" else chats.get(None, resume)
+            if resumed is None:
+                raise QAError("No saved conversation to resume yet. Start one with: qa chat")
+            conversation_id, history = resumed.id, resumed.history()
+            turns = turns_label(len(history))
+            click.echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
         click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
             try:
@@ -465,13 +476,16 @@ def chat(
             print_checks(reply)
             click.echo()
             history.append(Turn(question, reply.text if reply.found else ""))
+            conversation_id = chats.save(None, conversation_id, reply)
 
 
 def _add_eval_command() -> None:
     from qa.cli.eval import eval_command
+    from qa.cli.history import history_command
     from qa.cli.watch import watch_command
 
     cli.add_command(eval_command)
+    cli.add_command(history_command)
     cli.add_command(watch_command)
 
 

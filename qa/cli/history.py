@@ -1,0 +1,101 @@
+"""``qa history``: the saved conversations of ``qa chat`` (the logic is in qa/conversations.py).
+
+The command line has no login, so it sees the conversations saved without one (``qa chat``, and
+``qa serve`` without ``--auth``); those of the web UI's users stay theirs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qa.cli.options import index_option, json_option
+from qa.conversations import Conversations, turns_label
+
+
+@click.group(name="history")
+def history_command() -> None:
+    """List, show, rename, delete and export saved conversations.
+
+    \b
+    Examples:
+      qa history list
+      qa history show 3f2a9c01d4e5
+      qa history export 3f2a9c01d4e5 --format md > harbour.md
+      qa history rename 3f2a9c01d4e5 "Harbour storm"
+      qa history delete 3f2a9c01d4e5
+    """
+
+
+@history_command.command(name="list")
+@index_option
+@json_option
+def list_conversations(index_dir: str, as_json: bool) -> None:
+    """List saved conversations, the latest first: id, turns, last time, title."""
+    listed = Conversations(index_dir).list(None)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in listed], indent=2, ensure_ascii=False))
+        return
+    if not listed:
+        click.echo("No saved conversations yet. Start one with: qa chat")
+        return
+    for info in listed:
+        click.echo(f"{info.id}  {turns_label(info.turns):>9}  {info.updated_at}  {info.title}")
+
+
+@history_command.command()
+@click.argument("conversation_id")
+@index_option
+def show(conversation_id: str, index_dir: str) -> None:
+    """Print a conversation: each question and its answer with sources, as qa chat did."""
+    click.echo(Conversations(index_dir).markdown(None, conversation_id), nl=False)
+
+
+@history_command.command()
+@click.argument("conversation_id")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown (answers with [n] and their sources) or JSON (Answer.to_dict of each turn).",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file, not stdout."
+)
+@index_option
+def export(conversation_id: str, form: str, output: str | None, index_dir: str) -> None:
+    """Export a conversation as Markdown or JSON."""
+    chats = Conversations(index_dir)
+    text = (
+        chats.markdown(None, conversation_id)
+        if form == "md"
+        else chats.json(None, conversation_id) + "\n"
+    )
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@history_command.command()
+@click.argument("conversation_id")
+@click.argument("title")
+@index_option
+def rename(conversation_id: str, title: str, index_dir: str) -> None:
+    """Give a conversation a new title (it is listed by its first question until then)."""
+    Conversations(index_dir).rename(None, conversation_id, title)
+    click.echo(f"renamed {conversation_id}")
+
+
+@history_command.command()
+@click.argument("conversation_id")
+@index_option
+def delete(conversation_id: str, index_dir: str) -> None:
+    """Delete a saved conversation."""
+    Conversations(index_dir).delete(None, conversation_id)
+    click.echo(f"deleted {conversation_id}")
