@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 
 from qa import Assistant
-from qa.llm import LLMConfig, Token
+from qa.llm import LLMConfig, Token, Verdict
 from qa.types import Answer
 from tests.conftest import source_text
 
@@ -61,6 +61,8 @@ def _events(assistant: Assistant, question: str, config: LLMConfig) -> tuple[str
         if isinstance(event, Token):
             assert final is None, "tokens come before the answer"
             tokens.append(event.text)
+        elif isinstance(event, Verdict):
+            assert final is None, "verdicts come before the answer"
         else:
             final = event
     assert isinstance(final, Answer)

@@ -9,8 +9,8 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa import Assistant
-from qa.llm import LLMConfig, LLMError, Token, checked_answer
-from qa.llm.check import answer_sentences
+from qa.llm import LLMConfig, LLMError, Token, Verdict, checked_answer, generate
+from qa.llm.check import answer_sentences, complete_sentences
 from qa.llm.client import LLMClient
 from qa.llm.prompt import build_prompt, count_tokens
 from qa.llm.sse import SSEParser
@@ -238,3 +238,50 @@ def test_an_out_of_corpus_question_asks_no_model(assistant: Assistant, write) ->
     citation = reply.citations[0]
     text = source_text(str(write.base / "rhine.md"), citation.article_id)
     assert text[citation.start : citation.end] == citation.quote
+
+
+def _recorded_stream(deltas: list[str]) -> bytes:
+    """An SSE body as llama-server sends it, one chunk per delta, then [DONE]."""
+    import json
+
+    frames = [
+        {"choices": [{"index": 0, "delta": {"content": d}}], "model": "recorded"} for d in deltas
+    ]
+    body = b"".join(b"data: " + json.dumps(f).encode() + b"\n\n" for f in frames)
+    return body + b"data: [DONE]\n\n"
+
+
+def test_each_sentence_is_checked_as_soon_as_it_is_complete() -> None:
+    # The marker of the first sentence comes after its period, in pieces ("[", "2", "]"): the
+    # sentence is complete only once the next one has begun.
+    deltas = ["The Rhine rises", " in the Swiss Alps.", " [", "2", "]", " Dragons", " guard"]
+    deltas += [" Oslo [1].", " It flows", " into the North Sea."]
+    url = _serve_once(_recorded_stream(deltas))
+    events = list(generate("q", PASSAGES, EXTRACTIVE, HashEmbedder(64), LLMConfig(url)))
+    kinds = [type(e).__name__ for e in events]
+    verdicts = [e for e in events if isinstance(e, Verdict)]
+    assert [v.index for v in verdicts] == [0, 1, 2]
+    # The first verdict comes right before " Dragons", the token that showed the first
+    # sentence complete (after its marker), not before; the last before the Answer.
+    first = kinds.index("Verdict")
+    assert events[first + 1] == Token(" Dragons") and kinds[:first] == ["Token"] * 5
+    assert kinds[-2:] == ["Verdict", "Answer"]
+    assert [(v.sentence, v.supported) for v in verdicts] == [
+        ("The Rhine rises in the Swiss Alps.", True),
+        ("Dragons guard Oslo.", False),
+        ("It flows into the North Sea.", True),
+    ]
+    assert verdicts[0].passage == 2 and not verdicts[0].reattributed
+    assert verdicts[0].quote == "The Rhine rises in the Swiss Alps."
+    # The final answer is the one checked from the whole text, verdicts or not.
+    final = events[-1]
+    text = "".join(e.text for e in events if isinstance(e, Token))
+    assert final == checked_answer("q", text, PASSAGES, EXTRACTIVE, HashEmbedder(64), "recorded")
+    assert [s.supported for s in final.sentences] == [v.supported for v in verdicts]
+
+
+def test_a_partial_marker_does_not_complete_a_sentence() -> None:
+    assert complete_sentences("The Rhine rises in the Alps. [2") == []
+    assert complete_sentences("The Rhine rises in the Alps. [2] I") == []
+    done = complete_sentences("The Rhine rises in the Alps. [2] It flo")
+    assert [(s.text, s.cited) for s in done] == [("The Rhine rises in the Alps.", [2])]
