@@ -4,6 +4,7 @@ prompt's budget, the sentence check, and abstaining before any model is asked.""
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 
@@ -285,3 +286,38 @@ def test_a_partial_marker_does_not_complete_a_sentence() -> None:
     assert complete_sentences("The Rhine rises in the Alps. [2] I") == []
     done = complete_sentences("The Rhine rises in the Alps. [2] It flo")
     assert [(s.text, s.cited) for s in done] == [("The Rhine rises in the Alps.", [2])]
+
+
+def test_generative_eval_figures_count_as_documented() -> None:
+    from qa.eval.evaluation import Question
+    from qa.eval.generative import GenerativeResult, markdown_generative, summarise_generative
+    from qa.types import SentenceCheck
+
+    def result(n: int, mode: str, text: str, sentences: list[SentenceCheck], **kw: Any) -> Any:
+        asked = Question(str(n), "q", ("Swiss Alps",), "t", "a1", (), n)
+        values: dict[str, Any] = {"asked": True, "citations": 0, "citations_on_gold": 0}
+        values |= {"first_token_s": 1.0, "seconds": 2.0, "notice": None, "model": "m"} | kw
+        return GenerativeResult(asked, mode=mode, text=text, sentences=tuple(sentences), **values)
+
+    right = SentenceCheck("The Rhine rises in the Swiss Alps.", [2], True, 0.9, 1, "q")
+    moved = SentenceCheck("It flows north.", [9], True, 0.8, 2, "q", reattributed=True)
+    uncited = SentenceCheck("It is long.", [], True, 0.8, 3, "q", reattributed=True)
+    dropped = SentenceCheck("Dragons guard Oslo.", [1], False, 0.3)
+    results = [
+        result(1, "generative", "The Rhine rises in the Swiss Alps. [1]", [right, moved, dropped]),
+        result(2, "generative", "It is long. [1]", [uncited]),
+        result(3, "extractive", "Quoted Swiss Alps. [1]", [], notice="timed out"),
+        result(4, "extractive", "", [], asked=False, first_token_s=None),  # abstained
+    ]
+    summary = summarise_generative(results)
+    assert summary["questions_in_corpus"] == 4 and summary["asked_model"] == 3
+    assert summary["answer_hit_rate"] == 2 / 4  # the fallback's quote hits; abstaining misses
+    assert summary["fallback_rate"] == 1 / 3 and summary["generative_answers"] == 2
+    assert summary["sentences"] == 4 and summary["dropped_sentences"] == 1 / 4
+    # recall: right / all sentences; precision: right / the sentences that cite something.
+    assert summary["citation_recall"] == 1 / 4 and summary["citation_precision"] == 1 / 3
+    assert summary["gold_citation_precision"] is None  # no gold spans given
+    assert summary["notices"] == ["timed out"] and summary["model"] == "m"
+    table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
+    assert "| answer hit rate | 0.500 | 0.750 |" in table
+    assert "our support check" in table and "ALCE" in table

@@ -24,7 +24,27 @@ UNSUPPORTED = " \u2717"
 
 
 def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    return _with(command, [*_server_options(), _NO_STREAM])
+
+
+def llm_eval_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--llm``, ``--llm-model``, ``--llm-context``, ``--llm-timeout`` (``qa eval``: no stream)."""
+    return _with(command, _server_options())
+
+
+_NO_STREAM = click.option("--no-stream", is_flag=True, help="Print the answer once it is checked.")
+
+
+def _with(
+    command: Callable[..., Any], options: list[Callable[[Callable[..., Any]], Any]]
+) -> Callable[..., Any]:
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _server_options() -> list[Callable[[Callable[..., Any]], Any]]:
+    return [
         click.option(
             "--llm",
             "llm_url",
@@ -53,11 +73,7 @@ def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds to wait for the server (CPU servers are slow).",
         ),
-        click.option("--no-stream", is_flag=True, help="Print the answer once it is checked."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 def llm_config(
