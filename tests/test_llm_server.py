@@ -175,6 +175,8 @@ def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, writ
     shown = runner.invoke(cli, ["ask", "The Rhine rises in which Alps?", "--llm", server], env=env)
     assert shown.exit_code == 0 and "[1]" in shown.stdout
     assert "Checked:" in shown.stderr or "Note:" in shown.stderr
+    if "Checked:" in shown.stderr:  # generative: each streamed sentence got its mark
+        assert "\u2713" in shown.stderr or "\u2717" in shown.stderr
 
 
 def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
