@@ -321,3 +321,23 @@ def test_generative_eval_figures_count_as_documented() -> None:
     table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
     assert "| answer hit rate | 0.500 | 0.750 |" in table
     assert "our support check" in table and "ALCE" in table
+
+
+def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(
+    assistant: Assistant, write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.llm.options import UNSUPPORTED, VERIFIED, ask_printing
+
+    write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
+    assert assistant.ingest([write.base]).ok
+    deltas = ["The Rhine rises", " in the Swiss Alps.", " [", "1", "]", " Dragons guard Oslo."]
+    deltas += [" It flows into the North Sea."]
+    config = LLMConfig(_serve_once(_recorded_stream(deltas)))
+    question = "The Rhine rises in which Swiss Alps?"
+    reply = ask_printing(assistant, question, None, 5, None, config, stream=True)
+    shown = capsys.readouterr().err
+    assert shown.strip() == (
+        f"Model: The Rhine rises in the Swiss Alps. [1]{VERIFIED} Dragons guard Oslo.{UNSUPPORTED}"
+        f" It flows into the North Sea.{VERIFIED}"
+    )
+    assert reply.mode == "generative" and "Dragons" not in reply.text
