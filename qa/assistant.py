@@ -73,7 +73,7 @@ from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Pas
 VECTORS_FILE = caches.VECTORS_FILE
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
-    from qa.llm import LLMConfig, Token
+    from qa.llm import LLMConfig, Token, Verdict
 
 
 def default_index_dir() -> Path:
@@ -545,8 +545,12 @@ class Assistant:
         *,
         llm: LLMConfig,
         abstain_below: float | None = None,
-    ) -> Iterator[Token | Answer]:
+    ) -> Iterator[Token | Verdict | Answer]:
         """Yield the model's text as ``Token``s while it writes, then the checked ``Answer``.
+
+        Each sentence is checked as soon as it is complete: a ``Verdict`` (supported or not,
+        and by which passage) comes before the token that completed it, for marking it while
+        the model writes on; the final ``Answer`` is checked again from the whole text.
 
         No model is called when the extractive answer abstains (the articles don't cover the
         question). A fault of the server (not running, timeout, unknown model, prompt too long,

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 
 from qa import Assistant
-from qa.llm import LLMConfig, Token
+from qa.llm import LLMConfig, Token, Verdict
 from qa.types import Answer
 from tests.conftest import source_text
 
@@ -61,6 +61,8 @@ def _events(assistant: Assistant, question: str, config: LLMConfig) -> tuple[str
         if isinstance(event, Token):
             assert final is None, "tokens come before the answer"
             tokens.append(event.text)
+        elif isinstance(event, Verdict):
+            assert final is None, "verdicts come before the answer"
         else:
             final = event
     assert isinstance(final, Answer)
@@ -173,6 +175,8 @@ def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, writ
     shown = runner.invoke(cli, ["ask", "The Rhine rises in which Alps?", "--llm", server], env=env)
     assert shown.exit_code == 0 and "[1]" in shown.stdout
     assert "Checked:" in shown.stderr or "Note:" in shown.stderr
+    if "Checked:" in shown.stderr:  # generative: each streamed sentence got its mark
+        assert "\u2713" in shown.stderr or "\u2717" in shown.stderr
 
 
 def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
@@ -202,3 +206,46 @@ def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
         assert all(escape_markdown(s.text) in final for s in reply.sentences if s.supported)
     else:
         assert reply.notice and reply.notice[:20] in final.replace("\\", "")
+
+
+def test_qa_eval_llm_reports_the_checked_figures_next_to_the_quotes(server: str, tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    def paragraph(text: str, question: str, answer: str) -> dict[str, object]:
+        at = text.index(answer)
+        gold = [{"text": answer, "answer_start": at}]
+        return {"context": text, "qas": [{"id": question, "question": question, "answers": gold}]}
+
+    rhine, plague = RHINE.split("\n\n")[1], PLAGUE.split("\n\n")[1]
+    data = tmp_path / "tiny.json"
+    asked = [
+        ("Rhine", rhine, "The Rhine rises in which Alps?", "Swiss Alps"),
+        ("Black Death", plague, "Who brought the plague to Sicily?", "Genoese traders"),
+    ]
+    articles = [{"title": t, "paragraphs": [paragraph(c, q, a)]} for t, c, q, a in asked]
+    data.write_text(json.dumps({"data": articles}))
+    out = tmp_path / "out"
+    args = ["eval", str(data), "--model", "hash", "--index", str(tmp_path / "ix")]
+    args += ["--out", str(out), "--llm", server, "--llm-context", "2048"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "by our support check" in result.output and "| generative | extractive |" in result.output
+    )
+    figures = json.loads((out / "metrics.json").read_text())["generative"]
+    assert figures["questions_in_corpus"] == 2 and figures["asked_model"] == 2
+    assert figures["model"] and figures["time_to_first_token_s_p50"] is not None
+    rows = [json.loads(line) for line in (out / "generative.jsonl").read_text().splitlines()]
+    assert len(rows) == 2
+    sentences = sum(len(row["sentences"]) for row in rows)
+    assert figures["sentences"] == sentences
+    dropped = sum(not s["supported"] for row in rows for s in row["sentences"])
+    if sentences:
+        assert figures["dropped_sentences"] == dropped / sentences
+    fallbacks = sum(row["mode"] != "generative" for row in rows)
+    assert figures["fallback_rate"] == fallbacks / 2
+    assert figures["answer_hit_rate"] == sum(row["hit"] for row in rows) / 2

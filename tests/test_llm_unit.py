@@ -4,13 +4,14 @@ prompt's budget, the sentence check, and abstaining before any model is asked.""
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 
 from embeddings import HashEmbedder
 from qa import Assistant
-from qa.llm import LLMConfig, LLMError, Token, checked_answer
-from qa.llm.check import answer_sentences
+from qa.llm import LLMConfig, LLMError, Token, Verdict, checked_answer, generate
+from qa.llm.check import answer_sentences, complete_sentences
 from qa.llm.client import LLMClient
 from qa.llm.prompt import build_prompt, count_tokens
 from qa.llm.sse import SSEParser
@@ -238,3 +239,105 @@ def test_an_out_of_corpus_question_asks_no_model(assistant: Assistant, write) ->
     citation = reply.citations[0]
     text = source_text(str(write.base / "rhine.md"), citation.article_id)
     assert text[citation.start : citation.end] == citation.quote
+
+
+def _recorded_stream(deltas: list[str]) -> bytes:
+    """An SSE body as llama-server sends it, one chunk per delta, then [DONE]."""
+    import json
+
+    frames = [
+        {"choices": [{"index": 0, "delta": {"content": d}}], "model": "recorded"} for d in deltas
+    ]
+    body = b"".join(b"data: " + json.dumps(f).encode() + b"\n\n" for f in frames)
+    return body + b"data: [DONE]\n\n"
+
+
+def test_each_sentence_is_checked_as_soon_as_it_is_complete() -> None:
+    # The marker of the first sentence comes after its period, in pieces ("[", "2", "]"): the
+    # sentence is complete only once the next one has begun.
+    deltas = ["The Rhine rises", " in the Swiss Alps.", " [", "2", "]", " Dragons", " guard"]
+    deltas += [" Oslo [1].", " It flows", " into the North Sea."]
+    url = _serve_once(_recorded_stream(deltas))
+    events = list(generate("q", PASSAGES, EXTRACTIVE, HashEmbedder(64), LLMConfig(url)))
+    kinds = [type(e).__name__ for e in events]
+    verdicts = [e for e in events if isinstance(e, Verdict)]
+    assert [v.index for v in verdicts] == [0, 1, 2]
+    # The first verdict comes right before " Dragons", the token that showed the first
+    # sentence complete (after its marker), not before; the last before the Answer.
+    first = kinds.index("Verdict")
+    assert events[first + 1] == Token(" Dragons") and kinds[:first] == ["Token"] * 5
+    assert kinds[-2:] == ["Verdict", "Answer"]
+    assert [(v.sentence, v.supported) for v in verdicts] == [
+        ("The Rhine rises in the Swiss Alps.", True),
+        ("Dragons guard Oslo.", False),
+        ("It flows into the North Sea.", True),
+    ]
+    assert verdicts[0].passage == 2 and not verdicts[0].reattributed
+    assert verdicts[0].quote == "The Rhine rises in the Swiss Alps."
+    # The final answer is the one checked from the whole text, verdicts or not.
+    final = events[-1]
+    text = "".join(e.text for e in events if isinstance(e, Token))
+    assert final == checked_answer("q", text, PASSAGES, EXTRACTIVE, HashEmbedder(64), "recorded")
+    assert [s.supported for s in final.sentences] == [v.supported for v in verdicts]
+
+
+def test_a_partial_marker_does_not_complete_a_sentence() -> None:
+    assert complete_sentences("The Rhine rises in the Alps. [2") == []
+    assert complete_sentences("The Rhine rises in the Alps. [2] I") == []
+    done = complete_sentences("The Rhine rises in the Alps. [2] It flo")
+    assert [(s.text, s.cited) for s in done] == [("The Rhine rises in the Alps.", [2])]
+
+
+def test_generative_eval_figures_count_as_documented() -> None:
+    from qa.eval.evaluation import Question
+    from qa.eval.generative import GenerativeResult, markdown_generative, summarise_generative
+    from qa.types import SentenceCheck
+
+    def result(n: int, mode: str, text: str, sentences: list[SentenceCheck], **kw: Any) -> Any:
+        asked = Question(str(n), "q", ("Swiss Alps",), "t", "a1", (), n)
+        values: dict[str, Any] = {"asked": True, "citations": 0, "citations_on_gold": 0}
+        values |= {"first_token_s": 1.0, "seconds": 2.0, "notice": None, "model": "m"} | kw
+        return GenerativeResult(asked, mode=mode, text=text, sentences=tuple(sentences), **values)
+
+    right = SentenceCheck("The Rhine rises in the Swiss Alps.", [2], True, 0.9, 1, "q")
+    moved = SentenceCheck("It flows north.", [9], True, 0.8, 2, "q", reattributed=True)
+    uncited = SentenceCheck("It is long.", [], True, 0.8, 3, "q", reattributed=True)
+    dropped = SentenceCheck("Dragons guard Oslo.", [1], False, 0.3)
+    results = [
+        result(1, "generative", "The Rhine rises in the Swiss Alps. [1]", [right, moved, dropped]),
+        result(2, "generative", "It is long. [1]", [uncited]),
+        result(3, "extractive", "Quoted Swiss Alps. [1]", [], notice="timed out"),
+        result(4, "extractive", "", [], asked=False, first_token_s=None),  # abstained
+    ]
+    summary = summarise_generative(results)
+    assert summary["questions_in_corpus"] == 4 and summary["asked_model"] == 3
+    assert summary["answer_hit_rate"] == 2 / 4  # the fallback's quote hits; abstaining misses
+    assert summary["fallback_rate"] == 1 / 3 and summary["generative_answers"] == 2
+    assert summary["sentences"] == 4 and summary["dropped_sentences"] == 1 / 4
+    # recall: right / all sentences; precision: right / the sentences that cite something.
+    assert summary["citation_recall"] == 1 / 4 and summary["citation_precision"] == 1 / 3
+    assert summary["gold_citation_precision"] is None  # no gold spans given
+    assert summary["notices"] == ["timed out"] and summary["model"] == "m"
+    table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
+    assert "| answer hit rate | 0.500 | 0.750 |" in table
+    assert "our support check" in table and "ALCE" in table
+
+
+def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(
+    assistant: Assistant, write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.llm.options import UNSUPPORTED, VERIFIED, ask_printing
+
+    write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
+    assert assistant.ingest([write.base]).ok
+    deltas = ["The Rhine rises", " in the Swiss Alps.", " [", "1", "]", " Dragons guard Oslo."]
+    deltas += [" It flows into the North Sea."]
+    config = LLMConfig(_serve_once(_recorded_stream(deltas)))
+    question = "The Rhine rises in which Swiss Alps?"
+    reply = ask_printing(assistant, question, None, 5, None, config, stream=True)
+    shown = capsys.readouterr().err
+    assert shown.strip() == (
+        f"Model: The Rhine rises in the Swiss Alps. [1]{VERIFIED} Dragons guard Oslo.{UNSUPPORTED}"
+        f" It flows into the North Sea.{VERIFIED}"
+    )
+    assert reply.mode == "generative" and "Dragons" not in reply.text

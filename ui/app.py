@@ -149,13 +149,21 @@ def respond(
         if state.llm is None:
             reply = state.ask(question, history, int(k), filters)
         else:  # the model's words as they come, then its checked sentences replace them
-            drafted = ""
+            from qa.llm import Verdict
+
+            drafted, marks = "", ""
             for event in state.ask_stream(question, history, int(k), filters):
                 if isinstance(event, Answer):
                     reply = event
                     break
+                if isinstance(event, Verdict):  # a finished sentence, checked: ✓ or ✗
+                    marks += "✓" if event.supported else "✗"
+                    continue
                 drafted += event.text
-                draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…)*"
+                checked = f" {marks}" if marks else ""
+                draft = (
+                    f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…{checked})*"
+                )
                 yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel

@@ -23,7 +23,7 @@ from qa.conversations import Conversations
 from qa.layout import CONFIG_FILE, DB_FILE
 
 if TYPE_CHECKING:
-    from qa.llm import LLMConfig, Token
+    from qa.llm import LLMConfig, Token, Verdict
 
 UPLOADS = "uploads"
 
@@ -97,7 +97,7 @@ class AppState:
 
     def ask_stream(
         self, question: str, history: list[Turn], k: int, filters: Filters | None
-    ) -> Iterator[Token | Answer]:
+    ) -> Iterator[Token | Verdict | Answer]:
         """The model's words, then the checked answer (``self.llm`` must be set). The index lock
         covers retrieval only: the model may take a minute, and Gradio may resume a generator
         on another thread (a lock held across ``yield`` could not be released there)."""

@@ -6,10 +6,17 @@ import dataclasses
 import json
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.cli.options import backend_option, json_option
+from qa.llm.options import llm_config, llm_eval_options
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.eval.evaluation import Question
+    from qa.llm import LLMConfig
 
 
 @click.command(name="eval")
@@ -49,6 +56,7 @@ from qa.cli.options import backend_option, json_option
 )
 @click.option("--model", help="Model folder for a new evaluation index.")
 @backend_option
+@llm_eval_options
 @json_option
 def eval_command(
     data: tuple[Path, ...],
@@ -62,6 +70,10 @@ def eval_command(
     out_dir: Path,
     model: str | None,
     backend: str | None,
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
     as_json: bool,
 ) -> None:
     """Measure retrieval (recall@1/5/10, MRR, nDCG), answers and abstention on SQuAD data.
@@ -70,6 +82,11 @@ def eval_command(
     them) and prints a Markdown table per file, and their mean when there are several; writes
     metrics.json and failures.jsonl to --out.
 
+    With --llm, the evaluated questions are also answered by the model (as ``qa ask --llm``
+    does), reporting answer hit rate, citation recall/precision in the ALCE sense judged by
+    our support check, the share of sentences dropped and the fallback rate next to the
+    extractive figures (use --limit: a CPU server takes seconds per question).
+
     \b
     Example:
       qa eval ../shared/data/squad-dev-v1.1.json.gz ../shared/data/squadshifts-nyt-dev.json.gz \\
@@ -77,6 +94,7 @@ def eval_command(
     """
     from qa.eval import evaluation
 
+    llm = llm_config(llm_url, llm_model, llm_context, llm_timeout)
     several = len(data) > 1
     summaries = []
     for path in data:
@@ -93,6 +111,7 @@ def eval_command(
             out_dir / name if several else out_dir,
             model,
             backend,
+            llm,
             as_json,
         )
         summaries.append(summary)
@@ -127,6 +146,7 @@ def _evaluate(
     out_dir: Path,
     model: str | None,
     backend: str | None,
+    llm: LLMConfig | None,
     quiet: bool,
 ) -> tuple[dict[str, object], str]:
     """One file's evaluation: its summary and its Markdown report."""
@@ -195,6 +215,8 @@ def _evaluate(
         threshold = evaluation.tune_threshold(tune_results)
         notes["tuned_abstain_below"] = threshold
     summary = evaluation.summarise(results, modes, threshold)
+    if llm is not None:
+        summary["generative"] = _evaluate_llm(assistant, test_set, llm, out_dir, quiet)
     summary["run"] = notes | {
         "split": "reported on the odd-numbered articles" if split else "all articles",
         "fusion_weights": dataclasses.asdict(assistant.retriever.weights),
@@ -206,6 +228,10 @@ def _evaluate(
         for row in evaluation.failures(results, threshold):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     text = evaluation.markdown(summary)
+    if llm is not None:
+        from qa.eval.generative import markdown_generative
+
+        text += "\n\n" + markdown_generative(summary["generative"], summary)
     if split:
         text += (
             f"\n\nTuned on the even-numbered articles: dense weight {weight} (default "
@@ -213,3 +239,35 @@ def _evaluate(
         )
     text += f"\n\nWrote {out_dir / 'metrics.json'} and {out_dir / 'failures.jsonl'}."
     return summary, text
+
+
+def _evaluate_llm(
+    assistant: Assistant,
+    questions: list[Question],
+    llm: LLMConfig,
+    out_dir: Path,
+    quiet: bool,
+) -> dict[str, Any]:
+    """The --llm figures of ``questions``; each answer to generative.jsonl in ``out_dir``."""
+    from tqdm import tqdm
+
+    from qa.eval.generative import run_generative, summarise_generative
+
+    bar = tqdm(total=len(questions), desc="Model answers", unit="q", disable=quiet)
+    results = run_generative(assistant, questions, llm, lambda done, total: bar.update(1))
+    bar.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "generative.jsonl", "w", encoding="utf-8") as handle:
+        for r in results:
+            row = {
+                "id": r.question.id,
+                "question": r.question.question,
+                "answers": r.question.answers,
+                "mode": r.mode,
+                "answer": r.text,
+                "hit": r.hit,
+                "notice": r.notice,
+                "sentences": [s.to_dict() for s in r.sentences],
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return summarise_generative(results)

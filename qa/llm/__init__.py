@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa.llm.client import DEFAULT_CONTEXT, DEFAULT_TIMEOUT, LLMClient, LLMConfig, LLMError
-    from qa.llm.generative import Token, checked_answer, generate
+    from qa.llm.generative import Token, Verdict, checked_answer, generate
 
 _WHERE = {
     "DEFAULT_CONTEXT": "qa.llm.client",
@@ -20,6 +20,7 @@ _WHERE = {
     "LLMConfig": "qa.llm.client",
     "LLMError": "qa.llm.client",
     "Token": "qa.llm.generative",
+    "Verdict": "qa.llm.generative",
     "checked_answer": "qa.llm.generative",
     "generate": "qa.llm.generative",
 }
@@ -31,6 +32,7 @@ __all__ = [
     "LLMConfig",
     "LLMError",
     "Token",
+    "Verdict",
     "checked_answer",
     "generate",
 ]

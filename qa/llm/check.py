@@ -112,32 +112,68 @@ def check_sentences(
     threshold: float = SUPPORT_THRESHOLD,
 ) -> list[Support]:
     """The support of each sentence among ``passages`` (numbered 1..len as in the prompt)."""
-    spans: list[tuple[int, int, int, str]] = []  # passage number, start, end, text
-    for number, passage in enumerate(passages, start=1):
-        for a, b in split_sentences(passage.text):
-            spans.append((number, passage.start + a, passage.start + b, passage.text[a:b]))
-    if not sentences:
-        return []
-    if not spans:
-        return [Support(s, False, 0.0, None, 0, 0, "", False) for s in sentences]
-    vectors = embedder.embed([s.text for s in sentences] + [text for *_, text in spans])
-    claims, quotes = vectors[: len(sentences)], vectors[len(sentences) :]
-    scores = support_scores([s.text for s in sentences], claims, [t for *_, t in spans], quotes)
-    results = []
-    for i, sentence in enumerate(sentences):
-        valid = {n for n in sentence.cited if 1 <= n <= len(passages)}
-        cited = [j for j, span in enumerate(spans) if span[0] in valid]
-        best_cited = max(cited, key=lambda j: scores[i, j]) if cited else None
-        if best_cited is not None and scores[i, best_cited] >= threshold:
-            results.append(_support(sentence, spans, best_cited, float(scores[i, best_cited])))
-            continue
-        best = int(np.argmax(scores[i]))
-        score = float(scores[i, best])
-        if score >= threshold:
-            results.append(_support(sentence, spans, best, score, reattributed=True))
-        else:
-            results.append(Support(sentence, False, score, None, 0, 0, "", False))
-    return results
+    return SupportChecker(passages, embedder, threshold).check(sentences)
+
+
+class SupportChecker:
+    """``check_sentences`` for one set of passages, their sentences embedded once (on first use).
+
+    While an answer streams, each sentence is checked as it completes; the passages stay the
+    same, so embedding their sentences once keeps the check per sentence to one embedding.
+    """
+
+    def __init__(
+        self, passages: list[Passage], embedder: Embedder, threshold: float = SUPPORT_THRESHOLD
+    ) -> None:
+        self.passages = passages
+        self.embedder = embedder
+        self.threshold = threshold
+        self._spans: list[tuple[int, int, int, str]] = []  # passage number, start, end, text
+        for number, passage in enumerate(passages, start=1):
+            for a, b in split_sentences(passage.text):
+                self._spans.append(
+                    (number, passage.start + a, passage.start + b, passage.text[a:b])
+                )
+        self._vectors: np.ndarray | None = None
+
+    def check(self, sentences: list[AnswerSentence]) -> list[Support]:
+        spans = self._spans
+        if not sentences:
+            return []
+        if not spans:
+            return [Support(s, False, 0.0, None, 0, 0, "", False) for s in sentences]
+        if self._vectors is None:
+            self._vectors = self.embedder.embed([text for *_, text in spans])
+        claims = self.embedder.embed([s.text for s in sentences])
+        quotes = [t for *_, t in spans]
+        scores = support_scores([s.text for s in sentences], claims, quotes, self._vectors)
+        results = []
+        for i, sentence in enumerate(sentences):
+            valid = {n for n in sentence.cited if 1 <= n <= len(self.passages)}
+            cited = [j for j, span in enumerate(spans) if span[0] in valid]
+            best_cited = max(cited, key=lambda j: scores[i, j]) if cited else None
+            if best_cited is not None and scores[i, best_cited] >= self.threshold:
+                results.append(_support(sentence, spans, best_cited, float(scores[i, best_cited])))
+                continue
+            best = int(np.argmax(scores[i]))
+            score = float(scores[i, best])
+            if score >= self.threshold:
+                results.append(_support(sentence, spans, best, score, reattributed=True))
+            else:
+                results.append(Support(sentence, False, score, None, 0, 0, "", False))
+        return results
+
+
+def complete_sentences(text: str) -> list[AnswerSentence]:
+    """The sentences of a partial answer that are complete: followed by the start of another.
+
+    A sentence's markers may come after its period ("Alps. [2]"), so it is complete only once
+    the next sentence has a letter (not a marker still arriving, "[2").
+    """
+    sentences = answer_sentences(text)
+    if sentences and not any(c.isalpha() for c in sentences[-1].text):
+        sentences = sentences[:-1]  # "[2" or "3": perhaps a marker of the sentence before
+    return sentences[:-1]
 
 
 def _support(

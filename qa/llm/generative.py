@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from embeddings import Embedder
-from qa.llm.check import Support, answer_sentences, check_sentences
+from qa.llm.check import (
+    AnswerSentence,
+    Support,
+    SupportChecker,
+    answer_sentences,
+    complete_sentences,
+)
 from qa.llm.client import LLMClient, LLMConfig, LLMError
 from qa.llm.prompt import CANNOT_ANSWER, build_prompt
 from qa.types import Answer, Citation, Passage, SentenceCheck, Turn
@@ -26,6 +32,23 @@ class Token:
     text: str
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The check of one sentence, yielded as soon as the model has finished writing it.
+
+    A preview for the CLI and the UI to mark the sentence verified or not while the model
+    writes on; the final ``Answer`` is checked again from the whole text and is what counts.
+    """
+
+    index: int  # 0-based position of the sentence in the model's text
+    sentence: str  # without its markers
+    supported: bool
+    score: float
+    passage: int | None  # the given passage (1-based, as numbered in the prompt) that supports it
+    quote: str
+    reattributed: bool  # supported by a passage the model did not cite
+
+
 def generate(
     question: str,
     passages: list[Passage],
@@ -33,8 +56,9 @@ def generate(
     embedder: Embedder,
     config: LLMConfig,
     history: list[Turn] | None = None,
-) -> Iterator[Token | Answer]:
-    """Yield ``Token``s as the model writes, then the checked ``Answer`` (always last)."""
+) -> Iterator[Token | Verdict | Answer]:
+    """Yield ``Token``s as the model writes, a ``Verdict`` for each sentence as it completes
+    (before the token that showed it complete), then the checked ``Answer`` (always last)."""
     if not extractive.found:
         yield extractive  # abstain before asking: the articles don't cover it
         return
@@ -42,19 +66,42 @@ def generate(
         question, passages[:PASSAGES_GIVEN], history, config.context, config.max_tokens
     )
     client = LLMClient(config)
+    checker = SupportChecker(prompt.passages, embedder)
     parts: list[str] = []
+    verdicts = 0
     try:
         client.resolve_model()
         for delta in client.stream(prompt.messages):
             parts.append(delta.text)
+            done = complete_sentences("".join(parts))
+            for index in range(verdicts, len(done)):
+                yield _verdict(index, done[index], checker)
+            verdicts = max(verdicts, len(done))
             yield Token(delta.text)
     except LLMError as error:
         yield replace(extractive, notice=str(error))
         return
     finally:
         client.close()
+    text = "".join(parts)
+    last = answer_sentences(text)
+    for index in range(verdicts, len(last)):
+        yield _verdict(index, last[index], checker)
     yield checked_answer(
-        question, "".join(parts), prompt.passages, extractive, embedder, client.model_used
+        question, text, prompt.passages, extractive, embedder, client.model_used, checker
+    )
+
+
+def _verdict(index: int, sentence: AnswerSentence, checker: SupportChecker) -> Verdict:
+    (support,) = checker.check([sentence])
+    return Verdict(
+        index=index,
+        sentence=sentence.text,
+        supported=support.supported,
+        score=round(support.score, 4),
+        passage=support.passage,
+        quote=support.quote,
+        reattributed=support.reattributed,
     )
 
 
@@ -65,6 +112,7 @@ def checked_answer(
     extractive: Answer,
     embedder: Embedder,
     model: str | None,
+    checker: SupportChecker | None = None,
 ) -> Answer:
     """The generated ``text`` reduced to its supported sentences, each with its checked ``[n]``.
 
@@ -75,7 +123,8 @@ def checked_answer(
         # Retrieval was confident but the model found nothing: show the quotes instead.
         note = "The language model said the passages don't answer this; showing quotes instead."
         return replace(extractive, notice=note, model=model)
-    supports = check_sentences(answer_sentences(text), given, embedder)
+    checker = checker or SupportChecker(given, embedder)  # passages embedded once per answer
+    supports = checker.check(answer_sentences(text))
     citations: list[Citation] = []
     numbers: dict[tuple[int, int, int], int] = {}
     parts: list[str] = []

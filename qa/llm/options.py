@@ -17,8 +17,34 @@ if TYPE_CHECKING:
     from qa.types import Answer, Filters, Turn
 
 
+# The mark printed after each streamed sentence once it is checked: a passage supports it (✓),
+# or none does and it will be left out of the answer (✗).
+VERIFIED = " \u2713"
+UNSUPPORTED = " \u2717"
+
+
 def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
+    return _with(command, [*_server_options(), _NO_STREAM])
+
+
+def llm_eval_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--llm``, ``--llm-model``, ``--llm-context``, ``--llm-timeout`` (``qa eval``: no stream)."""
+    return _with(command, _server_options())
+
+
+_NO_STREAM = click.option("--no-stream", is_flag=True, help="Print the answer once it is checked.")
+
+
+def _with(
+    command: Callable[..., Any], options: list[Callable[[Callable[..., Any]], Any]]
+) -> Callable[..., Any]:
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _server_options() -> list[Callable[[Callable[..., Any]], Any]]:
+    return [
         click.option(
             "--llm",
             "llm_url",
@@ -47,11 +73,7 @@ def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds to wait for the server (CPU servers are slow).",
         ),
-        click.option("--no-stream", is_flag=True, help="Print the answer once it is checked."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 def llm_config(
@@ -74,8 +96,9 @@ def ask_printing(
     stream: bool,
 ) -> Answer:
     """Ask the model, printing its words as they come (to stderr when ``stream``: the checked
-    answer that follows on stdout is what counts). Returns the checked answer."""
-    from qa.llm import Token
+    answer that follows on stdout is what counts), each sentence marked as soon as it is
+    checked (``VERIFIED``, ``UNSUPPORTED``). Returns the checked answer."""
+    from qa.llm import Token, Verdict
     from qa.types import Answer
 
     final: Answer | None = None
@@ -87,6 +110,10 @@ def ask_printing(
                     click.secho("Model: ", err=True, nl=False, dim=True)
                 click.secho(event.text, err=True, nl=False, dim=True)
                 streamed = True
+        elif isinstance(event, Verdict):
+            if stream and streamed:
+                mark, colour = (VERIFIED, "green") if event.supported else (UNSUPPORTED, "red")
+                click.secho(mark, err=True, nl=False, fg=colour)
         elif isinstance(event, Answer):
             final = event
     if streamed:
