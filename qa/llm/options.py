@@ -28,8 +28,10 @@ def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def llm_eval_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--llm``, ``--llm-model``, ``--llm-context``, ``--llm-timeout`` (``qa eval``: no stream)."""
-    return _with(command, _server_options())
+    """``--llm``, ``--llm-model``, ``--llm-context``, ``--llm-timeout`` (``qa eval``: no stream).
+    ``qa eval`` asks a model only when ``--llm`` is given: a ``$QA_LLM_URL`` set for ``qa ask``
+    must not turn every evaluation into minutes of model calls."""
+    return _with(command, _server_options(url_envvar=None))
 
 
 _NO_STREAM = click.option("--no-stream", is_flag=True, help="Print the answer once it is checked.")
@@ -43,12 +45,14 @@ def _with(
     return command
 
 
-def _server_options() -> list[Callable[[Callable[..., Any]], Any]]:
+def _server_options(
+    url_envvar: str | None = "QA_LLM_URL",
+) -> list[Callable[[Callable[..., Any]], Any]]:
     return [
         click.option(
             "--llm",
             "llm_url",
-            envvar="QA_LLM_URL",
+            envvar=url_envvar,
             metavar="URL",
             help="An OpenAI-compatible server writes the answer, every sentence checked against "
             "its passage (e.g. Ollama http://127.0.0.1:11434/v1, llama-server "
