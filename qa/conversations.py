@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qa.errors import QAError
+from qa.errors import ConversationNotFoundError, QAError
 from qa.types import Answer, Citation, Passage, SentenceCheck, Turn
 
 CONVERSATIONS_FILE = "conversations.sqlite"
@@ -52,10 +52,6 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (conversation_id, seq)
 );
 """
-
-
-class ConversationNotFoundError(QAError):
-    """No conversation with that id for this user."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ class SearchOptionError(QAError, ValueError):
     too, for callers written before it was a QAError."""
 
 
+class ConversationNotFoundError(QAError):
+    """No saved conversation with that id for this user (``qa history``, ``qa chat --resume``)."""
+
+
 class IndexNotFoundError(QAError):
     """The index folder does not exist (for commands that only read it)."""
 
