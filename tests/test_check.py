@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from embeddings import HashEmbedder
 from qa import Assistant, IndexBusyError
-from qa.assistant import VECTORS_FILE
+from qa.stores.embedded.store import VECTORS_FILE
 from qa.cli.commands import cli
 from qa.locking import WriteLock
 from tests.conftest import CORPUS

@@ -154,7 +154,7 @@ def test_an_interrupted_milvus_write_is_redone_without_duplicates(
         return real_upsert(collection, rows)
 
     with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
-        store = assistant._milvus_store(64)
+        store = assistant.store
         real_upsert = store.client.upsert
         monkeypatch.setattr(
             store.client, "upsert", crash_on_the_fifth_article_row.__get__(store.client)
@@ -227,7 +227,7 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         assistant.ingest([CORPUS])
         clean = assistant.check()
         assert clean.ok and clean.chunks == assistant.stats().chunks
-        milvus = assistant._milvus_store()
+        milvus = assistant.store
         client, chunks = milvus.client, milvus.chunks
         first, second, third, fourth = (a.id for a in assistant.articles()[:4])
         fields = [name for name in milvus.scan_fields() if name != "sparse"]  # sparse: derived
