@@ -48,8 +48,9 @@ def main() -> None:
             assert cache is not None
             chunks = assistant.store.count_chunks()
             embedder = assistant._ready_model()
-            fts = Retriever(EmbeddedSearch(assistant.store.sqlite, assistant.store.vector_index, None), embedder)
-            impact = Retriever(EmbeddedSearch(assistant.store.sqlite, assistant.store.vector_index, cache), embedder)
+            sqlite, vectors = assistant.store.sqlite, assistant.store.vector_index
+            fts = Retriever(EmbeddedSearch(sqlite, vectors, None), embedder)
+            impact = Retriever(EmbeddedSearch(sqlite, vectors, cache), embedder)
             scores: dict[str, dict[str, list[float]]] = {}
             times: dict[str, list[float]] = {"FTS5": [], "impact index": []}
             for question in sample:

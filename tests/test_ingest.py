@@ -17,8 +17,8 @@ from qa import (
     IndexNotFoundError,
     ModelMismatchError,
 )
-from qa.stores.embedded.store import VECTORS_FILE
 from qa.locking import WriteLock
+from qa.stores.embedded.store import VECTORS_FILE
 from tests.conftest import CORPUS, source_text
 
 STORY = "Harbour news\n\n" + " ".join(
