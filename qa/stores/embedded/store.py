@@ -106,6 +106,11 @@ class EmbeddedStore:
             self._search = None
         return self._keywords
 
+    @property
+    def loaded_generation(self) -> int | None:
+        """The database generation the loaded vectors hold (None: none loaded yet)."""
+        return self._vectors_generation
+
     def live_vectors(self) -> VectorIndex | None:
         return self.vector_index
 
