@@ -33,7 +33,8 @@ def test_impact_index_ranks_like_fts5(index_dir: Path, write, small_threshold: N
         assert cache is not None and cache.size == assistant.store.count_chunks()
         for query in ("orchestra number17", "orchestra season market", "glacier"):
             ours = cache.search(query, 10)
-            fts = assistant.store.keyword_search(" OR ".join(f'"{w}"' for w in query.split()), 10)
+            match = " OR ".join(f'"{w}"' for w in query.split())
+            fts = assistant.store.sqlite.keyword_search(match, 10)
             # Same words, same formula: the scores agree closely (tokenisers differ a little),
             # and the best chunk is one FTS5 ranks best too (ties may come in another order).
             assert [s for _, s in ours] == pytest.approx([s for _, s in fts], rel=0.15)
