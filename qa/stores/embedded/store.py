@@ -9,6 +9,7 @@ vectors hold, and following other processes that write the same folder.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -69,7 +70,7 @@ class EmbeddedStore:
         self.sqlite.close()
 
     @property
-    def db(self) -> object:
+    def db(self) -> sqlite3.Connection:
         """The SQLite connection (for tests and ``check``)."""
         return self.sqlite.db
 
