@@ -299,3 +299,19 @@ def test_qa_ingest_writes_while_the_server_reads_one_milvus(tmp_path: Path, writ
             assert sorted(a.title for a in state.articles()) == ["Harbour storm", "New bridge"]
         finally:
             state.close()
+
+
+def test_the_embedded_store_never_loads_the_milvus_module(tmp_path: Path, write) -> None:
+    write("a.md", "# A\n\nAlpha text about harbours.")
+    code = (
+        "import sys; from embeddings import HashEmbedder; from qa import Assistant\n"
+        f"with Assistant.open({str(tmp_path / 'fresh')!r}, embedder=HashEmbedder()) as qa:\n"
+        f"    qa.ingest([{str(write.base)!r}]); qa.search('harbours'); qa.stats(); qa.check()\n"
+        "print(sorted(name for name in sys.modules if 'milvus' in name))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
