@@ -38,7 +38,7 @@ assistant = Assistant.open(sys.argv[1], create=False)
 t2 = time.perf_counter()
 vector = assistant.embedder.embed([sys.argv[2]])[0]
 t3 = time.perf_counter()
-assistant.vectors
+assistant.store.vector_index
 t4 = time.perf_counter()
 passages = assistant.retriever.search(sys.argv[2], 5, None, vector)
 t5 = time.perf_counter()

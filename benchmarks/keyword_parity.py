@@ -44,12 +44,13 @@ def main() -> None:
         keywords.CACHE_FROM = 0  # build the impact index at this size too
         with Assistant.open(folder, create=False) as assistant:
             assistant._save_vectors()  # what an ingest does at its end: builds the keyword cache
-            cache = assistant.keywords
+            cache = assistant.store.keywords
             assert cache is not None
             chunks = assistant.store.count_chunks()
             embedder = assistant._ready_model()
-            fts = Retriever(EmbeddedSearch(assistant.store, assistant.vectors, None), embedder)
-            impact = Retriever(EmbeddedSearch(assistant.store, assistant.vectors, cache), embedder)
+            sqlite, vectors = assistant.store.sqlite, assistant.store.vector_index
+            fts = Retriever(EmbeddedSearch(sqlite, vectors, None), embedder)
+            impact = Retriever(EmbeddedSearch(sqlite, vectors, cache), embedder)
             scores: dict[str, dict[str, list[float]]] = {}
             times: dict[str, list[float]] = {"FTS5": [], "impact index": []}
             for question in sample:

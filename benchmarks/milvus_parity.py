@@ -184,7 +184,7 @@ def scale(rows: int, data: Path, queries: int = 100) -> None:
 
     with Assistant.open(embedded_index(data), create=False) as embedded:
         texts = [
-            (row[1], row[5])
+            (row.title, row.text)
             for row in embedded.retriever.index.passage_rows(
                 list(range(1, embedded.stats().chunks + 1))
             ).values()

@@ -180,11 +180,11 @@ def build(chunks: int, questions: int) -> dict[str, object]:
     with Assistant.open(folder) as assistant:
         # What an ingest does at its end: the vector layout and the keyword cache fit the size.
         assistant._save_vectors()
-        vectors = assistant.vectors
+        vectors = assistant.store.vector_index
         index_s = time.perf_counter() - started
         queries = assistant.embedder.embed(sample_questions(questions, seed=1))
         _, found = vectors.search(queries, 10)
-        ids, stored = assistant.store.all_vectors(vectors.dimension)
+        ids, stored = assistant.store.sqlite.all_vectors(vectors.dimension)
         exact = faiss.IndexFlatIP(vectors.dimension)
         exact.add(stored)
         _, rows = exact.search(queries, 10)
@@ -193,7 +193,7 @@ def build(chunks: int, questions: int) -> dict[str, object]:
             np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
         )
         layout = vectors.layout
-        has_keywords = assistant.keywords is not None
+        has_keywords = assistant.store.keywords is not None
     return {
         "chunks": chunks,
         "synthesis_s": synth_s,
@@ -248,7 +248,7 @@ def serve(chunks: int, questions: int) -> dict[str, object]:
 
     started = time.perf_counter()
     assistant = Assistant.open(folder_for(chunks))
-    assistant.vectors  # noqa: B018 (load the FAISS file now, to time it apart)
+    assistant.store.vector_index  # noqa: B018 (load the FAISS file now, to time it apart)
     open_s = time.perf_counter() - started
     sample = sample_questions(questions, seed=2)
     for question in sample[:5]:
@@ -271,11 +271,11 @@ def serve(chunks: int, questions: int) -> dict[str, object]:
         t3 = time.perf_counter()
         match = fts_query(content_words(question))
         if match:
-            assistant.store.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
+            assistant.store.sqlite.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
         t4 = time.perf_counter()
         vector = assistant.embedder.embed([question])
         t5 = time.perf_counter()
-        assistant.vectors.search(vector, 50)
+        assistant.store.vector_index.search(vector, 50)
         t6 = time.perf_counter()
         for name, seconds in (
             ("search", t1 - t0),

@@ -10,23 +10,24 @@ chunks, vectors, keyword index) and ``vectors.faiss`` (the vector index, rebuilt
 stale). With a Milvus store (``store="milvus:///path.db"`` or ``"http://host:19530"``) the
 articles, chunks and vectors live in Milvus instead, and the folder keeps the config and the
 write lock (docs/scaling-out.md). Models load lazily, once, on first use.
+
+``Assistant`` is a facade: the pipeline (``qa.pipeline``) on one store object
+(``qa.stores.base.IndexStore``, picked once by ``qa.stores.factory.open_store``); nothing here
+depends on which store it is.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from embeddings import Embedder, EmbeddingError, VectorIndex
+from embeddings import Embedder, EmbeddingError
 from embeddings.batching import GroupEmbedder
 from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
-from embeddings.index import choose_layout
 from qa.config import (
     PROBE_DIMS,
     PROBE_TEXT,
@@ -60,17 +61,9 @@ from qa.pipeline.pages import with_pages
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.retrieval import FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
-from qa.stores.base import Catalog
-from qa.stores.embedded import caches
-from qa.stores.embedded.bm25 import KeywordIndex
-from qa.stores.embedded.check import CheckReport, check_index, repair_index
-from qa.stores.embedded.search import EmbeddedSearch
-from qa.stores.embedded.sqlite import Store
-from qa.stores.milvus.check import check_milvus, repair_milvus
-from qa.stores.milvus.store import LOCAL_SCHEME, MilvusStore, client_uri, normalize_store
-from qa.types import Answer, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
-
-VECTORS_FILE = caches.VECTORS_FILE
+from qa.stores.base import Catalog, CheckReport, IndexStore
+from qa.stores.factory import normalize_store, open_store
+from qa.types import Answer, Article, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
     from qa.llm import LLMConfig, Token, Verdict
@@ -86,7 +79,7 @@ class Assistant:
     def __init__(
         self,
         index_dir: Path,
-        store: Store | None,
+        store: IndexStore,
         config: IndexConfig | None,
         embedder: Embedder,
         chunk_tokens: int,
@@ -94,23 +87,18 @@ class Assistant:
         store_uri: str | None = None,
     ) -> None:
         self.index_dir = index_dir
-        self._store = store  # None: a Milvus store
-        self.store_uri = store_uri  # None: the embedded store
-        self._milvus: MilvusStore | None = None
+        self.store = store
+        self.store_uri = store_uri  # as config.json records it (None: the embedded store)
         self.config = config
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
         self._model_checked = False
-        self._vectors: VectorIndex | None = None
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
         # Fusion weights of hybrid search; `qa eval --split` sets tuned ones here.
         # None: the retriever's default (docs/evidence.md); `qa eval --split` sets its own.
         self.fusion: FusionWeights | None = None
-        self._keywords: KeywordIndex | None = None
-        self._keywords_loaded = False
-        self._vectors_generation: int | None = None  # the database generation _vectors holds
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -195,57 +183,25 @@ class Assistant:
                         "ingest into a new index folder (--index)."
                     )
             chunks, overlap = config.chunk_tokens, config.overlap_tokens
-        if store_uri is not None:
-            return cls(folder, None, config, chosen, chunks, overlap, store_uri)
-        try:
-            with translated_os_errors(folder):
-                opened = Store(folder / DB_FILE)
-        except QAError:
-            raise
-        except Exception as error:  # sqlite3.DatabaseError and friends
-            raise IndexFormatError(
-                f"{folder / DB_FILE} cannot be opened as an index database ({error}): it is "
-                "damaged, or not an article-qa index. Move the folder away and ingest your "
-                f"articles again into a new one: qa ingest PATH --index {folder}"
-            ) from error
-        return cls(folder, opened, config, chosen, chunks, overlap)
+
+        def dimension() -> int:  # a new index's vector size, from its model
+            return config.dimension if config is not None else chosen.dimension
+
+        opened = open_store(store_uri, folder, dimension)
+        return cls(folder, opened, config, chosen, chunks, overlap, store_uri)
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-        if self._milvus is not None:
-            self._milvus.close()
-            self._milvus = None
+        self.store.close()
 
     # -- the store ------------------------------------------------------------------------------
 
     @property
-    def store(self) -> Store:
-        """The embedded store's SQLite database (not there for a Milvus store)."""
-        if self._store is None:
-            raise QAError(
-                f"The index in {self.index_dir} keeps its chunks in Milvus ({self.store_uri}); "
-                "this needs the embedded store."
-            )
-        return self._store
-
-    @property
     def catalog(self) -> Catalog:
-        """Articles and chunks, in SQLite or in Milvus (opened on first use)."""
-        if self._store is not None:
-            return self._store
-        return self._milvus_store()
-
-    def _milvus_store(self, dimension: int | None = None) -> MilvusStore:
-        if self._milvus is None:
-            assert self.store_uri is not None
-            if dimension is None:
-                dimension = self.config.dimension if self.config else self._ready_model().dimension
-            self._milvus = MilvusStore(self.store_uri, dimension)
-        return self._milvus
+        """Articles and chunks (the store, as ingest and listing see it)."""
+        return self.store
 
     def _snapshot(self) -> AbstractContextManager[None]:
-        return self._store.snapshot() if self._store is not None else nullcontext()
+        return self.store.snapshot()
 
     def __enter__(self) -> Assistant:
         return self
@@ -265,12 +221,7 @@ class Assistant:
         except EmbeddingError as error:
             raise ModelError(str(error)) from error
         if self.config is None:
-            if self.store_uri is not None and self._milvus_store(dimension).has_chunks():
-                raise IndexFormatError(
-                    f"The Milvus store {self.store_uri} already holds another index's chunks. "
-                    "Open that index's folder, or give this index its own collections with "
-                    "#name after the store (e.g. --store http://host:19530#news)."
-                )
+            self.store.claim()  # a shared store may hold another index's chunks
             self.config = IndexConfig(
                 model=self.embedder.name,
                 model_path=self.embedder.path,
@@ -309,41 +260,6 @@ class Assistant:
             )
         return self._chunker
 
-    # -- the vector index -----------------------------------------------------------------------
-
-    @property
-    def vectors(self) -> VectorIndex:
-        """The FAISS index, loaded from disk, or rebuilt from SQLite if the file is stale."""
-        if self._vectors is None:
-            self._vectors = self._load_vectors()
-        return self._vectors
-
-    def _load_vectors(self) -> VectorIndex:
-        dimension = self.config.dimension if self.config else self._ready_model().dimension
-        return caches.load_vectors(self.index_dir, self.store, self.config, dimension)
-
-    def _save_vectors(self) -> None:
-        """Save the vector file (in the layout its size calls for) and refresh the keyword cache."""
-        assert self.config is not None
-        vectors, self.config = caches.save_vectors(
-            self.index_dir, self.store, self.config, self.vectors
-        )
-        if vectors is not self._vectors:
-            self._vectors, self._retriever = vectors, None
-        keywords = caches.refresh_keywords(self.index_dir, self.store, self.keywords)
-        if keywords is not self._keywords:
-            self._keywords, self._retriever = keywords, None
-
-    # -- the keyword cache (large indexes only) -------------------------------------------------
-
-    @property
-    def keywords(self) -> KeywordIndex | None:
-        """The BM25 impact index, if the index is large enough for one (stores.embedded.bm25)."""
-        if not self._keywords_loaded:
-            self._keywords_loaded = True
-            self._keywords = caches.open_keywords(self.index_dir, self.store)
-        return self._keywords
-
     # -- writing --------------------------------------------------------------------------------
 
     def ingest(
@@ -373,21 +289,12 @@ class Assistant:
             self._ready_model()
             embed_groups = self._workers(workers)
             web = WebIngest(Fetcher(allow_private=allow_private_urls), WebState(self.index_dir))
-            if self._store is None:
-                milvus = self._milvus_store()
-                ingestor = Ingestor(
-                    milvus, None, self.embedder, self.chunker, progress, embed_groups, web
-                )
-                report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
-                milvus.flush()
-                return report
+            vectors = self.store.live_vectors()
             ingestor = Ingestor(
-                self.store, self.vectors, self.embedder, self.chunker, progress, embed_groups, web
+                self.store, vectors, self.embedder, self.chunker, progress, embed_groups, web
             )
             report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
-            if report.added or report.updated or report.removed or not self._vectors_saved():
-                self._save_vectors()
-            self._vectors_generation = self.store.generation
+            self.store.after_write(bool(report.added or report.updated or report.removed))
         return report
 
     def _workers(self, workers: str | None) -> GroupEmbedder | None:
@@ -399,9 +306,6 @@ class Assistant:
             return RayGroups(workers, model_spec(self.config), self.config.backend)
         except RayError as error:
             raise WorkersError(str(error)) from error
-
-    def _vectors_saved(self) -> bool:
-        return self.store.get_meta("faiss_generation") == str(self.store.generation)
 
     def remove(self, targets: Iterable[str]) -> list[str]:
         """Remove articles by id, or every article read from a file or folder path.
@@ -428,16 +332,12 @@ class Assistant:
             with self.catalog.transaction():
                 for article_id in chosen:
                     removed.extend(self.catalog.delete_article(article_id))
-            if self._milvus is not None:
-                self._milvus.flush()
-            elif self.config is not None:
-                self.vectors.remove(np.asarray(removed, dtype=np.int64))
-                self._save_vectors()
-                self._vectors_generation = self.store.generation
+            if self.config is not None:
+                self.store.after_write(True, removed)
         return chosen
 
     def _match(self, target: str) -> list[str]:
-        if self.config is None:  # nothing was ever ingested (and a Milvus store is not open)
+        if self.config is None:  # nothing was ever ingested
             return []
         if self.catalog.has_article(target):
             return [target]
@@ -453,11 +353,8 @@ class Assistant:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            if self._store is None:
-                self._retriever = Retriever(self._milvus_store(), self._ready_model())
-            else:
-                search = EmbeddedSearch(self.store, self.vectors, self.keywords)
-                self._retriever = Retriever(search, self._ready_model())
+            index = self.store
+            self._retriever = Retriever(index, self._ready_model())
         self._retriever.weights = self.fusion or self._retriever.default_weights
         return self._retriever
 
@@ -568,19 +465,14 @@ class Assistant:
     # -- reading --------------------------------------------------------------------------------
 
     def articles(self) -> list[ArticleInfo]:
-        if self.config is None:  # nothing was ever ingested (and a Milvus store is not open)
+        if self.config is None:  # nothing was ever ingested
             return []
         return self.catalog.list_articles()
 
     def stats(self) -> IndexStats:
         config = self.config
-        size = _size(self.index_dir)
-        if self.store_uri is not None and self.store_uri.startswith(LOCAL_SCHEME):
-            lite = Path(client_uri(self.store_uri))
-            if not lite.is_relative_to(self.index_dir.resolve()):  # else counted above
-                size += _size(lite)
         catalog = self.catalog if config is not None else None
-        milvus = self.store_uri is not None
+        store = self.store.stats()
         return IndexStats(
             index_dir=str(self.index_dir),
             articles=catalog.count_articles() if catalog else 0,
@@ -591,54 +483,23 @@ class Assistant:
             encoding=config.encoding if config else DEFAULT_ENCODING,
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
-            vector_index=(
-                "milvus flat-ip" if milvus else config.vector_index.get("kind") if config else None
-            ),
-            size_bytes=size,
+            vector_index=store.vector_index,
+            size_bytes=_size(self.index_dir) + store.outside_bytes,
             updated_at=catalog.get_meta("updated_at") if catalog else None,
             backend=config.backend if config else None,
-            keyword_index=(
-                "milvus bm25"
-                if milvus
-                else "fts5 + bm25 impact index"
-                if self.keywords is not None
-                else "fts5"
-            ),
-            store=self.store_uri or "embedded",
+            keyword_index=store.keyword_index,
+            store=store.store,
         )
 
     # -- other processes ------------------------------------------------------------------------
 
     def _follow_writers(self) -> None:
         """Pick up what other processes wrote since this index was last read (call inside
-        ``store.snapshot()``, or holding the write lock).
-
-        Each write bumps the database generation; when it moved, the vectors are loaded again,
-        and checked against this snapshot's chunk ids: a FAISS file saved by a writer after the
-        snapshot began is not used, the snapshot's own vectors are (from SQLite).
-        """
+        ``store.snapshot()``, or holding the write lock): the config of an index created
+        meanwhile, and whatever the store caches (``Maintenance.follow_writers``)."""
         if self.config is None:
             self._adopt_config()
-        if self._store is None:  # Milvus: searches always see what was written
-            return
-        generation = self.store.generation
-        if self._vectors is not None and generation == self._vectors_generation:
-            return
-        self._vectors = None
-        self._retriever = None
-        self._keywords, self._keywords_loaded = None, False  # the writer may have rebuilt it
-        self._vectors_generation = generation
-        if self.config is None or self.store.count_chunks() == 0:
-            return
-        # A writer may have moved the vector index to another layout (see choose_layout).
-        self.config = read_config(self.index_dir) or self.config
-        loaded = self.vectors
-        rows = self.store.db.execute("SELECT id FROM chunks ORDER BY id")
-        chunk_ids = np.fromiter((row[0] for row in rows), dtype=np.int64)
-        if not np.array_equal(np.sort(loaded.ids()), chunk_ids):
-            ids, vectors = self.store.all_vectors(self.config.dimension)
-            layout = choose_layout(len(ids), self.config.vector_index)
-            self._vectors = VectorIndex.build(self.config.dimension, ids, vectors, layout)
+        self.store.follow_writers()
 
     def _adopt_config(self) -> None:
         """An index that was empty when opened may have been created by another process since."""
@@ -659,61 +520,29 @@ class Assistant:
     # -- checking and repair --------------------------------------------------------------------
 
     def check(self) -> CheckReport:
-        """Verify the index (database, vectors, keyword index, offsets).
-
-        Read-only, but it holds the write lock so no ingest changes the files under it.
+        """Verify the index (the store's own ``check``: database, vectors, keyword index,
+        offsets). Read-only, but it holds the write lock so no ingest changes the files under it.
         """
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
-            if self._store is None:
-                return check_milvus(self) if self.config else self._empty_report()
-            return check_index(self)
+            return self.store.check()
 
     def repair(self) -> CheckReport:
-        """Rebuild what ``check`` finds broken from the database, then check again."""
+        """Rebuild what ``check`` finds broken (the store's own ``repair``), then check again."""
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
-            if self._store is None:
-                return repair_milvus(self) if self.config else self._empty_report()
-            return repair_index(self)
-
-    def _empty_report(self) -> CheckReport:
-        return CheckReport(index_dir=str(self.index_dir), articles=0, chunks=0)
+            return self.store.repair(self._reindex)
 
     def rebuild_vectors(self) -> int:
         """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
-        many vectors it holds."""
-        self._embedded_only("Rebuilding the vector file")
+        many vectors it holds (the embedded store only)."""
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
-            return self._rebuild_vectors()
+            return self.store.rebuild_vectors()
 
-    def _embedded_only(self, what: str) -> None:
-        if self._store is None:
-            raise QAError(
-                f"{what} works on the embedded store (SQLite + FAISS); the index in "
-                f"{self.index_dir} keeps its chunks and vectors in Milvus ({self.store_uri})."
-            )
-
-    def _rebuild_vectors(self) -> int:
-        with self.store.transaction():
-            self.store.set_meta("faiss_generation", "")  # not current: loading rebuilds it
-        self._vectors = None
-        self._retriever = None
-        self._save_vectors()
-        self._vectors_generation = self.store.generation
-        return len(self.vectors)
-
-    def _reindex_articles(self, article_ids: list[str]) -> int:
-        """Re-chunk and re-embed stored articles from their text; return the chunks written.
-        The vector file is left stale: rebuild it afterwards."""
-        articles = self.store.articles_by_id(article_ids)
-        with self.store.transaction():
-            for article in articles:
-                self.store.clear_chunks(article.id)  # so no damaged vector is reused
+    def _reindex(self, articles: list[Article]) -> int:
+        """Re-chunk and re-embed stored articles from their text (``repair`` of chunks that do
+        not match it); return the chunks written. The store rebuilds its vectors afterwards."""
         self._ready_model()
-        assert self.config is not None
-        scratch = VectorIndex(self.config.dimension)
-        ingestor = Ingestor(self.store, scratch, self.embedder, self.chunker)
-        return ingestor.reindex(articles)
+        return Ingestor(self.store, None, self.embedder, self.chunker).reindex(articles)
 
 
 def _size(path: Path) -> int:

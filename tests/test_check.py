@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from embeddings import HashEmbedder
 from qa import Assistant, IndexBusyError
-from qa.assistant import VECTORS_FILE
 from qa.cli.commands import cli
 from qa.locking import WriteLock
+from qa.stores.embedded.store import VECTORS_FILE
 from tests.conftest import CORPUS
 from tests.test_ingest import assert_consistent
 

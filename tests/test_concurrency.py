@@ -75,7 +75,7 @@ def test_readers_see_a_consistent_index_during_an_ingest(tmp_path: Path) -> None
                         passages += reader.ask(QUERIES[searches % 4] + "?").passages
                 assert passages
                 assert_consistent(passages, versions)
-                generations.add(reader._vectors_generation or 0)
+                generations.add(reader.store.loaded_generation or 0)
                 searches += 1
             assert writer.returncode == 0
         final = reader.search(QUERIES[0], k=10)
@@ -204,7 +204,7 @@ def test_a_write_by_the_server_after_another_process_wrote_keeps_both(
     state.close()
     with Assistant.open(index, model="hash") as after:
         assert after.check().ok
-        assert len(after.vectors) == after.store.count_chunks() == 3
+        assert len(after.store.vector_index) == after.store.count_chunks() == 3
 
 
 def _create_store(path: str, barrier: Any, results: Any) -> None:

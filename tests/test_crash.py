@@ -86,7 +86,7 @@ def check_index(index: Path, versions: list[dict[str, str]], expected: int | Non
                 want = HashEmbedder().embed([embedding_text(title, chunk)])[0]
                 np.testing.assert_allclose(np.frombuffer(blob, np.float32), want, atol=1e-6)
         chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
-        assert set(assistant.vectors.ids().tolist()) == chunk_ids
+        assert set(assistant.store.vector_index.ids().tolist()) == chunk_ids
         assert {row[0] for row in db.execute("SELECT rowid FROM chunks_fts")} == chunk_ids
         assert expected is None or len(rows) == expected
         return sum(1 for article_id, _, _, digest in rows if versions[-1][article_id] == digest)

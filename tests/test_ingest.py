@@ -17,8 +17,8 @@ from qa import (
     IndexNotFoundError,
     ModelMismatchError,
 )
-from qa.assistant import VECTORS_FILE
 from qa.locking import WriteLock
+from qa.stores.embedded.store import VECTORS_FILE
 from tests.conftest import CORPUS, source_text
 
 STORY = "Harbour news\n\n" + " ".join(
@@ -67,7 +67,7 @@ def assert_consistent(assistant: Assistant) -> None:
     fts_ids = {row[0] for row in db.execute("SELECT rowid FROM chunks_fts")}
     assert fts_ids == chunk_ids
     if assistant.config is not None:
-        assert set(assistant.vectors.ids().tolist()) == chunk_ids
+        assert set(assistant.store.vector_index.ids().tolist()) == chunk_ids
 
 
 def test_ingest_demo_corpus(assistant: Assistant) -> None:
@@ -188,15 +188,15 @@ def test_reopen_gives_same_chunk_ids_and_vectors(index_dir: Path, write) -> None
         first.ingest([write.base])
         before = chunk_table(first)
         query = first.embedder.embed(["harbour storm day 7"])
-        scores, ids = first.vectors.search(query, 5)
+        scores, ids = first.store.vector_index.search(query, 5)
     with Assistant.open(index_dir, model="hash-64") as again:
         assert chunk_table(again) == before
-        again_scores, again_ids = again.vectors.search(query, 5)
+        again_scores, again_ids = again.store.vector_index.search(query, 5)
         assert again_ids.tolist() == ids.tolist()
         np.testing.assert_allclose(again_scores, scores)
         for chunk_id, *_rest, blob in before:
             np.testing.assert_array_equal(
-                again.vectors.vector(chunk_id), np.frombuffer(blob, np.float32)
+                again.store.vector_index.vector(chunk_id), np.frombuffer(blob, np.float32)
             )
 
 
@@ -204,13 +204,13 @@ def test_stale_or_missing_vector_file_is_rebuilt_from_sqlite(index_dir: Path, wr
     write("story.txt", STORY)
     with Assistant.open(index_dir, embedder=HashEmbedder()) as first:
         first.ingest([write.base])
-        ids = sorted(first.vectors.ids().tolist())
+        ids = sorted(first.store.vector_index.ids().tolist())
     (index_dir / VECTORS_FILE).unlink()
     with Assistant.open(index_dir, embedder=HashEmbedder()) as again:
-        assert sorted(again.vectors.ids().tolist()) == ids
+        assert sorted(again.store.vector_index.ids().tolist()) == ids
     (index_dir / VECTORS_FILE).write_bytes(b"garbage")
     with Assistant.open(index_dir, embedder=HashEmbedder()) as again:
-        assert sorted(again.vectors.ids().tolist()) == ids
+        assert sorted(again.store.vector_index.ids().tolist()) == ids
 
 
 def test_other_model_is_a_clear_error(index_dir: Path, write) -> None:

@@ -94,7 +94,7 @@ def test_ingest_with_real_model_never_exceeds_its_limit(model: Embedder, tmp_pat
         assert len(code_chunks) > len(plain), "the model's limit, not the window, cut these"
 
         question = model.embed(["Which team won Super Bowl 50?"])
-        _, ids = assistant.vectors.search(question, 3)
+        _, ids = assistant.store.vector_index.search(question, 3)
         (top,) = assistant.store.db.execute(
             "SELECT text FROM chunks WHERE id = ?", (int(ids[0][0]),)
         ).fetchone()

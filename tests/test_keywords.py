@@ -29,11 +29,12 @@ def test_impact_index_ranks_like_fts5(index_dir: Path, write, small_threshold: N
     paths = [write(f"a{n:02}.md", article(n)) for n in range(40)]
     with Assistant.open(index_dir, model="hash-64") as assistant:
         assistant.ingest(paths)
-        cache = assistant.keywords
+        cache = assistant.store.keywords
         assert cache is not None and cache.size == assistant.store.count_chunks()
         for query in ("orchestra number17", "orchestra season market", "glacier"):
             ours = cache.search(query, 10)
-            fts = assistant.store.keyword_search(" OR ".join(f'"{w}"' for w in query.split()), 10)
+            match = " OR ".join(f'"{w}"' for w in query.split())
+            fts = assistant.store.sqlite.keyword_search(match, 10)
             # Same words, same formula: the scores agree closely (tokenisers differ a little),
             # and the best chunk is one FTS5 ranks best too (ties may come in another order).
             assert [s for _, s in ours] == pytest.approx([s for _, s in fts], rel=0.15)
@@ -52,11 +53,11 @@ def test_cache_follows_additions_and_removals(
     paths = [write(f"a{n:02}.md", article(n)) for n in range(100)]
     with Assistant.open(index_dir, model="hash-64") as assistant:
         assistant.ingest(paths[:99])
-        cache = assistant.keywords
+        cache = assistant.store.keywords
         assert cache is not None
         # One new article (under 2% of the cache): served from FTS5 until the next rebuild.
         assistant.ingest([paths[99]])
-        assert assistant.keywords is cache
+        assert assistant.store.keywords is cache
         hit = assistant.search("glacier number99", k=1, mode="keyword")[0]
         assert hit.title == "Glacier story 99"
         # A removed article's chunks never come back from the cache.
@@ -65,16 +66,16 @@ def test_cache_follows_additions_and_removals(
         assert found and all(p.title != "Vineyard story 12" for p in found)
         # Enough change: rebuilt over every chunk, and the old cache folder is gone.
         assistant.remove([str(path) for path in paths[20:30]])
-        rebuilt = assistant.keywords
+        rebuilt = assistant.store.keywords
         assert rebuilt is not None and rebuilt is not cache
         assert rebuilt.size == assistant.store.count_chunks()
         assert not cache.folder.exists() and rebuilt.folder.exists()
     with Assistant.open(index_dir) as again:
-        assert again.keywords is not None
+        assert again.store.keywords is not None
         assert again.search("glacier number99", k=1, mode="keyword")[0].title == "Glacier story 99"
         # Small again: the cache is dropped and FTS5 answers alone.
         again.remove([str(path) for path in paths[30:]])
-        assert again.keywords is None
+        assert again.store.keywords is None
         assert [p.name for p in index_dir.iterdir() if p.name.startswith("keywords")] == []
 
 
@@ -101,12 +102,12 @@ def test_a_reader_follows_a_cache_rebuilt_by_a_writer(
         with Assistant.open(index_dir) as reader:
             first = reader.search("orchestra number3", k=1, mode="keyword")[0]
             assert first.title == "Orchestra story 3"
-            old = reader.keywords
+            old = reader.store.keywords
             assert old is not None
             writer.remove([str(path) for path in paths[:10]])  # enough change: rebuilt
             writer.ingest(paths[35:])
             hit = reader.search("glacier number36", k=1, mode="keyword")[0]
             assert hit.title == "Glacier story 36"
-            assert reader.keywords is not None and reader.keywords.folder != old.folder
+            assert reader.store.keywords is not None and reader.store.keywords.folder != old.folder
             removed = reader.search("orchestra number3", k=5, mode="keyword")
             assert all(p.title != "Orchestra story 3" for p in removed)

@@ -83,7 +83,7 @@ def store(tmp_path: Path) -> Iterator[MilvusStore]:
 
 def article_of(store: MilvusStore, hits: list[tuple[int, float]]) -> list[str]:
     found = store.passage_rows([chunk for chunk, _ in hits])
-    return [str(found[chunk][0]) for chunk, _ in hits]
+    return [found[chunk].article_id for chunk, _ in hits]
 
 
 def test_uri_and_ids() -> None:
@@ -115,10 +115,11 @@ def test_chunks_are_stored_with_offsets(store: MilvusStore) -> None:
         ids = store.chunk_ids(article.id)
         assert len(ids) == len(rows(article)) >= 1
         passages = store.passage_rows(ids)
-        for chunk, (found_id, title, url, date, source, text, start, end) in passages.items():
-            assert found_id == article.id and title == article.title and source == article.source
-            assert text == article.text[start:end]
-            assert date == article.date and url is None
+        for chunk, row in passages.items():
+            assert row.article_id == article.id and row.title == article.title
+            assert row.source == article.source
+            assert row.text == article.text[row.start : row.end]
+            assert row.date == article.date and row.url is None
             assert chunk in ids
     assert store.count_chunks() == sum(len(rows(a)) for a in ARTICLES)
     assert store.content_hashes() == {a.id: a.content_hash for a in ARTICLES}
@@ -129,7 +130,7 @@ def test_dense_search_finds_a_chunk_by_its_own_vector(store: MilvusStore) -> Non
     hits = store.dense_search(new.vector, 5)
     assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
     assert article_of(store, hits[:1]) == ["normans"]
-    assert store.passage_rows([hits[0][0]])[hits[0][0]][5] == new.chunk.text
+    assert store.passage_rows([hits[0][0]])[hits[0][0]].text == new.chunk.text
     assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
     stored = store.vectors([hits[0][0]])
     np.testing.assert_allclose(stored[0], new.vector, atol=1e-6)

@@ -90,7 +90,7 @@ def ingest(
                 "SELECT id, article_id, seq, start, end, text, vector FROM chunks ORDER BY id"
             )
         )
-        assert sorted(assistant.vectors.ids().tolist()) == [row[0] for row in rows]
+        assert sorted(assistant.store.vector_index.ids().tolist()) == [row[0] for row in rows]
     vectors = np.stack([np.frombuffer(row[-1], dtype=np.float32) for row in rows])
     return [row[:-1] for row in rows], vectors, report.chunks_embedded
 
@@ -200,7 +200,7 @@ def test_the_cli_starts_and_stops_its_own_cluster(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("added 12, updated 0")
     with Assistant.open(index) as assistant:
-        assert assistant.stats().chunks == len(assistant.vectors.ids()) > 12
+        assert assistant.stats().chunks == len(assistant.store.vector_index.ids()) > 12
 
 
 def test_ingest_help_explains_workers() -> None:

@@ -154,7 +154,7 @@ def test_an_interrupted_milvus_write_is_redone_without_duplicates(
         return real_upsert(collection, rows)
 
     with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
-        store = assistant._milvus_store(64)
+        store = assistant.store
         real_upsert = store.client.upsert
         monkeypatch.setattr(
             store.client, "upsert", crash_on_the_fifth_article_row.__get__(store.client)
@@ -227,7 +227,7 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         assistant.ingest([CORPUS])
         clean = assistant.check()
         assert clean.ok and clean.chunks == assistant.stats().chunks
-        milvus = assistant._milvus_store()
+        milvus = assistant.store
         client, chunks = milvus.client, milvus.chunks
         first, second, third, fourth = (a.id for a in assistant.articles()[:4])
         fields = [name for name in milvus.scan_fields() if name != "sparse"]  # sparse: derived
@@ -299,3 +299,19 @@ def test_qa_ingest_writes_while_the_server_reads_one_milvus(tmp_path: Path, writ
             assert sorted(a.title for a in state.articles()) == ["Harbour storm", "New bridge"]
         finally:
             state.close()
+
+
+def test_the_embedded_store_never_loads_the_milvus_module(tmp_path: Path, write) -> None:
+    write("a.md", "# A\n\nAlpha text about harbours.")
+    code = (
+        "import sys; from embeddings import HashEmbedder; from qa import Assistant\n"
+        f"with Assistant.open({str(tmp_path / 'fresh')!r}, embedder=HashEmbedder()) as qa:\n"
+        f"    qa.ingest([{str(write.base)!r}]); qa.search('harbours'); qa.stats(); qa.check()\n"
+        "print(sorted(name for name in sys.modules if 'milvus' in name))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

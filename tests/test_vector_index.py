@@ -111,10 +111,10 @@ def test_assistant_switches_layout_by_size_and_records_it(
     folder = paths[0].parent
     with Assistant.open(index_dir, model="hash-64") as assistant:
         assistant.ingest([folder / "a00.md"])
-        assert assistant.vectors.kind == FLAT
+        assert assistant.store.vector_index.kind == FLAT
         assistant.ingest([folder])
         chunks = assistant.store.count_chunks()
-        assert chunks >= 60 and assistant.vectors.kind == IVF
+        assert chunks >= 60 and assistant.store.vector_index.kind == IVF
         config = json.loads((index_dir / "config.json").read_text())
         assert config["vector_index"]["kind"] == IVF
         assert config["vector_index"]["trained_on"] == chunks
@@ -122,12 +122,12 @@ def test_assistant_switches_layout_by_size_and_records_it(
         assert hit.title == "Article 7"
         assert assistant.stats().vector_index == IVF
     with Assistant.open(index_dir) as again:
-        assert again.vectors.kind == IVF and len(again.vectors) == chunks
+        assert again.store.vector_index.kind == IVF and len(again.store.vector_index) == chunks
         assert again.search("topic7word3 topic7word4", k=1, mode="dense")[0].title == "Article 7"
         removed = again.remove([str(folder / f"a{n:02}.md") for n in range(35)])
         assert len(removed) == 35
-        assert again.vectors.kind == FLAT  # far below the threshold: exact search again
-        assert sorted(again.vectors.ids().tolist()) == sorted(
+        assert again.store.vector_index.kind == FLAT  # far below the threshold: exact search again
+        assert sorted(again.store.vector_index.ids().tolist()) == sorted(
             row[0] for row in again.store.db.execute("SELECT id FROM chunks")
         )
     assert json.loads((index_dir / "config.json").read_text())["vector_index"] == {"kind": FLAT}

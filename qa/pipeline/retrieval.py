@@ -201,18 +201,18 @@ class Retriever:
         rows = self.index.passage_rows([s.chunk_id for s in ranked])
         passages = []
         for rank, scored in enumerate(ranked, start=1):
-            article_id, title, url, date, source, text, start, end = rows[scored.chunk_id]
+            row = rows[scored.chunk_id]
             passages.append(
                 Passage(
                     chunk_id=scored.chunk_id,
-                    article_id=str(article_id),
-                    title=str(title),
-                    url=None if url is None else str(url),
-                    date=None if date is None else str(date),
-                    source=str(source),
-                    text=str(text),
-                    start=int(start),
-                    end=int(end),
+                    article_id=row.article_id,
+                    title=row.title,
+                    url=row.url,
+                    date=row.date,
+                    source=row.source,
+                    text=row.text,
+                    start=row.start,
+                    end=row.end,
                     score=scored.fused,
                     rank=rank,
                     dense_score=scored.dense,

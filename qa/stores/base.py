@@ -5,24 +5,29 @@
 - ``SearchIndex``: what retrieval reads: dense and keyword candidates with filters applied
   inside the search, stored vectors for exact cosines, and the rows a citation needs.
 
-Two implementations: the embedded default (SQLite + FAISS in the index folder;
-``qa.stores.embedded.sqlite.Store`` and ``qa.stores.embedded.search.EmbeddedSearch``) and Milvus
-(``qa.stores.milvus.store.MilvusStore``, both sides in one object). Score fusion stays in
-``qa.pipeline.retrieval``, so both rank the same way.
+- ``Maintenance``: what keeps a store in step with its writers and checks it (``qa check``).
+
+``IndexStore`` is all three; two implementations, each one object: the embedded default
+(``qa.stores.embedded.store.EmbeddedStore``: SQLite + FAISS in the index folder) and Milvus
+(``qa.stores.milvus.store.MilvusStore``). ``qa.stores.open_store`` picks one. Score fusion stays
+in ``qa.pipeline.retrieval``, so both rank the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from qa.types import Article, ArticleInfo, Chunk, Filters
+
+if TYPE_CHECKING:
+    from embeddings import VectorIndex
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,58 @@ class NewChunk:
     vector: npt.NDArray[np.float32]
 
 
-PassageRow = tuple[str, str, str | None, str | None, str, str, int, int]
-"""(article id, title, url, date, source, text, start, end) of one chunk."""
+@dataclass(frozen=True)
+class PassageRow:
+    """What a citation needs of one chunk: its article and its place in the article text."""
+
+    article_id: str
+    title: str
+    url: str | None
+    date: str | None
+    source: str
+    text: str
+    start: int
+    end: int
+
 
 Hits = list[tuple[int, float]]
 """(chunk id, score), best first."""
+
+
+Reindex = Callable[[list[Article]], int]
+"""Re-chunk and re-embed articles into the store from their text; return the chunks written.
+The facade passes one to ``repair`` (chunking and the model are the pipeline's, not the store's)."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check`` found (``problems``: each one line), and what ``repair`` did."""
+
+    index_dir: str
+    articles: int
+    chunks: int
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """The store's part of ``qa stats``."""
+
+    store: str  # "embedded" or the Milvus URI
+    vector_index: str | None  # None: nothing indexed yet
+    keyword_index: str
+    outside_bytes: int = 0  # bytes the store keeps outside the index folder
 
 
 def now_iso() -> str:
@@ -78,3 +130,35 @@ class SearchIndex(Protocol):
     def keyword_search_text(self, query: str, k: int, filters: Filters | None) -> Hits: ...
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]: ...
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]: ...
+
+
+class Maintenance(Protocol):
+    """What keeps a store in step with other processes and checks it (``qa check``)."""
+
+    def follow_writers(self) -> None:
+        """Pick up what other processes wrote since this store was last read (call inside
+        ``snapshot()``, or holding the write lock)."""
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """One state of the store for the reads inside (where the store has such a thing)."""
+
+    def live_vectors(self) -> VectorIndex | None:
+        """The in-memory vector index an ingest updates as it writes (``None``: the store
+        indexes the vectors it is given, as Milvus does)."""
+
+    def after_write(self, changed: bool, removed_ids: Sequence[int] = ()) -> None:
+        """Make an ingest's or a removal's writes durable and searchable (``removed_ids``: the
+        chunks a removal deleted; ``changed``: whether anything was written at all)."""
+
+    def claim(self) -> None:
+        """A new index is being created on this store: refuse one that holds another's chunks."""
+
+    def check(self) -> CheckReport: ...
+    def repair(self, reindex: Reindex) -> CheckReport: ...
+    def rebuild_vectors(self) -> int: ...
+    def stats(self) -> StoreStats: ...
+    def close(self) -> None: ...
+
+
+class IndexStore(Catalog, SearchIndex, Maintenance, Protocol):
+    """One store object: what ``qa.stores.open_store`` returns and ``Assistant`` uses."""

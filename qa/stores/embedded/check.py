@@ -16,46 +16,32 @@ Each problem is one line that says what is wrong and what to do.
     report = assistant.check()          # or: qa check --index index
     if not report.ok:
         report = assistant.repair()     # or: qa check --repair
+
+The functions here take the ``EmbeddedStore`` (``EmbeddedStore.check`` / ``repair`` call them);
+re-chunking and re-embedding is the pipeline's, passed in as ``reindex``.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from embeddings import VectorIndex
 from embeddings.index import file_sha256
 from qa.layout import CONFIG_FILE, DB_FILE
+from qa.stores.base import CheckReport, Reindex
+from qa.stores.embedded.caches import VECTORS_FILE
 
 if TYPE_CHECKING:
-    from qa.assistant import Assistant
+    from qa.stores.embedded.store import EmbeddedStore
+
+__all__ = ["CheckReport", "check_index", "plural", "repair_index", "some_ids"]
 
 REPAIR = "Run `qa check --repair` to rebuild it from the database (nothing is lost)."
 EXAMPLES = 3  # ids quoted in a message
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """What ``check`` found (``problems``: each one line), and what ``repair`` did."""
-
-    index_dir: str
-    articles: int
-    chunks: int
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return data
 
 
 @dataclass
@@ -90,10 +76,10 @@ def _verb(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def _examine(assistant: Assistant) -> _Findings:
+def _examine(store: EmbeddedStore) -> _Findings:
     found = _Findings()
-    db = assistant.store.db
-    folder = assistant.index_dir
+    db = store.sqlite.db
+    folder = store.folder
     # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
     found.leftovers = sorted(folder.glob(".*.tmp"))
     if found.leftovers:
@@ -123,7 +109,7 @@ def _examine(assistant: Assistant) -> _Findings:
         return found
 
     chunk_ids = [int(row[0]) for row in db.execute("SELECT id FROM chunks ORDER BY id")]
-    config = assistant.config
+    config = store.config
     if config is None:
         if chunk_ids:
             found.problems.append(
@@ -135,16 +121,16 @@ def _examine(assistant: Assistant) -> _Findings:
             found.notes.append("The index is empty: add articles with `qa ingest PATH`.")
         return found
 
-    _check_chunks(assistant, found)
-    _check_keywords(assistant, found, chunk_ids)
-    _check_vector_file(assistant, found, chunk_ids)
+    _check_chunks(store, found)
+    _check_keywords(store, found, chunk_ids)
+    _check_vector_file(store, found, chunk_ids)
     return found
 
 
-def _check_chunks(assistant: Assistant, found: _Findings) -> None:
-    db = assistant.store.db
-    assert assistant.config is not None
-    dimension = assistant.config.dimension
+def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
+    db = store.sqlite.db
+    assert store.config is not None
+    dimension = store.config.dimension
     orphans = [
         int(row[0])
         for row in db.execute(
@@ -199,13 +185,13 @@ def _check_chunks(assistant: Assistant, found: _Findings) -> None:
         found.problems.append(
             f"{plural(len(wrong), 'chunk')} {_verb(len(wrong), 'holds a vector', 'hold vectors')} "
             f"of the wrong size (expected {dimension} numbers for the model "
-            f"{assistant.config.model!r}; chunk {_ids([row[1] for row in wrong])}). "
+            f"{store.config.model!r}; chunk {_ids([row[1] for row in wrong])}). "
             "Run `qa check --repair` to embed them again."
         )
 
 
-def _check_keywords(assistant: Assistant, found: _Findings, chunk_ids: list[int]) -> None:
-    db = assistant.store.db
+def _check_keywords(store: EmbeddedStore, found: _Findings, chunk_ids: list[int]) -> None:
+    db = store.sqlite.db
     try:
         rows = {int(row[0]) for row in db.execute("SELECT rowid FROM chunks_fts")}
         differ = [
@@ -233,14 +219,12 @@ def _check_keywords(assistant: Assistant, found: _Findings, chunk_ids: list[int]
         found.problems.append(f"The keyword index {' and '.join(parts)}. {REPAIR}")
 
 
-def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[int]) -> None:
-    from qa.stores.embedded.caches import VECTORS_FILE
+def _check_vector_file(store: EmbeddedStore, found: _Findings, chunk_ids: list[int]) -> None:
 
-    store = assistant.store
-    assert assistant.config is not None
-    path = assistant.index_dir / VECTORS_FILE
+    assert store.config is not None
+    path = store.folder / VECTORS_FILE
     recorded = store.get_meta("faiss_generation")
-    if recorded != str(store.generation):
+    if recorded != str(store.sqlite.generation):
         if chunk_ids:
             found.vectors_stale = True
             found.notes.append(
@@ -263,7 +247,7 @@ def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[i
         )
         return
     try:
-        vectors = VectorIndex.load(path, assistant.config.dimension)
+        vectors = VectorIndex.load(path, store.config.dimension)
         stored = vectors.ids().tolist()
     except Exception as error:  # faiss raises RuntimeError, ValueError, ...
         found.rebuild_vectors = True
@@ -281,14 +265,13 @@ def _check_vector_file(assistant: Assistant, found: _Findings, chunk_ids: list[i
         )
 
 
-def _report(assistant: Assistant, found: _Findings, repaired: list[str]) -> CheckReport:
-    store = assistant.store
+def _report(store: EmbeddedStore, found: _Findings, repaired: list[str]) -> CheckReport:
     try:
         articles, chunks = store.count_articles(), store.count_chunks()
     except sqlite3.DatabaseError:
         articles = chunks = 0
     return CheckReport(
-        index_dir=str(assistant.index_dir),
+        index_dir=str(store.folder),
         articles=articles,
         chunks=chunks,
         problems=found.problems,
@@ -297,22 +280,22 @@ def _report(assistant: Assistant, found: _Findings, repaired: list[str]) -> Chec
     )
 
 
-def check_index(assistant: Assistant) -> CheckReport:
-    """Check the index ``assistant`` has open; read-only. ``Assistant.check`` calls this with the
+def check_index(store: EmbeddedStore) -> CheckReport:
+    """Check the index ``store`` holds; read-only. ``Assistant.check`` calls this with the
     write lock held, so the FAISS file cannot change under it."""
-    with assistant.store.snapshot():
-        return _report(assistant, _examine(assistant), [])
+    with store.sqlite.snapshot():
+        return _report(store, _examine(store), [])
 
 
-def repair_index(assistant: Assistant) -> CheckReport:
+def repair_index(store: EmbeddedStore, reindex: Reindex) -> CheckReport:
     """Rebuild what can be rebuilt from the database, then check again (``Assistant.repair``
     calls this with the write lock held).
 
     Articles whose chunks are wrong are re-chunked and re-embedded from their stored text (this
     loads the model); the keyword index and the FAISS file are rebuilt from the chunks.
     """
-    with assistant.store.snapshot():
-        found = _examine(assistant)
+    with store.sqlite.snapshot():
+        found = _examine(store)
     repaired: list[str] = []
     for path in found.leftovers:  # no writer runs: we hold the write lock
         if path.is_dir():  # a cache written as a folder, then renamed
@@ -321,23 +304,23 @@ def repair_index(assistant: Assistant) -> CheckReport:
             path.unlink(missing_ok=True)
     if found.leftovers:
         repaired.append(f"deleted {plural(len(found.leftovers), 'temporary file')}")
-    if found.database_damaged or assistant.config is None:
-        return _report(assistant, found, repaired)
+    if found.database_damaged or store.config is None:
+        return _report(store, found, repaired)
     if found.orphans:
-        assistant.store.delete_orphan_chunks()
+        store.sqlite.delete_orphan_chunks()
         repaired.append(f"deleted {plural(found.orphans, 'chunk')} that belonged to no article")
     if found.reindex:
-        count = assistant._reindex_articles(sorted(found.reindex))
+        count = store.reindex_articles(sorted(found.reindex), reindex)
         repaired.append(
             f"re-chunked and re-embedded {plural(len(found.reindex), 'article')} "
             f"({plural(count, 'chunk')})"
         )
     if found.rebuild_keywords or found.reindex or found.orphans:
-        rows = assistant.store.rebuild_keyword_index()
+        rows = store.sqlite.rebuild_keyword_index()
         repaired.append(f"rebuilt the keyword index ({plural(rows, 'chunk')})")
     if found.rebuild_vectors or found.reindex or found.orphans or found.vectors_stale:
-        count = assistant._rebuild_vectors()
+        count = store.rebuild_vectors()
         repaired.append(f"rebuilt vectors.faiss from the database ({plural(count, 'vector')})")
-    after = check_index(assistant)
+    after = check_index(store)
     # The report is the state after repair, plus what the repair did.
     return replace(after, repaired=repaired)

@@ -65,4 +65,5 @@ class EmbeddedSearch:
         return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
-        return self.store.passage_rows(chunk_ids)  # type: ignore[return-value]
+        rows = self.store.passage_rows(chunk_ids)
+        return {chunk_id: PassageRow(*row) for chunk_id, row in rows.items()}  # type: ignore[arg-type]

@@ -20,10 +20,10 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from qa.stores.embedded.check import CheckReport, plural, some_ids
+from qa.stores.base import CheckReport
+from qa.stores.embedded.check import plural, some_ids
 
 if TYPE_CHECKING:
-    from qa.assistant import Assistant
     from qa.stores.milvus.store import MilvusStore
 
 
@@ -107,26 +107,25 @@ def _pending_note(found: dict[str, Any]) -> list[str]:
     ]
 
 
-def _report(assistant: Assistant, found: dict[str, Any], repaired: list[str]) -> CheckReport:
-    milvus = assistant._milvus_store()
+def _report(milvus: MilvusStore, found: dict[str, Any], repaired: list[str]) -> CheckReport:
     return CheckReport(
-        index_dir=str(assistant.index_dir),
+        index_dir=str(milvus.index_dir or ""),
         articles=milvus.count_articles(),
         chunks=milvus.count_chunks(),
         problems=_problems(found),
-        notes=[f"store: {assistant.store_uri}", *_pending_note(found)],
+        notes=[f"store: {milvus.uri}", *_pending_note(found)],
         repaired=repaired,
     )
 
 
-def check_milvus(assistant: Assistant) -> CheckReport:
-    """Check the Milvus store of ``assistant``; read-only."""
-    return _report(assistant, _examine(assistant._milvus_store()), [])
+def check_milvus(milvus: MilvusStore) -> CheckReport:
+    """Check a Milvus store; read-only (``MilvusStore.check``)."""
+    return _report(milvus, _examine(milvus), [])
 
 
-def repair_milvus(assistant: Assistant) -> CheckReport:
-    """Delete orphan and stale chunks; mark miscounted articles changed; check again."""
-    milvus = assistant._milvus_store()
+def repair_milvus(milvus: MilvusStore) -> CheckReport:
+    """Delete orphan and stale chunks; mark miscounted articles changed; check again
+    (``MilvusStore.repair``)."""
     found = _examine(milvus)
     repaired: list[str] = []
     for key, what in (
@@ -147,6 +146,6 @@ def repair_milvus(assistant: Assistant) -> CheckReport:
         )
     if repaired:
         milvus.flush()
-    after = check_milvus(assistant)
+    after = check_milvus(milvus)
     # The report is the state after repair, plus what the repair did.
     return replace(after, repaired=repaired)

@@ -19,6 +19,7 @@ reimplementation); docs/scaling-out.md compares them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.metadata
@@ -41,8 +42,9 @@ import numpy.typing as npt
 
 from qa.errors import IndexBusyError, IndexFormatError, QAError
 from qa.pipeline.lexical import terms
-from qa.stores.base import Hits, NewChunk, PassageRow, now_iso
+from qa.stores.base import CheckReport, Hits, NewChunk, PassageRow, Reindex, StoreStats, now_iso
 from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B
+from qa.stores.milvus.check import check_milvus, repair_milvus
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 LOCAL_SCHEME = "milvus://"
@@ -253,9 +255,12 @@ class MilvusStore:
         store: str,
         dimension: int,
         token: str | None = None,
+        *,
+        index_dir: Path | None = None,
     ) -> None:
         pymilvus = _pymilvus()
         self.uri = store
+        self.index_dir = index_dir  # the index folder (config, write lock) this store serves
         self.dimension = dimension
         _, name = split_store(store)
         self.chunks = f"{name}_chunks"
@@ -295,6 +300,54 @@ class MilvusStore:
             # until the process exits; release it so another process can open the file.
             manager = importlib.import_module("milvus_lite.server_manager")
             manager.server_manager_instance.release_server(client_uri(self.uri))
+
+    # -- maintenance (qa.stores.base.Maintenance) -----------------------------------------------
+
+    def follow_writers(self) -> None:
+        """Nothing to do: searches always see what was written."""
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # searches always see what was written
+
+    def live_vectors(self) -> None:
+        return None  # Milvus indexes the vectors it is given
+
+    def after_write(self, changed: bool, removed_ids: Sequence[int] = ()) -> None:
+        self.flush()
+
+    def claim(self) -> None:
+        if self.has_chunks():
+            raise IndexFormatError(
+                f"The Milvus store {self.uri} already holds another index's chunks. "
+                "Open that index's folder, or give this index its own collections with "
+                "#name after the store (e.g. --store http://host:19530#news)."
+            )
+
+    def check(self) -> CheckReport:
+        return check_milvus(self)
+
+    def repair(self, reindex: Reindex) -> CheckReport:
+        """Needs no model: what an interrupted write leaves is deleted or marked changed."""
+        return repair_milvus(self)
+
+    def rebuild_vectors(self) -> int:
+        raise QAError(
+            f"Rebuilding the vector file works on the embedded store (SQLite + FAISS); the index "
+            f"in {self.index_dir} keeps its chunks and vectors in Milvus ({self.uri})."
+        )
+
+    def stats(self) -> StoreStats:
+        outside = 0
+        if self.uri.startswith(LOCAL_SCHEME):
+            lite = Path(client_uri(self.uri))
+            if self.index_dir is None or not lite.is_relative_to(self.index_dir.resolve()):
+                outside = _size(lite)  # else counted with the folder
+        return StoreStats(
+            store=self.uri,
+            vector_index="milvus flat-ip",
+            keyword_index="milvus bm25",
+            outside_bytes=outside,
+        )
 
     def _check_dimension(self) -> None:
         for field in self.client.describe_collection(self.chunks)["fields"]:
@@ -618,7 +671,7 @@ class MilvusStore:
             self.chunks, ids=[int(i) for i in chunk_ids], output_fields=CHUNK_FIELDS
         )
         return {
-            int(row["chunk_id"]): (
+            int(row["chunk_id"]): PassageRow(
                 str(row["article_id"]),
                 str(row["title"]),
                 row["url"] or None,
@@ -665,6 +718,13 @@ class MilvusStore:
         # 2.5) as a positive score; BM25 itself is never negative.
         found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
+
+
+def _size(path: Path) -> int:
+    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _prefix_clause(prefix: str) -> str:
