@@ -28,11 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings.export import (
     QUANTIZATIONS,
     Quantization,
-    _quantize,
     ensure_onnx,
-    probe_agreement,
+    quantize_model,
 )
-from embeddings.onnx import OnnxEmbedder
+from embeddings.onnx import OnnxEmbedder, probe_agreement
 from embeddings.sentence import SentenceTransformerEmbedder, default_model_path
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-dev-v1.1.json.gz"
@@ -117,7 +116,7 @@ def main() -> None:
     for setting in settings:
         files[setting.name] = out / f"{setting.name.split()[0]}.onnx"
         if not files[setting.name].exists():
-            _quantize(float_path, files[setting.name], setting)
+            quantize_model(float_path, files[setting.name], setting)
     embedders = {s.name: OnnxEmbedder(model_dir, model_file=files[s.name]) for s in settings}
     embedders["float"] = OnnxEmbedder(model_dir, model_file=float_path)
     best = dict.fromkeys(embedders, float("inf"))

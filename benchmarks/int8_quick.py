@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.int8_agreement import TEST_TEXTS
-from embeddings.export import ensure_onnx, probe_agreement
-from embeddings.onnx import OnnxEmbedder
+from embeddings.export import ensure_onnx
+from embeddings.onnx import OnnxEmbedder, probe_agreement
 from embeddings.sentence import SentenceTransformerEmbedder, default_model_path
 
 m = default_model_path()

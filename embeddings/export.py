@@ -99,8 +99,17 @@ def onnx_path(model_dir: Path, quantized: bool, label: str | None = None) -> Pat
     return cache_dir() / "onnx" / folder / name
 
 
-def ensure_onnx(model_dir: Path, quantized: bool = True, label: str | None = None) -> Path:
-    """The cached ONNX file for ``model_dir``, converting the model first if needed."""
+def ensure_onnx(
+    model_dir: Path,
+    quantized: bool = True,
+    label: str | None = None,
+    agreement: Callable[[Path, Path, Path], float] | None = None,
+) -> Path:
+    """The cached ONNX file for ``model_dir``, converting the model first if needed.
+
+    ``agreement(model_dir, float_path, int8_path)`` scores an int8 candidate against the float
+    model (``embeddings.onnx.probe_agreement``, passed in by the embedder that runs them, so this
+    module never imports it); an int8 conversion needs it."""
     target = onnx_path(model_dir, quantized, label)
     if target.exists():
         return target
@@ -122,7 +131,9 @@ def ensure_onnx(model_dir: Path, quantized: bool = True, label: str | None = Non
         if not float_path.exists():
             os.replace(fused, float_path)
         if quantized:
-            quantize_checked(model_dir, float_path, target, stem)
+            if agreement is None:
+                raise EmbeddingError("An int8 conversion needs an agreement check (agreement=).")
+            quantize_checked(model_dir, float_path, target, stem, agreement=agreement)
     except EmbeddingError:
         raise
     except Exception as error:  # the model's architecture may not export; say what to do
@@ -224,8 +235,9 @@ def quantize_checked(
     Returns the setting kept (None: the float model was copied). ``quantize`` and ``agreement``
     default to the real steps; tests pass fakes.
     """
-    quantize = quantize or _quantize
-    agreement = agreement or probe_agreement
+    if agreement is None:
+        raise EmbeddingError("quantize_checked needs agreement= (embeddings.onnx.probe_agreement).")
+    quantize = quantize or quantize_model
     for setting in QUANTIZATIONS:
         candidate = Path(f"{stem}.{setting.name}.onnx")
         _quietly(quantize, float_path, candidate, setting)
@@ -252,17 +264,7 @@ def quantize_checked(
     return None
 
 
-def probe_agreement(model_dir: Path, float_path: Path, quantized_path: Path) -> float:
-    """The lowest cosine between the two models' vectors of PROBES."""
-    from embeddings.onnx import OnnxEmbedder
-
-    texts = list(PROBES)
-    exact = OnnxEmbedder(model_dir, model_file=float_path).embed(texts)
-    approx = OnnxEmbedder(model_dir, model_file=quantized_path).embed(texts)
-    return float((exact * approx).sum(axis=1).min())
-
-
-def _quantize(source: Path, out: Path, setting: Quantization) -> None:
+def quantize_model(source: Path, out: Path, setting: Quantization) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -106,7 +106,9 @@ class OnnxEmbedder:
     def _load(self) -> Any:
         from embeddings.export import ensure_onnx
 
-        model_file = self._model_file or ensure_onnx(self._path, self.quantized, self._name)
+        model_file = self._model_file or ensure_onnx(
+            self._path, self.quantized, self._name, agreement=probe_agreement
+        )
         try:
             import onnxruntime as ort
 
@@ -181,3 +183,14 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def probe_agreement(model_dir: Path, float_path: Path, quantized_path: Path) -> float:
+    """The lowest cosine between the two models' vectors of ``embeddings.export.PROBES``: the
+    conversion's check that an int8 setting kept the model's quality on this CPU."""
+    from embeddings.export import PROBES
+
+    texts = list(PROBES)
+    exact = OnnxEmbedder(model_dir, model_file=float_path).embed(texts)
+    approx = OnnxEmbedder(model_dir, model_file=quantized_path).embed(texts)
+    return float((exact * approx).sum(axis=1).min())
