@@ -54,6 +54,7 @@ from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.pipeline.conversation import contextual_query
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.retrieval import FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
@@ -441,10 +442,11 @@ class Assistant:
     def retriever(self) -> Retriever:
         if self._retriever is None:
             if self._store is None:
-                self._retriever = Retriever(self._milvus_store(), self._ready_model())
+                milvus = self._milvus_store()
+                self._retriever = Retriever(milvus, self._ready_model(), sentences=milvus)
             else:
                 search = EmbeddedSearch(self.store, self.vectors, self.keywords)
-                self._retriever = Retriever(search, self._ready_model())
+                self._retriever = Retriever(search, self._ready_model(), sentences=search)
         self._retriever.weights = self.fusion or self._retriever.default_weights
         return self._retriever
 
@@ -491,14 +493,21 @@ class Assistant:
             self._require_articles()
             vector = self._ready_model().embed([query])[0]
             passages = self.retriever.search(query, max(k, PASSAGES_READ), filters, vector)
+            stored = stored_sentence_vectors(self.retriever.sentences, passages)
         if query != question:
             # A follow-up: the earlier turn found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
             own_vector = self.embedder.embed([question])[0]
             shown = " ".join(turn.answer for turn in turns)
-            reply = answer(question, passages, self.embedder, own_vector, shown, abstain_below)
+            reply = answer(
+                question, passages, self.embedder, own_vector, shown, abstain_below,
+                sentence_vectors=stored,
+            )  # fmt: skip
         else:
-            reply = answer(question, passages, self.embedder, vector, "", abstain_below)
+            reply = answer(
+                question, passages, self.embedder, vector, "", abstain_below,
+                sentence_vectors=stored,
+            )  # fmt: skip
         return replace(reply, passages=reply.passages[:k])
 
     # -- reading --------------------------------------------------------------------------------
