@@ -286,9 +286,7 @@ class Ingestor:
                         digest,
                         np.frombuffer(stored[digest], dtype=np.float32),
                         [
-                            NewSentence(
-                                s.start, s.end, s.digest, np.frombuffer(stored[s.digest], np.float32)
-                            )
+                            NewSentence(s.start, s.end, s.digest, _vector(stored[s.digest]))
                             for s in sentences
                         ],
                     )
@@ -318,6 +316,10 @@ class Ingestor:
         self.vectors.remove(np.asarray(removed, dtype=np.int64))
         if ids:
             self.vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors))
+
+
+def _vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
 
 
 def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
