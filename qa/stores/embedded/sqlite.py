@@ -7,6 +7,7 @@ happen in transactions: an article is replaced whole or not at all.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -205,18 +206,13 @@ class Store:
 
     def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
         """The stored sentences of ``chunk_ids``, in chunk then text order."""
-        found: list[tuple[int, int, int, bytes]] = []
         unique = list(dict.fromkeys(int(i) for i in chunk_ids))
-        for begin in range(0, len(unique), 500):
-            part = unique[begin : begin + 500]
-            marks = ",".join("?" * len(part))
-            found.extend(
-                self.db.execute(
-                    f"SELECT chunk_id, start, end, vector FROM sentences "
-                    f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, start",
-                    part,
-                )
-            )
+        # The ids as one JSON parameter: any number of candidates binds one SQL variable.
+        found: list[tuple[int, int, int, bytes]] = self.db.execute(
+            "SELECT chunk_id, start, end, vector FROM sentences "
+            "WHERE chunk_id IN (SELECT value FROM json_each(?)) ORDER BY chunk_id, start",
+            (json.dumps(unique),),
+        ).fetchall()
         if not found:
             return SentenceRows.empty(0)
         return SentenceRows(
