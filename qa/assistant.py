@@ -56,6 +56,7 @@ from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
@@ -354,7 +355,7 @@ class Assistant:
     def retriever(self) -> Retriever:
         if self._retriever is None:
             index = self.store
-            self._retriever = Retriever(index, self._ready_model())
+            self._retriever = Retriever(index, self._ready_model(), sentences=index)
         self._retriever.weights = self.fusion or self._retriever.default_weights
         return self._retriever
 
@@ -411,23 +412,30 @@ class Assistant:
             self._follow_writers()
             self._require_articles()
             count = max(k, PASSAGES_READ)
-            if (
-                turns
-            ):  # the conversation's subject may choose the passages (qa.pipeline.conversation)
+            # With history, the conversation's subject may choose the passages
+            # (qa.pipeline.conversation).
+            if turns:
                 model = self._ready_model()
                 found = retrieve(question, turns, self.retriever, model, count, filters)
                 passages, vector = found.passages, found.query_vector
             else:
                 vector = self._ready_model().embed([question])[0]
                 passages = self.retriever.search(question, count, filters, vector)
+            stored = stored_sentence_vectors(self.retriever.sentences, passages)
         if turns and found.follow_up:
             # A follow-up: the subject found the passages; the new question picks the
             # sentence, and sentences the user was already shown are not repeated.
             shown = " ".join(turn.answer for turn in turns)
-            reply = answer(question, passages, self.embedder, vector, shown, abstain_below)
+            reply = answer(
+                question, passages, self.embedder, vector, shown, abstain_below,
+                sentence_vectors=stored,
+            )  # fmt: skip
             reply = replace(reply, passages=reply.passages + found.related)
         else:
-            reply = answer(question, passages, self.embedder, vector, "", abstain_below)
+            reply = answer(
+                question, passages, self.embedder, vector, "", abstain_below,
+                sentence_vectors=stored,
+            )  # fmt: skip
         if reply.citations:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)

@@ -19,8 +19,8 @@ from qa.errors import IndexFormatError, ModelError, ModelMismatchError
 from qa.layout import CONFIG_FILE
 
 # 2: chunks follow paragraphs and headings (qa/pipeline/chunking.py); version-1 indexes must be
-# rebuilt.
-FORMAT_VERSION = 2
+# rebuilt. 3: every sentence of every chunk has a stored vector (sentence evidence, issue 15).
+FORMAT_VERSION = 3
 PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
 PROBE_DIMS = 8
 PROBE_TOLERANCE = 1e-3

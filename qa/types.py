@@ -103,6 +103,9 @@ class IngestReport:
     chunks_reused: int
     tokens_embedded: int
     seconds: float
+    # Sentence vectors (sentence evidence): embedded now, or reused from the index by text.
+    sentences_embedded: int = 0
+    sentences_reused: int = 0
 
     @property
     def ok(self) -> bool:

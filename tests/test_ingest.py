@@ -106,9 +106,12 @@ def test_changed_article_replaces_its_chunks_and_reuses_unchanged_ones(
     assert report.updated == [story_id] and len(report.unchanged) == 1
     new_chunks = assistant.catalog.chunk_rows(story_id)
     assert new_chunks[-1].text.endswith("about boats.")
-    # Only the chunk that changed went through the model; the others kept their vectors.
-    assert 1 <= len(embedder.embedded) < len(new_chunks)
-    assert report.chunks_reused == len(new_chunks) - len(embedder.embedded)
+    # Only the chunk and the sentence that changed went through the model; the others kept
+    # their vectors (the new sentence alone, not the 70 that the chunks already had).
+    assert 1 <= report.chunks_embedded < len(new_chunks)
+    assert report.chunks_reused == len(new_chunks) - report.chunks_embedded
+    assert report.sentences_embedded == 1 and report.sentences_reused > 1
+    assert len(embedder.embedded) == report.chunks_embedded + report.sentences_embedded
     assert len(old_chunks) <= len(new_chunks)
     assert_consistent(assistant)
 

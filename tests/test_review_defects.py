@@ -81,7 +81,9 @@ def test_tuning_the_fusion_weight_leaves_module_globals_alone(
     rank = evaluator.rank
 
     def spying_rank(question: evaluation.Question, mode: str) -> tuple[int | None, float, float]:
-        seen.append((retrieval.DENSE_WEIGHT, assistant.retriever.weights.dense))
+        # The tuned two-way share (the sentence weight, where the store has sentence vectors,
+        # keeps its part).
+        seen.append((retrieval.DENSE_WEIGHT, assistant.retriever.weights.dense_share))
         return rank(question, mode)
 
     monkeypatch.setattr(evaluator, "rank", spying_rank)

@@ -228,6 +228,7 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         clean = assistant.check()
         assert clean.ok and clean.chunks == assistant.stats().chunks
         milvus = assistant.store
+        sentences = milvus.count_sentences()
         client, chunks = milvus.client, milvus.chunks
         first, second, third, fourth = (a.id for a in assistant.articles()[:4])
         fields = [name for name in milvus.scan_fields() if name != "sparse"]  # sparse: derived
@@ -236,22 +237,23 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         # A stale version next to the current one of `second`.
         (row,) = client.get(chunks, ids=milvus.chunk_ids(second)[:1], output_fields=fields)
         client.upsert(chunks, [{**row, "chunk_id": 7, "content_hash": "old"}])
-        # `third` lost a chunk (a removal interrupted); `fourth` has a chunk with bad offsets.
+        # `third` lost a chunk (a removal interrupted: its sentence rows stayed); `fourth` has a
+        # chunk with bad offsets.
         client.delete(chunks, ids=milvus.chunk_ids(third)[-1:])
         (row,) = client.get(chunks, ids=milvus.chunk_ids(fourth)[:1], output_fields=fields)
         client.upsert(chunks, [{**row, "end": row["end"] + 5}])
         milvus.flush()
 
         report = assistant.check()
-        assert not report.ok and len(report.problems) == 4
+        assert not report.ok and len(report.problems) == 5
         text = " ".join(report.problems)
         for expected in ("belong to no article", "older article versions", "do not have the "
-                         "chunks", "offsets that do not match"):  # fmt: skip
+                         "chunks", "offsets that do not match", "of no chunk"):  # fmt: skip
             assert expected in text
 
         repaired = assistant.repair()
         assert repaired.ok, repaired.problems
-        assert len(repaired.repaired) == 4 and "wait to be ingested again" in repaired.notes[-1]
+        assert len(repaired.repaired) == 5 and "wait to be ingested again" in repaired.notes[-1]
         assert first not in {a.id for a in assistant.articles()}
         assert 7 not in milvus.chunk_ids(second)
 
@@ -260,6 +262,7 @@ def test_check_finds_and_repairs_interrupted_milvus_writes(
         final = assistant.check()
         assert final.ok and final.notes == [f"store: {assistant.store_uri}"]
         assert final.chunks == clean.chunks
+        assert milvus.count_sentences() == sentences
 
 
 @needs_milvus

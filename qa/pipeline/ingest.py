@@ -2,8 +2,9 @@
 
 1. Read every file (a bad file is reported, never fatal) and compare each article's content hash
    with the index: unchanged articles cost nothing.
-2. Chunk new and changed articles; reuse the stored vector of any chunk whose embedded text was
-   embedded before (an edited article re-embeds only the chunks that changed).
+2. Chunk new and changed articles and split each chunk into sentences; reuse the stored vector
+   of any chunk or sentence whose embedded text was embedded before (an edited article re-embeds
+   only the chunks and sentences that changed).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
 
@@ -27,18 +28,30 @@ from embeddings.batching import GroupEmbedder, InProcess
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, FileResult, discover, read_file
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, file_results, is_address
-from qa.stores.base import Catalog, NewChunk
+from qa.pipeline.sentences import split_sentences
+from qa.stores.base import Catalog, NewChunk, NewSentence
 from qa.types import Article, Chunk, IngestFailure, IngestReport
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (stages: "Reading", "Embedding")."""
 
-# Articles are written in groups of about this many newly embedded chunks: one transaction each.
+# Articles are written in groups of about this many newly embedded texts (chunks and their
+# sentences): one transaction each.
 BATCH_CHUNKS = 512
 
 
 def embed_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SentenceText:
+    """A sentence of a chunk: article offsets and the text the model embeds for it."""
+
+    start: int
+    end: int
+    text: str
+    digest: str
 
 
 @dataclass
@@ -48,6 +61,30 @@ class _Planned:
     texts: list[str]  # what the model embeds, one per chunk
     hashes: list[str]
     is_new: bool
+    sentences: list[list[SentenceText]] = field(default_factory=list)  # per chunk
+
+    def embed_texts(self) -> Iterator[tuple[str, str]]:
+        """(text, embed hash) of every chunk, then of every sentence."""
+        yield from zip(self.texts, self.hashes, strict=True)
+        for chunk_sentences in self.sentences:
+            for sentence in chunk_sentences:
+                yield sentence.text, sentence.digest
+
+
+def _planned(article: Article, chunker: Chunker, is_new: bool) -> _Planned:
+    chunks, texts, headings = _chunks(article, chunker)
+    sentences = [
+        [
+            SentenceText(chunk.start + a, chunk.start + b, text, embed_hash(text))
+            for a, b in split_sentences(chunk.text)
+            # Title-prefixed like the chunks: measured best for best-sentence retrieval
+            # (SENTENCE_FUSION in qa/pipeline/retrieval.py).
+            for text in [embedding_text(article.title, chunk.text[a:b], heading)]
+        ]
+        for chunk, heading in zip(chunks, headings, strict=True)
+    ]
+    hashes = [embed_hash(text) for text in texts]
+    return _Planned(article, chunks, texts, hashes, is_new, sentences)
 
 
 @dataclass
@@ -56,6 +93,7 @@ class _Group:
 
     items: list[_Planned]
     texts: dict[str, str]  # embed hash -> text, for texts neither stored nor in an earlier group
+    chunk_texts: int = 0  # how many of ``texts`` are chunks' (the rest are sentences')
 
 
 @dataclass
@@ -69,6 +107,11 @@ class _Plan:
 
 def chunk_article(article: Article, chunker: Chunker) -> tuple[list[Chunk], list[str]]:
     """Chunks of ``article`` and the text the model embeds for each."""
+    chunks, texts, _ = _chunks(article, chunker)
+    return chunks, texts
+
+
+def _chunks(article: Article, chunker: Chunker) -> tuple[list[Chunk], list[str], list[str]]:
     spans = chunker.split(article.text, article.title)
     chunks = [
         Chunk(
@@ -76,10 +119,11 @@ def chunk_article(article: Article, chunker: Chunker) -> tuple[list[Chunk], list
         )
         for seq, span in enumerate(spans)
     ]
-    return chunks, [
+    texts = [
         embedding_text(article.title, chunk.text, span.heading)
         for chunk, span in zip(chunks, spans, strict=True)
     ]
+    return chunks, texts, [span.heading for span in spans]
 
 
 class Ingestor:
@@ -118,7 +162,7 @@ class Ingestor:
         started = time.perf_counter()
         paths = list(paths)
         plan = self._plan(paths, prune, int(max_file_mb * 2**20), exclude)
-        added, updated, embedded, reused, tokens = self._write(plan.planned)
+        added, updated, embedded, reused, tokens, sentences = self._write(plan.planned)
         removed = self._remove(plan.remove)
         self.web.state.save()  # only now: an interrupted ingest fetches these addresses again
         return IngestReport(
@@ -132,6 +176,8 @@ class Ingestor:
             chunks_reused=reused,
             tokens_embedded=tokens,
             seconds=time.perf_counter() - started,
+            sentences_embedded=sentences[0],
+            sentences_reused=sentences[1],
         )
 
     def reindex(self, articles: list[Article]) -> int:
@@ -140,9 +186,7 @@ class Ingestor:
         damaged vector is reused."""
         planned = []
         for article in articles:
-            chunks, texts = chunk_article(article, self.chunker)
-            hashes = [embed_hash(text) for text in texts]
-            planned.append(_Planned(article, chunks, texts, hashes, is_new=False))
+            planned.append(_planned(article, self.chunker, is_new=False))
         self._write(planned)
         return sum(len(item.chunks) for item in planned)
 
@@ -188,11 +232,7 @@ class Ingestor:
                 if known.get(article.id) == article.content_hash:
                     plan.unchanged.append(article.id)
                     continue
-                chunks, texts = chunk_article(article, self.chunker)
-                hashes = [embed_hash(text) for text in texts]
-                plan.planned.append(
-                    _Planned(article, chunks, texts, hashes, article.id not in known)
-                )
+                plan.planned.append(_planned(article, self.chunker, article.id not in known))
             if result.complete:  # records gone from a fully read file are gone from the index
                 stale.update(self.store.ids_by_source(result.path))
             self.progress("Reading", done, total)
@@ -210,13 +250,20 @@ class Ingestor:
         plan.remove = sorted(stale - set(seen))
         return plan
 
-    def _write(self, planned: list[_Planned]) -> tuple[list[str], list[str], int, int, int]:
-        stored = self.store.vectors_by_embed_hash([h for p in planned for h in p.hashes])
+    def _write(
+        self, planned: list[_Planned]
+    ) -> tuple[list[str], list[str], int, int, int, tuple[int, int]]:
+        """Embed and write ``planned``; return (added, updated, chunks embedded, chunks reused,
+        tokens, (sentences embedded, sentences reused))."""
+        stored = self.store.vectors_by_embed_hash(
+            [digest for item in planned for _, digest in item.embed_texts()]
+        )
         groups = _groups(planned, stored)
         to_embed = sum(len(group.texts) for group in groups)
         added: list[str] = []
         updated: list[str] = []
         embedded = reused = tokens = done = 0
+        sentences_embedded = sentences_reused = 0
         if to_embed:
             self.progress("Embedding", 0, to_embed)
 
@@ -240,11 +287,16 @@ class Ingestor:
                 for item in group.items:
                     (added if item.is_new else updated).append(item.article.id)
                     tokens += sum(chunk.tokens for chunk in item.chunks)
-                embedded += len(group.texts)
-                reused += sum(len(item.chunks) for item in group.items) - len(group.texts)
+                embedded += group.chunk_texts
+                reused += sum(len(item.chunks) for item in group.items) - group.chunk_texts
+                fresh_sentences = len(group.texts) - group.chunk_texts
+                sentences_embedded += fresh_sentences
+                sentences_reused += (
+                    sum(len(s) for item in group.items for s in item.sentences) - fresh_sentences
+                )
         finally:
             vectors.close()  # stops remote work (and a Ray cluster we started) on any error
-        return added, updated, embedded, reused, tokens
+        return added, updated, embedded, reused, tokens, (sentences_embedded, sentences_reused)
 
     def _commit(self, items: list[_Planned], stored: dict[str, bytes]) -> None:
         """Write ``items`` in one transaction, then update the vector index."""
@@ -254,8 +306,18 @@ class Ingestor:
         with self.store.transaction():
             for item in items:
                 rows = [
-                    NewChunk(chunk, digest, np.frombuffer(stored[digest], dtype=np.float32))
-                    for chunk, digest in zip(item.chunks, item.hashes, strict=True)
+                    NewChunk(
+                        chunk,
+                        digest,
+                        np.frombuffer(stored[digest], dtype=np.float32),
+                        [
+                            NewSentence(s.start, s.end, s.digest, _vector(stored[s.digest]))
+                            for s in sentences
+                        ],
+                    )
+                    for chunk, digest, sentences in zip(
+                        item.chunks, item.hashes, item.sentences, strict=True
+                    )
                 ]
                 gone, ids = self.store.put_article(item.article, rows)
                 removed_ids.extend(gone)
@@ -281,6 +343,10 @@ class Ingestor:
             self.vectors.add(np.asarray(ids, dtype=np.int64), np.vstack(vectors))
 
 
+def _vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
+
+
 def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
     """Group articles so each group has about BATCH_CHUNKS chunks that need embedding.
 
@@ -293,7 +359,7 @@ def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
     pending = 0
     for item in planned:
         batch.append(item)
-        pending += sum(1 for d in item.hashes if d not in stored and d not in earlier)
+        pending += sum(1 for _, d in item.embed_texts() if d not in stored and d not in earlier)
         if pending >= BATCH_CHUNKS:
             groups.append(_group(batch, stored, earlier))
             batch, pending = [], 0
@@ -304,9 +370,11 @@ def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
 
 def _group(items: list[_Planned], stored: Container[str], earlier: set[str]) -> _Group:
     texts: dict[str, str] = {}
+    chunk_texts = 0
     for item in items:
-        for text, digest in zip(item.texts, item.hashes, strict=True):
-            if digest not in stored and digest not in earlier:
-                texts.setdefault(digest, text)
+        for text, digest in item.embed_texts():
+            if digest not in stored and digest not in earlier and digest not in texts:
+                texts[digest] = text
+                chunk_texts += digest in item.hashes  # a sentence alone as a chunk counts once
     earlier.update(texts)
-    return _Group(items, texts)
+    return _Group(items, texts, chunk_texts)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -31,12 +31,40 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class NewSentence:
+    """A sentence of a chunk to write: its article offsets, embedded text's hash and vector."""
+
+    start: int
+    end: int
+    embed_hash: str
+    vector: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
 class NewChunk:
-    """A chunk to write, with its vector and the hash of the text that was embedded."""
+    """A chunk to write, with its vector, the hash of the text that was embedded, and the
+    vectors of its sentences (sentence evidence, issue 15)."""
 
     chunk: Chunk
     embed_hash: str
     vector: npt.NDArray[np.float32]
+    sentences: Sequence[NewSentence] = ()
+
+
+@dataclass(frozen=True)
+class SentenceRows:
+    """Stored sentence vectors of some chunks: row ``n`` is the sentence
+    ``article_text[starts[n]:ends[n]]`` of chunk ``chunk_ids[n]``."""
+
+    chunk_ids: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    vectors: npt.NDArray[np.float32]
+
+    @staticmethod
+    def empty(dimension: int) -> SentenceRows:
+        none = np.zeros(0, dtype=np.int64)
+        return SentenceRows(none, none, none, np.zeros((0, dimension), dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -132,6 +160,16 @@ class SearchIndex(Protocol):
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]: ...
 
 
+@runtime_checkable
+class SentenceSearch(Protocol):
+    """Stored sentence vectors by chunk (both stores keep them since format version 3)."""
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows: ...
+    def sentence_vectors(
+        self, chunk_ids: list[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]: ...
+
+
 class Maintenance(Protocol):
     """What keeps a store in step with other processes and checks it (``qa check``)."""
 
@@ -160,5 +198,5 @@ class Maintenance(Protocol):
     def close(self) -> None: ...
 
 
-class IndexStore(Catalog, SearchIndex, Maintenance, Protocol):
+class IndexStore(Catalog, SearchIndex, SentenceSearch, Maintenance, Protocol):
     """One store object: what ``qa.stores.open_store`` returns and ``Assistant`` uses."""

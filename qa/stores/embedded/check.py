@@ -57,6 +57,7 @@ class _Findings:
     reindex: set[str] = field(default_factory=set)  # article ids to re-chunk and re-embed
     leftovers: list[Path] = field(default_factory=list)  # temp files of interrupted writes
     orphans: int = 0
+    orphan_sentences: int = 0
 
 
 def some_ids(ids: list[Any]) -> str:
@@ -143,6 +144,14 @@ def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
         found.problems.append(
             f"{plural(len(orphans), 'chunk')} {_verb(len(orphans), 'belongs', 'belong')} to no "
             f"article (chunk {_ids(orphans)}). "
+            "Run `qa check --repair` to delete them."
+        )
+    orphan_sentences = store.sqlite.orphan_sentences()
+    if orphan_sentences:
+        found.orphan_sentences = orphan_sentences
+        found.problems.append(
+            f"{plural(orphan_sentences, 'sentence vector')} "
+            f"{_verb(orphan_sentences, 'belongs', 'belong')} to no chunk. "
             "Run `qa check --repair` to delete them."
         )
     # substr() counts characters (code points), as Python's slicing does; offsets are 0-based.
@@ -309,6 +318,11 @@ def repair_index(store: EmbeddedStore, reindex: Reindex) -> CheckReport:
     if found.orphans:
         store.sqlite.delete_orphan_chunks()
         repaired.append(f"deleted {plural(found.orphans, 'chunk')} that belonged to no article")
+    if found.orphan_sentences:
+        store.sqlite.delete_orphan_sentences()
+        repaired.append(
+            f"deleted {plural(found.orphan_sentences, 'sentence vector')} that belonged to no chunk"
+        )
     if found.reindex:
         count = store.reindex_articles(sorted(found.reindex), reindex)
         repaired.append(

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from embeddings import VectorIndex
 from qa.pipeline.lexical import content_words, fts_query
-from qa.stores.base import Hits, PassageRow
+from qa.stores.base import Hits, PassageRow, SentenceRows
 from qa.stores.embedded.bm25 import KeywordIndex
 from qa.stores.embedded.sqlite import Store
 from qa.types import Filters
@@ -67,3 +67,13 @@ class EmbeddedSearch:
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         rows = self.store.passage_rows(chunk_ids)
         return {chunk_id: PassageRow(*row) for chunk_id, row in rows.items()}  # type: ignore[arg-type]
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
+        return self.store.sentence_rows(chunk_ids)
+
+    def sentence_vectors(
+        self, chunk_ids: list[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceVectors``)."""
+        rows = self.store.sentence_rows(chunk_ids)
+        return rows.vectors, rows.chunk_ids

@@ -7,6 +7,7 @@ happen in transactions: an article is replaced whole or not at all.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.stores.base import NewChunk, now_iso
+from qa.stores.base import NewChunk, SentenceRows, now_iso
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
 SCHEMA_VERSION = 1
@@ -49,6 +50,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
+-- Every sentence of every chunk, with its article offsets (sentence evidence, issue 15): the
+-- retriever's best-sentence score and the answer's sentence cosines read these vectors.
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    embed_hash TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
+CREATE INDEX IF NOT EXISTS sentences_embed_hash ON sentences(embed_hash);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -182,7 +194,36 @@ class Store:
                 f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part
             )
             found.update((row[0], row[1]) for row in rows)
+            missing = [digest for digest in part if digest not in found]
+            if missing:  # sentences' texts (a chunk's text is looked up first)
+                marks = ",".join("?" * len(missing))
+                rows = self.db.execute(
+                    f"SELECT embed_hash, vector FROM sentences WHERE embed_hash IN ({marks})",
+                    missing,
+                )
+                found.update((row[0], row[1]) for row in rows)
         return found
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
+        """The stored sentences of ``chunk_ids``, in chunk then text order."""
+        unique = list(dict.fromkeys(int(i) for i in chunk_ids))
+        # The ids as one JSON parameter: any number of candidates binds one SQL variable.
+        found: list[tuple[int, int, int, bytes]] = self.db.execute(
+            "SELECT chunk_id, start, end, vector FROM sentences "
+            "WHERE chunk_id IN (SELECT value FROM json_each(?)) ORDER BY chunk_id, start",
+            (json.dumps(unique),),
+        ).fetchall()
+        if not found:
+            return SentenceRows.empty(0)
+        return SentenceRows(
+            np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
+            np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
+            np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
+            np.vstack([np.frombuffer(row[3], dtype=np.float32) for row in found]),
+        )
+
+    def count_sentences(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM sentences").fetchone()[0])
 
     def all_vectors(self, dimension: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Every chunk id and vector, to rebuild the FAISS index."""
@@ -341,6 +382,17 @@ class Store:
                 "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (chunk_id, article.title, chunk.text),
             )
+            self.db.executemany(
+                "INSERT INTO sentences (chunk_id, start, end, embed_hash, vector) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        chunk_id, sentence.start, sentence.end, sentence.embed_hash,
+                        np.ascontiguousarray(sentence.vector, dtype=np.float32).tobytes(),
+                    )
+                    for sentence in item.sentences
+                ],
+            )  # fmt: skip
             new_ids.append(chunk_id)
         self.set_meta("next_chunk_id", str(next_id))
         self._bump_generation()
@@ -372,7 +424,25 @@ class Store:
             cursor = self.db.execute(
                 "DELETE FROM chunks WHERE article_id NOT IN (SELECT id FROM articles)"
             )
+            deleted = cursor.rowcount
+            self.delete_orphan_sentences()
             self._bump_generation()
+        return deleted
+
+    def orphan_sentences(self) -> int:
+        """Sentence rows whose chunk is gone (the foreign key cascades, so only a database
+        written without foreign keys has them)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM sentences WHERE chunk_id NOT IN (SELECT id FROM chunks)"
+        ).fetchone()
+        return int(row[0])
+
+    def delete_orphan_sentences(self) -> int:
+        """Delete sentence rows whose chunk is gone (``qa check --repair``); return how many."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM sentences WHERE chunk_id NOT IN (SELECT id FROM chunks)"
+            )
         return cursor.rowcount
 
     def rebuild_keyword_index(self) -> int:
@@ -396,6 +466,7 @@ class Store:
             part = removed[begin : begin + 500]
             marks = ",".join("?" * len(part))
             self.db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", part)
+            self.db.execute(f"DELETE FROM sentences WHERE chunk_id IN ({marks})", part)
             self.db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", part)
         return removed
 

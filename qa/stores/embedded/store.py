@@ -22,7 +22,15 @@ from embeddings.index import choose_layout
 from qa.config import IndexConfig, read_config
 from qa.errors import IndexFormatError, QAError, translated_os_errors
 from qa.layout import DB_FILE
-from qa.stores.base import CheckReport, Hits, NewChunk, PassageRow, Reindex, StoreStats
+from qa.stores.base import (
+    CheckReport,
+    Hits,
+    NewChunk,
+    PassageRow,
+    Reindex,
+    SentenceRows,
+    StoreStats,
+)
 from qa.stores.embedded import caches
 from qa.stores.embedded.bm25 import KeywordIndex
 from qa.stores.embedded.check import check_index, repair_index
@@ -289,3 +297,11 @@ class EmbeddedStore:
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         return self.search.passage_rows(chunk_ids)
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
+        return self.search.sentence_rows(chunk_ids)
+
+    def sentence_vectors(
+        self, chunk_ids: list[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        return self.search.sentence_vectors(chunk_ids)

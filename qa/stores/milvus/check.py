@@ -12,6 +12,8 @@ killed in between leaves one of these, each found here and repaired without the 
   marks it changed, so the next ``qa ingest`` of its file writes it again (a note says so).
 - a chunk whose text is not ``end - start`` characters long: offsets that cannot be right.
   Repair deletes it and marks its article changed, as above.
+- sentence rows whose chunk is gone (a write interrupted between deleting old chunks and their
+  sentences): never searched, but stored. Repair deletes them.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
     bad_offsets: list[int] = []
     damaged: set[str] = set()  # articles with a chunk whose offsets are wrong
     current: Counter[str] = Counter()
+    chunk_ids: set[int] = set()
     for row in milvus.scan(
         milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text"]
     ):
         chunk_id, article_id = int(row["chunk_id"]), str(row["article_id"])
+        chunk_ids.add(chunk_id)
         article = articles.get(article_id)
         if article is None:
             orphans.append(chunk_id)
@@ -54,6 +58,11 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
             bad_offsets.append(chunk_id)
             if article is not None:
                 damaged.add(article_id)
+    orphan_sentences = [
+        int(row["sentence_id"])
+        for row in milvus.scan(milvus.sentences, ["sentence_id", "chunk_id"])
+        if int(row["chunk_id"]) not in chunk_ids
+    ]
     pending = sorted(a for a, row in articles.items() if row["content_hash"] == "")
     miscounted = sorted(
         a for a, row in articles.items() if int(row["chunks"]) != current[a] and a not in pending
@@ -62,6 +71,7 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
         "pending": pending,
         "articles": articles,
         "orphans": orphans,
+        "orphan_sentences": orphan_sentences,
         "stale": stale,
         "bad_offsets": bad_offsets,
         "damaged": sorted(damaged),
@@ -75,6 +85,11 @@ def _problems(found: dict[str, Any]) -> list[str]:
         problems.append(
             f"{plural(len(found['orphans']), 'chunk')} belong to no article (an interrupted "
             f"ingest): {some_ids(found['orphans'])}. Run `qa check --repair` to delete them."
+        )
+    if found["orphan_sentences"]:
+        problems.append(
+            f"{plural(len(found['orphan_sentences']), 'sentence vector')} of no chunk (an "
+            "interrupted update). Run `qa check --repair` to delete them."
         )
     if found["stale"]:
         problems.append(
@@ -136,6 +151,12 @@ def repair_milvus(milvus: MilvusStore) -> CheckReport:
         if found[key]:
             milvus.delete_chunks(found[key])
             repaired.append(f"deleted {plural(len(found[key]), 'chunk')} {what}")
+    # After the chunk deletions above: their sentences went with them.
+    if found["orphan_sentences"]:
+        milvus.delete_sentences(found["orphan_sentences"])
+        repaired.append(
+            f"deleted {plural(len(found['orphan_sentences']), 'sentence vector')} of no chunk"
+        )
     changed = sorted(set(found["miscounted"]) | set(found["damaged"]))
     if changed:
         sources = sorted({str(found["articles"][article_id]["source"]) for article_id in changed})

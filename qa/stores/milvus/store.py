@@ -7,9 +7,11 @@ tokenise ourselves; see ``KEYWORDS_ENV``), the ``Filters`` as Milvus expressions
 both searches, vectors and passage rows by chunk id. Fusion
 stays client-side (``qa.pipeline.retrieval.fuse``), so ranking is the embedded store's.
 
-Two collections, ``{name}_chunks`` (one row per chunk, with its article's metadata, so every
-filter is one expression) and ``{name}_articles`` (one row per article: the content hash that
-incremental ingest compares, and the commit marker of a write; see ``put_article``).
+Three collections, ``{name}_chunks`` (one row per chunk, with its article's metadata, so every
+filter is one expression), ``{name}_sentences`` (one row per sentence of a chunk: its vector and
+article offsets, read by chunk id for sentence evidence) and ``{name}_articles`` (one row per
+article: the content hash that incremental ingest compares, and the commit marker of a write;
+see ``put_article``).
 
 Needs ``pip install 'article-qa[milvus]'`` (pymilvus, and milvus-lite for a local file), not in
 the core install; pymilvus is imported on first use, so importing this module never fails. Runs on
@@ -42,7 +44,16 @@ import numpy.typing as npt
 
 from qa.errors import IndexBusyError, IndexFormatError, QAError
 from qa.pipeline.lexical import terms
-from qa.stores.base import CheckReport, Hits, NewChunk, PassageRow, Reindex, StoreStats, now_iso
+from qa.stores.base import (
+    CheckReport,
+    Hits,
+    NewChunk,
+    PassageRow,
+    Reindex,
+    SentenceRows,
+    StoreStats,
+    now_iso,
+)
 from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B
 from qa.stores.milvus.check import check_milvus, repair_milvus
 from qa.types import Article, ArticleInfo, Chunk, Filters
@@ -189,6 +200,12 @@ def chunk_id(article_id: str, content_hash: str, seq: int) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 1
 
 
+def sentence_id(chunk: int, start: int, end: int) -> int:
+    """A sentence row's primary key, deterministic like ``chunk_id`` (retries replace rows)."""
+    key = f"{chunk}\0{start}\0{end}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") >> 1
+
+
 def keyword_text(title: str, text: str, analysis: str = "terms") -> str:
     """The analysed field: our own terms (stemmed, no stop words) for ``"terms"``, the text
     itself for Milvus's ``"english"`` analyzer.
@@ -265,6 +282,7 @@ class MilvusStore:
         _, name = split_store(store)
         self.chunks = f"{name}_chunks"
         self.articles = f"{name}_articles"
+        self.sentences = f"{name}_sentences"
         uri = client_uri(store)
         if store.startswith(LOCAL_SCHEME):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
@@ -288,10 +306,13 @@ class MilvusStore:
             self._create(pymilvus)
         else:
             self._check_dimension()
+        if not self.client.has_collection(self.sentences):
+            self._create_sentences(pymilvus)
         self.analysis = self._analysis()
         self.keyword_field = KEYWORD_FIELDS[self.analysis]
         self.client.load_collection(self.chunks)
         self.client.load_collection(self.articles)
+        self.client.load_collection(self.sentences)
 
     def close(self) -> None:
         self.client.close()
@@ -424,6 +445,22 @@ class MilvusStore:
             self.chunks, schema=schema, index_params=index, consistency_level="Strong"
         )
 
+    def _create_sentences(self, pymilvus: Any) -> None:
+        types = pymilvus.DataType
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("sentence_id", types.INT64, is_primary=True)
+        schema.add_field("chunk_id", types.INT64)
+        schema.add_field("article_id", types.VARCHAR, max_length=TEXT_BYTES)
+        for name in ("start", "end"):
+            schema.add_field(name, types.INT64)
+        schema.add_field("embed_hash", types.VARCHAR, max_length=TEXT_BYTES)
+        schema.add_field("dense", types.FLOAT_VECTOR, dim=self.dimension)
+        index = self.client.prepare_index_params()
+        index.add_index("dense", index_type="FLAT", metric_type="IP")  # read by chunk id only
+        self.client.create_collection(
+            self.sentences, schema=schema, index_params=index, consistency_level="Strong"
+        )
+
     def _create_articles(self, pymilvus: Any) -> None:
         types = pymilvus.DataType
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -452,10 +489,11 @@ class MilvusStore:
     ) -> tuple[list[int], list[int]]:
         """Insert or replace ``article`` with ``chunks``; return (removed ids, new chunk ids).
 
-        No transactions in Milvus: the new chunks go in first (deterministic ids: upserts), then
-        the old version's (and any past the new last one) are deleted, then the article row
-        records the new content hash. A crash in between leaves the old hash, so the next ingest
-        redoes it all; a retried write replaces rows instead of duplicating them.
+        No transactions in Milvus: the new chunks and their sentences go in first (deterministic
+        ids: upserts), then the old version's chunks (and any past the new last one) and their
+        sentences are deleted, then the article row records the new content hash. A crash in
+        between leaves the old hash, so the next ingest redoes it all; a retried write replaces
+        rows instead of duplicating them.
         """
         before = self.chunk_ids(article.id)
         ids = [chunk_id(article.id, article.content_hash, item.chunk.seq) for item in chunks]
@@ -483,9 +521,25 @@ class MilvusStore:
         ]
         if rows:
             self.client.upsert(self.chunks, rows)
+        sentences = [
+            {
+                "sentence_id": sentence_id(cid, sentence.start, sentence.end),
+                "chunk_id": cid,
+                "article_id": article.id,
+                "start": sentence.start,
+                "end": sentence.end,
+                "embed_hash": sentence.embed_hash,
+                "dense": np.asarray(sentence.vector, dtype=np.float32).tolist(),
+            }
+            for cid, item in zip(ids, chunks, strict=True)
+            for sentence in item.sentences
+        ]
+        for begin in range(0, len(sentences), 1000):
+            self.client.upsert(self.sentences, sentences[begin : begin + 1000])
         removed = sorted(set(before) - set(ids))
         if removed:
             self.client.delete(self.chunks, ids=removed)
+            self.delete_sentences_of(removed)
         self.client.upsert(
             self.articles,
             [
@@ -512,6 +566,7 @@ class MilvusStore:
         searches unflushed rows and delete logs by brute force (BM25 300 ms instead of 14 ms at
         2k chunks, docs/scaling-out.md); a server seals segments by itself too."""
         self.client.flush(self.chunks)
+        self.client.flush(self.sentences)
         self.client.flush(self.articles)
 
     def delete_article(self, article_id: str) -> list[int]:
@@ -520,6 +575,7 @@ class MilvusStore:
         removed = self.chunk_ids(article_id)
         if removed:
             self.client.delete(self.chunks, ids=removed)
+        self.client.delete(self.sentences, filter=f"article_id == {_quote(article_id)}")
         self.client.delete(self.articles, ids=[article_id])
         return removed
 
@@ -527,6 +583,19 @@ class MilvusStore:
         """Delete chunks by id (``qa check --repair``: leftovers of interrupted writes)."""
         for begin in range(0, len(chunk_ids), 1000):
             self.client.delete(self.chunks, ids=[int(i) for i in chunk_ids[begin : begin + 1000]])
+        self.delete_sentences_of(chunk_ids)
+
+    def delete_sentences(self, sentence_ids: Sequence[int]) -> None:
+        """Delete sentence rows by id (``qa check --repair``: those of no chunk)."""
+        for begin in range(0, len(sentence_ids), 1000):
+            part = [int(i) for i in sentence_ids[begin : begin + 1000]]
+            self.client.delete(self.sentences, ids=part)
+
+    def delete_sentences_of(self, chunk_ids: Sequence[int]) -> None:
+        """Delete the sentence rows of these chunks."""
+        for begin in range(0, len(chunk_ids), 1000):
+            part = [int(i) for i in chunk_ids[begin : begin + 1000]]
+            self.client.delete(self.sentences, filter=f"chunk_id in {part}")
 
     def mark_changed(self, article_ids: Sequence[str]) -> None:
         """Forget the content hash of ``article_ids``, so the next ingest of their files writes
@@ -580,6 +649,15 @@ class MilvusStore:
             )
             for row in rows:
                 found[str(row["embed_hash"])] = np.asarray(row["dense"], np.float32).tobytes()
+            missing = [digest for digest in part if digest not in found]
+            if missing:  # sentences' texts (a chunk's text is looked up first)
+                rows = self._query_all(
+                    self.sentences,
+                    ["embed_hash", "dense"],
+                    f"embed_hash in {_quoted_list(missing)}",
+                )
+                for row in rows:
+                    found[str(row["embed_hash"])] = np.asarray(row["dense"], np.float32).tobytes()
         return found
 
     def chunk_ids(self, article_id: str) -> list[int]:
@@ -663,6 +741,43 @@ class MilvusStore:
         )
         found = {int(row["chunk_id"]): row["dense"] for row in rows}
         return np.asarray([found[int(i)] for i in chunk_ids], dtype=np.float32)
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
+        """The stored sentences of ``chunk_ids``, in chunk then text order."""
+        unique = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not unique:
+            return SentenceRows.empty(self.dimension)
+        rows = self.client.query(
+            self.sentences,
+            filter=f"chunk_id in {unique}",
+            output_fields=["chunk_id", "start", "end", "dense"],
+            limit=16_384,  # Milvus's largest query window; ~100 candidates have ~1,000 sentences
+        )
+        # Read every row out before sorting: pymilvus materialises vector fields by position.
+        found = [
+            (int(row["chunk_id"]), int(row["start"]), int(row["end"]), list(row["dense"]))
+            for row in rows
+        ]
+        if not found:
+            return SentenceRows.empty(self.dimension)
+        order = {chunk: n for n, chunk in enumerate(unique)}
+        found.sort(key=lambda row: (order[row[0]], row[1]))
+        return SentenceRows(
+            np.asarray([row[0] for row in found], dtype=np.int64),
+            np.asarray([row[1] for row in found], dtype=np.int64),
+            np.asarray([row[2] for row in found], dtype=np.int64),
+            np.asarray([row[3] for row in found], dtype=np.float32),
+        )
+
+    def sentence_vectors(
+        self, chunk_ids: list[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceVectors``)."""
+        rows = self.sentence_rows(chunk_ids)
+        return rows.vectors, rows.chunk_ids
+
+    def count_sentences(self) -> int:
+        return self._count(self.sentences)
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         if not chunk_ids:

@@ -1,0 +1,173 @@
+"""Sentence vectors (issue 15, phase 2): stored at ingest in both stores, next to the chunks,
+replaced and removed with their article, read by the retriever's fusion and by answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import HashEmbedder
+from qa import Assistant
+from qa.pipeline.chunking import embedding_text
+from qa.pipeline.retrieval import CHUNK_FUSION, SENTENCE_FUSION, Retriever, best_sentence_scores
+from qa.pipeline.sentences import split_sentences
+from qa.stores.base import SentenceRows
+from tests.conftest import source_text
+
+HARBOUR = (
+    "Harbour news\n\nThe harbour reopened on Monday after the storm. Fishing boats left at dawn. "
+    "The mayor thanked the crews who cleared the wreckage.\n\nRepairs to the sea wall will take "
+    "three months. The council voted to pay for them from the reserve fund."
+)
+BRIDGES = (
+    "Bridges\n\nThe old bridge over the river was built in 1887. It carries two lanes of "
+    "traffic. A footbridge opened next to it in 2019."
+)
+
+
+def expected_rows(assistant: Assistant, article_id: str) -> list[tuple[int, int, int]]:
+    """(chunk id, start, end) of every sentence of every chunk of the article, as ingest
+    should store them (sentences repeated by chunk overlap included)."""
+    rows = []
+    chunks = assistant.catalog.chunk_rows(article_id)
+    for chunk_id, chunk in zip(assistant.catalog.chunk_ids(article_id), chunks, strict=True):
+        for a, b in split_sentences(chunk.text):
+            rows.append((chunk_id, chunk.start + a, chunk.start + b))
+    return rows
+
+
+def stored_rows(rows: SentenceRows) -> list[tuple[int, int, int]]:
+    return list(zip(rows.chunk_ids.tolist(), rows.starts.tolist(), rows.ends.tolist(), strict=True))
+
+
+def count_sentences(assistant: Assistant) -> int:
+    return int(assistant.catalog.count_sentences())  # type: ignore[attr-defined]
+
+
+def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
+    assistant_on_each_store: Assistant, embedder: HashEmbedder, write
+) -> None:
+    assistant = assistant_on_each_store
+    path = write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    store = assistant.retriever.sentences
+    assert store is not None
+    (harbour,) = assistant.catalog.ids_by_source(str(path.resolve()))
+    (bridges,) = {a.id for a in assistant.articles()} - {harbour}
+
+    # Added: every sentence of every chunk, at its article offsets, with the vector of its
+    # title-prefixed text (the text ingest embeds).
+    old_ids = assistant.catalog.chunk_ids(harbour)
+    rows = store.sentence_rows(old_ids)  # type: ignore[attr-defined]
+    assert stored_rows(rows) == expected_rows(assistant, harbour)
+    text = source_text(str(path.resolve()), harbour)
+    sentences = [text[start:end] for start, end in zip(rows.starts, rows.ends, strict=True)]
+    assert "Fishing boats left at dawn." in sentences
+    want = embedder.embed([embedding_text("Harbour news", s) for s in sentences])
+    np.testing.assert_allclose(rows.vectors, want, atol=1e-6)
+    vectors, owners = store.sentence_vectors(old_ids)
+    assert owners.tolist() == rows.chunk_ids.tolist() and vectors.shape == want.shape
+    total = count_sentences(assistant)
+    assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
+
+    # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
+    # sentences reuse their vectors (only the new sentence and its chunk are embedded).
+    embedder.embedded.clear()
+    write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
+    report = assistant.ingest([write.base])
+    assert report.updated == [harbour]
+    assert report.sentences_embedded == 1 and report.sentences_reused >= 1
+    assert "Harbour news\nFerries sailed again." in embedder.embedded
+    new_ids = assistant.catalog.chunk_ids(harbour)
+    rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
+    assert stored_rows(rows) == expected_rows(assistant, harbour)
+    gone = sorted(set(old_ids) - set(new_ids))
+    assert gone and len(store.sentence_rows(gone).chunk_ids) == 0  # type: ignore[attr-defined]
+    assert count_sentences(assistant) == total  # one sentence for another
+
+    # Removed: with its article.
+    assistant.remove([harbour])
+    assert len(store.sentence_rows(new_ids).chunk_ids) == 0  # type: ignore[attr-defined]
+    assert count_sentences(assistant) == len(expected_rows(assistant, bridges))
+
+
+def test_the_retriever_fuses_best_sentences_when_the_store_has_them(
+    assistant_on_each_store: Assistant, embedder: HashEmbedder, write
+) -> None:
+    assistant = assistant_on_each_store
+    write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    retriever = assistant.retriever
+    assert retriever.sentences is not None and retriever.weights == SENTENCE_FUSION
+    # Without a source of sentence vectors the two-way weights apply.
+    assert Retriever(retriever.index, embedder).weights == CHUNK_FUSION
+
+    calls: list[list[int]] = []
+    store = retriever.sentences
+
+    class Spy:
+        def sentence_vectors(self, chunk_ids: list[int]):  # type: ignore[no-untyped-def]
+            calls.append(list(chunk_ids))
+            return store.sentence_vectors(chunk_ids)
+
+    spied = Retriever(retriever.index, embedder, sentences=Spy())
+    query = "When was the old bridge built?"
+    vector = embedder.embed([query])[0]
+    passages = spied.search(query, k=3)
+    assert passages and calls, "hybrid search reads the stored sentence vectors"
+    dense = dict(retriever.index.dense_search(vector, 50, None))
+    keyword = dict(retriever.index.keyword_search_text(query, 50, None))
+    dense.update(spied._cosines(sorted(keyword.keys() - dense.keys()), vector))
+    scored = spied.fuse(dense, keyword, vector)
+    # Each candidate's sentence score is its best stored sentence's cosine.
+    vectors, owners = store.sentence_vectors(sorted(dense))
+    best = best_sentence_scores(vector, vectors, owners)
+    assert best and all(s.sentence == pytest.approx(best[s.chunk_id]) for s in scored)
+    assert [p.chunk_id for p in passages] == [s.chunk_id for s in scored[:3]]
+    # The keyword and dense baselines read none.
+    calls.clear()
+    spied.search(query, k=3, mode="keyword")
+    spied.search(query, k=3, mode="dense")
+    assert calls == []
+
+
+def test_answers_embed_only_the_question(
+    assistant_on_each_store: Assistant, embedder: HashEmbedder, write
+) -> None:
+    assistant = assistant_on_each_store
+    write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    embedder.embedded.clear()
+    question = "When was the old bridge over the river built?"
+    reply = assistant.ask(question, abstain_below=float("-inf"))
+    assert reply.found and reply.citations
+    # The sentences it scored came from the store: the model read the question alone.
+    assert embedder.embedded == [question]
+
+
+def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
+    index_dir: Path, embedder: HashEmbedder, write
+) -> None:
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        write("harbour.txt", HARBOUR)
+        assistant.ingest([write.base])
+        db = assistant.store.db
+        # A chunk deleted without its sentences (a database written without foreign keys).
+        db.execute("PRAGMA foreign_keys=OFF")
+        chunk = assistant.catalog.chunk_ids(assistant.articles()[0].id)[0]
+        orphans = len(assistant.store.sentence_rows([chunk]).chunk_ids)
+        db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk,))
+        db.execute("DELETE FROM chunks WHERE id = ?", (chunk,))
+        db.execute("PRAGMA foreign_keys=ON")
+        report = assistant.check()
+        assert not report.ok
+        assert any(f"{orphans} sentence vector" in p for p in report.problems), report.problems
+        repaired = assistant.repair()
+        assert any("sentence vector" in line for line in repaired.repaired)
+        assert not any("sentence vector" in p for p in repaired.problems)
+        assert assistant.store.orphan_sentences() == 0
