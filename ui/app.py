@@ -311,7 +311,8 @@ def add_files(
 def add_address(
     state: AppState, address: str | None, progress: Any = None
 ) -> tuple[str, list[list[str | int]], Any, Any]:
-    """Handler of "Add by address": fetch a web page or feed and ingest it (qa/readers/web.py)."""
+    """Handler of "Add by address": fetch a web page or feed and ingest it
+    (qa/pipeline/readers/web.py)."""
     address = (address or "").strip()
     if not is_address(address):
         return "Enter a web address starting with http:// or https://.", *article_views(state)
@@ -562,7 +563,7 @@ def serve(
     llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/watch.py)."""
+    in sync with those files and folders while it runs (qa/pipeline/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()

@@ -1,4 +1,4 @@
-"""``qa watch``: keep an index in sync with folders (the logic is in qa/watch.py)."""
+"""``qa watch``: keep an index in sync with folders (the logic is in qa/pipeline/watch.py)."""
 
 from __future__ import annotations
 

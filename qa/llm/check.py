@@ -11,7 +11,7 @@ dropped: an unverified sentence never reaches the answer text.
 
 Support score = cosine(answer sentence, passage sentence) + OVERLAP_WEIGHT * the share of the
 answer sentence's content words (stemmed) that the passage sentence contains: the same two
-signals that pick the extractive answer's quotes (qa/answer.py).
+signals that pick the extractive answer's quotes (qa/pipeline/answer.py).
 """
 
 from __future__ import annotations

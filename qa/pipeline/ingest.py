@@ -147,8 +147,8 @@ class Ingestor:
         self.progress = progress or (lambda stage, done, total: None)
         # Where the model runs: here by default, or on a Ray cluster (--workers ray).
         self.embed_groups = embed_groups or InProcess(embedder)
-        # Web addresses among the paths (qa/readers/web.py); the CLI's default allows private
-        # addresses (it runs as the user), the web UI passes its own.
+        # Web addresses among the paths (qa/pipeline/readers/web.py); the CLI's default allows
+        # private addresses (it runs as the user), the web UI passes its own.
         self.web = web or WebIngest(Fetcher(allow_private=True), WebState(None))
 
     def run(

@@ -1,7 +1,7 @@
 """Page numbers for citations into paged articles (PDFs).
 
-A PDF's article text holds a form feed at each page break (qa/readers/pdf.py), so the page of
-an offset is one more than the form feeds before it. The embedded store keeps each article's
+A PDF's article text holds a form feed at each page break (qa/pipeline/readers/pdf.py), so the
+page of an offset is one more than the form feeds before it. The embedded store keeps each article's
 text, which gives the exact count. A Milvus store keeps only chunk texts: the text before the
 offset is rebuilt from the article's chunks, exact when neighbouring chunks overlap (the default
 40 tokens do) and an undercount only where a page break falls in a gap between two chunks.

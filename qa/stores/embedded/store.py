@@ -262,6 +262,13 @@ class EmbeddedStore:
     def count_articles(self) -> int:
         return self.sqlite.count_articles()
 
+    def count_sentences(self) -> int:
+        return self.sqlite.count_sentences()
+
+    def orphan_sentences(self) -> int:
+        """Sentence rows whose chunk is gone (``qa check``)."""
+        return self.sqlite.orphan_sentences()
+
     def count_chunks(self) -> int:
         return self.sqlite.count_chunks()
 
