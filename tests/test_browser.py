@@ -174,3 +174,17 @@ def test_auth_rejects_wrong_password(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_examples_follow_the_articles_added(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The "Try" examples come from what is indexed (no questions.json here: one per title).
+    examples = page.locator("#qa-examples")
+    assert "Volcano watch" not in examples.inner_text()
+    article = tmp_path / "volcano.md"
+    article.write_text("# Volcano watch\n\nThe volcano on the island erupted in June.\n", "utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator('#qa-upload input[type="file"]').set_input_files(str(article))
+    page.locator("#qa-add").click()
+    page.locator("#qa-report").get_by_text("added 1").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Chat").click()
+    examples.get_by_text("What is known about Volcano watch?").wait_for(timeout=10_000)

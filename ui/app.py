@@ -402,7 +402,10 @@ def build_app(state: AppState) -> gr.Blocks:
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     examples = gr.Examples(
-                        example_questions(articles), inputs=question, label="Try"
+                        example_questions(articles),
+                        inputs=question,
+                        label="Try",
+                        elem_id="qa-examples",
                     )
                     with gr.Row():
                         new_chat = gr.Button("New conversation", size="sm")
