@@ -43,11 +43,12 @@ def main() -> None:
         shutil.copytree(squad_index(), folder)
         keywords.CACHE_FROM = 0  # build the impact index at this size too
         with Assistant.open(folder, create=False) as assistant:
-            assistant._save_vectors()  # what an ingest does at its end: builds the keyword cache
+            # What an ingest does at its end: save the vectors and build the keyword cache.
+            assistant.store.after_write(True)
             cache = assistant.store.keywords
             assert cache is not None
             chunks = assistant.store.count_chunks()
-            embedder = assistant._ready_model()
+            embedder = assistant.embedder
             sqlite, vectors = assistant.store.sqlite, assistant.store.vector_index
             fts = Retriever(EmbeddedSearch(sqlite, vectors, None), embedder)
             impact = Retriever(EmbeddedSearch(sqlite, vectors, cache), embedder)

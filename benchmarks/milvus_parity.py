@@ -141,7 +141,7 @@ def report(data: Path, args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 ingested = milvus.ingest([data])
                 took = time.perf_counter() - started
-                store = milvus._milvus_store()
+                store = milvus.store
                 name = f"Milvus, {store.analysis}"
                 stats = milvus.stats()
                 print(

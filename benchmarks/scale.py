@@ -179,7 +179,7 @@ def build(chunks: int, questions: int) -> dict[str, object]:
     started = time.perf_counter()
     with Assistant.open(folder) as assistant:
         # What an ingest does at its end: the vector layout and the keyword cache fit the size.
-        assistant._save_vectors()
+        assistant.store.after_write(True)
         vectors = assistant.store.vector_index
         index_s = time.perf_counter() - started
         queries = assistant.embedder.embed(sample_questions(questions, seed=1))

@@ -85,3 +85,30 @@ def test_no_module_uses_another_modules_private_names() -> None:
         if (uses := private_uses(path.read_text(encoding="utf-8"), set(modules), name))
     }
     assert found == {}
+
+
+def private_attributes(source: str) -> list[str]:
+    """``obj._name`` uses on anything but ``self``/``cls`` (a script driving the product through
+    its private methods breaks silently when they move: three benchmarks did after issue 14)."""
+    uses = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute) or not _private(node.attr):
+            continue
+        owner = node.value
+        if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+            uses.append((node.lineno, ast.unparse(node)))
+    return [f"{line}: {text}" for line, text in sorted(uses)]
+
+
+def test_the_attribute_scan_tells_self_from_others() -> None:
+    source = "self._ok()\ncls._ok\nassistant._save_vectors()\nobject()._x\nx.__class__\n"
+    assert private_attributes(source) == ["3: assistant._save_vectors", "4: object()._x"]
+
+
+def test_benchmarks_use_the_public_api() -> None:
+    found = {
+        str(path.relative_to(ROOT)): uses
+        for path in sorted((ROOT / "benchmarks").rglob("*.py"))
+        if (uses := private_attributes(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
