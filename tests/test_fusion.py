@@ -11,9 +11,9 @@ from qa.pipeline.retrieval import (
     CHUNK_FUSION,
     SENTENCE_FUSION,
     FusionWeights,
-    best_sentence_scores,
     fuse,
 )
+from qa.stores.base import best_sentence_scores
 
 scores = st.dictionaries(
     st.integers(0, 40), st.floats(-1, 1, allow_nan=False), min_size=2, max_size=30

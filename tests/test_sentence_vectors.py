@@ -11,9 +11,9 @@ import pytest
 from embeddings import HashEmbedder
 from qa import Assistant
 from qa.pipeline.chunking import embedding_text
-from qa.pipeline.retrieval import CHUNK_FUSION, SENTENCE_FUSION, Retriever, best_sentence_scores
+from qa.pipeline.retrieval import CHUNK_FUSION, SENTENCE_FUSION, Retriever
 from qa.pipeline.sentences import split_sentences
-from qa.stores.base import SentenceRows
+from qa.stores.base import SentenceRows, best_sentence_scores
 from tests.conftest import source_text
 
 HARBOUR = (
@@ -110,9 +110,9 @@ def test_the_retriever_fuses_best_sentences_when_the_store_has_them(
     store = retriever.sentences
 
     class Spy:
-        def sentence_vectors(self, chunk_ids: list[int]):  # type: ignore[no-untyped-def]
+        def best_sentence_cosines(self, vector, chunk_ids: list[int]):  # type: ignore[no-untyped-def]
             calls.append(list(chunk_ids))
-            return store.sentence_vectors(chunk_ids)
+            return store.best_sentence_cosines(vector, chunk_ids)
 
     spied = Retriever(retriever.index, embedder, sentences=Spy())
     query = "When was the old bridge built?"
@@ -171,3 +171,52 @@ def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
         assert any("sentence vector" in line for line in repaired.repaired)
         assert not any("sentence vector" in p for p in repaired.problems)
         assert assistant.store.orphan_sentences() == 0
+
+
+def test_best_sentence_cosines_are_each_chunks_best_stored_sentence(
+    assistant_on_each_store: Assistant, embedder: HashEmbedder, write
+) -> None:
+    """What the fusion adds per candidate; Milvus computes it on the engine (a grouping search)."""
+    assistant = assistant_on_each_store
+    write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    store = assistant.store
+    ids = [i for a in assistant.articles() for i in assistant.catalog.chunk_ids(a.id)]
+    vector = embedder.embed(["When did the harbour reopen after the storm?"])[0]
+    vectors, owners = store.sentence_vectors(ids)
+    expected = best_sentence_scores(vector, vectors, owners)
+    assert len(expected) == len(ids) >= 2
+    found = store.best_sentence_cosines(vector, [*ids, ids[0], 10**12])  # repeat, unknown id
+    assert found.keys() == expected.keys()
+    assert all(found[i] == pytest.approx(expected[i], abs=1e-6) for i in ids)
+    assert store.best_sentence_cosines(vector, []) == {}
+
+
+def test_an_engine_without_grouping_search_reads_the_vectors_instead(
+    index_dir: Path, embedder: HashEmbedder, write
+) -> None:
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed")
+    with Assistant.open(index_dir, embedder=embedder, store="milvus") as assistant:
+        write("harbour.txt", HARBOUR)
+        assistant.ingest([write.base])
+        store = assistant.store
+        (article,) = assistant.articles()
+        ids = assistant.catalog.chunk_ids(article.id)
+        vector = embedder.embed(["Who thanked the crews?"])[0]
+        grouped = store.best_sentence_cosines(vector, ids)
+        real_search, refused = store.client.search, []
+
+        def search(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if "group_by_field" in kwargs:
+                refused.append(kwargs["group_by_field"])
+                raise RuntimeError("grouping search is not supported")  # as Lite 3.x might
+            return real_search(*args, **kwargs)
+
+        store.client.search = search
+        first = store.best_sentence_cosines(vector, ids)
+        second = store.best_sentence_cosines(vector, ids)
+        assert refused == ["chunk_id"], "asked once, then the vectors are read directly"
+        assert first == second and first.keys() == grouped.keys()
+        assert all(first[i] == pytest.approx(grouped[i], abs=1e-6) for i in ids)
+        assert assistant.ask("Who thanked the crews?").citations

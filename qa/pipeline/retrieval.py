@@ -75,12 +75,12 @@ MIN_CANDIDATES = 50
 
 
 class SentenceVectors(Protocol):
-    """What a store provides for sentence evidence (phase 2): every sentence of the given
-    chunks, as unit vectors (rows) and the chunk id each row belongs to."""
+    """What a store provides for sentence evidence (phase 2): each given chunk's best stored
+    sentence cosine with the query (``qa.stores.base.SentenceSearch``)."""
 
-    def sentence_vectors(
-        self, chunk_ids: list[int]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]: ...
+    def best_sentence_cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
+    ) -> dict[int, float]: ...
 
 
 @dataclass(frozen=True)
@@ -97,22 +97,6 @@ def zscores(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if spread < 1e-9:
         return np.zeros_like(values)
     return (values - values.mean()) / spread
-
-
-def best_sentence_scores(
-    query_vector: npt.NDArray[np.float32],
-    sentence_vectors: npt.NDArray[np.float32],
-    sentence_chunk_ids: npt.NDArray[np.int64],
-) -> dict[int, float]:
-    """Each chunk's best sentence cosine (max-sim over its sentences' vectors)."""
-    if len(sentence_chunk_ids) == 0:
-        return {}
-    cosines = sentence_vectors @ query_vector
-    best: dict[int, float] = {}
-    for chunk_id, cosine in zip(sentence_chunk_ids.tolist(), cosines.tolist(), strict=True):
-        if cosine > best.get(chunk_id, -np.inf):
-            best[chunk_id] = float(cosine)
-    return best
 
 
 def fuse(
@@ -232,8 +216,7 @@ class Retriever:
         sentence = None
         if self.sentences is not None and w.sentence:
             ids = sorted(dense)
-            vectors, owners = self.sentences.sentence_vectors(ids)
-            best = best_sentence_scores(vector, vectors, owners)
+            best = self.sentences.best_sentence_cosines(vector, ids)
             # A chunk without sentence vectors scores its own cosine: never worse than absent.
             sentence = {i: best.get(i, dense[i]) for i in ids}
         return fuse(dense, keyword, w.dense, w.keyword, sentence, w.sentence)

@@ -160,6 +160,22 @@ class SearchIndex(Protocol):
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]: ...
 
 
+def best_sentence_scores(
+    query_vector: npt.NDArray[np.float32],
+    sentence_vectors: npt.NDArray[np.float32],
+    sentence_chunk_ids: npt.NDArray[np.int64],
+) -> dict[int, float]:
+    """Each chunk's best sentence cosine (max-sim over its sentences' vectors)."""
+    if len(sentence_chunk_ids) == 0:
+        return {}
+    cosines = sentence_vectors @ query_vector
+    best: dict[int, float] = {}
+    for chunk_id, cosine in zip(sentence_chunk_ids.tolist(), cosines.tolist(), strict=True):
+        if cosine > best.get(chunk_id, -np.inf):
+            best[chunk_id] = float(cosine)
+    return best
+
+
 @runtime_checkable
 class SentenceSearch(Protocol):
     """Stored sentence vectors by chunk (both stores keep them since format version 3)."""
@@ -168,6 +184,12 @@ class SentenceSearch(Protocol):
     def sentence_vectors(
         self, chunk_ids: list[int]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]: ...
+    def best_sentence_cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
+    ) -> dict[int, float]:
+        """Each chunk's best sentence cosine with ``query_vector`` (chunks without stored
+        sentences are absent): the max-sim the hybrid fusion adds."""
+        ...
 
 
 class Maintenance(Protocol):

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from embeddings import VectorIndex
 from qa.pipeline.lexical import content_words, fts_query
-from qa.stores.base import Hits, PassageRow, SentenceRows
+from qa.stores.base import Hits, PassageRow, SentenceRows, best_sentence_scores
 from qa.stores.embedded.bm25 import KeywordIndex
 from qa.stores.embedded.sqlite import Store
 from qa.types import Filters
@@ -77,3 +77,8 @@ class EmbeddedSearch:
         """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceVectors``)."""
         rows = self.store.sentence_rows(chunk_ids)
         return rows.vectors, rows.chunk_ids
+
+    def best_sentence_cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
+    ) -> dict[int, float]:
+        return best_sentence_scores(query_vector, *self.sentence_vectors(chunk_ids))

@@ -312,3 +312,8 @@ class EmbeddedStore:
         self, chunk_ids: list[int]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         return self.search.sentence_vectors(chunk_ids)
+
+    def best_sentence_cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
+    ) -> dict[int, float]:
+        return self.search.best_sentence_cosines(query_vector, chunk_ids)
