@@ -136,11 +136,31 @@ def test_dense_search_finds_a_chunk_by_its_own_vector(store: MilvusStore) -> Non
     np.testing.assert_allclose(stored[0], new.vector, atol=1e-6)
 
 
-def test_keyword_search_uses_our_terms(store: MilvusStore) -> None:
+def test_keyword_search_uses_our_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_MILVUS_KEYWORDS", "terms")
+    store = MilvusStore(f"milvus://{tmp_path / 'terms.db'}", dimension=64)
+    try:
+        assert store.analysis == "terms"
+        for article in ARTICLES:
+            store.put_article(article, rows(article))
+        store.flush()
+        check_keyword_search(store)
+    finally:
+        store.close()
+
+
+def test_the_default_analysis_is_milvus_english_where_the_engine_has_it(
+    store: MilvusStore,
+) -> None:
+    assert store.analysis == ("english" if lite_version() < (3,) else "terms")
+    check_keyword_search(store)
+
+
+def check_keyword_search(store: MilvusStore) -> None:
     hits = store.keyword_search_text("Who won Super Bowl 50?", 5)
     assert article_of(store, hits)[0] == "broncos"
     assert all(score > 0 for _, score in hits)
-    # "claims" meets "claimed" through our stemmer (Milvus Lite itself has none).
+    # "claims" meets "claimed": through our stemmer ("terms"), or Milvus's Snowball ("english").
     assert article_of(store, store.keyword_search_text("claims", 5)) == ["normans"]
     assert store.keyword_search_text("the of and", 5) == []  # stop words only
     assert store.keyword_search_text("zeppelin", 5) == []

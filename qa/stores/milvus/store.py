@@ -66,18 +66,20 @@ DEFAULT_NAME = "qa"  # collections qa_chunks and qa_articles, unless the store n
 TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 # Which keyword analysis a new collection gets ("english" or "terms"); an existing collection
 # keeps the one it was built with (its field says which).
-#  - "terms" (default): our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer
-#    and stop words), which Milvus only splits on spaces. The same tokens as the embedded store on
-#    every engine.
-#  - "english": the chunk text itself, through Milvus's English analyzer (standard tokenizer,
-#    lower case, Snowball stemmer, English stop words). The C++ engine (a Milvus server, Milvus
-#    Lite 2.5) has it; Milvus Lite 3.x refuses it, and then "terms" is used.
-# "terms" is the closer to the embedded store in every mode on both dev files: keyword-only R@1
-# .740 vs english .728 (embedded .750) on SQuAD dev, .771 vs .762 (.773) on SQuADShifts NYT;
-# hybrid within .01 with both (`python benchmarks/milvus_parity.py`, 1,000 questions, Milvus
-# Lite 2.5.1; docs/scaling-out.md section 7).
+#  - "english" (default): the chunk text itself, through Milvus's English analyzer (standard
+#    tokenizer, lower case, Snowball stemmer, English stop words): Milvus's own BM25, as other
+#    Milvus clients sending raw text see it. The C++ engine (a Milvus server, Milvus Lite 2.5) has
+#    it; Milvus Lite 3.x refuses it, and then "terms" is used.
+#  - "terms": our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer and stop
+#    words), which Milvus only splits on spaces: the embedded store's tokens on every engine.
+# With the three-way fusion (chunk, sentence, keyword), only "english" keeps hybrid R@1, R@5,
+# R@10 and MRR@10 within .01 of the embedded store on both dev files (largest gap: R@1 -.010 on
+# SQuAD dev, -.009 on NYT; "terms": R@1 -.012 on SQuAD dev, .000 on NYT), and its keyword-only
+# R@1 is the closer too (-.002 / -.001 against -.008 / -.006). `python
+# benchmarks/milvus_parity.py`, 1,000 questions per file, Milvus Lite 2.5.1; docs/scaling-out.md
+# section 7. (With the former two-way fusion "terms" was the closer, and was the default.)
 KEYWORDS_ENV = "QA_MILVUS_KEYWORDS"
-DEFAULT_KEYWORDS = "terms"
+DEFAULT_KEYWORDS = "english"
 KEYWORD_FIELDS = {"english": "keyword_text", "terms": "keyword_terms"}
 ANALYZERS: dict[str, dict[str, Any]] = {
     "english": {"type": "english"},
