@@ -220,3 +220,21 @@ def test_an_engine_without_grouping_search_reads_the_vectors_instead(
         assert first == second and first.keys() == grouped.keys()
         assert all(first[i] == pytest.approx(grouped[i], abs=1e-6) for i in ids)
         assert assistant.ask("Who thanked the crews?").citations
+
+
+def test_chunk_cosines_equal_the_stored_vectors_cosines(
+    assistant_on_each_store: Assistant, embedder: HashEmbedder, write
+) -> None:
+    """The exact cosine of keyword-only candidates (Milvus: a search restricted to them)."""
+    assistant = assistant_on_each_store
+    write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    store = assistant.store
+    ids = [i for a in assistant.articles() for i in assistant.catalog.chunk_ids(a.id)]
+    vector = embedder.embed(["When was the old bridge built?"])[0]
+    expected = store.vectors(ids) @ vector
+    found = store.cosines(vector, [*ids, ids[0]])
+    assert sorted(found) == sorted(ids)
+    assert [found[i] for i in ids] == pytest.approx(expected.tolist(), abs=1e-6)
+    assert store.cosines(vector, []) == {}

@@ -222,7 +222,4 @@ class Retriever:
         return fuse(dense, keyword, w.dense, w.keyword, sentence, w.sentence)
 
     def _cosines(self, chunk_ids: list[int], vector: npt.NDArray[np.float32]) -> dict[int, float]:
-        if not chunk_ids:
-            return {}
-        scores = self.index.vectors(chunk_ids) @ vector
-        return {i: float(score) for i, score in zip(chunk_ids, scores, strict=True)}
+        return self.index.cosines(vector, chunk_ids) if chunk_ids else {}

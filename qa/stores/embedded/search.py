@@ -64,6 +64,14 @@ class EmbeddedSearch:
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
         return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
 
+    def cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: Sequence[int]
+    ) -> dict[int, float]:
+        if not chunk_ids:
+            return {}
+        scores = self.vectors(chunk_ids) @ query_vector
+        return {int(i): float(score) for i, score in zip(chunk_ids, scores, strict=True)}
+
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         rows = self.store.passage_rows(chunk_ids)
         return {chunk_id: PassageRow(*row) for chunk_id, row in rows.items()}  # type: ignore[arg-type]

@@ -302,6 +302,11 @@ class EmbeddedStore:
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
         return self.search.vectors(chunk_ids)
 
+    def cosines(
+        self, query_vector: npt.NDArray[np.float32], chunk_ids: Sequence[int]
+    ) -> dict[int, float]:
+        return self.search.cosines(query_vector, chunk_ids)
+
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
         return self.search.passage_rows(chunk_ids)
 
