@@ -89,8 +89,10 @@ ANALYZERS: dict[str, dict[str, Any]] = {
     "terms": {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]},
 }
 TEXT_REPEAT = round(1 / TITLE_WEIGHT)  # 2: the title weighs half; see keyword_text
-# Milvus's largest search limit (for a grouping search: groups), so chunks are asked in batches.
-GROUPS_PER_SEARCH = 16_384
+# Milvus's largest search limit (topk); a sentence search asks about this many chunks at once,
+# whose sentences (~5 each in the dev files) fit in one window.
+SEARCH_LIMIT = 16_384
+CHUNKS_PER_SENTENCE_SEARCH = 1_000
 CHUNK_FIELDS = ["article_id", "title", "url", "date", "source", "text", "start", "end"]
 
 
@@ -288,7 +290,6 @@ class MilvusStore:
         self.chunks = f"{name}_chunks"
         self.articles = f"{name}_articles"
         self.sentences = f"{name}_sentences"
-        self._grouping = True  # until the engine refuses a grouping search (best_sentence_cosines)
         uri = client_uri(store)
         if store.startswith(LOCAL_SCHEME):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
@@ -745,8 +746,8 @@ class MilvusStore:
         out with ``vectors`` (Lite 2.5.1, NYT dev, 50 questions)."""
         unique = list(dict.fromkeys(int(i) for i in chunk_ids))
         found: dict[int, float] = {}
-        for begin in range(0, len(unique), GROUPS_PER_SEARCH):
-            part = unique[begin : begin + GROUPS_PER_SEARCH]
+        for begin in range(0, len(unique), SEARCH_LIMIT):
+            part = unique[begin : begin + SEARCH_LIMIT]
             found.update(self._dense_hits(query_vector, len(part), f"chunk_id in {part}"))
         return found
 
@@ -798,40 +799,31 @@ class MilvusStore:
     def best_sentence_cosines(
         self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
     ) -> dict[int, float]:
-        """Each chunk's best sentence cosine, by one grouping search on the engine (the best
-        hit per ``chunk_id``, exact on the FLAT index): the vectors stay on the server. Reading
-        them out instead (``sentence_vectors``) took 68 ms per hybrid search against 5.8 ms, with
-        the same cosines to 1e-7 (Lite 2.5.1, NYT dev, 50 questions, ~85 candidates each;
-        docs/scaling-out.md section 7)."""
+        """Each chunk's best sentence cosine, from one search over the sentence rows restricted
+        to ``chunk_ids`` (exact on the FLAT index; hits come best first, so a chunk's first hit
+        is its best sentence): the vectors stay on the engine. Per hybrid search (85 candidates,
+        Lite 2.5.1): reading their sentence vectors out took 68 ms at 6k sentences (NYT dev),
+        this 5.3-5.9 ms at 10k and 8.6-9.4 at 100k, where a grouping search by chunk took 24.6
+        (`benchmarks/milvus_parity.py --scale`; docs/scaling-out.md section 7)."""
         unique = list(dict.fromkeys(int(i) for i in chunk_ids))
-        if not unique:
-            return {}
-        if self._grouping:
-            try:
-                best: dict[int, float] = {}
-                for begin in range(0, len(unique), GROUPS_PER_SEARCH):
-                    part = unique[begin : begin + GROUPS_PER_SEARCH]
-                    best.update(self._best_sentences(query_vector, part))
-                return best
-            except Exception as error:  # an engine without grouping search
-                logging.getLogger(__name__).info("no grouping search in %s: %s", self.uri, error)
-                self._grouping = False
-        return best_sentence_scores(query_vector, *self.sentence_vectors(unique))
-
-    def _best_sentences(
-        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
-    ) -> dict[int, float]:
-        hits = self.client.search(
-            self.sentences,
-            data=[np.asarray(query_vector, dtype=np.float32).tolist()],
-            anns_field="dense",
-            limit=len(chunk_ids),  # groups: one best sentence per chunk
-            filter=f"chunk_id in {chunk_ids}",
-            group_by_field="chunk_id",
-            output_fields=["chunk_id"],
-            search_params={"metric_type": "IP"},
-        )
-        return {int(hit["entity"]["chunk_id"]): float(hit["distance"]) for hit in hits[0]}
+        best: dict[int, float] = {}
+        for begin in range(0, len(unique), CHUNKS_PER_SENTENCE_SEARCH):
+            part = unique[begin : begin + CHUNKS_PER_SENTENCE_SEARCH]
+            hits = self.client.search(
+                self.sentences,
+                data=[np.asarray(query_vector, dtype=np.float32).tolist()],
+                anns_field="dense",
+                limit=SEARCH_LIMIT,
+                filter=f"chunk_id in {part}",
+                output_fields=["chunk_id"],
+                search_params={"metric_type": "IP"},
+            )[0]
+            for hit in hits:
+                best.setdefault(int(hit["entity"]["chunk_id"]), float(hit["distance"]))
+            missing = [i for i in part if i not in best]
+            if len(hits) == SEARCH_LIMIT and missing:  # a full window may end before them
+                best.update(best_sentence_scores(query_vector, *self.sentence_vectors(missing)))
+        return best
 
     def count_sentences(self) -> int:
         return self._count(self.sentences)
