@@ -15,9 +15,12 @@ once outside, and times ``ask`` end to end. Which engine ran is printed: milvus-
 C++ Milvus engine, 3.x a pure-Python reimplementation (on 3.x ``english`` falls back to
 ``terms``, so ask for ``--keywords terms`` there).
 
-``--scale N`` only times the store's own dense and keyword searches (k = 50, 100 questions) at N
-chunks: the first dev file's chunk texts repeated under new ids, random unit vectors, inserted
-through the store's client in batches (the real ingest would embed N chunks first).
+``--scale N`` only times the store's own searches (100 questions) at N chunks: dense and keyword
+(k = 50), and the two steps the hybrid fusion adds for ~85 candidates: each one's best sentence
+cosine (a grouping search over the sentence rows) and the exact cosines of keyword-only hits. The
+first dev file's chunk texts repeated under new ids, ``--sentences-per-chunk`` sentence rows each
+(5, about what the dev files have), random unit vectors, inserted through the store's client in
+batches (the real ingest would embed them all first).
 
 Chunk vectors are cached on disk by text (``--cache``), so each Milvus index and the embedded
 one embed a chunk once across runs and venvs: only search and ingest-write times are measured.
@@ -175,12 +178,12 @@ def report(data: Path, args: argparse.Namespace) -> None:
     print()
 
 
-def scale(rows: int, data: Path, queries: int = 100) -> None:
+def scale(rows: int, data: Path, sentences_per_chunk: int = 5, queries: int = 100) -> None:
     """Search latency of the Milvus store at ``rows`` chunks: the dev file's chunk texts repeated
     (new ids), random unit vectors, inserted in batches straight through the store's client."""
     from qa import Assistant
     from qa.eval import evaluation
-    from qa.stores.milvus.store import KEYWORD_FIELDS, MilvusStore, keyword_text
+    from qa.stores.milvus.store import KEYWORD_FIELDS, MilvusStore, keyword_text, sentence_id
 
     with Assistant.open(embedded_index(data), create=False) as embedded:
         texts = [
@@ -211,15 +214,40 @@ def scale(rows: int, data: Path, queries: int = 100) -> None:
                     field: keyword_text(title, text, store.analysis), "dense": vector.tolist(),
                 })  # fmt: skip
             store.client.insert(store.chunks, batch)
+            if sentences_per_chunk:
+                shape = (len(vectors) * sentences_per_chunk, 384)
+                units = generator.standard_normal(shape).astype(np.float32)
+                units /= np.linalg.norm(units, axis=1, keepdims=True)
+                rows_of = [
+                    {
+                        "sentence_id": sentence_id(n, s, s + 1), "chunk_id": n,
+                        "article_id": f"a{n // 10}", "start": s, "end": s + 1, "embed_hash": "",
+                        "dense": units[(n - begin) * sentences_per_chunk + s].tolist(),
+                    }
+                    for n in range(begin, begin + len(vectors))
+                    for s in range(sentences_per_chunk)
+                ]  # fmt: skip
+                for part in range(0, len(rows_of), 2000):
+                    store.client.insert(store.sentences, rows_of[part : part + 2000])
         store.flush()
         took = time.perf_counter() - started
-        print(f"{rows:,} chunks ({store.analysis}): insert + flush {took:.0f} s")
+        print(
+            f"{rows:,} chunks, {rows * sentences_per_chunk:,} sentences ({store.analysis}): "
+            f"insert + flush {took:.0f} s"
+        )
+
+        def vector() -> np.ndarray:
+            unit = generator.standard_normal(384).astype(np.float32)
+            return unit / np.linalg.norm(unit)
+
+        def candidates() -> list[int]:
+            return sorted(int(i) for i in generator.choice(rows, 85, replace=False))
+
         for name, search in (
-            (
-                "dense",
-                lambda q: store.dense_search(generator.standard_normal(384).astype(np.float32), 50),
-            ),
+            ("dense", lambda q: store.dense_search(vector(), 50)),
             ("keyword", lambda q: store.keyword_search_text(q, 50)),
+            ("best sentence of 85", lambda q: store.best_sentence_cosines(vector(), candidates())),
+            ("cosines of 85", lambda q: store.cosines(vector(), candidates())),
         ):
             search(asked[0])
             spent = []
@@ -228,7 +256,7 @@ def scale(rows: int, data: Path, queries: int = 100) -> None:
                 search(question)
                 spent.append((time.perf_counter() - begun) * 1000)
             p50, p95 = percentile(spent, 0.5), percentile(spent, 0.95)
-            print(f"  {name} k=50: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+            print(f"  {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         store.close()
 
 
@@ -240,9 +268,10 @@ def main() -> None:
     parser.add_argument("--ask", type=int, default=200, help="questions timed through ask")
     parser.add_argument("--cache", type=Path, default=CACHE, help="chunk vectors by text")
     parser.add_argument("--scale", type=int, help="only: search latency at this many chunks")
+    parser.add_argument("--sentences-per-chunk", type=int, default=5, help="with --scale")
     args = parser.parse_args()
     if args.scale:
-        scale(args.scale, args.data[0])
+        scale(args.scale, args.data[0], args.sentences_per_chunk)
         return
     for data in args.data:
         report(data, args)
