@@ -46,6 +46,14 @@ def count_sentences(assistant: Assistant) -> int:
     return int(assistant.catalog.count_sentences())  # type: ignore[attr-defined]
 
 
+def ingest_both(assistant: Assistant, write) -> list[int]:  # type: ignore[no-untyped-def]
+    """Index HARBOUR and BRIDGES; every chunk id of both."""
+    write("harbour.txt", HARBOUR)
+    write("bridges.txt", BRIDGES)
+    assistant.ingest([write.base])
+    return [i for a in assistant.articles() for i in assistant.catalog.chunk_ids(a.id)]
+
+
 def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     assistant_on_each_store: Assistant, embedder: HashEmbedder, write
 ) -> None:
@@ -98,9 +106,7 @@ def test_the_retriever_fuses_best_sentences_when_the_store_has_them(
     assistant_on_each_store: Assistant, embedder: HashEmbedder, write
 ) -> None:
     assistant = assistant_on_each_store
-    write("harbour.txt", HARBOUR)
-    write("bridges.txt", BRIDGES)
-    assistant.ingest([write.base])
+    ingest_both(assistant, write)
     retriever = assistant.retriever
     assert retriever.sentences is not None and retriever.weights == SENTENCE_FUSION
     # Without a source of sentence vectors the two-way weights apply.
@@ -139,9 +145,7 @@ def test_answers_embed_only_the_question(
     assistant_on_each_store: Assistant, embedder: HashEmbedder, write
 ) -> None:
     assistant = assistant_on_each_store
-    write("harbour.txt", HARBOUR)
-    write("bridges.txt", BRIDGES)
-    assistant.ingest([write.base])
+    ingest_both(assistant, write)
     embedder.embedded.clear()
     question = "When was the old bridge over the river built?"
     reply = assistant.ask(question, abstain_below=float("-inf"))
@@ -171,14 +175,6 @@ def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
         assert any("sentence vector" in line for line in repaired.repaired)
         assert not any("sentence vector" in p for p in repaired.problems)
         assert assistant.store.orphan_sentences() == 0
-
-
-def ingest_both(assistant: Assistant, write) -> list[int]:  # type: ignore[no-untyped-def]
-    """Index HARBOUR and BRIDGES; every chunk id of both."""
-    write("harbour.txt", HARBOUR)
-    write("bridges.txt", BRIDGES)
-    assistant.ingest([write.base])
-    return [i for a in assistant.articles() for i in assistant.catalog.chunk_ids(a.id)]
 
 
 def assert_same_scores(found: dict[int, float], expected: dict[int, float]) -> None:

@@ -95,6 +95,9 @@ def eval_command(
     from qa.eval import evaluation
 
     llm = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    run = EvalSettings(
+        limit, seed, compare, split, out_of_corpus, holdout, model, backend, llm, quiet=as_json
+    )
     several = len(data) > 1
     summaries = []
     for path in data:
@@ -102,17 +105,8 @@ def eval_command(
         summary, text = _evaluate(
             path,
             index_dir / name if several and index_dir else index_dir,
-            limit,
-            seed,
-            compare,
-            split,
-            out_of_corpus,
-            holdout,
             out_dir / name if several else out_dir,
-            model,
-            backend,
-            llm,
-            as_json,
+            run,
         )
         summaries.append(summary)
         if not as_json:
@@ -134,20 +128,24 @@ def eval_command(
     click.echo(f"\nWrote {out_dir / 'metrics.json'}.")
 
 
+@dataclasses.dataclass(frozen=True)
+class EvalSettings:
+    """What ``qa eval`` asks of every file (its options, once)."""
+
+    limit: int | None
+    seed: int
+    compare: bool
+    split: bool
+    out_of_corpus: bool
+    holdout: float
+    model: str | None
+    backend: str | None
+    llm: LLMConfig | None
+    quiet: bool
+
+
 def _evaluate(
-    data: Path,
-    index_dir: Path | None,
-    limit: int | None,
-    seed: int,
-    compare: bool,
-    split: bool,
-    out_of_corpus: bool,
-    holdout: float,
-    out_dir: Path,
-    model: str | None,
-    backend: str | None,
-    llm: LLMConfig | None,
-    quiet: bool,
+    data: Path, index_dir: Path | None, out_dir: Path, run: EvalSettings
 ) -> tuple[dict[str, object], str]:
     """One file's evaluation: its summary and its Markdown report."""
     from tqdm import tqdm
@@ -160,12 +158,12 @@ def _evaluate(
     raw = evaluation.load_squad(data)
     numbers = list(range(len(raw)))
     held: set[int] = set()
-    if out_of_corpus:
-        held = set(random.Random(seed).sample(numbers, max(1, round(holdout * len(raw)))))
+    if run.out_of_corpus:
+        held = set(random.Random(run.seed).sample(numbers, max(1, round(run.holdout * len(raw)))))
     stem = data.name.split(".json")[0]
-    name = f"{stem}-holdout{round(holdout * 100)}-seed{seed}" if held else stem
-    if backend:
-        name = f"{name}-{backend}"
+    name = f"{stem}-holdout{round(run.holdout * 100)}-seed{run.seed}" if held else stem
+    if run.backend:
+        name = f"{name}-{run.backend}"
     index_dir = index_dir or Path("eval-index") / name
     kept = [i for i in numbers if i not in held]
     source = data
@@ -174,35 +172,41 @@ def _evaluate(
         source = index_dir.parent / f"{index_dir.name}.articles.json"
         source.write_text(json.dumps({"data": [raw[i] for i in kept]}), encoding="utf-8")
 
-    assistant = Assistant.open(index_dir, model=model, backend=backend)
-    with TqdmProgress(disable=quiet) as progress:
+    assistant = Assistant.open(index_dir, model=run.model, backend=run.backend)
+    with TqdmProgress(disable=run.quiet) as progress:
         report = assistant.ingest([source], progress=progress)
     if not report.ok:
         raise click.ClickException(f"ingest failed: {report.failed[0]}")
     inside = evaluation.questions_for([raw[i] for i in kept], source, kept)
     outside = evaluation.questions_for([raw[i] for i in sorted(held)], None, sorted(held))
-    modes = evaluation.MODES if compare else ("hybrid",)
+    modes = evaluation.MODES if run.compare else ("hybrid",)
     evaluator = evaluation.Evaluator(assistant)
-    notes: dict[str, object] = {"index": str(index_dir), "data": str(data), "seed": seed}
+    notes: dict[str, object] = {"index": str(index_dir), "data": str(data), "seed": run.seed}
 
     default_weight = assistant.retriever.weights.dense_share
     default_threshold = answer_module.ABSTAIN_BELOW
-    if split:
-        tune_in = evaluation.sample([q for q in inside if q.article_number % 2 == 0], limit, seed)
+    if run.split:
+        tune_in = evaluation.sample(
+            [q for q in inside if q.article_number % 2 == 0], run.limit, run.seed
+        )
         weight, scores = evaluation.tune_dense_weight(evaluator, tune_in)
         assistant.fusion = assistant.retriever.weights.with_dense_share(weight)
         notes["tuned_dense_weight"] = weight
         notes["mrr@10_by_dense_weight_on_tune_half"] = scores
-        test_in = evaluation.sample([q for q in inside if q.article_number % 2], limit, seed)
+        test_in = evaluation.sample(
+            [q for q in inside if q.article_number % 2], run.limit, run.seed
+        )
         tune_out = [q for q in outside if q.article_number % 2 == 0]
         test_out = [q for q in outside if q.article_number % 2]
-        tune_set = tune_in + evaluation.sample(tune_out, limit, seed)
-        test_set = test_in + evaluation.sample(test_out, limit, seed)
+        tune_set = tune_in + evaluation.sample(tune_out, run.limit, run.seed)
+        test_set = test_in + evaluation.sample(test_out, run.limit, run.seed)
     else:
         tune_set = []
-        test_set = evaluation.sample(inside, limit, seed) + evaluation.sample(outside, limit, seed)
+        test_set = evaluation.sample(inside, run.limit, run.seed) + evaluation.sample(
+            outside, run.limit, run.seed
+        )
 
-    bar = tqdm(total=len(tune_set) + len(test_set), desc="Questions", unit="q", disable=quiet)
+    bar = tqdm(total=len(tune_set) + len(test_set), desc="Questions", unit="q", disable=run.quiet)
 
     def advance(done: int, total: int) -> None:
         bar.update(1)
@@ -211,16 +215,16 @@ def _evaluate(
     results = evaluator.run(test_set, modes, advance)
     bar.close()
     threshold = answer_module.ABSTAIN_BELOW
-    if split:
+    if run.split:
         threshold = evaluation.tune_threshold(tune_results)
         notes["tuned_abstain_below"] = threshold
     summary = evaluation.summarise(results, modes, threshold)
-    if llm is not None:
-        summary["generative"] = _evaluate_llm(assistant, test_set, llm, out_dir, quiet)
+    if run.llm is not None:
+        summary["generative"] = _evaluate_llm(assistant, test_set, run.llm, out_dir, run.quiet)
     summary["run"] = notes | {
-        "split": "reported on the odd-numbered articles" if split else "all articles",
+        "split": "reported on the odd-numbered articles" if run.split else "all articles",
         "fusion_weights": dataclasses.asdict(assistant.retriever.weights),
-        "limit": limit,
+        "limit": run.limit,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -228,11 +232,11 @@ def _evaluate(
         for row in evaluation.failures(results, threshold):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     text = evaluation.markdown(summary)
-    if llm is not None:
+    if run.llm is not None:
         from qa.eval.generative import markdown_generative
 
         text += "\n\n" + markdown_generative(summary["generative"], summary)
-    if split:
+    if run.split:
         text += (
             f"\n\nTuned on the even-numbered articles: dense weight {weight} (default "
             f"{default_weight}), abstain below {threshold:.3f} (default {default_threshold})."

@@ -792,7 +792,7 @@ class MilvusStore:
     def sentence_vectors(
         self, chunk_ids: list[int]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceVectors``)."""
+        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceSearch``)."""
         rows = self.sentence_rows(chunk_ids)
         return rows.vectors, rows.chunk_ids
 
