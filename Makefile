@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINTED := qa embeddings ui tests benchmarks corpus
 
-.PHONY: demo test install lint browser clean
+.PHONY: demo test install lint browser clean reader
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ browser:
 test: $(EXTRAS_STAMP) lint browser
 	# pytest exits 5 when a selection holds no tests; that is not a failure of the code.
 	$(BIN)/pytest || [ $$? -eq 5 ]
+
+# Retrain the shipped reader (embeddings/trained/README.md): mine, train, export; ~1 hour on 2
+# cores, seeded and resumable (run it again after an interruption). Needs ../shared/data.
+reader: $(STAMP)
+	nice -n 10 $(BIN)/python -m qa.training --data ../shared/data --work reader-work
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .mypy_cache .ruff_cache .hypothesis

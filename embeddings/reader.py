@@ -1,0 +1,135 @@
+"""The reader model at query time: the int8 ONNX cross-encoder trained here, no torch.
+
+``ReaderModel(folder)`` loads ``reader.onnx`` and ``tokenizer.json`` from ``folder`` (default:
+the model shipped in this package, ``embeddings/trained/``) on first use. Two heads over one
+pass (``embeddings.reader_training``):
+
+- ``answer_logits(questions, sentences)``: how surely each sentence answers its question;
+- ``verify_logits(claims, evidence)``: supports / refutes / not enough info, per pair.
+
+How it was trained, on what, and how well it does: ``embeddings/trained/README.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.base import EmbeddingError
+from embeddings.onnx import cpu_threads
+
+TRAINED_DIR = Path(__file__).resolve().parent / "trained"
+MODEL_FILE = "reader.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+# Pair lengths the model was trained with (embeddings.reader_training.TrainSettings).
+ANSWER_MAX_TOKENS = 64
+VERIFY_MAX_TOKENS = 96
+VERIFY_LABELS = ("supports", "refutes", "not_enough_info")
+
+
+class ReaderError(EmbeddingError):
+    """The reader model is missing or damaged; the message names the file and the way on."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ReaderModel:
+    """The shipped cross-encoder; thread-safe, loaded lazily."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else TRAINED_DIR
+        self._session: Any = None
+        self._tokenizers: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def model_file(self) -> Path:
+        return self.folder / MODEL_FILE
+
+    def _missing(self, path: Path, why: str) -> ReaderError:
+        return ReaderError(
+            f"The reader model {path} {why}. Reinstall article-qa to restore it, or answer "
+            "without it: --no-reader (Assistant.open(..., reader=False))."
+        )
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._load()
+        return self._session
+
+    def _load(self) -> Any:
+        path = self.model_file
+        if not path.is_file():
+            raise self._missing(path, "is missing")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = cpu_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # a truncated or altered file
+            raise self._missing(path, f"cannot be loaded ({type(error).__name__})") from error
+
+    def _tokenizer(self, max_tokens: int) -> Any:
+        if max_tokens not in self._tokenizers:
+            path = self.folder / TOKENIZER_FILE
+            if not path.is_file():
+                raise self._missing(path, "is missing")
+            from tokenizers import Tokenizer
+
+            try:
+                tokenizer = Tokenizer.from_file(str(path))
+            except Exception as error:
+                raise self._missing(path, "cannot be read") from error
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
+            self._tokenizers[max_tokens] = tokenizer
+        return self._tokenizers[max_tokens]
+
+    def _run(
+        self, first: list[str], second: list[str], max_tokens: int
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        if len(first) != len(second):
+            raise ValueError("first and second must have the same length")
+        if not first:
+            return np.zeros(0, np.float32), np.zeros((0, len(VERIFY_LABELS)), np.float32)
+        session = self.session
+        encodings = self._tokenizer(max_tokens).encode_batch(list(zip(first, second, strict=True)))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros_like(ids)
+        for n, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[n, :size] = encoding.ids
+            types[n, :size] = encoding.type_ids
+            mask[n, :size] = 1
+        answer, verify = session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        )
+        return np.asarray(answer, np.float32), np.asarray(verify, np.float32)
+
+    def answer_logits(self, questions: list[str], sentences: list[str]) -> npt.NDArray[np.float32]:
+        """One logit per (question, sentence): higher = the sentence answers the question."""
+        return self._run(questions, sentences, ANSWER_MAX_TOKENS)[0]
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> npt.NDArray[np.float32]:
+        """Three logits per (claim, evidence): supports, refutes, not enough info."""
+        return self._run(claims, evidence, VERIFY_MAX_TOKENS)[1]

@@ -1,0 +1,384 @@
+"""Train the reader: a cross-encoder from the bundled all-MiniLM-L6-v2 weights, two heads.
+
+One network reads a pair (segment A, segment B) and gives two things:
+
+- ``answer``: one logit, "segment B (a sentence) answers question A";
+- ``verify``: three logits, "claim A is supported / refuted / not enough info by evidence B".
+
+Both heads sit on the mean of the last layer's token vectors (the pooling the bi-encoder was
+trained with, so the pooled vector means something from the first step; a CLS head started
+from these weights learned far more slowly in the probes of ../shared/FINDINGS.md). The word
+embeddings stay frozen: they are half of the weights, and freezing them keeps the vocabulary the
+bi-encoder learnt for words the training data never shows.
+
+Loss: reader pairs come in groups (one question: its positive and its hard negatives) and get
+binary cross-entropy per pair (so the probability is calibrated for abstention) plus a listwise
+softmax over each group with a positive (so the right sentence beats its neighbours). Verifier
+pairs get 3-way cross-entropy. Batches hold one task each; their order is fixed by the seed.
+
+Seeded and resumable: a checkpoint (weights, optimiser, schedule, step) is written every
+``CHECKPOINT_STEPS`` and at the end; running the same command again continues from it.
+torch and transformers are imported here only: nothing at query time needs them
+(``embeddings.reader`` runs the exported ONNX file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+LABELS = ("supports", "refutes", "not_enough_info")
+CHECKPOINT_STEPS = 150
+LOG_STEPS = 25
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What a training run does; stored with the checkpoint so a resume cannot change it."""
+
+    seed: int = 13
+    max_tokens: int = 64  # reader pairs: question + title + sentence
+    verify_max_tokens: int = 96  # verifier pairs: claim + evidence sentences
+    groups_per_batch: int = 8  # reader: 8 questions x (1 positive + 3 negatives)
+    verify_batch: int = 32
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3
+    warmup_share: float = 0.05
+    weight_decay: float = 0.01
+    listwise_weight: float = 1.0
+    threads: int = 0  # 0: every core this process may use
+    checkpoint_steps: int = CHECKPOINT_STEPS
+
+
+@dataclass(frozen=True)
+class Example:
+    task: str  # "reader" or "verifier"
+    group: str
+    a: str
+    b: str
+    label: int
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def batches(
+    examples: Sequence[Example], settings: TrainSettings
+) -> list[tuple[str, list[Example]]]:
+    """The run's batches, in a fixed order: reader batches of whole groups, verifier batches of
+    pairs, each kind bucketed by length (less padding), then all shuffled together."""
+    rng = random.Random(settings.seed)
+    groups: dict[str, list[Example]] = {}
+    verify: list[Example] = []
+    for example in examples:
+        if example.task == "reader":
+            groups.setdefault(example.group, []).append(example)
+        else:
+            verify.append(example)
+
+    def length(items: list[Example]) -> int:
+        return max(len(e.a) + len(e.b) for e in items)
+
+    def pair_length(example: Example) -> int:
+        return len(example.a) + len(example.b)
+
+    out: list[tuple[str, list[Example]]] = []
+    reader_groups = list(groups.values())
+    rng.shuffle(reader_groups)
+    size = settings.groups_per_batch
+    for block in range(0, len(reader_groups), size * 32):  # sort within blocks of 32 batches
+        chunk = sorted(reader_groups[block : block + size * 32], key=length)
+        for b in range(0, len(chunk), size):
+            out.append(("reader", [e for g in chunk[b : b + size] for e in g]))
+    rng.shuffle(verify)
+    size = settings.verify_batch
+    for block in range(0, len(verify), size * 32):
+        pairs = sorted(verify[block : block + size * 32], key=pair_length)
+        out += [("verifier", pairs[b : b + size]) for b in range(0, len(pairs), size)]
+    rng.shuffle(out)
+    return out
+
+
+def build_model(model_dir: Path) -> Any:
+    import torch
+    from transformers import AutoModel
+
+    class Reader(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(
+                str(model_dir), local_files_only=True, attn_implementation="eager"
+            )
+            hidden = int(self.encoder.config.hidden_size)
+            self.dropout = torch.nn.Dropout(0.1)
+            self.answer = torch.nn.Linear(hidden, 1)
+            self.verify = torch.nn.Linear(hidden, len(LABELS))
+
+        def forward(
+            self, input_ids: Any, attention_mask: Any, token_type_ids: Any
+        ) -> tuple[Any, Any]:
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            pooled = self.dropout(pooled)
+            return self.answer(pooled).squeeze(-1), self.verify(pooled)
+
+    model = Reader()
+    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    return model
+
+
+def encode(tokenizer: Any, items: Sequence[Example], max_tokens: int) -> dict[str, Any]:
+    return dict(
+        tokenizer(
+            [e.a for e in items],
+            [e.b for e in items],
+            truncation="longest_first",
+            max_length=max_tokens,
+            padding=True,
+            return_tensors="pt",
+        )
+    )
+
+
+def train(
+    examples: Sequence[Example],
+    model_dir: Path,
+    work_dir: Path,
+    settings: TrainSettings,
+    max_steps: int | None = None,
+    stop_at: int | None = None,
+) -> Path | None:
+    """Train (or resume) and return the path of the final weights (``work_dir/final.pt``).
+
+    ``max_steps`` trains on the first batches only (probes, tests); ``stop_at`` stops after
+    that step's checkpoint and returns None, as an interruption would (tests of resuming)."""
+    import torch
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    final = work_dir / "final.pt"
+    if final.exists():
+        _log(f"{final} exists: training is done (delete it to train again).")
+        return final
+    threads = settings.threads or len(os.sched_getaffinity(0))
+    torch.set_num_threads(threads)
+    random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    model = build_model(model_dir)
+    plan = batches(examples, settings)
+    if max_steps is not None:
+        plan = plan[:max_steps]
+    body = [p for n, p in model.named_parameters() if p.requires_grad and "encoder" in n]
+    heads = [p for n, p in model.named_parameters() if p.requires_grad and "encoder" not in n]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": body, "lr": settings.learning_rate},
+            {"params": heads, "lr": settings.head_learning_rate},
+        ],
+        weight_decay=settings.weight_decay,
+    )
+    warmup = max(1, int(settings.warmup_share * len(plan)))
+
+    def shape(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (len(plan) - step) / max(1, len(plan) - warmup))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, shape)
+    checkpoint = work_dir / "checkpoint.pt"
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["settings"] != asdict(settings) or state["steps"] != len(plan):
+            raise SystemExit(
+                f"{checkpoint} was written by a run with other settings or data; delete it to "
+                "start again."
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        torch.set_rng_state(state["rng"])
+        step = int(state["step"])
+        _log(f"resuming at step {step}/{len(plan)}")
+    bce = torch.nn.BCEWithLogitsLoss()
+    cross = torch.nn.CrossEntropyLoss()
+    model.train()
+    started, pairs_done = time.perf_counter(), 0
+    running: dict[str, list[float]] = {"reader": [], "verifier": []}
+    while step < len(plan):
+        task, items = plan[step]
+        limit = settings.max_tokens if task == "reader" else settings.verify_max_tokens
+        inputs = encode(tokenizer, items, limit)
+        answer, verify = model(**inputs)
+        labels = torch.tensor([e.label for e in items])
+        if task == "reader":
+            loss = bce(answer, labels.float())
+            listwise = _listwise(answer, items, labels)
+            if listwise is not None:
+                loss = loss + settings.listwise_weight * listwise
+        else:
+            loss = cross(verify, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        step += 1
+        pairs_done += len(items)
+        running[task].append(loss.item())
+        if step % LOG_STEPS == 0 or step == len(plan):
+            elapsed = time.perf_counter() - started
+            rate = pairs_done / max(elapsed, 1e-9)
+            left = sum(len(b) for _, b in plan[step:]) / max(rate, 1e-9)
+            losses = " ".join(
+                f"{k} {sum(v[-LOG_STEPS:]) / max(1, len(v[-LOG_STEPS:])):.4f}"
+                for k, v in running.items()
+                if v
+            )
+            _log(
+                f"step {step}/{len(plan)}  loss {losses}  {rate:.1f} pairs/s  "
+                f"~{left / 60:.0f} min left"
+            )
+        if (step % settings.checkpoint_steps == 0 and step < len(plan)) or step == stop_at:
+            _save(checkpoint, model, optimizer, schedule, step, len(plan), settings)
+        if step == stop_at:
+            return None
+    _save(checkpoint, model, optimizer, schedule, step, len(plan), settings)
+    torch.save(model.state_dict(), f"{final}.tmp")
+    os.replace(f"{final}.tmp", final)
+    history = work_dir / "losses.json"
+    history.write_text(json.dumps(running), encoding="utf-8")
+    return final
+
+
+def _listwise(answer: Any, items: Sequence[Example], labels: Any) -> Any:
+    """Softmax cross-entropy of each group's positive against its negatives (mean over groups
+    that have exactly one positive)."""
+    import torch
+
+    losses = []
+    start = 0
+    while start < len(items):
+        end = start
+        while end < len(items) and items[end].group == items[start].group:
+            end += 1
+        group_labels = labels[start:end]
+        if int(group_labels.sum()) == 1 and end - start > 1:
+            target = int(torch.argmax(group_labels))
+            losses.append(
+                torch.nn.functional.cross_entropy(
+                    answer[start:end].unsqueeze(0), torch.tensor([target])
+                )
+            )
+        start = end
+    return torch.stack(losses).mean() if losses else None
+
+
+def _save(
+    path: Path,
+    model: Any,
+    optimizer: Any,
+    schedule: Any,
+    step: int,
+    steps: int,
+    settings: TrainSettings,
+) -> None:
+    import torch
+
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "rng": torch.get_rng_state(),
+        "step": step,
+        "steps": steps,
+        "settings": asdict(settings),
+    }
+    torch.save(state, f"{path}.tmp")
+    os.replace(f"{path}.tmp", path)  # a kill mid-write leaves the previous checkpoint whole
+
+
+def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
+    """Write ``reader.onnx`` (int8, 7-bit weights: no saturation on any x86-64 CPU) and the
+    tokenizer to ``out_dir``; return the agreement of int8 with torch on a few pairs."""
+    import shutil
+
+    import numpy as np
+    import torch
+
+    from embeddings.export import QUANTIZATIONS, _optimize, _quietly, quantize_model
+
+    model = build_model(model_dir)
+    model.load_state_dict(torch.load(weights, weights_only=True))
+    model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw, fused = out_dir / ".reader.export.onnx", out_dir / ".reader.fused.onnx"
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = tuple(torch.ones(2, 16, dtype=torch.long) for _ in names)
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes |= {"answer": {0: "batch"}, "verify": {0: "batch"}}
+
+    def run_export() -> None:
+        with torch.no_grad():
+            torch.onnx.export(
+                model,
+                sample,
+                str(raw),
+                input_names=names,
+                output_names=["answer", "verify"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+
+    _quietly(run_export)
+    _quietly(_optimize, model_dir, raw, fused)
+    target = out_dir / "reader.onnx"
+    _quietly(quantize_model, fused, target, QUANTIZATIONS[0])
+    for leftover in (raw, fused):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
+    # Agreement: torch float against the int8 file on probe pairs.
+    from embeddings.reader import ReaderModel
+
+    probes = [
+        ("Who brought the plague to Sicily?", "Black Death\nGenoese traders fled by ship."),
+        ("When did it start?", "Black Death\nThe plague struck Europe in 1347."),
+        ("Sales were under 23.5 million.", "Westlife\nTotal sales exceed 24 million."),
+        ("What is the capital of Poland?", "Warsaw\nWarsaw is the capital of Poland."),
+    ]
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    with torch.no_grad():
+        inputs = tokenizer(
+            [a for a, _ in probes], [b for _, b in probes], padding=True, return_tensors="pt"
+        )
+        exact_answer, exact_verify = model(**inputs)
+    shipped = ReaderModel(out_dir)
+    approx_answer = shipped.answer_logits([a for a, _ in probes], [b for _, b in probes])
+    approx_verify = shipped.verify_logits([a for a, _ in probes], [b for _, b in probes])
+    return {
+        "answer_logit_max_abs_diff": float(np.abs(exact_answer.numpy() - approx_answer).max()),
+        "verify_logit_max_abs_diff": float(np.abs(exact_verify.numpy() - approx_verify).max()),
+        "size_bytes": target.stat().st_size,
+    }
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

@@ -1,0 +1,1 @@
+"""Training the models article-qa ships (the reader): data, mining, one command."""

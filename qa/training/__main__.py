@@ -1,0 +1,95 @@
+"""Retrain the shipped reader model, in one command (seeded, resumable):
+
+    nice -n 10 python -m qa.training --data ../shared/data
+
+1. mine: reader groups and verifier pairs from the even halves (``qa.training.data``), cached
+   in ``--work``/pairs.jsonl.gz;
+2. train: ``embeddings.reader_training.train`` (checkpoints in ``--work``; run the same command
+   again after an interruption and it continues);
+3. export: int8 ONNX and the tokenizer into ``--out`` (default: the package's
+   ``embeddings/trained``), with the agreement of int8 against torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from embeddings.reader_training import Example, TrainSettings, export, train
+from embeddings.sentence import default_model_path
+from qa.training import data, mining
+
+# Questions (reader) and pairs (verifier) per source: ~50k pairs, sized so that mining and
+# training take about an hour on 2 quiet cores (~13-15 pairs/s at these lengths, measured by the
+# first run's log; ../shared/FINDINGS.md has 19.7 pairs/s at 64 tokens without titles).
+BUDGET = {
+    "squad": 2400,
+    "nyt": 2100,
+    "amazon": 2000,
+    "disfl-qa": 2000,
+    "coqa": 2000,
+    "vitaminc": 6000,
+    "squad-claims": 1000,
+    "nyt-claims": 600,
+}
+
+
+def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
+    cached = work / "pairs.jsonl.gz"
+    if cached.exists():
+        return data.read_pairs(cached)
+    train_dir = data_dir / "train"
+    squad = data_dir / "squad-dev-v1.1.json.gz"
+    nyt = data_dir / "squadshifts-nyt-dev.json.gz"
+    pairs: list[data.Pair] = []
+    pairs += mining.squad_groups(squad, "squad", work, BUDGET["squad"], seed)
+    pairs += mining.squad_groups(nyt, "nyt", work, BUDGET["nyt"], seed)
+    amazon = train_dir / "squadshifts-amazon.json.gz"
+    pairs += mining.squad_groups(amazon, "amazon", work, BUDGET["amazon"], seed)
+    pairs += mining.disfl_groups(
+        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed
+    )
+    pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed)
+    rng = random.Random(seed)
+    pairs += data.vitaminc_pairs(train_dir / "vitaminc.jsonl.gz", BUDGET["vitaminc"], rng)
+    for path, name in ((squad, "squad-claims"), (nyt, "nyt-claims")):
+        raw = data.load_json(path)["data"]
+        pairs += data.verifier_pairs_from_squad(raw, name, BUDGET[name], rng)
+    data.write_pairs(pairs, cached)
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--work", type=Path, default=Path("reader-work"))
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[2] / "embeddings" / "trained"
+    )
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
+    parser.add_argument("--mine-only", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    pairs = mine(args.data, args.work, args.seed)
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        counts[f"{pair.task}:{pair.source}"] = counts.get(f"{pair.task}:{pair.source}", 0) + 1
+    print(json.dumps(counts, indent=1), file=sys.stderr)
+    if args.mine_only:
+        return
+    examples = [Example(p.task, p.group, p.a, p.b, p.label) for p in pairs]
+    settings = TrainSettings(seed=args.seed)
+    weights = train(examples, default_model_path(), args.work, settings, args.max_steps)
+    assert weights is not None
+    report = export(default_model_path(), weights, args.out)
+    report["minutes"] = round((time.perf_counter() - started) / 60, 1)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

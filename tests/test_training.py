@@ -1,0 +1,108 @@
+"""The reader's training script on a tiny synthetic set: the loss falls, and a run interrupted
+after a checkpoint resumes to the very weights of an uninterrupted one.
+
+A tiny BERT (2 layers, 32 wide) with the bundled model's tokenizer stands in for MiniLM, so the
+real training loop, batching, losses, checkpoints and resume run in seconds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs torch (make test installs it)")
+
+from embeddings.reader_training import Example, TrainSettings, train  # noqa: E402
+from embeddings.sentence import default_model_path  # noqa: E402
+
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    for name in TOKENIZER_FILES:
+        shutil.copyfile(default_model_path() / name, folder / name)
+    return folder
+
+
+def examples(rounds: int = 1) -> list[Example]:
+    """Questions whose answer sentence repeats the question's thing; negatives talk of other
+    things. ``rounds`` repeats the set under new group names (epochs)."""
+    colours = ["red", "blue", "green", "yellow", "black", "white", "purple", "orange"]
+    things = ["car", "house", "door", "kite", "boat", "hat", "cup", "bike"]
+    out = []
+    pairs = [(c, t) for c in colours for t in things] * rounds
+    for n, (colour, thing) in enumerate(pairs):
+        group = f"g{n}"
+        question = f"what colour is the {thing}?"
+        out.append(Example("reader", group, question, f"the {thing} is {colour}.", 1))
+        for other in ("the weather was cold.", "trains run late.", "he likes soup."):
+            out.append(Example("reader", group, question, other, 0))
+        label = n % 3
+        claim = f"the {thing} is {colour}."
+        evidence = [f"the {thing} is {colour}.", f"the {thing} is not {colour}.", "it rained."]
+        out.append(Example("verifier", f"v{n}", claim, evidence[label], label))
+    return out
+
+
+SETTINGS = TrainSettings(
+    seed=3,
+    groups_per_batch=4,
+    verify_batch=8,
+    learning_rate=1e-3,
+    head_learning_rate=1e-2,
+    max_tokens=32,
+    verify_max_tokens=32,
+    threads=1,
+    checkpoint_steps=1000,
+)
+
+
+def test_loss_falls(tiny_model: Path, tmp_path: Path) -> None:
+    final = train(examples(rounds=4), tiny_model, tmp_path / "run", SETTINGS)
+    assert final is not None and final.exists()
+    losses = json.loads((tmp_path / "run" / "losses.json").read_text())["reader"]
+    assert len(losses) == 64  # 256 questions in batches of 4
+    first, last = sum(losses[:8]) / 8, sum(losses[-8:]) / 8
+    assert last < 0.8 * first, (first, last)
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tiny_model: Path, tmp_path: Path) -> None:
+    data = examples()
+    whole = train(data, tiny_model, tmp_path / "whole", SETTINGS)
+    assert train(data, tiny_model, tmp_path / "parts", SETTINGS, stop_at=7) is None
+    assert not (tmp_path / "parts" / "final.pt").exists()
+    resumed = train(data, tiny_model, tmp_path / "parts", SETTINGS)
+    assert whole is not None and resumed is not None
+    a, b = torch.load(whole, weights_only=True), torch.load(resumed, weights_only=True)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=1e-6), name
+
+
+def test_a_checkpoint_of_other_settings_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    data = examples()
+    assert train(data, tiny_model, tmp_path / "run", SETTINGS, stop_at=2) is None
+    other = TrainSettings(**{**SETTINGS.__dict__, "learning_rate": 5e-4})
+    with pytest.raises(SystemExit, match="other settings"):
+        train(data, tiny_model, tmp_path / "run", other)
