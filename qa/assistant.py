@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from embeddings import Embedder, EmbeddingError
 from embeddings.batching import GroupEmbedder
@@ -47,6 +47,7 @@ from qa.errors import (
     ModelError,
     ModelMismatchError,
     QAError,
+    SearchOptionError,
     WorkersError,
     translated_os_errors,
 )
@@ -54,13 +55,22 @@ from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
-from qa.pipeline.conversation import retrieve
+from qa.pipeline.conversation import needs_context, retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
+from qa.pipeline.reader import (
+    READ_PASSAGES,
+    AnswerModel,
+    read,
+    reader_query,
+    reading_answer,
+    scored_passages,
+    switches_topic,
+)
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
-from qa.pipeline.retrieval import FusionWeights, Retriever
+from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.stores.factory import normalize_store, open_store
@@ -86,6 +96,8 @@ class Assistant:
         chunk_tokens: int,
         overlap_tokens: int,
         store_uri: str | None = None,
+        reader: bool | AnswerModel = True,
+        reader_dir: Path | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.store = store
@@ -100,6 +112,10 @@ class Assistant:
         # Fusion weights of hybrid search; `qa eval --split` sets tuned ones here.
         # None: the retriever's default (docs/evidence.md); `qa eval --split` sets its own.
         self.fusion: FusionWeights | None = None
+        # The trained reader (qa.pipeline.reader): on by default; off answers as before it.
+        self.reader_enabled = reader is not False
+        self.reader_dir = reader_dir  # None: the model shipped with the package
+        self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -115,6 +131,8 @@ class Assistant:
         overlap_tokens: int | None = None,
         create: bool = True,
         store: str | None = None,
+        reader: bool | AnswerModel = True,
+        reader_dir: str | Path | None = None,
     ) -> Assistant:
         """Open the index in ``index_dir`` (default ``$QA_INDEX`` or ``./index``).
 
@@ -128,6 +146,11 @@ class Assistant:
         "milvus:///path/to/file.db" or "http://host:19530" (a Milvus server; its token, if any,
         from ``$QA_MILVUS_TOKEN``). An existing index uses its own; naming another is an error.
         With ``create=False`` a missing index is an ``IndexNotFoundError``.
+        ``reader`` (default on) answers with the trained reader (``qa.pipeline.reader``);
+        ``reader=False`` keeps the answer path from before it; a model object is used instead
+        of the shipped one (tests). ``reader_dir`` loads another
+        trained reader (a folder with reader.onnx and tokenizer.json) instead of the shipped one.
+        Any index works with the reader: it reads sentences as text, nothing is re-embedded.
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
         folder = folder.expanduser()
@@ -189,7 +212,17 @@ class Assistant:
             return config.dimension if config is not None else chosen.dimension
 
         opened = open_store(store_uri, folder, dimension)
-        return cls(folder, opened, config, chosen, chunks, overlap, store_uri)
+        return cls(
+            folder,
+            opened,
+            config,
+            chosen,
+            chunks,
+            overlap,
+            store_uri,
+            reader=reader,
+            reader_dir=Path(reader_dir) if reader_dir is not None else None,
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -366,18 +399,60 @@ class Assistant:
                 f"qa ingest PATH --index {self.index_dir}"
             )
 
+    @property
+    def default_mode(self) -> str:
+        """The search mode of ``search`` and ``qa search``: "reader" when the reader is on."""
+        return "reader" if self.reader_enabled else "hybrid"
+
     def search(
-        self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid"
+        self, query: str, k: int = 5, filters: Filters | None = None, mode: str | None = None
     ) -> list[Passage]:
         """The ``k`` passages most relevant to ``query``, best first.
 
-        ``mode`` is "hybrid" (dense + keyword, the default), or "dense" or "keyword" alone.
+        ``mode`` is "reader" (hybrid, then re-ranked by the reader, with each passage's
+        ``reader_score``: the default when the reader is on), "hybrid" (dense + keyword fused,
+        the default without the reader), or "dense" or "keyword" alone.
         """
         query = _clean_question(query)
+        mode = mode or self.default_mode
+        if mode not in SEARCH_MODES:
+            raise SearchOptionError(
+                f"mode must be one of {', '.join(SEARCH_MODES)}. Currently, mode is {mode!r}"
+            )
         with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
-            return self.retriever.search(query, k, filters, mode=mode)
+            if mode != "reader":
+                return self.retriever.search(query, k, filters, mode=mode)
+            reader = self._reader_model()
+            if reader is None:
+                raise SearchOptionError(
+                    "Search mode 'reader' needs the reader, which is off (--no-reader)."
+                )
+            model = self._ready_model()
+            vector = model.embed([query])[0]
+            passages = self.retriever.search(query, max(k, READ_PASSAGES), filters, vector)
+            stored = stored_sentence_vectors(self.retriever.sentences, passages, READ_PASSAGES)
+        return scored_passages(read(reader, query, passages, model, vector, stored))[:k]
+
+    def _reader_model(self) -> AnswerModel | None:
+        """The reader model, loaded once (None when the reader is off)."""
+        if not self.reader_enabled:
+            return None
+        return self._trained_model()
+
+    def _trained_model(self) -> Any:
+        """The model trained here (reader and verifier heads), loaded once."""
+        if self._reader is None:
+            from embeddings.reader import ReaderModel
+
+            model = ReaderModel(self.reader_dir)
+            try:
+                model.session  # noqa: B018 (load now: a missing file fails here, clearly)
+            except EmbeddingError as error:
+                raise ModelError(str(error)) from error
+            self._reader = model
+        return self._reader
 
     def ask(
         self,
@@ -399,43 +474,73 @@ class Assistant:
         ``llm`` has a language model write the answer (checked sentence by sentence; see
         ``ask_stream``); without it, or when the model fails, the answer is extractive.
         """
-        if llm is not None:
-            final: Answer | None = None
-            for event in self.ask_stream(question, history, k, filters, llm=llm):
-                if isinstance(event, Answer):
-                    final = event
-            assert final is not None  # ask_stream always ends with the Answer
-            return final
         question = _clean_question(question)
-        turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
+        turns = _turns(history)
+        if llm is None:
+            return self._extractive(question, turns, k, filters, abstain_below)
+        final: Answer | None = None
+        for event in self._stream(question, turns, k, filters, llm, abstain_below):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # the stream always ends with the Answer
+        return final
+
+    def _extractive(
+        self,
+        question: str,
+        turns: list[Turn],
+        k: int,
+        filters: Filters | None,
+        abstain_below: float | None,
+    ) -> Answer:
+        """The quoted answer (the reader's when it is on), ``question`` already cleaned."""
         with self._snapshot():  # one state of the index, even while another process writes
             self._follow_writers()
             self._require_articles()
-            count = max(k, PASSAGES_READ)
+            model = self._ready_model()
+            reader = self._reader_model()
+            count = max(k, READ_PASSAGES if reader is not None else PASSAGES_READ)
+            vector = model.embed([question])[0]
             # With history, the conversation's subject may choose the passages
             # (qa.pipeline.conversation).
-            if turns:
-                model = self._ready_model()
-                found = retrieve(question, turns, self.retriever, model, count, filters)
-                passages, vector = found.passages, found.query_vector
-            else:
-                vector = self._ready_model().embed([question])[0]
-                passages = self.retriever.search(question, count, filters, vector)
-            stored = stored_sentence_vectors(self.retriever.sentences, passages)
-        if turns and found.follow_up:
-            # A follow-up: the subject found the passages; the new question picks the
-            # sentence, and sentences the user was already shown are not repeated.
-            shown = " ".join(turn.answer for turn in turns)
-            reply = answer(
-                question, passages, self.embedder, vector, shown, abstain_below,
-                sentence_vectors=stored,
-            )  # fmt: skip
-            reply = replace(reply, passages=reply.passages + found.related)
+            found = (
+                retrieve(question, turns, self.retriever, model, count, filters, vector)
+                if turns
+                else None
+            )
+            passages = (
+                found.passages
+                if found is not None
+                else (self.retriever.search(question, count, filters, vector))
+            )
+            read_count = READ_PASSAGES if reader is not None else PASSAGES_READ
+            stored = stored_sentence_vectors(self.retriever.sentences, passages, read_count)
+            if reader is not None and found is not None and found.follow_up:
+                alone_stored = stored_sentence_vectors(
+                    self.retriever.sentences, found.alone, read_count
+                )
+        shown = " ".join(t.answer for t in turns) if found is not None and found.follow_up else ""
+        if reader is not None:
+            asked = reader_query(question, [t.question for t in turns]) if shown else question
+            reading = read(reader, question, passages, model, vector, stored, asked)
+            related: list[Passage] = []
+            if found is not None and found.follow_up:
+                # The subject's passages, or the question's own when it reads surer there: a
+                # new topic ("Where is the Rhine?" after Super Bowl 50) leaves the subject.
+                alone = read(reader, question, found.alone, model, vector, alone_stored)
+                if switches_topic(reading, alone, needs_context(question)):
+                    reading, shown = alone, ""
+                else:
+                    related = found.related
+            reply = reading_answer(question, reading, shown, abstain_below)
+            reply = replace(reply, passages=reply.passages + related)
         else:
             reply = answer(
-                question, passages, self.embedder, vector, "", abstain_below,
+                question, passages, model, vector, shown, abstain_below,
                 sentence_vectors=stored,
             )  # fmt: skip
+            if found is not None and found.follow_up:
+                reply = replace(reply, passages=reply.passages + found.related)
         if reply.citations:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)
@@ -460,15 +565,27 @@ class Assistant:
         No model is called when the extractive answer abstains (the articles don't cover the
         question). A fault of the server (not running, timeout, unknown model, prompt too long,
         an error mid-answer) ends the stream with the extractive answer, ``notice`` saying why.
-        Closing the generator early (a stop button) closes the connection.
+        Closing the generator early (a stop button) closes the connection. The passages given
+        to the model are the reader's re-ranked ones (when the reader is on).
         """
+        return self._stream(
+            _clean_question(question), _turns(history), k, filters, llm, abstain_below
+        )
+
+    def _stream(
+        self,
+        question: str,
+        turns: list[Turn],
+        k: int,
+        filters: Filters | None,
+        llm: LLMConfig,
+        abstain_below: float | None,
+    ) -> Iterator[Token | Verdict | Answer]:
         from qa.llm import generate
 
-        turns = [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
-        reply = self.ask(question, turns, k, filters, abstain_below=abstain_below)
-        yield from generate(
-            _clean_question(question), reply.passages, reply, self.embedder, llm, turns
-        )
+        reply = self._extractive(question, turns, k, filters, abstain_below)
+        verifier = self._trained_model() if llm.check == "verifier" else None
+        yield from generate(question, reply.passages, reply, self.embedder, llm, turns, verifier)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -558,6 +675,10 @@ def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
+    return [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
 
 
 def _clean_question(question: str) -> str:

@@ -209,6 +209,9 @@ class Passage:
     rank: int  # 1 = best
     dense_score: float  # cosine similarity of question and chunk
     keyword_score: float  # BM25 (0 when no keyword matched)
+    # The reader's probability that the passage's best sentence answers the question (search
+    # mode "reader"; None when the reader did not read this passage).
+    reader_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -248,7 +251,8 @@ class SentenceCheck:
     ``cited`` holds the passage numbers the model wrote after it (as given, valid or not);
     ``citation`` is the number of the ``Citation`` that now supports it (None when unsupported,
     and then the sentence is left out of the answer text). ``score`` is the support score of its
-    best quote (cosine + word overlap, see qa/llm/check.py).
+    best quote (the verifier's probability of "supports", or cosine + word overlap with
+    ``--check cosine``; see qa/llm/check.py).
     """
 
     text: str
@@ -256,8 +260,9 @@ class SentenceCheck:
     supported: bool
     score: float
     citation: int | None = None
-    quote: str = ""
+    quote: str = ""  # the supporting quote, or the contradicting one when ``refuted``
     reattributed: bool = False
+    refuted: bool = False  # the verifier found the quote contradicts the sentence
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

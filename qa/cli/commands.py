@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qa.cli.options import backend_option, index_option, json_option
+from qa.cli.options import backend_option, index_option, json_option, reader_option
 from qa.errors import QAError
 from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
@@ -320,6 +320,7 @@ def print_answer(reply: Answer) -> None:
 )
 @filter_options
 @llm_options
+@reader_option
 @index_option
 @json_option
 def ask(
@@ -329,6 +330,7 @@ def ask(
     source: str | None,
     since: str | None,
     until: str | None,
+    no_reader: bool,
     llm_url: str | None,
     llm_model: str | None,
     llm_context: int,
@@ -347,7 +349,7 @@ def ask(
       qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
-    with open_assistant(index_dir) as assistant:
+    with open_assistant(index_dir, reader=not no_reader) as assistant:
         filters = make_filters(articles, source=source, since=since, until=until)
         if config is None:
             reply = assistant.ask(question, k=k, filters=filters)
@@ -367,6 +369,7 @@ def ask(
     "-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Passages to show."
 )
 @filter_options
+@reader_option
 @index_option
 @json_option
 def search(
@@ -376,16 +379,20 @@ def search(
     source: str | None,
     since: str | None,
     until: str | None,
+    no_reader: bool,
     index_dir: str,
     as_json: bool,
 ) -> None:
-    """List the passages most relevant to a query, with scores (dense + keyword).
+    """List the passages most relevant to a query, with scores (reader, dense + keyword).
+
+    The top passages are re-ranked by the reader: "reader 0.93" is its probability that the
+    passage's best sentence answers the query (--no-reader: the fused ranking alone).
 
     \b
     Example:
       qa search "plague ships Sicily" -k 3
     """
-    with open_assistant(index_dir) as assistant:
+    with open_assistant(index_dir, reader=not no_reader) as assistant:
         passages = assistant.search(
             query, k=k, filters=make_filters(articles, source=source, since=since, until=until)
         )
@@ -394,8 +401,9 @@ def search(
         return
     for passage in passages:
         where = f" ({passage.url})" if passage.url else ""
+        reader = "" if passage.reader_score is None else f"reader {passage.reader_score:.2f}, "
         click.echo(
-            f"{passage.rank}. {passage.title}{where}  score {passage.score:.2f} "
+            f"{passage.rank}. {passage.title}{where}  {reader}score {passage.score:.2f} "
             f"(cosine {passage.dense_score:.2f}, bm25 {passage.keyword_score:.1f})"
         )
         click.echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
@@ -414,10 +422,12 @@ def search(
     help="Continue a saved conversation (the latest when no ID is given; see qa history).",
 )
 @llm_options
+@reader_option
 @index_option
 def chat(
     k: int,
     resume: str | None,
+    no_reader: bool,
     llm_url: str | None,
     llm_model: str | None,
     llm_context: int,
@@ -443,7 +453,7 @@ def chat(
     from qa.types import Turn
 
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
-    with open_assistant(index_dir) as assistant:
+    with open_assistant(index_dir, reader=not no_reader) as assistant:
         chats = Conversations(index_dir)
         history: list[Turn] = []
         conversation_id: str | None = None

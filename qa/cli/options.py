@@ -40,3 +40,12 @@ def backend_option(command: Callable[..., Any]) -> Callable[..., Any]:
         help="What runs the model, for a new index (default onnx-int8: fastest on CPUs; "
         "torch: plain sentence-transformers). An existing index keeps its own.",
     )(command)
+
+
+reader_option = click.option(
+    "--no-reader",
+    is_flag=True,
+    envvar="QA_NO_READER",
+    help="Answer without the trained reader: quote by the word-overlap score and abstain by "
+    "retrieval confidence, as before it (also QA_NO_READER=1).",
+)

@@ -56,6 +56,8 @@ class Retrieved:
     # Passages of other articles that the question alone found: shown after the answer's own
     # as possibly related, never quoted (the answer stays on the subject).
     related: list[Passage] = field(default_factory=list)
+    # What the question found asked alone (the reader compares it with the subject's passages).
+    alone: list[Passage] = field(default_factory=list)
 
 
 def needs_context(question: str) -> bool:
@@ -111,9 +113,12 @@ def retrieve(
     embedder: Embedder,
     count: int,
     filters: Filters | None = None,
+    own_vector: np.ndarray | None = None,
 ) -> Retrieved:
-    """The ``count`` passages to answer ``question`` from, given the conversation so far."""
-    own_vector = embedder.embed([question])[0]
+    """The ``count`` passages to answer ``question`` from, given the conversation so far
+    (``own_vector``: the question's embedding, when the caller has it)."""
+    if own_vector is None:
+        own_vector = embedder.embed([question])[0]
     alone = retriever.search(question, count, filters, own_vector)
     leaning = needs_context(question)
     lead = subject(question, history, retriever, filters)
@@ -132,7 +137,7 @@ def retrieve(
         and alone[0].dense_score > max(p.dense_score for p in on_topic) + SWITCH_MARGIN
     ):
         return Retrieved(alone, own_vector, False)
-    return Retrieved(on_topic, own_vector, True, _related(on_topic, alone))
+    return Retrieved(on_topic, own_vector, True, _related(on_topic, alone), alone)
 
 
 def _related(on_topic: list[Passage], alone: list[Passage]) -> list[Passage]:

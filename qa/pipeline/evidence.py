@@ -17,14 +17,14 @@ from qa.types import Passage
 
 
 def stored_sentence_vectors(
-    store: object, passages: Sequence[Passage]
+    store: object, passages: Sequence[Passage], count: int = PASSAGES_READ
 ) -> dict[SentenceKey, np.ndarray] | None:
-    """(article id, start, end) -> stored vector, for the sentences of the passages an answer
-    reads; None where ``store`` (a retriever's ``sentences``) keeps none (the answer then
-    embeds its sentences)."""
+    """(article id, start, end) -> stored vector, for the sentences of the first ``count``
+    passages (those an answer reads); None where ``store`` (a retriever's ``sentences``) keeps
+    none (the answer then embeds its sentences)."""
     if not isinstance(store, SentenceSearch) or not passages:
         return None
-    read = list(passages[:PASSAGES_READ])
+    read = list(passages[:count])
     rows = store.sentence_rows([passage.chunk_id for passage in read])
     article_of = {passage.chunk_id: passage.article_id for passage in read}
     return {

@@ -69,6 +69,9 @@ DENSE_WEIGHT = CHUNK_FUSION.dense
 KEYWORD_WEIGHT = CHUNK_FUSION.keyword
 # Baselines first: the order `qa eval --compare` reports them in.
 MODES = ("keyword", "dense", "hybrid")
+# What `Assistant.search` takes: the retriever's modes, and "reader" (hybrid, then re-ranked by
+# the trained reader, qa.pipeline.reader).
+SEARCH_MODES = (*MODES, "reader")
 # Candidates each search contributes before fusion, per passage asked for (at least MIN).
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50

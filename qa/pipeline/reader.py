@@ -1,0 +1,221 @@
+"""The reader stage: a cross-encoder trained here reads the best candidate sentences.
+
+Retrieval (``qa.pipeline.retrieval``) fuses keyword and vector scores; it finds the right
+passage, but it cannot tell which sentence of it answers the question, nor whether any does.
+The reader can: it reads the question and one sentence together (``embeddings.reader``, trained
+by ``python -m qa.training`` from the bundled MiniLM weights; model card in
+``embeddings/trained/README.md``).
+
+Per question:
+
+1. the sentences of the top ``READ_PASSAGES`` fused passages get today's cheap score (embedding
+   cosine, word overlap, question-type cue, passage rank: ``qa.pipeline.answer.candidates``);
+2. the best ``READ_SENTENCES`` of them are read by the model (one ONNX call);
+3. a small logistic head turns the model's logit and the cheap features into the probability
+   that the sentence answers the question (``HEAD``, fitted on the even halves of all files);
+4. passages are re-ranked by the probability of their best read sentence (unread ones keep their
+   fused order after the read ones), the answer quotes the most probable sentences, and the
+   answer abstains when the best probability is below ``ABSTAIN_BELOW``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from embeddings import Embedder
+from qa.pipeline.answer import Candidate, SentenceKey, candidates, compose, not_found
+from qa.pipeline.chunking import embedding_text
+from qa.pipeline.conversation import needs_context
+from qa.types import Answer, Passage
+
+# How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
+# tokens); 16 keep `ask` p50 under 80 ms at SQuAD-dev size (benchmarks/reader_cost.py).
+READ_PASSAGES = 8
+READ_SENTENCES = 16
+
+
+@dataclass(frozen=True)
+class Head:
+    """Logistic head: P(answers) = sigmoid(intercept + sum(weight * feature))."""
+
+    intercept: float
+    logit: float  # the model's answer logit
+    cosine: float  # bi-encoder cosine of question and sentence
+    overlap: float  # share of the question's content words in the sentence
+    passage: float  # fused score of the sentence's passage minus the best fused score
+
+    def probability(self, logit: float, cosine: float, overlap: float, passage: float) -> float:
+        z = (
+            self.intercept
+            + self.logit * logit
+            + self.cosine * cosine
+            + self.overlap * overlap
+            + self.passage * passage
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+# Fitted by benchmarks/reader_calibrate.py on the even halves of SQuAD dev, NYT dev, Amazon
+# reviews and CoQA together (figures beside ABSTAIN_BELOW).
+HEAD = Head(intercept=0.0, logit=1.0, cosine=0.0, overlap=0.0, passage=0.0)
+# Abstain when no sentence reaches this probability; extra sentences join the best one when
+# within EXTRA_MARGIN of it and above EXTRA_MIN.
+ABSTAIN_BELOW = 0.5
+EXTRA_MARGIN = 0.1
+EXTRA_MIN = 0.5
+
+
+class AnswerModel(Protocol):
+    """What the stage needs of the model (``embeddings.reader.ReaderModel``; tests fake it)."""
+
+    def answer_logits(self, questions: list[str], sentences: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ReadSentence:
+    """A candidate sentence as the reader scored it."""
+
+    candidate: Candidate
+    logit: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one question: passages re-ranked, sentences most probable
+    first."""
+
+    passages: list[Passage]
+    sentences: list[ReadSentence]
+
+    @property
+    def best(self) -> float:
+        return self.sentences[0].probability if self.sentences else 0.0
+
+
+def reader_query(question: str, earlier_questions: Sequence[str] = ()) -> str:
+    """What the reader reads as the question: a follow-up that leans on the conversation
+    ("What did he do next?") is read with the question before it, as in training."""
+    if earlier_questions and needs_context(question):
+        return f"{question} {earlier_questions[-1]}"
+    return question
+
+
+def read(
+    model: AnswerModel,
+    question: str,
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    query_vector: np.ndarray,
+    sentence_vectors: Mapping[SentenceKey, np.ndarray] | None = None,
+    reader_question: str | None = None,
+    head: Head = HEAD,
+) -> Reading:
+    """Read the best candidate sentences of ``passages`` (best fused first) and re-rank.
+
+    ``reader_question`` is what the model reads as the question (a follow-up's
+    ``reader_query``); the cheap scores use ``question`` itself."""
+    window = list(passages[:READ_PASSAGES])
+    if not window:
+        return Reading(list(passages), [])
+    scored = candidates(question, window, embedder, query_vector, None, sentence_vectors)
+    chosen = scored[:READ_SENTENCES]
+    if not chosen:
+        return Reading(list(passages), [])
+    asked = reader_question or question
+    logits = model.answer_logits(
+        [asked] * len(chosen), [embedding_text(c.passage.title, c.text) for c in chosen]
+    )
+    top = window[0].score
+    read_sentences = sorted(
+        (
+            ReadSentence(
+                c,
+                float(logit),
+                head.probability(float(logit), c.cosine, c.overlap, c.passage.score - top),
+            )
+            for c, logit in zip(chosen, logits, strict=True)
+        ),
+        key=lambda s: (-s.probability, s.candidate.passage.rank, s.candidate.start),
+    )
+    return Reading(rerank(list(passages), read_sentences), read_sentences)
+
+
+def rerank(passages: list[Passage], sentences: list[ReadSentence]) -> list[Passage]:
+    """Passages ordered by their best read sentence's probability; unread ones after, in
+    fused order; ranks renumbered."""
+    best: dict[int, float] = {}
+    for sentence in sentences:
+        chunk = sentence.candidate.passage.chunk_id
+        best[chunk] = max(best.get(chunk, 0.0), sentence.probability)
+    ordered = sorted(
+        passages, key=lambda p: (p.chunk_id not in best, -best.get(p.chunk_id, 0.0), p.rank)
+    )
+    return [replace(p, rank=n) for n, p in enumerate(ordered, start=1)]
+
+
+def choose(sentences: list[ReadSentence]) -> list[ReadSentence]:
+    """The most probable sentence, plus up to two near-ties from other passages."""
+    best = sentences[0]
+    chosen = [best]
+    for sentence in sentences[1:]:
+        if len(chosen) == 3:
+            break
+        if sentence.probability < max(EXTRA_MIN, best.probability - EXTRA_MARGIN):
+            break
+        if all(sentence.candidate.passage.chunk_id != c.candidate.passage.chunk_id for c in chosen):
+            chosen.append(sentence)
+    return chosen
+
+
+# In a conversation, the question's own passages win over the subject's when their best
+# sentence is this much more probable; a question that leans on the conversation ("When did it
+# start?") needs LEANING_SWITCH_MARGIN (benchmarks/reader_calibrate.py, CoQA calibration stories).
+SWITCH_MARGIN = 0.0
+LEANING_SWITCH_MARGIN = 0.3
+
+
+def switches_topic(topic: Reading, alone: Reading, leaning: bool) -> bool:
+    """True when the question read alone is surer than within the conversation's subject."""
+    if not alone.sentences:
+        return False
+    if not topic.sentences:
+        return True
+    margin = LEANING_SWITCH_MARGIN if leaning else SWITCH_MARGIN
+    return alone.best > topic.best + margin
+
+
+def reading_answer(
+    question: str, reading: Reading, exclude: str = "", abstain_below: float | None = None
+) -> Answer:
+    """The answer from a reading: the most probable sentences quoted, or an abstention when
+    none reaches ``abstain_below`` (default ``ABSTAIN_BELOW``). Sentences found in ``exclude``
+    (what earlier turns already answered) are passed over while others remain."""
+    sentences = reading.sentences
+    if exclude:
+        sentences = [s for s in sentences if s.candidate.text not in exclude] or sentences
+    threshold = ABSTAIN_BELOW if abstain_below is None else abstain_below
+    if not sentences or sentences[0].probability < threshold:
+        best = sentences[0].probability if sentences else 0.0
+        return not_found(question, scored_passages(reading), best)
+    chosen = choose(sentences)
+    return compose(
+        question,
+        [replace(s.candidate, score=s.probability) for s in chosen],
+        scored_passages(reading),
+        sentences[0].probability,
+    )
+
+
+def scored_passages(reading: Reading) -> list[Passage]:
+    """The reading's passages, each with its best read sentence's probability."""
+    best: dict[int, float] = {}
+    for sentence in reading.sentences:
+        chunk = sentence.candidate.passage.chunk_id
+        best[chunk] = max(best.get(chunk, 0.0), sentence.probability)
+    return [replace(p, reader_score=best.get(p.chunk_id)) for p in reading.passages]

@@ -1,0 +1,249 @@
+"""The reader stage (qa/pipeline/reader.py) on the hash embedder, with a scripted model.
+
+The scripted model stands in for the trained cross-encoder: it gives a high logit to a sentence
+holding a word the test names, so each test states which sentence a reader "knows" answers the
+question and checks what the pipeline does with that: which sentence is quoted, how passages
+are re-ranked, when the answer abstains, and what a conversation does. The shipped model itself
+is tested in tests/test_reader_model.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import HashEmbedder
+from qa import Assistant, ModelError, Turn
+from qa.pipeline import reader as stage
+from qa.pipeline.answer import NOT_FOUND, Candidate
+from qa.types import Passage
+from tests.conftest import source_text
+
+ARTICLES = {
+    "attack.md": (
+        "---\ntitle: Theatre attack\ndate: 2024-03-02\n---\n\n"
+        "Gunmen attacked the Bataclan theatre in Paris on a Friday night in November. "
+        "The militant group Islamic State claimed responsibility for the attack the next day. "
+        "The theatre reopened a year later with a concert."
+    ),
+    "harbour.md": (
+        "---\ntitle: Harbour storm\ndate: 2024-03-02\n---\n\n"
+        "A storm closed the harbour of Port Ellis for three days in March. The harbour master, "
+        "Ana Lima, reopened the harbour on Monday morning. Fishing boats returned at dawn."
+    ),
+    "bridge.md": (
+        "---\ntitle: New bridge\ndate: 2022-05-01\n---\n\n"
+        "The new bridge over the Vale river opened in May. It is 420 metres long and carries "
+        "a tram line. Engineers from Delft designed the bridge."
+    ),
+}
+
+
+class Scripted:
+    """A reader that knows one word per question: sentences holding it get logit +4, others -4.
+    Records what it was asked to read."""
+
+    def __init__(self, knows: dict[str, str]) -> None:
+        self.knows = knows
+        self.read: list[tuple[str, str]] = []
+
+    def answer_logits(self, questions: list[str], sentences: list[str]) -> np.ndarray:
+        self.read += list(zip(questions, sentences, strict=True))
+        out = []
+        for question, sentence in zip(questions, sentences, strict=True):
+            word = next((w for q, w in self.knows.items() if q in question), None)
+            out.append(4.0 if word and word in sentence else -4.0)
+        return np.array(out, dtype=np.float32)
+
+
+@pytest.fixture
+def docs(write) -> Path:
+    for name, text in ARTICLES.items():
+        write(name, text)
+    return write.base
+
+
+def open_with(index_dir: Path, docs: Path, model: object) -> Assistant:
+    assistant = Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader=model)
+    assert assistant.ingest([docs]).ok
+    return assistant
+
+
+def test_the_sentence_the_reader_knows_is_quoted_not_its_neighbour(
+    index_dir: Path, docs: Path
+) -> None:
+    """The neighbour-sentence case: the venue's sentence shares the rare words, the next one
+    answers; the reader's choice is what is quoted, with exact offsets."""
+    model = Scripted({"claimed responsibility": "Islamic State"})
+    with open_with(index_dir, docs, model) as assistant:
+        reply = assistant.ask("Which group claimed responsibility for the Bataclan attack?")
+        assert reply.found
+        assert reply.citations[0].quote.startswith("The militant group Islamic State")
+        text = (docs / "attack.md").read_text()
+        assert reply.citations[0].quote in text
+        # Offsets point into the article's text as read from its file.
+        c = reply.citations[0]
+        assert source_text(str(docs / "attack.md"), c.article_id)[c.start : c.end] == c.quote
+        # The reader read the question with each candidate, title first.
+        assert all(q.startswith("Which group") for q, _ in model.read)
+        assert any(s.startswith("Theatre attack\n") for _, s in model.read)
+
+
+def test_abstains_when_the_reader_finds_no_answer(index_dir: Path, docs: Path) -> None:
+    with open_with(index_dir, docs, Scripted({})) as assistant:
+        reply = assistant.ask("Who designed the harbour of Port Ellis?")
+        assert not reply.found and reply.text == NOT_FOUND
+        assert reply.passages, "an abstention still lists the possibly related passages"
+        assert reply.confidence < stage.ABSTAIN_BELOW
+        # Evaluation can see the best answer anyway.
+        forced = assistant.ask("Who designed the harbour of Port Ellis?", abstain_below=-1.0)
+        assert forced.found
+
+
+def test_search_reranks_by_the_reader_and_shows_its_score(index_dir: Path, docs: Path) -> None:
+    model = Scripted({"river": "Delft"})
+    with open_with(index_dir, docs, model) as assistant:
+        query = "river harbour storm theatre"
+        hybrid = assistant.search(query, k=3, mode="hybrid")
+        reranked = assistant.search(query, k=3)  # the reader is on: mode "reader"
+        assert reranked[0].title == "New bridge"
+        assert reranked[0].reader_score is not None and reranked[0].reader_score > 0.9
+        assert [p.rank for p in reranked] == [1, 2, 3]
+        assert {p.chunk_id for p in reranked} <= {p.chunk_id for p in hybrid} | {
+            p.chunk_id for p in assistant.search(query, k=8, mode="hybrid")
+        }
+        assert all(p.reader_score is None for p in hybrid)
+
+
+def test_no_reader_keeps_todays_answer_path(index_dir: Path, docs: Path) -> None:
+    """reader=False answers exactly as before the reader: the same text and citations as the
+    old answer function on the same passages."""
+    from qa.pipeline.answer import answer
+    from qa.pipeline.evidence import stored_sentence_vectors
+
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader=False) as assistant:
+        assert assistant.ingest([docs]).ok
+        question = "When did the harbour master reopen the harbour?"
+        reply = assistant.ask(question, k=4)
+        vector = assistant.embedder.embed([question])[0]
+        passages = assistant.search(question, k=4)
+        stored = stored_sentence_vectors(assistant.retriever.sentences, passages)
+        expected = answer(question, passages, assistant.embedder, vector, sentence_vectors=stored)
+        assert reply.text == expected.text
+        assert assistant.default_mode == "hybrid"
+        assert all(p.reader_score is None for p in assistant.search(question))
+
+
+def test_follow_up_is_read_with_the_question_before_it(index_dir: Path, docs: Path) -> None:
+    model = Scripted({"When did it": "Friday"})
+    with open_with(index_dir, docs, model) as assistant:
+        first = assistant.ask("Who attacked the Bataclan theatre in Paris?")
+        follow = assistant.ask("When did it happen?", history=[Turn(first.question, first.text)])
+        asked = {q for q, _ in model.read}
+        assert "When did it happen? Who attacked the Bataclan theatre in Paris?" in asked
+        assert follow.found and "Friday" in follow.citations[0].quote
+
+
+def test_a_new_topic_leaves_the_conversation(index_dir: Path, docs: Path) -> None:
+    """ "Who designed it?" after the theatre talk stays if the reader is sure there; a question
+    the reader answers surely in another article leaves the subject."""
+    model = Scripted({"Delft": "Delft", "theatre": "Gunmen"})
+    with open_with(index_dir, docs, model) as assistant:
+        history = [Turn("Who attacked the theatre?", "Gunmen attacked the Bataclan theatre.")]
+        reply = assistant.ask("Were engineers from Delft involved?", history=history)
+        assert reply.found and reply.citations[0].title == "New bridge"
+
+
+def test_switch_rule() -> None:
+    def reading(p: float) -> stage.Reading:
+        passage = Passage(1, "a", "t", None, None, "s", "x", 0, 1, 1.0, 1, 0.5, 1.0)
+        candidate = Candidate(passage, 0, 1, "x", 0.5, 0.5, 1.0)
+        return stage.Reading([passage], [stage.ReadSentence(candidate, 0.0, p)])
+
+    empty = stage.Reading([], [])
+    assert stage.switches_topic(reading(0.2), reading(0.9), leaning=False)
+    assert not stage.switches_topic(reading(0.9), reading(0.2), leaning=False)
+    sure, surer = 0.5, 0.5 + stage.LEANING_SWITCH_MARGIN / 2
+    assert not stage.switches_topic(reading(sure), reading(surer), leaning=True)
+    assert stage.switches_topic(reading(sure), reading(surer), leaning=False)
+    assert not stage.switches_topic(reading(0.5), empty, leaning=False)
+    assert stage.switches_topic(empty, reading(0.5), leaning=True)
+
+
+def test_choose_takes_near_ties_from_other_passages_only() -> None:
+    def sentence(chunk: int, p: float) -> stage.ReadSentence:
+        passage = Passage(chunk, "a", "t", None, None, "s", "x", 0, 1, 1.0, chunk, 0.5, 1.0)
+        return stage.ReadSentence(Candidate(passage, chunk, chunk + 1, "x", 0, 0, 0), 0.0, p)
+
+    best = sentence(1, 0.95)
+    same_chunk = sentence(1, 0.94)
+    other = sentence(2, 0.93)
+    far = sentence(3, 0.95 - stage.EXTRA_MARGIN - 0.01)
+    assert stage.choose([best, same_chunk, other, far]) == [best, other]
+
+
+def test_rerank_puts_read_passages_first_by_probability() -> None:
+    def passage(chunk: int) -> Passage:
+        return Passage(chunk, "a", "t", None, None, "s", "x", 0, 1, 1.0 - chunk, chunk, 0.5, 1.0)
+
+    passages = [passage(1), passage(2), passage(3)]
+    sentences = [
+        stage.ReadSentence(Candidate(passages[2], 0, 1, "x", 0, 0, 0), 0.0, 0.9),
+        stage.ReadSentence(Candidate(passages[0], 0, 1, "x", 0, 0, 0), 0.0, 0.4),
+    ]
+    ranked = stage.rerank(passages, sentences)
+    assert [p.chunk_id for p in ranked] == [3, 1, 2]
+    assert [p.rank for p in ranked] == [1, 2, 3]
+
+
+def test_head_is_monotone_in_the_logit() -> None:
+    values = [stage.HEAD.probability(x, 0.5, 0.5, 0.0) for x in (-6.0, -2.0, 0.0, 2.0, 6.0)]
+    assert values == sorted(values) and 0.0 < values[0] < values[-1] < 1.0
+
+
+def test_a_missing_model_file_is_one_clear_line(index_dir: Path, docs: Path, tmp_path) -> None:
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader_dir=empty) as a:
+        assert a.ingest([docs]).ok
+        with pytest.raises(ModelError) as caught:
+            a.ask("Who designed the bridge?")
+    message = str(caught.value)
+    assert str(empty / "reader.onnx") in message and "--no-reader" in message
+    assert "\n" not in message
+
+
+def test_a_damaged_model_file_is_one_clear_line(index_dir: Path, docs: Path, tmp_path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "reader.onnx").write_bytes(b"not an onnx file" * 10)
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader_dir=broken) as a:
+        assert a.ingest([docs]).ok
+        with pytest.raises(ModelError, match=r"cannot be loaded.*--no-reader"):
+            a.search("bridge")
+
+
+def test_reader_query_only_leans_when_the_question_does() -> None:
+    assert stage.reader_query("Who founded it?", ["What is Disney?"]) == (
+        "Who founded it? What is Disney?"
+    )
+    alone = "Who founded the Walt Disney Company in Burbank?"
+    assert stage.reader_query(alone, ["What is Disney?"]) == alone
+    assert stage.reader_query("Who founded it?", []) == "Who founded it?"
+
+
+def test_reading_answer_skips_what_was_already_said() -> None:
+    def sentence(chunk: int, text: str, p: float) -> stage.ReadSentence:
+        passage = Passage(chunk, "a", "t", None, None, "s", text, 0, len(text), 1.0, chunk, 0, 0)
+        return stage.ReadSentence(Candidate(passage, 0, len(text), text, 0, 0, 0), 0.0, p)
+
+    said = sentence(1, "The bridge opened in May.", 0.95)
+    new = sentence(2, "Engineers from Delft designed it.", 0.8)
+    reading = stage.Reading([said.candidate.passage, new.candidate.passage], [said, new])
+    reply = stage.reading_answer("q", reading, exclude="The bridge opened in May. [1]")
+    assert reply.citations[0].quote == new.candidate.text
+    assert reply.citations[0].score == pytest.approx(0.8)
+    assert replace(reply, text="").passages[0].reader_score == pytest.approx(0.95)
