@@ -1,6 +1,7 @@
 """Follow-up questions: replay CoQA conversations through ``Assistant.ask(question, history=...)``.
 
-    nice -n 10 python benchmarks/conversations.py [--stories 40] [--turns 6] [--half even|odd|all]
+    nice -n 10 python benchmarks/conversations.py [--stories 40] [--turns 6] [--half odd]
+        [--no-reader]
 
 ``--stories`` CoQA dev stories (../shared/data/coqa-dev-half.json.gz) are indexed together, with
 the default model and backend (onnx-int8), in a cached index under benchmarks/results (or
@@ -8,17 +9,21 @@ the default model and backend (onnx-int8), in a cached index under benchmarks/re
 earlier turns as history (the assistant's own answers, as the chat passes them), and again
 alone. Printed:
 
-- right article: the top citation (or the top passage when the answer abstains) comes from the
-  story the conversation is about, with history and without;
+- cited right story: the answer does not abstain and its top citation comes from the story the
+  conversation is about (what the user sees: an abstention is a miss), with history and asked
+  alone;
+- top passage right: the top passage comes from the story, cited or not (retrieval alone);
 - answer hit: a cited quote of the right story overlaps the turn's CoQA ``evidence`` span (one
   contains the other), with history;
 - topic switch: after each conversation, the next story's first question is asked with this
-  conversation as history; right when its top citation comes from the next story (compare with
-  turn 1, the same questions asked alone);
+  conversation as history; right when it is answered from the next story (compare with turn 1,
+  the same questions asked alone);
 - the same split by turn (the first turn has no history, so both columns agree there).
 
-``--half even`` takes the stories at even positions of the file (the tune half), ``odd`` the
-others (the confirm half); ``all`` takes them in file order.
+``--half odd`` takes the stories at odd positions of the file (held out: the figures we
+report), ``calibration`` the stories the reader's conversation margins were chosen on (every
+fifth even one, never trained on: ``qa.training.data.article_side``), ``even`` and ``all`` as
+they say. ``--no-reader`` answers as before the reader (``Assistant.open(reader=False)``).
 """
 
 from __future__ import annotations
@@ -44,15 +49,21 @@ CACHE = ROOT / "benchmarks" / "results" / "coqa-conversations"
 @dataclass(frozen=True)
 class Outcome:
     turn: int
-    right_article: bool
+    right_article: bool  # top passage (or citation) from the story, with history
     right_alone: bool
     hit: bool
+    cited_right: bool  # answered, top citation from the story, with history
+    cited_right_alone: bool
 
 
 def load_stories(path: Path, count: int, half: str) -> list[dict[str, Any]]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         stories: list[dict[str, Any]] = json.load(handle)["data"]
-    if half != "all":
+    if half == "calibration":
+        from qa.training.data import article_side
+
+        stories = [s for n, s in enumerate(stories) if article_side(n) == "calibration"]
+    elif half != "all":
         stories = stories[half == "odd" :: 2]
     if count > len(stories):
         raise SystemExit(f"--stories {count}: the {half} half has only {len(stories)}")
@@ -76,6 +87,11 @@ def build_index(stories: list[dict[str, Any]], index: Path) -> None:
             print(f"built {index}: {report.summary()}", file=sys.stderr)
 
 
+def cited_title(reply: Answer) -> str | None:
+    """The story the user is shown an answer from (None when the answer abstains)."""
+    return reply.citations[0].title if reply.found and reply.citations else None
+
+
 def top_title(reply: Answer) -> str | None:
     if reply.citations:
         return reply.citations[0].title
@@ -97,16 +113,24 @@ def replay(
         reply = assistant.ask(turn["question"], history=history)
         alone = assistant.ask(turn["question"]) if alone_too or number == 1 else reply
         hit = any(c.title == title and overlaps(c.quote, turn["evidence"]) for c in reply.citations)
-        outcomes.append(Outcome(number, top_title(reply) == title, top_title(alone) == title, hit))
+        outcomes.append(
+            Outcome(
+                number,
+                top_title(reply) == title,
+                top_title(alone) == title,
+                hit,
+                cited_title(reply) == title,
+                cited_title(alone) == title,
+            )
+        )
         history.append(turn_from(reply))
     return outcomes, history
 
 
 def switch(assistant: Assistant, history: list[Turn], story: dict[str, Any]) -> bool:
     """Does the next story's first question, asked after ``history``, leave the old topic?"""
-    return top_title(assistant.ask(story["turns"][0]["question"], history=history)) == title_of(
-        story
-    )
+    reply = assistant.ask(story["turns"][0]["question"], history=history)
+    return cited_title(reply) == title_of(story)
 
 
 def share(values: list[bool]) -> str:
@@ -118,35 +142,44 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=COQA)
     parser.add_argument("--stories", type=int, default=40)
     parser.add_argument("--turns", type=int, default=6)
-    parser.add_argument("--half", choices=("even", "odd", "all"), default="all")
+    parser.add_argument("--half", choices=("odd", "calibration", "even", "all"), default="odd")
+    parser.add_argument("--no-reader", action="store_true", help="answer without the reader")
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--with-history-only", action="store_true", help="skip the alone run")
     args = parser.parse_args()
-    if args.stories < 40:
+    if args.stories < 30:
         parser.error(
-            "--stories must be at least 40 (a conversation must find its story among many)"
+            "--stories must be at least 30 (a conversation must find its story among many)"
         )
     stories = load_stories(args.data, args.stories, args.half)
     index = args.index or CACHE / f"{args.half}-{args.stories}"
     build_index(stories, index)
     outcomes: list[Outcome] = []
     switches: list[bool] = []
-    with Assistant.open(index, create=False) as assistant:
+    with Assistant.open(index, create=False, reader=not args.no_reader) as assistant:
         for number, story in enumerate(stories):
             done, history = replay(assistant, story, args.turns, not args.with_history_only)
             outcomes.extend(done)
             switches.append(switch(assistant, history, stories[(number + 1) % len(stories)]))
-    print(f"{len(stories)} stories ({args.half}), first {args.turns} turns: {len(outcomes)} turns")
-    print(f"right article with history: {share([o.right_article for o in outcomes])}")
-    print(f"right article without history: {share([o.right_alone for o in outcomes])}")
+    reader = "without the reader" if args.no_reader else "with the reader"
+    print(
+        f"{len(stories)} stories ({args.half}), first {args.turns} turns, {reader}: "
+        f"{len(outcomes)} turns"
+    )
+    print(f"cited right story with history: {share([o.cited_right for o in outcomes])}")
+    print(f"cited right story asked alone: {share([o.cited_right_alone for o in outcomes])}")
+    print(f"top passage right with history: {share([o.right_article for o in outcomes])}")
+    print(f"top passage right asked alone: {share([o.right_alone for o in outcomes])}")
     print(f"answer hit with history: {share([o.hit for o in outcomes])}")
-    print(f"topic switch, right article: {share(switches)} (turn 1 alone: see below)")
-    print("turn  with  without  hit")
+    print(f"topic switch, answered from the next story: {share(switches)}")
+    print("turn  cited-with  cited-alone  top-with  top-alone  hit")
     for number in range(1, args.turns + 1):
         these = [o for o in outcomes if o.turn == number]
         print(
-            f"{number:>4}  {share([o.right_article for o in these])}  "
-            f"{share([o.right_alone for o in these])}  {share([o.hit for o in these])}"
+            f"{number:>4}  {share([o.cited_right for o in these])}       "
+            f"{share([o.cited_right_alone for o in these])}        "
+            f"{share([o.right_article for o in these])}     "
+            f"{share([o.right_alone for o in these])}      {share([o.hit for o in these])}"
         )
 
 

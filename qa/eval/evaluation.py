@@ -29,11 +29,13 @@ from qa.eval.metrics import (
     reciprocal_rank,
 )
 from qa.pipeline import answer as answer_module
+from qa.pipeline import reader as reader_stage
 from qa.pipeline import retrieval
 from qa.pipeline.corpus import read_file
 from qa.pipeline.formats import squad_article_text
 
 MODES = retrieval.MODES
+READER_MODE = "reader"  # the hybrid ranking re-ranked by the reader (Assistant.search)
 TOP_K = 10
 MAX_FALSE_ABSTENTION = 0.05
 DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -50,28 +52,48 @@ class Question:
     article_number: int  # position in the file: even = tune half, odd = test half
 
 
+# Answer paths `qa eval` can measure: with the trained reader (the default) and without it
+# (the answer path before the reader, `--no-reader`).
+READER_PATH = "reader"
+NO_READER_PATH = "no-reader"
+
+
 @dataclass
-class Result:
-    question: Question
-    ranks: dict[str, int | None] = field(default_factory=dict)
-    ndcg: dict[str, float] = field(default_factory=dict)
+class Reply:
+    """What one answer path gave one question (abstention off: every answer is kept, with its
+    confidence, so any threshold can be applied afterwards)."""
+
     confidence: float = 0.0
     text: str = ""
     top_hit: bool = False
     citations: int = 0
     citations_on_gold: int = 0
+    ms: float = 0.0
+
+
+@dataclass
+class Result:
+    question: Question
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    ndcg: dict[str, float] = field(default_factory=dict)
+    replies: dict[str, Reply] = field(default_factory=dict)
     search_ms: float = 0.0
-    ask_ms: float = 0.0
 
     @property
     def in_corpus(self) -> bool:
         return self.question.article_id is not None
 
-    def found(self, threshold: float) -> bool:
-        return self.confidence >= threshold
+    def reply(self, path: str | None = None) -> Reply:
+        """The reply of ``path`` (default: the first path asked)."""
+        return self.replies[path] if path else next(iter(self.replies.values()))
 
-    def answer_hit(self, threshold: float) -> bool:
-        return self.found(threshold) and contains_answer(self.text, self.question.answers)
+    def found(self, threshold: float, path: str | None = None) -> bool:
+        return self.reply(path).confidence >= threshold
+
+    def answer_hit(self, threshold: float, path: str | None = None) -> bool:
+        return self.found(threshold, path) and contains_answer(
+            self.reply(path).text, self.question.answers
+        )
 
 
 def load_squad(path: Path) -> list[dict[str, Any]]:
@@ -154,7 +176,10 @@ class Evaluator:
         questions: Sequence[Question],
         modes: Sequence[str],
         progress: Callable[[int, int], None] | None = None,
+        paths: Sequence[str] = (READER_PATH,),
     ) -> list[Result]:
+        """Rank each question's passages in every retrieval mode, and answer it on every
+        answer path (``READER_PATH``, ``NO_READER_PATH``)."""
         results = []
         for done, question in enumerate(questions, start=1):
             result = Result(question)
@@ -164,28 +189,41 @@ class Evaluator:
                     result.ranks[mode], result.ndcg[mode] = rank, ndcg
                     if mode == "hybrid":
                         result.search_ms = elapsed
-            started = time.perf_counter()
-            # Abstention off: every question gets its best answer and confidence, so any
-            # threshold can be applied afterwards to the same answers.
-            reply = self.assistant.ask(question.question, abstain_below=float("-inf"))
-            result.ask_ms = (time.perf_counter() - started) * 1000
-            result.confidence, result.text = reply.confidence, reply.text
-            if reply.citations and question.article_id is not None:
-                result.top_hit = contains_answer(reply.citations[0].quote, question.answers)
-                result.citations = len(reply.citations)
-                result.citations_on_gold = sum(
-                    c.article_id == question.article_id
-                    and overlaps_span(c.start, c.end, question.spans)
-                    for c in reply.citations
-                )
+            for path in paths:
+                result.replies[path] = self.answer(question, path)
             results.append(result)
             if progress is not None:
                 progress(done, len(questions))
         return results
 
+    def answer(self, question: Question, path: str) -> Reply:
+        """One answer, abstention off, on ``path`` (the reader on or off)."""
+        assistant = self.assistant
+        saved = assistant.reader_enabled
+        assistant.reader_enabled = path == READER_PATH
+        try:
+            started = time.perf_counter()
+            reply = assistant.ask(question.question, abstain_below=float("-inf"))
+            elapsed = (time.perf_counter() - started) * 1000
+        finally:
+            assistant.reader_enabled = saved
+        outcome = Reply(reply.confidence, reply.text, ms=elapsed)
+        if reply.citations and question.article_id is not None:
+            outcome.top_hit = contains_answer(reply.citations[0].quote, question.answers)
+            outcome.citations = len(reply.citations)
+            outcome.citations_on_gold = sum(
+                c.article_id == question.article_id
+                and overlaps_span(c.start, c.end, question.spans)
+                for c in reply.citations
+            )
+        return outcome
 
-def summarise(results: Sequence[Result], modes: Sequence[str], threshold: float) -> dict[str, Any]:
-    """Metrics over ``results`` with answers abstaining below ``threshold``."""
+
+def summarise(
+    results: Sequence[Result], modes: Sequence[str], thresholds: dict[str, float]
+) -> dict[str, Any]:
+    """Metrics over ``results``; each answer path abstains below its own threshold. The first
+    path's answers are ``answers`` and ``abstention``; the others are under ``compare``."""
     inside = [r for r in results if r.in_corpus]
     outside = [r for r in results if not r.in_corpus]
     summary: dict[str, Any] = {
@@ -205,38 +243,70 @@ def summarise(results: Sequence[Result], modes: Sequence[str], threshold: float)
             "ndcg@10": _mean(r.ndcg[mode] for r in inside if mode in r.ndcg),
         }
     summary["retrieval"] = retrieval_rows
-    if inside:
-        answered = [r for r in inside if r.found(threshold)]
-        summary["answers"] = {
-            "answer_hit_rate": _mean(r.answer_hit(threshold) for r in inside),
-            "top_sentence_hit_rate": _mean(r.found(threshold) and r.top_hit for r in inside),
-            "citation_precision": _ratio(
-                sum(r.citations_on_gold for r in answered), sum(r.citations for r in answered)
-            ),
-            "answered": len(answered) / len(inside),
-            "answer_hit_rate_without_abstention": _mean(
-                contains_answer(r.text, r.question.answers) for r in inside
-            ),
-        }
-    summary["abstention"] = {
-        "threshold": threshold,
-        "false_abstention": _mean(not r.found(threshold) for r in inside) if inside else None,
-        "correct_abstention": _mean(not r.found(threshold) for r in outside) if outside else None,
-    }
+    paths = list(thresholds)
+    for number, path in enumerate(paths):
+        part = _answers(inside, outside, path, thresholds[path])
+        if number == 0:
+            summary["answer_path"] = path
+            summary.update(part)
+        else:
+            summary.setdefault("compare", {})[path] = part
     summary["latency_ms"] = {
         "search_p50": percentile([r.search_ms for r in inside], 0.5),
         "search_p95": percentile([r.search_ms for r in inside], 0.95),
-        "ask_p50": percentile([r.ask_ms for r in results], 0.5),
-        "ask_p95": percentile([r.ask_ms for r in results], 0.95),
     }
+    for number, path in enumerate(paths):
+        suffix = "" if number == 0 else f"_{path.replace('-', '_')}"
+        times = [r.reply(path).ms for r in results]
+        summary["latency_ms"][f"ask_p50{suffix}"] = percentile(times, 0.5)
+        summary["latency_ms"][f"ask_p95{suffix}"] = percentile(times, 0.95)
     return summary
 
 
-def tune_threshold(results: Sequence[Result]) -> float:
+def _answers(
+    inside: Sequence[Result], outside: Sequence[Result], path: str, threshold: float
+) -> dict[str, Any]:
+    part: dict[str, Any] = {}
+    if inside:
+        answered = [r for r in inside if r.found(threshold, path)]
+        part["answers"] = {
+            "answer_hit_rate": _mean(r.answer_hit(threshold, path) for r in inside),
+            "top_sentence_hit_rate": _mean(
+                r.found(threshold, path) and r.reply(path).top_hit for r in inside
+            ),
+            "citation_precision": _ratio(
+                sum(r.reply(path).citations_on_gold for r in answered),
+                sum(r.reply(path).citations for r in answered),
+            ),
+            "answered": len(answered) / len(inside),
+            "answer_hit_rate_without_abstention": _mean(
+                contains_answer(r.reply(path).text, r.question.answers) for r in inside
+            ),
+        }
+    part["abstention"] = {
+        "threshold": threshold,
+        "false_abstention": (
+            _mean(not r.found(threshold, path) for r in inside) if inside else None
+        ),
+        "correct_abstention": (
+            _mean(not r.found(threshold, path) for r in outside) if outside else None
+        ),
+    }
+    return part
+
+
+def default_threshold(path: str) -> float:
+    """The calibrated threshold an answer path ships with."""
+    if path == READER_PATH:
+        return reader_stage.ABSTAIN_BELOW
+    return answer_module.ABSTAIN_BELOW
+
+
+def tune_threshold(results: Sequence[Result], path: str) -> float:
     """The highest threshold keeping false abstention on in-corpus questions at or under 5%."""
-    inside = sorted(r.confidence for r in results if r.in_corpus)
+    inside = sorted(r.reply(path).confidence for r in results if r.in_corpus)
     if not inside:
-        return answer_module.ABSTAIN_BELOW
+        return default_threshold(path)
     allowed = int(MAX_FALSE_ABSTENTION * len(inside))  # questions that may abstain wrongly
     return inside[allowed]
 
@@ -279,7 +349,8 @@ def mean_summary(summaries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def failures(results: Sequence[Result], threshold: float) -> list[dict[str, Any]]:
-    """Questions that went wrong, for reading: retrieval misses, wrong or wrongly held answers."""
+    """Questions that went wrong on the first answer path, for reading: retrieval misses,
+    wrong or wrongly held answers."""
     rows = []
     for r in results:
         q = r.question
@@ -297,8 +368,8 @@ def failures(results: Sequence[Result], threshold: float) -> list[dict[str, Any]
                     **{k: v for k, v in asdict(q).items() if k != "spans"},
                     "reasons": reasons,
                     "hybrid_rank": r.ranks.get("hybrid"),
-                    "confidence": round(r.confidence, 4),
-                    "answer": r.text,
+                    "confidence": round(r.reply().confidence, 4),
+                    "answer": r.reply().text,
                 }
             )
     return rows
@@ -311,37 +382,50 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {mode} | {row['recall@1']:.3f} | {row['recall@5']:.3f} | {row['recall@10']:.3f} "
             f"| {row['mrr@10']:.3f} | {row['ndcg@10']:.3f} |"
         )
-    answers = summary.get("answers")
-    if answers:
-        lines += [
-            "",
-            "| answers (hybrid) | value |",
-            "|---|---|",
-            f"| answer hit rate | {answers['answer_hit_rate']:.3f} |",
-            f"| top-sentence hit rate | {answers['top_sentence_hit_rate']:.3f} |",
-            f"| citation precision | {answers['citation_precision']:.3f} |",
-            f"| answered | {answers['answered']:.3f} |",
-            "| answer hit rate without abstention | "
-            f"{answers['answer_hit_rate_without_abstention']:.3f} |",
+    paths = {summary.get("answer_path") or READER_PATH: summary}
+    paths.update(summary.get("compare", {}))
+    names = list(paths)
+    header = " | ".join(names)
+    rule = "|".join("---" for _ in names)
+    if all(part.get("answers") for part in paths.values()):
+        rows = [
+            ("answer hit rate", "answers", "answer_hit_rate"),
+            ("top-sentence hit rate", "answers", "top_sentence_hit_rate"),
+            ("citation precision", "answers", "citation_precision"),
+            ("answered", "answers", "answered"),
+            ("answer hit rate without abstention", "answers", "answer_hit_rate_without_abstention"),
         ]
-    abstention = summary["abstention"]
-    lines += [
-        "",
-        "| abstention | value |",
-        "|---|---|",
-        f"| threshold | {abstention['threshold']:.3f} |",
-    ]
+        lines += ["", f"| answers | {header} |", f"|---|{rule}|"]
+        lines += [
+            f"| {label} | " + " | ".join(f"{paths[n][group][key]:.3f}" for n in names) + " |"
+            for label, group, key in rows
+        ]
+    lines += ["", f"| abstention | {header} |", f"|---|{rule}|"]
+    lines.append(
+        "| threshold | "
+        + " | ".join(f"{paths[n]['abstention']['threshold']:.3f}" for n in names)
+        + " |"
+    )
     for key in ("false_abstention", "correct_abstention"):
-        if abstention[key] is not None:
-            lines.append(f"| {key.replace('_', ' ')} | {abstention[key]:.3f} |")
+        values = [paths[n]["abstention"][key] for n in names]
+        if all(v is not None for v in values):
+            lines.append(
+                f"| {key.replace('_', ' ')} | " + " | ".join(f"{v:.3f}" for v in values) + " |"
+            )
     latency = summary["latency_ms"]
     lines += [
         "",
         "| latency per question | p50 ms | p95 ms |",
         "|---|---|---|",
         f"| search (hybrid) | {latency['search_p50']:.0f} | {latency['search_p95']:.0f} |",
-        f"| ask | {latency['ask_p50']:.0f} | {latency['ask_p95']:.0f} |",
     ]
+    for number, name in enumerate(names):
+        suffix = "" if number == 0 else f"_{name.replace('-', '_')}"
+        if f"ask_p50{suffix}" in latency:
+            lines.append(
+                f"| ask ({name}) | {latency[f'ask_p50{suffix}']:.0f} "
+                f"| {latency[f'ask_p95{suffix}']:.0f} |"
+            )
     counts = f"{summary['questions_in_corpus']} in-corpus questions"
     if summary["questions_out_of_corpus"]:
         counts += f", {summary['questions_out_of_corpus']} out-of-corpus"

@@ -1,0 +1,313 @@
+"""Fit the reader's head and thresholds on the calibration articles, and print what they give.
+
+    nice -n 10 python benchmarks/reader_calibrate.py [--questions 700] [--seed 7]
+
+The calibration articles are every fifth even-numbered article of each file
+(``qa.training.data.article_side``): even, so no figure we report comes from them, and never
+trained on, so the model is as unsure of them as of a user's articles. Per file (SQuAD dev,
+NYT dev, Amazon reviews) an index holds the file's training articles and three quarters of its
+calibration articles; the other quarter's questions are out of corpus (they must abstain).
+Each question is asked as ``qa ask`` asks it (hybrid search, the top ``READ_PASSAGES``
+passages, the ``READ_SENTENCES`` best sentences by the cheap score, read by the model), and every
+read sentence is kept with its features. Then, offline:
+
+1. the logistic head (``qa.pipeline.reader.HEAD``) is fitted on the read sentences of all files,
+   each file weighing alike (label: the sentence overlaps a gold answer span);
+2. ``ABSTAIN_BELOW`` is the highest threshold keeping false abstention at or under 5% on EVERY
+   file's in-corpus questions;
+3. ``EXTRA_MARGIN`` is chosen from a small grid by the mean of answer hit and citation precision.
+
+The printed table gives, per file, R@1 (the top passage after re-ranking holds a gold span),
+answer hit, citation precision, false and correct abstention on these calibration questions.
+Writes the constants to benchmarks/results/reader-calibration.json; copy them into
+qa/pipeline/reader.py with this table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import Assistant  # noqa: E402
+from qa.eval.evaluation import questions_for  # noqa: E402
+from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
+from qa.pipeline import reader as reader_stage  # noqa: E402
+from qa.pipeline.evidence import stored_sentence_vectors  # noqa: E402
+from qa.training.data import article_side, load_json  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+FILES = {
+    "squad": DATA / "squad-dev-v1.1.json.gz",
+    "nyt": DATA / "squadshifts-nyt-dev.json.gz",
+    "amazon": DATA / "train" / "squadshifts-amazon.json.gz",
+}
+RESULTS = ROOT / "benchmarks" / "results"
+MAX_FALSE_ABSTENTION = 0.05
+EXTRA_MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3)
+
+
+@dataclass
+class Read:
+    """One read sentence: features, label, its chunk, and whether it holds an answer's words."""
+
+    logit: float
+    cosine: float
+    overlap: float
+    passage: float
+    gold: bool
+    holds_answer: bool
+    chunk_id: int
+
+
+@dataclass
+class Asked:
+    file: str
+    in_corpus: bool
+    sentences: list[Read]
+    gold_chunks: set[int]  # read passages holding a gold span
+    fused_top_gold: bool
+
+
+def collect(
+    name: str, questions: int, seed: int, work: Path, reader_dir: Path | None
+) -> list[Asked]:
+    raw = load_json(FILES[name])["data"]
+    calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
+    train = [n for n in range(len(raw)) if article_side(n) == "train"]
+    rng = random.Random(seed)
+    outside = set(rng.sample(calibration, max(1, round(len(calibration) / 4))))
+    inside = [n for n in calibration if n not in outside]
+    kept = sorted(train + inside)
+    source = work / f"{name}-calibration.json"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(json.dumps({"data": [raw[n] for n in kept]}), encoding="utf-8")
+    assistant = Assistant.open(work / f"index-{name}-calibration", reader_dir=reader_dir)
+    print(f"{name}: {assistant.ingest([source], prune=True).summary()}", file=sys.stderr)
+    everything = questions_for([raw[n] for n in kept], source, kept)
+    asked_in = [q for q in everything if q.article_number in inside and q.spans]
+    asked_out = questions_for([raw[n] for n in sorted(outside)], None, sorted(outside))
+    asked_in = rng.sample(asked_in, min(questions, len(asked_in)))
+    asked_out = rng.sample(asked_out, min(questions // 3, len(asked_out)))
+    model = assistant._reader_model()
+    assert model is not None
+    results = []
+    with assistant:
+        for q in asked_in + asked_out:
+            embedder = assistant._ready_model()
+            vector = embedder.embed([q.question])[0]
+            passages = assistant.retriever.search(
+                q.question, reader_stage.READ_PASSAGES, None, vector
+            )
+            stored = stored_sentence_vectors(
+                assistant.retriever.sentences, passages, reader_stage.READ_PASSAGES
+            )
+            reading = reader_stage.read(model, q.question, passages, embedder, vector, stored)
+            inside_q = q.article_id is not None
+            results.append(
+                Asked(
+                    name,
+                    inside_q,
+                    [
+                        Read(
+                            s.logit,
+                            s.candidate.cosine,
+                            s.candidate.overlap,
+                            s.candidate.passage.score - passages[0].score,
+                            inside_q
+                            and s.candidate.passage.article_id == q.article_id
+                            and overlaps_span(s.candidate.start, s.candidate.end, q.spans),
+                            inside_q and contains_answer(s.candidate.text, q.answers),
+                            s.candidate.passage.chunk_id,
+                        )
+                        for s in reading.sentences
+                    ],
+                    {
+                        p.chunk_id
+                        for p in passages
+                        if inside_q
+                        and p.article_id == q.article_id
+                        and contains_span(p.start, p.end, q.spans)
+                    },
+                    bool(
+                        inside_q
+                        and passages
+                        and passages[0].article_id == q.article_id
+                        and contains_span(passages[0].start, passages[0].end, q.spans)
+                    ),
+                )
+            )
+    return results
+
+
+FEATURES = ("logit", "cosine", "overlap", "passage")
+
+
+def matrix(rows: list[Read]) -> np.ndarray:
+    return np.array([[1.0, r.logit, r.cosine, r.overlap, r.passage] for r in rows])
+
+
+def fit(asked: list[Asked]) -> reader_stage.Head:
+    """Weighted logistic regression (Newton's method, a little L2) on every read sentence."""
+    rows, labels, weights = [], [], []
+    files = sorted({a.file for a in asked})
+    for name in files:
+        mine = [r for a in asked if a.file == name for r in a.sentences]
+        rows += mine
+        labels += [float(r.gold) for r in mine]
+        weights += [1.0 / len(mine)] * len(mine)
+    x, y, w = matrix(rows), np.array(labels), np.array(weights) * len(rows) / len(files)
+    beta = np.zeros(x.shape[1])
+    ridge = 1e-3 * np.eye(x.shape[1])
+    ridge[0, 0] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30, 30)))
+        gradient = x.T @ (w * (p - y)) + ridge @ beta
+        hessian = (x * (w * p * (1 - p))[:, None]).T @ x + ridge
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return reader_stage.Head(*[round(float(b), 4) for b in beta])
+
+
+def probabilities(head: reader_stage.Head, a: Asked) -> list[tuple[float, Read]]:
+    scored = [(head.probability(r.logit, r.cosine, r.overlap, r.passage), r) for r in a.sentences]
+    return sorted(scored, key=lambda t: -t[0])
+
+
+def outcome(head: reader_stage.Head, a: Asked, threshold: float, margin: float) -> dict[str, Any]:
+    scored = probabilities(head, a)
+    best = scored[0][0] if scored else 0.0
+    answered = bool(scored) and best >= threshold
+    chosen: list[Read] = []
+    if answered:
+        chosen = [scored[0][1]]
+        for p, r in scored[1:]:
+            if len(chosen) == 3 or p < max(reader_stage.EXTRA_MIN, best - margin):
+                break
+            if all(r.chunk_id != c.chunk_id for c in chosen):
+                chosen.append(r)
+    top_chunk = scored[0][1].chunk_id if scored else None
+    return {
+        "answered": answered,
+        "best": best,
+        "hit": any(r.holds_answer for r in chosen),
+        "cited": len(chosen),
+        "cited_gold": sum(r.gold for r in chosen),
+        "r1": (top_chunk in a.gold_chunks) if top_chunk is not None else a.fused_top_gold,
+    }
+
+
+def threshold_for(head: reader_stage.Head, asked: list[Asked]) -> float:
+    """The highest threshold keeping false abstention <= 5% on every file."""
+    limits = []
+    for name in sorted({a.file for a in asked}):
+        best = sorted(
+            probabilities(head, a)[0][0] if a.sentences else 0.0
+            for a in asked
+            if a.file == name and a.in_corpus
+        )
+        limits.append(best[int(MAX_FALSE_ABSTENTION * len(best))])
+    return math.floor(min(limits) * 1000) / 1000
+
+
+def table(head: reader_stage.Head, asked: list[Asked], threshold: float, margin: float) -> str:
+    lines = [
+        "| file | R@1 fused | R@1 reader | answer hit | citation precision | false abst. "
+        "| correct abst. |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted({a.file for a in asked}):
+        inside = [a for a in asked if a.file == name and a.in_corpus]
+        outside = [a for a in asked if a.file == name and not a.in_corpus]
+        done = [outcome(head, a, threshold, margin) for a in inside]
+        held = [not outcome(head, a, threshold, margin)["answered"] for a in outside]
+        cited = sum(d["cited"] for d in done)
+        lines.append(
+            f"| {name} | {np.mean([a.fused_top_gold for a in inside]):.3f} "
+            f"| {np.mean([d['r1'] for d in done]):.3f} "
+            f"| {np.mean([d['hit'] for d in done]):.3f} "
+            f"| {sum(d['cited_gold'] for d in done) / max(cited, 1):.3f} "
+            f"| {np.mean([not d['answered'] for d in done]):.3f} "
+            f"| {np.mean(held):.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def score(head: reader_stage.Head, asked: list[Asked], threshold: float, margin: float) -> float:
+    values = []
+    for name in sorted({a.file for a in asked}):
+        done = [
+            outcome(head, a, threshold, margin) for a in asked if a.file == name and a.in_corpus
+        ]
+        cited = sum(d["cited"] for d in done)
+        values.append(np.mean([d["hit"] for d in done]))
+        values.append(sum(d["cited_gold"] for d in done) / max(cited, 1))
+    return float(np.mean(values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=700, help="in-corpus questions per file")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=RESULTS / "reader-calibration")
+    parser.add_argument("--reader-dir", type=Path, help="another trained reader (default: shipped)")
+    args = parser.parse_args()
+    cache = args.work / f"read-{args.questions}-{args.seed}-{args.reader_dir is None}.json"
+    if cache.exists():
+        raw = json.loads(cache.read_text())
+        asked = [
+            Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
+                  set(a["gold_chunks"]), a["fused_top_gold"])
+            for a in raw
+        ]  # fmt: skip
+    else:
+        asked = []
+        for name in FILES:
+            asked += collect(name, args.questions, args.seed, args.work, args.reader_dir)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(
+            json.dumps(
+                [
+                    {
+                        "file": a.file,
+                        "in_corpus": a.in_corpus,
+                        "sentences": [r.__dict__ for r in a.sentences],
+                        "gold_chunks": sorted(a.gold_chunks),
+                        "fused_top_gold": a.fused_top_gold,
+                    }
+                    for a in asked
+                ]
+            )
+        )
+    head = fit(asked)
+    threshold = threshold_for(head, asked)
+    margin = max(EXTRA_MARGINS, key=lambda m: (score(head, asked, threshold, m), -m))
+    print(f"head: {head}")
+    print(f"ABSTAIN_BELOW = {threshold}, EXTRA_MARGIN = {margin}")
+    print(table(head, asked, threshold, margin))
+    logit_only = reader_stage.Head(0.0, 1.0, 0.0, 0.0, 0.0)
+    print("\nthe model's logit alone (no head), same procedure:")
+    print(table(logit_only, asked, threshold_for(logit_only, asked), margin))
+    out = RESULTS / "reader-calibration.json"
+    out.write_text(
+        json.dumps(
+            {"head": head.__dict__, "abstain_below": threshold, "extra_margin": margin}, indent=2
+        )
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
