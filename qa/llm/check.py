@@ -9,15 +9,27 @@ number that was not given), the best match among all given passages is taken ins
 in ``Answer.sentences`` with ``supported=False``, so ``--json`` and the UI can show what was
 dropped: an unverified sentence never reaches the answer text.
 
-Support score = cosine(answer sentence, passage sentence) + OVERLAP_WEIGHT * the share of the
-answer sentence's content words (stemmed) that the passage sentence contains: the same two
-signals that pick the extractive answer's quotes (qa/pipeline/answer.py).
+Two checks (``CHECKS``):
+
+- ``verifier`` (the default): the verifier head of the model trained here
+  (``embeddings.reader``, trained on VitaminC and claims made from QA pairs) reads the sentence
+  against the best quotes of the passages and says supports / refutes / not enough info. It sees
+  what word overlap cannot: "sales were under 23.5 million" against "more than 24 million" is
+  refuted, and a refuted sentence is dropped and shown as contradicted, with the quote.
+- ``cosine``: support score = cosine(answer sentence, passage sentence) + OVERLAP_WEIGHT * the
+  share of the answer sentence's content words (stemmed) that the passage sentence contains.
+  It separates on-topic from off-topic, not a right number from a wrong one. It also picks the
+  check of the sentences before the verifier existed.
+
+The verifier reads the best ``EVIDENCE_PER_CLAIM`` quotes by word share in the cited passages and
+overall.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +46,25 @@ OVERLAP_WEIGHT = 0.35
 # over 391 claims and 1551 other sentences, from
 # `python benchmarks/llm_calibrate.py ../shared/data/squad-dev-v1.1.json.gz --limit 400`.
 SUPPORT_THRESHOLD = 0.78
+CHECKS = ("verifier", "cosine")
+DEFAULT_CHECK = "verifier"
+# The verifier keeps a sentence when P(supports) reaches SUPPORTS_AT_LEAST against one quote,
+# and calls it contradicted when P(refutes) reaches REFUTES_AT_LEAST against a quote (and no
+# quote supports it). Chosen on the calibration claims (benchmarks/llm_calibrate.py).
+SUPPORTS_AT_LEAST = 0.5
+REFUTES_AT_LEAST = 0.5
+# Quotes the verifier reads per sentence: the best by word share among the cited passages'
+# sentences, and among all given passages' (5 sentences x 4 quotes: one ONNX call).
+EVIDENCE_PER_CLAIM = 2
+
+
+class VerifyModel(Protocol):
+    """The verifier (``embeddings.reader.ReaderModel``; tests fake it): three logits per
+    (claim, evidence) pair, supports / refutes / not enough info."""
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> np.ndarray: ...
+
+
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 MIN_SENTENCE_CHARS = 3
@@ -57,6 +88,7 @@ class Support:
     end: int
     quote: str
     reattributed: bool  # True when the support came from a passage the model did not cite
+    refuted: bool = False  # the verifier found ``quote`` contradicts it (then not supported)
 
 
 def answer_sentences(text: str) -> list[AnswerSentence]:
@@ -89,20 +121,25 @@ def _numbers(text: str) -> list[int]:
     return [int(n) for group in MARKER.findall(text) for n in re.findall(r"\d+", group)]
 
 
-def support_scores(
-    claims: list[str], claim_vectors: np.ndarray, quotes: list[str], quote_vectors: np.ndarray
-) -> np.ndarray:
-    """Matrix [claim, quote] of support scores (cosine + OVERLAP_WEIGHT * word share)."""
-    cosines = claim_vectors @ quote_vectors.T
+def word_shares(claims: list[str], quotes: list[str]) -> np.ndarray:
+    """Matrix [claim, quote]: the share of the claim's content words (stemmed) in the quote."""
     quote_stems = [{stem(w) for w in words(q)} for q in quotes]
-    share = np.zeros_like(cosines)
+    share = np.zeros((len(claims), len(quotes)))
     for i, claim in enumerate(claims):
         stems = {stem(w) for w in content_words(claim)}
         if not stems:
             continue
         for j, present in enumerate(quote_stems):
             share[i, j] = len(stems & present) / len(stems)
-    return np.asarray(cosines + OVERLAP_WEIGHT * share)
+    return share
+
+
+def support_scores(
+    claims: list[str], claim_vectors: np.ndarray, quotes: list[str], quote_vectors: np.ndarray
+) -> np.ndarray:
+    """Matrix [claim, quote] of support scores (cosine + OVERLAP_WEIGHT * word share)."""
+    cosines = claim_vectors @ quote_vectors.T
+    return np.asarray(cosines + OVERLAP_WEIGHT * word_shares(claims, quotes))
 
 
 def check_sentences(
@@ -110,9 +147,11 @@ def check_sentences(
     passages: list[Passage],
     embedder: Embedder,
     threshold: float = SUPPORT_THRESHOLD,
+    verifier: VerifyModel | None = None,
 ) -> list[Support]:
-    """The support of each sentence among ``passages`` (numbered 1..len as in the prompt)."""
-    return SupportChecker(passages, embedder, threshold).check(sentences)
+    """The support of each sentence among ``passages`` (numbered 1..len as in the prompt);
+    with ``verifier`` the verifier decides, else the cosine score against ``threshold``."""
+    return SupportChecker(passages, embedder, threshold, verifier).check(sentences)
 
 
 class SupportChecker:
@@ -123,11 +162,16 @@ class SupportChecker:
     """
 
     def __init__(
-        self, passages: list[Passage], embedder: Embedder, threshold: float = SUPPORT_THRESHOLD
+        self,
+        passages: list[Passage],
+        embedder: Embedder,
+        threshold: float = SUPPORT_THRESHOLD,
+        verifier: VerifyModel | None = None,
     ) -> None:
         self.passages = passages
         self.embedder = embedder
         self.threshold = threshold
+        self.verifier = verifier
         self._spans: list[tuple[int, int, int, str]] = []  # passage number, start, end, text
         for number, passage in enumerate(passages, start=1):
             for a, b in split_sentences(passage.text):
@@ -142,10 +186,14 @@ class SupportChecker:
             return []
         if not spans:
             return [Support(s, False, 0.0, None, 0, 0, "", False) for s in sentences]
-        if self._vectors is None:
-            self._vectors = self.embedder.embed([text for *_, text in spans])
-        claims = self.embedder.embed([s.text for s in sentences])
         quotes = [t for *_, t in spans]
+        if self.verifier is not None:
+            # The verifier reads the quotes sharing most words with the sentence: no embedding
+            # at all, so checking an answer costs one model call.
+            return self._verify(sentences, word_shares([s.text for s in sentences], quotes))
+        if self._vectors is None:
+            self._vectors = self.embedder.embed(quotes)
+        claims = self.embedder.embed([s.text for s in sentences])
         scores = support_scores([s.text for s in sentences], claims, quotes, self._vectors)
         results = []
         for i, sentence in enumerate(sentences):
@@ -162,6 +210,58 @@ class SupportChecker:
             else:
                 results.append(Support(sentence, False, score, None, 0, 0, "", False))
         return results
+
+    def _verify(self, sentences: list[AnswerSentence], scores: np.ndarray) -> list[Support]:
+        """The verifier's verdict on each sentence against its best quotes (one model call)."""
+        assert self.verifier is not None
+        spans = self._spans
+        pairs: list[tuple[int, int, bool]] = []  # sentence, span, span is in a cited passage
+        for i, sentence in enumerate(sentences):
+            valid = {n for n in sentence.cited if 1 <= n <= len(self.passages)}
+            in_cited = sorted(
+                (j for j, span in enumerate(spans) if span[0] in valid), key=lambda j: -scores[i, j]
+            )[:EVIDENCE_PER_CLAIM]
+            anywhere = [int(j) for j in np.argsort(-scores[i]) if int(j) not in in_cited]
+            pairs += [(i, j, True) for j in in_cited]
+            pairs += [(i, j, False) for j in anywhere[:EVIDENCE_PER_CLAIM]]
+        evidence = [self._evidence(j) for _, j, _ in pairs]
+        logits = self.verifier.verify_logits([sentences[i].text for i, _, _ in pairs], evidence)
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        results = []
+        for i, sentence in enumerate(sentences):
+            mine = [(n, j, cited) for n, (s, j, cited) in enumerate(pairs) if s == i]
+            # Cited quotes first: a re-attribution only when no cited quote supports it.
+            supporting = [
+                (n, j, cited) for n, j, cited in mine if probabilities[n, 0] >= SUPPORTS_AT_LEAST
+            ]
+            if supporting:
+                n, j, cited = max(supporting, key=lambda t: (t[2], probabilities[t[0], 0]))
+                score = float(probabilities[n, 0])
+                results.append(_support(sentence, spans, j, score, reattributed=not cited))
+                continue
+            refuting = [
+                (n, j)
+                for n, j, _ in mine
+                if probabilities[n, 1] >= REFUTES_AT_LEAST and int(np.argmax(probabilities[n])) == 1
+            ]
+            best = max((float(probabilities[n, 0]) for n, _, _ in mine), default=0.0)
+            if refuting:
+                n, j = max(refuting, key=lambda t: probabilities[t[0], 1])
+                number, start, end, text = spans[j]
+                results.append(
+                    Support(sentence, False, best, number, start, end, text, False, True)
+                )
+            else:
+                results.append(Support(sentence, False, best, None, 0, 0, "", False))
+        return results
+
+    def _evidence(self, j: int) -> str:
+        """A quote as the verifier was trained to read evidence: its title, then the sentence."""
+        from qa.pipeline.chunking import embedding_text
+
+        number, _, _, text = self._spans[j]
+        return embedding_text(self.passages[number - 1].title, text)
 
 
 def complete_sentences(text: str) -> list[AnswerSentence]:

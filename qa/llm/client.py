@@ -41,8 +41,13 @@ class LLMConfig:
     context: int = DEFAULT_CONTEXT
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
+    # How each sentence is checked (qa/llm/check.py): "verifier" (the trained model) or
+    # "cosine" (embedding cosine + word overlap, for comparison).
+    check: str = "verifier"
 
     def __post_init__(self) -> None:
+        if self.check not in ("verifier", "cosine"):
+            raise LLMError(f"--check must be verifier or cosine, not {self.check!r}.")
         if not self.url.startswith(("http://", "https://")):
             raise LLMError(
                 f"--llm must be an http(s) URL such as http://127.0.0.1:11434/v1, not {self.url!r}."

@@ -15,6 +15,7 @@ from qa.llm.check import (
     AnswerSentence,
     Support,
     SupportChecker,
+    VerifyModel,
     answer_sentences,
     complete_sentences,
 )
@@ -47,6 +48,7 @@ class Verdict:
     passage: int | None  # the given passage (1-based, as numbered in the prompt) that supports it
     quote: str
     reattributed: bool  # supported by a passage the model did not cite
+    refuted: bool = False  # the verifier found ``quote`` (of ``passage``) contradicts it
 
 
 def generate(
@@ -56,9 +58,12 @@ def generate(
     embedder: Embedder,
     config: LLMConfig,
     history: list[Turn] | None = None,
+    verifier: VerifyModel | None = None,
 ) -> Iterator[Token | Verdict | Answer]:
     """Yield ``Token``s as the model writes, a ``Verdict`` for each sentence as it completes
-    (before the token that showed it complete), then the checked ``Answer`` (always last)."""
+    (before the token that showed it complete), then the checked ``Answer`` (always last).
+    ``verifier`` checks the sentences when ``config.check`` is "verifier" (else the cosine
+    check does)."""
     if not extractive.found:
         yield extractive  # abstain before asking: the articles don't cover it
         return
@@ -66,7 +71,11 @@ def generate(
         question, passages[:PASSAGES_GIVEN], history, config.context, config.max_tokens
     )
     client = LLMClient(config)
-    checker = SupportChecker(prompt.passages, embedder)
+    checker = SupportChecker(
+        prompt.passages,
+        embedder,
+        verifier=verifier if config.check == "verifier" else None,
+    )
     parts: list[str] = []
     verdicts = 0
     try:
@@ -102,6 +111,7 @@ def _verdict(index: int, sentence: AnswerSentence, checker: SupportChecker) -> V
         passage=support.passage,
         quote=support.quote,
         reattributed=support.reattributed,
+        refuted=support.refuted,
     )
 
 
@@ -142,6 +152,7 @@ def checked_answer(
                 citation=number,
                 quote=support.quote,
                 reattributed=support.reattributed,
+                refuted=support.refuted,
             )
         )
     if not parts:

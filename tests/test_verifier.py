@@ -1,0 +1,106 @@
+"""The verifier check of generated sentences (qa/llm/check.py), with a scripted verifier.
+
+The scripted verifier says "supports" when the claim's words are all in the quote, "refutes"
+when they are all there but one number differs, and "not enough info" otherwise: enough to
+check what the check does with each verdict (keep, re-attribute, drop as contradicted, drop).
+The trained verifier itself is measured in benchmarks/verifier_eval.py and tested with the real
+model in tests/test_reader_model.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from embeddings import HashEmbedder
+from qa.llm import checked_answer
+from qa.llm.check import AnswerSentence, SupportChecker
+from qa.types import Answer, Passage
+
+WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+
+
+def _passage(number: int, text: str) -> Passage:
+    return Passage(number, f"a{number}", f"T{number}", None, None, "s", text, 0, len(text),
+                   1.0, number, 0.5, 1.0)  # fmt: skip
+
+
+PASSAGES = [
+    _passage(1, "Westlife sold more than 24 million records in the UK. The band formed in 1998."),
+    _passage(2, "The Rhine rises in the Swiss Alps. It flows into the North Sea."),
+]
+EXTRACTIVE = Answer("q", "Quoted. [1]", True, [], PASSAGES, 0.9)
+
+
+class Scripted:
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> np.ndarray:
+        out = []
+        for claim, quote in zip(claims, evidence, strict=True):
+            self.pairs.append((claim, quote))
+            said, there = WORD.findall(claim.lower()), set(WORD.findall(quote.lower()))
+            missing = [w for w in said if w not in there]
+            if not missing:
+                out.append([4.0, -4.0, -4.0])
+            elif all(w[0].isdigit() for w in missing) and len(missing) == 1:
+                out.append([-4.0, 4.0, -4.0])
+            else:
+                out.append([-4.0, -4.0, 4.0])
+        return np.array(out, dtype=np.float32)
+
+
+def check(text: str, cited: list[int]) -> tuple[SupportChecker, Scripted]:
+    verifier = Scripted()
+    return SupportChecker(PASSAGES, HashEmbedder(64), verifier=verifier), verifier
+
+
+def test_a_changed_number_is_dropped_as_contradicted_with_its_quote() -> None:
+    checker, verifier = check("", [])
+    (support,) = checker.check([AnswerSentence("Westlife sold more than 23 million records.", [1])])
+    assert not support.supported and support.refuted
+    assert support.quote == "Westlife sold more than 24 million records in the UK."
+    assert support.passage == 1
+    # The verifier read the quote as trained: title, then the sentence.
+    assert any(q.startswith("T1\nWestlife sold") for _, q in verifier.pairs)
+
+
+def test_a_supported_sentence_keeps_its_cited_passage() -> None:
+    checker, _ = check("", [])
+    (support,) = checker.check([AnswerSentence("The Rhine rises in the Swiss Alps.", [2])])
+    assert support.supported and not support.reattributed and support.passage == 2
+    assert support.quote == "The Rhine rises in the Swiss Alps."
+
+
+def test_a_wrong_citation_is_reattributed() -> None:
+    checker, _ = check("", [])
+    (support,) = checker.check([AnswerSentence("The band formed in 1998.", [2])])
+    assert support.supported and support.reattributed and support.passage == 1
+
+
+def test_an_unsupported_sentence_is_dropped_but_not_contradicted() -> None:
+    checker, _ = check("", [])
+    (support,) = checker.check([AnswerSentence("Dragons guard the treasure of Oslo.", [1])])
+    assert not support.supported and not support.refuted and support.quote == ""
+
+
+def test_the_answer_shows_only_supported_sentences_and_records_the_contradicted() -> None:
+    text = "The Rhine rises in the Swiss Alps [2]. Westlife sold more than 23 million records [1]."
+    checker, _ = check("", [])
+    reply = checked_answer("q", text, PASSAGES, EXTRACTIVE, HashEmbedder(64), "m", checker)
+    assert reply.text == "The Rhine rises in the Swiss Alps. [1]"
+    rhine, westlife = reply.sentences
+    assert rhine.supported and not rhine.refuted
+    assert westlife.refuted and not westlife.supported and westlife.citation is None
+    assert westlife.quote.startswith("Westlife sold more than 24 million")
+    assert reply.to_dict()["sentences"][1]["refuted"] is True
+
+
+def test_the_cosine_check_stays_without_a_verifier() -> None:
+    """--check cosine: the embedding check, blind to the changed number (it keeps it)."""
+    checker = SupportChecker(PASSAGES, HashEmbedder(64))
+    same = "Westlife sold more than 24 million records in the UK."
+    (support,) = checker.check([AnswerSentence(same, [1])])
+    assert support.supported and not support.refuted
