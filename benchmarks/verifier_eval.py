@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from embeddings import load_embedder  # noqa: E402
-from embeddings.reader import ReaderModel  # noqa: E402
+from embeddings.reader import ReaderModel, evidence_text  # noqa: E402
 from qa.llm import check  # noqa: E402
 from qa.llm.check import AnswerSentence, SupportChecker  # noqa: E402
-from qa.pipeline.chunking import embedding_text  # noqa: E402
 from qa.training.data import (  # noqa: E402
     LABELS,
     article_side,
@@ -64,7 +63,7 @@ def vitaminc(model: ReaderModel, side: str, limit: int, seed: int) -> dict[str, 
         [
             model.verify_logits(
                 [str(r["claim"]) for r in rows[b : b + 32]],
-                [embedding_text(str(r["title"]), str(r["evidence"])) for r in rows[b : b + 32]],
+                [evidence_text(str(r["title"]), str(r["evidence"])) for r in rows[b : b + 32]],
             )
             for b in range(0, len(rows), 32)
         ]

@@ -45,7 +45,7 @@ class TrainSettings:
     """What a training run does; stored with the checkpoint so a resume cannot change it."""
 
     seed: int = 13
-    max_tokens: int = 64  # reader pairs: question + title + sentence
+    max_tokens: int = 80  # reader pairs: question + short title + sentence
     verify_max_tokens: int = 96  # verifier pairs: claim + evidence sentences
     groups_per_batch: int = 8  # reader: 8 questions x (1 positive + 3 negatives)
     verify_batch: int = 32

@@ -258,10 +258,10 @@ class SupportChecker:
 
     def _evidence(self, j: int) -> str:
         """A quote as the verifier was trained to read evidence: its title, then the sentence."""
-        from qa.pipeline.chunking import embedding_text
+        from embeddings.reader import evidence_text
 
         number, _, _, text = self._spans[j]
-        return embedding_text(self.passages[number - 1].title, text)
+        return evidence_text(self.passages[number - 1].title, text)
 
 
 def complete_sentences(text: str) -> list[AnswerSentence]:

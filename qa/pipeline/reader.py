@@ -28,8 +28,8 @@ from typing import Protocol
 import numpy as np
 
 from embeddings import Embedder
+from embeddings.reader import evidence_text
 from qa.pipeline.answer import Candidate, SentenceKey, candidates, compose, not_found
-from qa.pipeline.chunking import embedding_text
 from qa.pipeline.conversation import needs_context
 from qa.types import Answer, Passage
 
@@ -129,7 +129,7 @@ def read(
         return Reading(list(passages), [])
     asked = reader_question or question
     logits = model.answer_logits(
-        [asked] * len(chosen), [embedding_text(c.passage.title, c.text) for c in chosen]
+        [asked] * len(chosen), [evidence_text(c.passage.title, c.text) for c in chosen]
     )
     top = window[0].score
     read_sentences = sorted(

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.pipeline.chunking import embedding_text
+from embeddings.reader import evidence_text
 from qa.pipeline.sentences import split_sentences
 
 READER = "reader"
@@ -157,7 +157,7 @@ def verifier_pairs_from_squad(
         if len(golds) != 1:
             continue
         title = title_text(article.get("title", ""))
-        evidence = embedding_text(title, context[golds[0][0] : golds[0][1]])
+        evidence = evidence_text(title, context[golds[0][0] : golds[0][1]])
         claim = claim_of(str(qa["question"]), answer)
         group = str(qa["id"])
         pairs.append(Pair(VERIFIER, group, source, claim, evidence, LABELS.index("supports")))
@@ -172,7 +172,7 @@ def verifier_pairs_from_squad(
         ]
         if lacking:
             a, b = rng.choice(lacking)
-            neutral = embedding_text(title, context[a:b])
+            neutral = evidence_text(title, context[a:b])
             pairs.append(
                 Pair(VERIFIER, group, source, claim, neutral, LABELS.index("not_enough_info"))
             )
@@ -190,7 +190,7 @@ def vitaminc_pairs(path: Path, limit: int, rng: random.Random) -> list[Pair]:
             f"vitaminc-{n}",
             "vitaminc",
             str(r["claim"]),
-            embedding_text(str(r["title"]), str(r["evidence"])),
+            evidence_text(str(r["title"]), str(r["evidence"])),
             LABELS.index(str(r["label"])),
         )
         for n, r in enumerate(kept[:limit])

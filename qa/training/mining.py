@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.reader import evidence_text
 from qa.assistant import Assistant
 from qa.eval.evaluation import Question, questions_for
 from qa.eval.metrics import contains_answer, overlaps_span
 from qa.pipeline.answer import Candidate, candidates
-from qa.pipeline.chunking import embedding_text
 from qa.pipeline.reader import reader_query
 from qa.stores.base import SentenceSearch
 from qa.training.data import (
@@ -112,7 +112,7 @@ def pick_group(
     negatives = [c for c in scored if not is_gold(c) and not is_ambiguous(c)]
     pairs: list[Pair] = []
     positive = (
-        embedding_text(positives[0].passage.title, positives[0].text)
+        evidence_text(positives[0].passage.title, positives[0].text)
         if positives
         else fallback_positive
     )
@@ -127,7 +127,7 @@ def pick_group(
             if len(chosen) < wanted and c not in chosen:
                 chosen.append(c)
     pairs.extend(
-        Pair(READER, group, source, query, embedding_text(c.passage.title, c.text), 0)
+        Pair(READER, group, source, query, evidence_text(c.passage.title, c.text), 0)
         for c in chosen
     )
     return pairs
@@ -202,7 +202,7 @@ def _fallback(contexts: dict[str, tuple[str, str]], q: Question) -> str | None:
             continue
         for a, b in sentence_spans(context):
             if a <= at < b:
-                return embedding_text(title, context[a:b])
+                return evidence_text(title, context[a:b])
     return None
 
 
@@ -234,7 +234,7 @@ def disfl_groups(path: Path, squad_path: Path, work_dir: Path, limit: int, seed:
                 start = int(row["answer_start"])
                 gold_text = [context[a:b] for a, b in sentence_spans(context) if a <= start < b]
                 is_gold, ambiguous = on_text(gold_article, gold_text), holding([str(answer)])
-                fallback = embedding_text(title, gold_text[0]) if gold_text else None
+                fallback = evidence_text(title, gold_text[0]) if gold_text else None
             else:
                 is_gold, ambiguous, fallback = never, never, None
             pairs += pick_group(
