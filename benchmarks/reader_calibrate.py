@@ -77,6 +77,8 @@ class Asked:
     sentences: list[Read]
     gold_chunks: set[int]  # read passages holding a gold span
     fused_top_gold: bool
+    # The answer without the reader (reader=False), abstention off: the baseline row.
+    baseline: dict[str, Any] | None = None
 
 
 def collect(
@@ -114,6 +116,20 @@ def collect(
             )
             reading = reader_stage.read(model, q.question, passages, embedder, vector, stored)
             inside_q = q.article_id is not None
+            assistant.reader_enabled = False
+            old = assistant.ask(q.question, abstain_below=float("-inf"))
+            assistant.reader_enabled = True
+            baseline = {
+                "confidence": old.confidence,
+                "hit": inside_q and contains_answer(old.text, q.answers),
+                "cited": len(old.citations),
+                "cited_gold": sum(
+                    inside_q
+                    and c.article_id == q.article_id
+                    and overlaps_span(c.start, c.end, q.spans)
+                    for c in old.citations
+                ),
+            }
             results.append(
                 Asked(
                     name,
@@ -145,6 +161,7 @@ def collect(
                         and passages[0].article_id == q.article_id
                         and contains_span(passages[0].start, passages[0].end, q.spans)
                     ),
+                    baseline,
                 )
             )
     return results
@@ -245,6 +262,30 @@ def table(head: reader_stage.Head, asked: list[Asked], threshold: float, margin:
     return "\n".join(lines)
 
 
+def baseline_table(asked: list[Asked]) -> str:
+    """The answer path without the reader, with its shipped threshold."""
+    from qa.pipeline.answer import ABSTAIN_BELOW
+
+    lines = []
+    for name in sorted({a.file for a in asked}):
+        inside = [a.baseline for a in asked if a.file == name and a.in_corpus and a.baseline]
+        outside = [a.baseline for a in asked if a.file == name and not a.in_corpus and a.baseline]
+        if not inside:
+            continue
+        answered = [b for b in inside if b["confidence"] >= ABSTAIN_BELOW]
+        precision = sum(b["cited_gold"] for b in answered) / max(
+            1, sum(b["cited"] for b in answered)
+        )
+        lines.append(
+            f"| {name} (no reader) | | "
+            f"| {np.mean([b['hit'] and b['confidence'] >= ABSTAIN_BELOW for b in inside]):.3f} "
+            f"| {precision:.3f} "
+            f"| {np.mean([b['confidence'] < ABSTAIN_BELOW for b in inside]):.3f} "
+            f"| {np.mean([b['confidence'] < ABSTAIN_BELOW for b in outside]):.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def score(head: reader_stage.Head, asked: list[Asked], threshold: float, margin: float) -> float:
     values = []
     for name in sorted({a.file for a in asked}):
@@ -269,7 +310,7 @@ def main() -> None:
         raw = json.loads(cache.read_text())
         asked = [
             Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
-                  set(a["gold_chunks"]), a["fused_top_gold"])
+                  set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"))
             for a in raw
         ]  # fmt: skip
     else:
@@ -286,6 +327,7 @@ def main() -> None:
                         "sentences": [r.__dict__ for r in a.sentences],
                         "gold_chunks": sorted(a.gold_chunks),
                         "fused_top_gold": a.fused_top_gold,
+                        "baseline": a.baseline,
                     }
                     for a in asked
                 ]
@@ -297,6 +339,7 @@ def main() -> None:
     print(f"head: {head}")
     print(f"ABSTAIN_BELOW = {threshold}, EXTRA_MARGIN = {margin}")
     print(table(head, asked, threshold, margin))
+    print(baseline_table(asked))
     logit_only = reader_stage.Head(0.0, 1.0, 0.0, 0.0, 0.0)
     print("\nthe model's logit alone (no head), same procedure:")
     print(table(logit_only, asked, threshold_for(logit_only, asked), margin))

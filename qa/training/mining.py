@@ -147,7 +147,7 @@ def index_training(
     source = work_dir / f"{name}-train.json"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(json.dumps({"data": train}), encoding="utf-8")
-    assistant = Assistant.open(work_dir / f"index-{name}")
+    assistant = Assistant.open(work_dir / f"index-{name}", reader=False)
     report = assistant.ingest([source], prune=True)
     log(f"{name}: {report.summary()}")
     return assistant, questions_for(train, source, numbers), source
@@ -210,7 +210,7 @@ def disfl_groups(path: Path, squad_path: Path, work_dir: Path, limit: int, seed:
     """Disfluent questions on the SQuAD index: answerable ones with their gold sentence,
     unanswerable ones as groups of on-topic negatives."""
     raw = load_json(squad_path)["data"]
-    assistant = Assistant.open(work_dir / "index-squad", create=False)
+    assistant = Assistant.open(work_dir / "index-squad", create=False, reader=False)
     from qa.training.data import title_text
 
     train = training_articles(raw)[0]
@@ -257,7 +257,7 @@ def coqa_groups(path: Path, work_dir: Path, limit: int, seed: int) -> list[Pair]
             title = f"{story['title']} ({story['id'][:8]})"
             handle.write(json.dumps({"id": story["id"], "title": title, "text": story["story"]}))
             handle.write("\n")
-    assistant = Assistant.open(work_dir / "index-coqa")
+    assistant = Assistant.open(work_dir / "index-coqa", reader=False)
     log(f"coqa: {assistant.ingest([records], prune=True).summary()}")
     ids = {info.title: info.id for info in assistant.articles()}
     turns = [(story, number) for story in stories for number in range(len(story["turns"]))]
