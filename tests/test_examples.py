@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa import Assistant
 from qa.pipeline.examples import example_questions
-from ui.app import add_files, example_samples, remove_article
+from ui.articles import add_files, example_samples, remove_article
 from ui.state import AppState
 
 

@@ -183,7 +183,7 @@ def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
     server: str, index_dir, write
 ) -> None:
     from qa import Assistant
-    from ui.app import respond
+    from ui.chat import respond
     from ui.render import escape_markdown
     from ui.state import AppState
 

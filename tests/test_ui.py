@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, Assistant, Citation, Passage
-from ui.app import EMPTY_INDEX, add_files, remove_article, respond
+from ui.articles import add_files, remove_article
+from ui.chat import EMPTY_INDEX, respond
 from ui.command import parse_auth
 from ui.render import answer_markdown, cite_id, escape_markdown, safe_url, sources_html
 from ui.state import AppState

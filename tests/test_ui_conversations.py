@@ -9,18 +9,17 @@ import gradio as gr
 import pytest
 
 from qa import Assistant
-from ui.app import (
+from ui.chat import respond, respond_and_save
+from ui.render import copy_id
+from ui.saved import (
     NEW_CONVERSATION,
     delete_saved,
     export_saved,
     open_saved,
     rename_saved,
-    respond,
-    respond_and_save,
     save_turns,
     saved_list,
 )
-from ui.render import copy_id
 from ui.state import AppState
 
 

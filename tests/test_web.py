@@ -264,7 +264,7 @@ def ui_state(index_dir: Path, allow_private: bool):
 
 
 def test_add_by_address_in_the_ui(site: Site, index_dir: Path) -> None:
-    from ui.app import add_address
+    from ui.articles import add_address
 
     state = ui_state(index_dir, allow_private=True)  # as qa serve --allow-private-urls
     text, rows, *_ = add_address(state, f"{site.base}/article")
@@ -276,7 +276,7 @@ def test_add_by_address_in_the_ui(site: Site, index_dir: Path) -> None:
 def test_the_ui_refuses_private_addresses_by_default(
     site: Site, index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ui.app import add_address
+    from ui.articles import add_address
 
     state = ui_state(index_dir, allow_private=False)  # qa serve's default
     text, rows, *_ = add_address(state, f"{site.base}/article")

@@ -139,7 +139,7 @@ def sources_html(turns: list[Answer]) -> str:
         reply = turns[turn]
         newest = turn == len(turns) - 1
         blocks.append(f'<div class="qa-question">Q{turn + 1}: {html.escape(reply.question)}</div>')
-        # What the chat's copy button copies for this answer (see COPY_SCRIPT in ui/app.py):
+        # What the chat's copy button copies for this answer (see ui/static/qa.js):
         # the answer with its sources, as `qa chat` prints it.
         blocks.append(
             f'<pre class="qa-copy" id="{copy_id(turn)}" hidden>'
