@@ -72,6 +72,7 @@ from qa.pipeline.reader import (
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
+from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.stores.factory import normalize_store, open_store
 from qa.types import Answer, Article, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
@@ -116,6 +117,7 @@ class Assistant:
         self.reader_enabled = reader is not False
         self.reader_dir = reader_dir  # None: the model shipped with the package
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
+        self._database = _file_identity(index_dir / DB_FILE)  # see replaced()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -158,7 +160,8 @@ class Assistant:
         if not folder.exists():
             if not create:
                 raise IndexNotFoundError(
-                    f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
+                    f"No index found in {_shown(folder)}. Create one with: "
+                    f"qa ingest PATH --index {folder}"
                 )
             with translated_os_errors(folder):
                 folder.mkdir(parents=True, exist_ok=True)  # another process may race us
@@ -616,7 +619,31 @@ class Assistant:
             store=store.store,
         )
 
+    def scope(self, filters: Filters | None) -> Scope:
+        """How many articles ``filters`` leave to search, of how many, and how many have no
+        date; ``scope(filters).require()`` raises ``NoMatchingArticlesError`` when none."""
+        return scope_of(self.articles(), filters)
+
     # -- other processes ------------------------------------------------------------------------
+
+    def replaced(self) -> bool:
+        """Whether another process created or replaced this index since it was opened here:
+        its database is another file now, or a config.json appeared where there was none.
+
+        Writes of other processes into the same index are followed by every call; a replaced
+        index needs ``Assistant.open`` again (``qa serve`` does so, ui/state.py)."""
+        if _file_identity(self.index_dir / DB_FILE) != self._database:
+            return True
+        return self.config is None and (self.index_dir / CONFIG_FILE).exists()
+
+    def reopen(self, model: str | None = None) -> Assistant:
+        """Close this assistant and open its folder again (after ``replaced()``), keeping the
+        loaded model when the index there uses the same one (else ``model``, or its own)."""
+        self.close()
+        config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
+        if config is not None and config.model == self.embedder.name:
+            return Assistant.open(self.index_dir, embedder=self.embedder)
+        return Assistant.open(self.index_dir, model=model)
 
     def _follow_writers(self) -> None:
         """Pick up what other processes wrote since this index was last read (call inside
@@ -668,6 +695,21 @@ class Assistant:
         not match it); return the chunks written. The store rebuilds its vectors afterwards."""
         self._ready_model()
         return Ingestor(self.store, None, self.embedder, self.chunker).reindex(articles)
+
+
+def _shown(folder: Path) -> str:
+    """A folder as people write it: a relative one with its ``./`` ("./index")."""
+    text = str(folder)
+    return text if folder.is_absolute() or text.startswith(".") else f"./{text}"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, None when there is none: a replaced file has another."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _size(path: Path) -> int:

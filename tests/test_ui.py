@@ -165,3 +165,42 @@ def test_upload_then_remove(state: AppState, tmp_path: Path) -> None:
     bridge_id = next(row[1] for row in rows if row[0] == "New bridge")
     report, rows, _, _ = remove_article(state, str(bridge_id))
     assert report == "Removed 1 article." and [row[0] for row in rows] == ["Harbour storm"]
+
+
+def test_the_facade_says_when_its_index_was_replaced(tmp_path: Path, write) -> None:
+    import shutil
+
+    write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+    index = tmp_path / "index"
+    served = Assistant.open(index, model="hash")
+    assert not served.replaced()
+    with Assistant.open(index, model="hash") as other:  # another process creates it
+        other.ingest([write.base])
+    assert served.replaced()  # served opened no index: reopen to adopt the new one's model
+    served = served.reopen()
+    write("bridge.md", "# New bridge\n\nThe new bridge over the Vale river opened in May.")
+    with Assistant.open(index, model="hash") as other:  # another process writes: followed
+        other.ingest([write.base])
+    assert not served.replaced() and len(served.articles()) == 2
+    shutil.rmtree(index)  # ... and builds the index again from scratch: replaced
+    with Assistant.open(index, model="hash") as other:
+        other.ingest([write.base])
+    assert served.replaced()
+    fresh = served.reopen()
+    assert not fresh.replaced() and fresh.embedder is served.embedder  # the model is kept
+    assert sorted(a.title for a in fresh.articles()) == ["Harbour storm", "New bridge"]
+    fresh.close()
+
+
+def test_the_ui_reads_no_index_file_itself() -> None:
+    """The UI asks the facade (``Assistant.replaced``) instead of reading the index's files."""
+    import ast
+
+    for path in (Path(__file__).parent.parent / "ui").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}  # fmt: skip
+        assert not imported & {"qa.layout", "qa.config"}, path.name
+        assert not any(name and name.startswith("qa.stores") for name in imported), path.name

@@ -6,8 +6,8 @@ holds the lock while it ingests).
 
 Other processes may change the index while the server runs (``qa ingest`` in a terminal): the
 assistant follows their writes itself (each question reads one consistent state and reloads the
-vectors when the index changed), and this state reopens it when the index was created or
-replaced since (a new database file), so the server never needs a restart.
+vectors when the index changed), and this state reopens it when the assistant says the index
+was created or replaced since (``Assistant.replaced``), so the server never needs a restart.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
-from qa.config import read_config
 from qa.conversations import Conversations
-from qa.layout import CONFIG_FILE, DB_FILE
 
 if TYPE_CHECKING:
     from qa.llm import LLMConfig, Token, Verdict
@@ -44,42 +42,18 @@ class AppState:
         self.allow_private_urls = allow_private_urls
         self.lock = threading.RLock()
         self._assistant: Assistant | None = None
-        self._database: tuple[int, int] | None = None  # (device, inode) of the open database
         # Its own SQLite file and connections: saving a chat never waits for the index lock.
         self.conversations = Conversations(index_dir)
 
     @property
     def assistant(self) -> Assistant:
         with self.lock:
-            if self._assistant is not None and self._replaced():
-                self._reopen(self._assistant)
+            if self._assistant is not None and self._assistant.replaced():
+                old, self._assistant = self._assistant, None  # closed, even if opening fails
+                self._assistant = old.reopen(self.model)
             if self._assistant is None:
                 self._assistant = Assistant.open(self.index_dir, model=self.model)
-                self._database = self._database_id()
             return self._assistant
-
-    def _database_id(self) -> tuple[int, int] | None:
-        try:
-            info = (self.index_dir / DB_FILE).stat()
-        except OSError:
-            return None
-        return info.st_dev, info.st_ino
-
-    def _replaced(self) -> bool:
-        """Did another process create or replace the index since it was opened here?"""
-        assert self._assistant is not None
-        if self._database_id() != self._database:
-            return True
-        return self._assistant.config is None and (self.index_dir / CONFIG_FILE).exists()
-
-    def _reopen(self, old: Assistant) -> None:
-        """Open the index again, keeping the loaded model when the index uses the same one."""
-        old.close()
-        self._assistant = None
-        config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
-        if config is not None and config.model == old.embedder.name:
-            self._assistant = Assistant.open(self.index_dir, embedder=old.embedder)
-            self._database = self._database_id()
 
     @property
     def upload_dir(self) -> Path:

@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 
 from qa.cli.options import index_option, json_option
+from qa.cli.summaries import WholeSummaries
 from qa.conversations import Conversations, turns_label
 
 
-@click.group(name="history")
+@click.group(name="history", cls=WholeSummaries)
 def history_command() -> None:
     """List, show, rename, delete and export saved conversations.
 
