@@ -103,17 +103,22 @@ def page(server: str) -> Iterator[object]:
 
 
 def ask(page, question: str, expect: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask as a person does and wait (polling) until the newest answer holds ``expect``."""
+    from playwright.sync_api import expect as expect_that
+
     page.locator("#qa-question textarea").fill(question)
     page.locator("#qa-ask").click()
-    page.locator("#qa-chat").get_by_text(expect).last.wait_for(timeout=30_000)
+    answers = page.locator("#qa-chat .message-row.bot-row")
+    expect_that(answers.last).to_contain_text(expect, timeout=60_000)
+    expect_that(page.locator("#qa-ask")).to_be_visible(timeout=30_000)  # the answer is done
 
 
 def test_chat_answers_and_citation_opens_the_quote(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ask(page, "Who reopened the harbour?", "Ana Lima")
-    first = page.locator('#qa-chat a[href$="#qa-cite-0-1"]')
+    first = page.locator('#qa-chat a.qa-cite[href$="#qa-cite-0-1"]')
     assert first.count() == 1
     ask(page, "When did the new bridge over the Vale river open?", "opened in May")
-    # The newer answer's sources are open; the first answer's source is folded until clicked.
+    # The Sources panel shows the newer answer's sources; the first answer's until clicked.
     source = page.locator("#qa-cite-0-1")
     quote = source.locator("mark")
     assert not quote.is_visible()

@@ -11,7 +11,8 @@ from qa import Answer, Assistant, Citation, Passage
 from ui.articles import add_files, remove_article
 from ui.chat import EMPTY_INDEX, respond
 from ui.command import parse_auth
-from ui.render import answer_markdown, cite_id, escape_markdown, safe_url, sources_html
+from ui.render import answer_markdown, cite_id, escape_markdown, safe_url
+from ui.sources import sources_html
 from ui.state import AppState
 from ui.uploads import safe_name, save_uploads
 
@@ -41,7 +42,7 @@ def test_answer_markdown_links_each_marker_to_its_source() -> None:
     source = passage("Before. " + HOSTILE + " After.")
     reply = cited(HOSTILE, source, len("Before. "))
     text = answer_markdown(reply, turn=3)
-    assert text.endswith(f"[\\[1\\]](#{cite_id(3, 1)})")
+    assert f'<a class="qa-cite" href="#{cite_id(3, 1)}">\\[1\\]' in text
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 
@@ -159,12 +160,13 @@ def test_upload_then_remove(state: AppState, tmp_path: Path) -> None:
     new.write_text("# New bridge\n\nThe bridge opened in May.", encoding="utf-8")
     odd = tmp_path / "notes.exe"
     odd.write_bytes(b"MZ")
-    report, rows, _, _ = add_files(state, [str(new), str(odd)])
+    report, table = add_files(state, [str(new), str(odd)])
     assert "added 1" in report and "notes\\.exe: not an article file" in report
-    assert sorted(row[0] for row in rows) == ["Harbour storm", "New bridge"]
-    bridge_id = next(row[1] for row in rows if row[0] == "New bridge")
-    report, rows, _, _ = remove_article(state, str(bridge_id))
-    assert report == "Removed 1 article." and [row[0] for row in rows] == ["Harbour storm"]
+    assert "2 articles" in table and "Harbour storm" in table and "New bridge" in table
+    bridge_id = next(a.id for a in state.articles() if a.title == "New bridge")
+    report, table = remove_article(state, bridge_id)
+    assert report == "Removed “New bridge” (1 chunk)." and "New bridge" not in table
+    assert [a.title for a in state.articles()] == ["Harbour storm"]
 
 
 def test_the_facade_says_when_its_index_was_replaced(tmp_path: Path, write) -> None:

@@ -1,9 +1,9 @@
 """The Gradio app behind ``qa serve``: a chat whose ``[n]`` citations open to the quoted source.
 
-``build_app(state)`` composes the page from one module per part: the Chat tab (ui/chat.py) with
-the saved conversations (ui/saved.py), the Articles tab (ui/articles.py) and the public API
-(ui/api.py). Their handlers are plain functions of their inputs and the shared ``AppState``,
-tested without a browser.
+``build_app(state)`` composes the page from one module per part: the sidebar of saved
+conversations (ui/saved.py), the Chat tab (ui/chat.py) with its Sources panel (ui/sources.py),
+the Articles tab (ui/articles.py) and the public API (ui/api.py). Their handlers are plain
+functions of their inputs and the shared ``AppState``, tested without a browser.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from qa.pipeline.watch import Watcher, watch_in_thread
 from ui.api import register_api
 from ui.articles import build_articles
-from ui.chat import build_chat
+from ui.chat import build_chat, index_views, wire_chat
 from ui.page import css, head, theme
-from ui.saved import NEW_CONVERSATION, wire_saved
+from ui.saved import NEW_CONVERSATION, ChatParts, build_sidebar
 from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB
 
@@ -30,15 +30,32 @@ if TYPE_CHECKING:
 
 
 def build_app(state: AppState) -> gr.Blocks:
-    with gr.Blocks(title="article-qa", analytics_enabled=False) as app:
-        gr.Markdown("## article-qa\nAnswers from your articles; every sentence cites its source.")
-        turns = gr.State([])
-        saved = gr.State(dict(NEW_CONVERSATION))
-        with gr.Tab("Chat"):
-            chat = build_chat(state, turns, saved)
-        with gr.Tab("Articles"):
-            build_articles(state, chat.examples, chat.title_filter)
-        wire_saved(app, state, chat.conversations, chat.chatbot, turns, chat.sources, saved)
+    with gr.Blocks(title="article-qa", analytics_enabled=False, fill_width=True) as app:
+        turns = gr.State([])  # the answers of the chat on screen
+        saved = gr.State(dict(NEW_CONVERSATION))  # its saved conversation, if any
+        with gr.Sidebar(label="Conversations", open=False, width=280, elem_id="qa-sidebar"):
+            sidebar_column = gr.Column()
+        gr.Markdown(
+            "## article-qa\n<span class='qa-tagline'>Answers from your articles; every sentence "
+            "cites its source.</span>",
+            elem_id="qa-header",
+        )
+        with gr.Tabs(elem_id="qa-tabs") as tabs:
+            with gr.Tab("Chat", id="chat"):
+                chat = build_chat(state)
+            with gr.Tab("Articles", id="articles"):
+                articles = build_articles(app, state)
+        with sidebar_column:
+            sidebar = build_sidebar(app, state, ChatParts(chat.chatbot, turns, chat.sources, saved))
+        wire_chat(state, chat, turns, saved, sidebar.listing, sidebar.menu)
+
+        private: dict[str, Any] = {"api_visibility": "private"}
+        app.load(lambda: index_views(state), None, chat.index_outputs(), **private)
+        for changed in articles.changed:  # placeholder, examples and filters follow the index
+            changed.then(lambda: index_views(state), None, chat.index_outputs(), **private)
+        chat.add_articles.click(lambda: gr.Tabs(selected="articles"), None, tabs, **private)
+        # A wide screen shows the conversations beside the chat; a phone keeps the drawer shut.
+        app.load(None, None, None, js="() => window.qaOpenSidebar && window.qaOpenSidebar()")
         register_api(state)
     return app
 

@@ -1,7 +1,9 @@
-"""The Chat tab: the question box, the chat, the Sources panel and the search settings.
+"""The Chat tab: the chat, the composer (scope chip, question box, Ask/Stop), the search
+settings behind the chip, and the Sources panel.
 
-``respond`` and ``respond_and_save`` are plain generators of the views (tested without a
-browser); ``build_chat`` lays the tab out and wires its events.
+``respond`` and ``respond_and_save`` are plain generators of the views, and ``scope_view`` and
+``index_views`` plain functions (tested without a browser); ``build_chat`` lays the tab out
+and wires its events.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
 from qa.pipeline.examples import example_questions
-from qa.types import make_filters
-from ui.render import chat_message, escape_markdown, sources_html
-from ui.saved import NEW_CONVERSATION, SavedView, build_saved, save_turns, user_of
+from qa.types import Filters, make_filters
+from ui.render import chat_message, escape_markdown
+from ui.saved import save_turns, user_of
+from ui.sources import EMPTY, sources_html
 from ui.state import AppState
 
 EMPTY_INDEX = (
@@ -24,6 +27,10 @@ EMPTY_INDEX = (
     ".pdf, .docx, .json or .jsonl files, or add a web address), or run `qa ingest PATH` in a "
     "terminal."
 )
+READY = "Ask about your articles."
+DATE_HINT = 'e.g. 2024-03-01, 2024-03, 2024 or "last year"'
+# In the browser only (no server call): Ask is enabled while the question box holds a question.
+SYNC_ASK = "(question) => { window.qaSyncAsk && window.qaSyncAsk(question); }"
 
 
 def respond(
@@ -35,10 +42,15 @@ def respond(
     titles: list[str] | None,
     since: str,
     until: str,
-) -> Iterator[tuple[str, list[dict[str, Any]], list[Answer], str]]:
-    """Chat handler: yields (cleared textbox, messages, answers so far, sources panel HTML)."""
+) -> Iterator[tuple[Any, ...]]:
+    """Chat handler: yields (cleared textbox, messages, answers so far, Sources panel HTML).
+
+    An empty question changes nothing (one view of ``gr.skip()``: a handler that yields
+    nothing would blank the chat). A question the filters cannot be asked with (a date that
+    is not one, or nothing left to search) gets the reason as a reply that is not saved."""
     question = " ".join((question or "").split())
     if not question:
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     messages = [*messages, {"role": "user", "content": escape_markdown(question)}]
     panel = sources_html(turns)
@@ -46,6 +58,8 @@ def respond(
     history = [Turn(t.question, t.text if t.found else "") for t in turns]
     try:
         filters = make_filters(titles=titles or (), since=since, until=until)
+        if filters is not None:
+            state.scope(filters).require()
         if state.llm is None:
             reply = state.ask(question, history, int(k), filters)
         else:  # the model's words as they come, then its checked sentences replace them
@@ -68,8 +82,10 @@ def respond(
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
         return
-    except QAError as error:
-        raise gr.Error(str(error)) from error
+    except QAError as error:  # said in the chat; nothing is saved
+        said = f"**Not asked:** {escape_markdown(str(error))}"
+        yield "", [*messages, {"role": "assistant", "content": said}], turns, panel
+        return
     # Without a model the answer is complete at once: it is shown whole, not replayed.
     turns = [*turns, reply]
     final = chat_message(reply, len(turns) - 1)
@@ -80,44 +96,104 @@ def respond_and_save(
     state: AppState, user: str | None, saved: dict[str, Any], *asked: Any
 ) -> Iterator[tuple[Any, ...]]:
     """``respond``, saving the answer before it is shown (a reload right after an answer
-    finds it in the saved list); yields respond's views plus (saved, saved conversations)."""
+    finds it); yields respond's views plus (saved, the sidebar's list, its menu)."""
     turns = asked[2]
     for view in respond(state, *asked):
-        if len(view[2]) > len(turns):  # the answer is complete
-            saved, picker = save_turns(state, user, view[2], saved)
-            yield (*view, saved, picker)
+        if isinstance(view[2], list) and len(view[2]) > len(turns):  # the answer is complete
+            yield (*view, *save_turns(state, user, view[2], saved))
         else:
-            yield (*view, gr.skip(), gr.skip())
+            yield (*view, gr.skip(), gr.skip(), gr.skip())
+
+
+def scope_view(
+    state: AppState, titles: list[str] | None, since: str, until: str
+) -> tuple[Any, str]:
+    """The scope chip's label ("All articles", "3 articles since 2024-01-01") and the note
+    under the settings: why a date is refused, or why nothing is left to search."""
+    try:
+        filters: Filters | None = make_filters(titles=titles or (), since=since, until=until)
+    except QAError as error:
+        return gr.update(value="Check the dates"), f"**{escape_markdown(str(error))}**"
+    scope = state.scope(filters)
+    note = ""
+    if scope.narrowed and scope.total and not scope.articles:
+        note = f"**{escape_markdown(scope.nothing_left())}**"
+    return gr.update(value=scope.label()), note
+
+
+def index_views(state: AppState) -> tuple[Any, Any, Any, Any]:
+    """What follows the index, read on every page load and after every change to the articles:
+    the chat's placeholder, the "Try" examples, the article filter's choices, and the empty
+    state's button to the Articles tab (shown while the index has no articles)."""
+    articles = state.articles()
+    return (
+        gr.update(placeholder=READY if articles else EMPTY_INDEX),
+        gr.update(samples=[[q] for q in example_questions(articles)]),
+        gr.update(choices=sorted({a.title for a in articles})),
+        gr.update(visible=not articles),
+    )
 
 
 @dataclass
 class ChatView:
-    """The Chat tab's components that other parts of the page update."""
+    """The Chat tab's components that the rest of the page wires or updates."""
 
     chatbot: gr.Chatbot
     sources: gr.HTML
-    conversations: SavedView
     examples: gr.Dataset  # the "Try" list
     title_filter: gr.Dropdown
+    add_articles: gr.Button  # the empty state's way to the Articles tab
+    question: gr.Textbox
+    send: gr.Button
+    stop: gr.Button
+    k: gr.Slider
+    since: gr.Textbox
+    until: gr.Textbox
+
+    def index_outputs(self) -> list[Any]:
+        """The outputs of ``index_views``, in its order."""
+        return [self.chatbot, self.examples, self.title_filter, self.add_articles]
 
 
-def build_chat(state: AppState, turns: gr.State, saved: gr.State) -> ChatView:
-    """Lay out the Chat tab (inside ``gr.Tab``) and wire its events."""
-    articles = state.articles()
-    with gr.Row():
-        with gr.Column(scale=1, min_width=220):
-            conversations = build_saved()
-        with gr.Column(scale=3):
+def build_chat(state: AppState) -> ChatView:
+    """Lay out the Chat tab (inside ``gr.Tab``); ``wire_chat`` connects it to the sidebar."""
+    with gr.Row(elem_id="qa-main"):
+        with gr.Column(scale=3, elem_id="qa-chat-column"):
             chatbot = gr.Chatbot(
-                height=520,
                 elem_id="qa-chat",
                 label="Conversation",
-                placeholder=EMPTY_INDEX if not articles else "Ask about your articles.",
+                show_label=False,
+                placeholder=READY,
                 sanitize_html=True,
                 feedback_options=None,
                 buttons=["copy"],  # copies the answer with its sources (ui/static/qa.js)
+                height=None,  # ui/static/qa.css sizes it to the window
             )
-            with gr.Row():
+            add_articles = gr.Button(
+                "Add articles", variant="primary", visible=False, elem_id="qa-add-articles"
+            )
+            examples = gr.Dataset(
+                components=["textbox"],
+                samples=[],
+                label="Try",
+                elem_id="qa-examples",
+            )
+            with gr.Group(visible=False, elem_id="qa-settings") as settings:
+                k = gr.Slider(
+                    1, 10, value=5, step=1, label="Passages to read for each answer",
+                    info="More can find more, a little more slowly.",
+                )  # fmt: skip
+                title_filter = gr.Dropdown(
+                    choices=[], multiselect=True, label="Only these articles"
+                )
+                with gr.Row():
+                    since = gr.Textbox(label="Dated from", placeholder=DATE_HINT, max_length=40)
+                    until = gr.Textbox(label="Dated until", placeholder=DATE_HINT, max_length=40)
+                note = gr.Markdown(elem_id="qa-scope-note")
+            with gr.Row(elem_id="qa-composer", equal_height=True):
+                scope = gr.Button(
+                    "All articles", size="sm", scale=0, min_width=120, elem_id="qa-scope"
+                )
                 question = gr.Textbox(
                     placeholder="Ask a question…",
                     label="Question",
@@ -126,29 +202,48 @@ def build_chat(state: AppState, turns: gr.State, saved: gr.State) -> ChatView:
                     elem_id="qa-question",
                     max_length=1000,
                 )
-                send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
-            examples = gr.Examples(
-                example_questions(articles),
-                inputs=question,
-                label="Try",
-                elem_id="qa-examples",
-            )
-            with gr.Row():
-                new_chat = gr.Button("New conversation", size="sm")
-                stop = gr.Button("Stop", size="sm", variant="stop", elem_id="qa-stop")
-        with gr.Column(scale=2):
-            gr.Markdown("### Sources")
-            sources = gr.HTML(sources_html([]), elem_id="qa-sources", js_on_load=None)
-    with gr.Accordion("Settings", open=False):
-        k = gr.Slider(1, 10, value=5, step=1, label="Passages to retrieve")
-        title_filter = gr.Dropdown(
-            choices=sorted({a.title for a in articles}),
-            multiselect=True,
-            label="Only these articles",
-        )
-        with gr.Row():
-            since = gr.Textbox(label="Articles dated from (YYYY-MM-DD)")
-            until = gr.Textbox(label="until (YYYY-MM-DD)")
+                send = gr.Button("Ask", variant="primary", scale=0, min_width=80, elem_id="qa-ask")
+                stop = gr.Button(
+                    "Stop", variant="stop", scale=0, min_width=80, visible=False, elem_id="qa-stop"
+                )
+        with gr.Column(scale=2, elem_id="qa-sources-column"):
+            sources = gr.HTML(EMPTY, elem_id="qa-sources", js_on_load=None)
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    settings_open = gr.State(False)
+    examples.click(lambda sample: sample[0], examples, question, **private)
+    question.change(None, [question], None, js=SYNC_ASK, **private)
+    scope.click(
+        lambda shown: (gr.update(visible=not shown), not shown),
+        [settings_open],
+        [settings, settings_open],
+        **private,
+    )
+
+    def on_scope(titles: list[str] | None, since: str, until: str) -> tuple[Any, str]:
+        return scope_view(state, titles, since, until)
+
+    for changed in (title_filter.change, since.blur, since.submit, until.blur, until.submit):
+        changed(on_scope, [title_filter, since, until], [scope, note], **private)
+
+    return ChatView(
+        chatbot, sources, examples, title_filter, add_articles, question, send, stop, k, since,
+        until,
+    )  # fmt: skip
+
+
+def wire_chat(
+    state: AppState,
+    view: ChatView,
+    turns: gr.State,
+    saved: gr.State,
+    listing: gr.HTML,
+    menu: gr.Accordion,
+) -> None:
+    """Asking: Enter or Ask sends (an empty question does nothing), Stop shows in place of Ask
+    while the answer is written and cancels it, and the answer is saved before it is shown."""
+    question, send, stop = view.question, view.send, view.stop
+    private: dict[str, Any] = {"api_visibility": "private"}
 
     def on_ask(
         question: str,
@@ -165,18 +260,33 @@ def build_chat(state: AppState, turns: gr.State, saved: gr.State) -> ChatView:
             state, user_of(request), saved, question, messages, turns, k, titles, since, until
         )
 
-    chat_inputs = [question, chatbot, turns, k, title_filter, since, until, saved]
-    chat_outputs = [question, chatbot, turns, sources, saved, conversations.choice]
-    asked: list[Any] = [
-        send.click(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
-        question.submit(on_ask, chat_inputs, chat_outputs, api_visibility="private"),
+    def writing(question: str) -> tuple[Any, Any]:
+        if not (question or "").strip():
+            return gr.skip(), gr.skip()
+        return gr.update(visible=False), gr.update(visible=True)
+
+    def written() -> tuple[Any, Any]:
+        return gr.update(visible=True), gr.update(visible=False)
+
+    inputs = [
+        question,
+        view.chatbot,
+        turns,
+        view.k,
+        view.title_filter,
+        view.since,
+        view.until,
+        saved,
     ]
+    outputs = [question, view.chatbot, turns, view.sources, saved, listing, menu]
+    asked = []
+    for sent in (send.click, question.submit):
+        answer = sent(writing, [question], [send, stop], queue=False, **private).then(
+            on_ask, inputs, outputs, **private
+        )
+        answer.then(written, None, [send, stop], **private).then(
+            None, [question], None, js=SYNC_ASK, **private
+        )
+        asked.append(answer)
     # Never hang on a slow model: Stop cancels the answer being written.
-    stop.click(None, None, None, cancels=asked, api_visibility="private")
-    new_chat.click(
-        lambda: ([], [], sources_html([]), dict(NEW_CONVERSATION)),
-        None,
-        [chatbot, turns, sources, saved],
-        api_visibility="private",
-    )
-    return ChatView(chatbot, sources, conversations, examples.dataset, title_filter)
+    stop.click(written, None, [send, stop], cancels=asked, **private)

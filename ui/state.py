@@ -22,6 +22,7 @@ from qa.conversations import Conversations
 
 if TYPE_CHECKING:
     from qa.llm import LLMConfig, Token, Verdict
+    from qa.scope import Scope
 
 UPLOADS = "uploads"
 
@@ -98,6 +99,10 @@ class AppState:
     def articles(self) -> list[ArticleInfo]:
         with self.lock:
             return self.assistant.articles()
+
+    def scope(self, filters: Filters | None) -> Scope:
+        with self.lock:
+            return self.assistant.scope(filters)
 
     def close(self) -> None:
         with self.lock:
