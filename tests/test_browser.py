@@ -39,6 +39,20 @@ HOSTILE = (
     '<img src=x onerror="window.__xss = 2"> right here.'
 )
 
+# Polled waits (Playwright's expect, clicks, fills) allow this long: the machine running the
+# tests may be busy. Nothing waits a fixed time.
+WAIT = 120_000  # ms
+
+
+def patient(page):  # type: ignore[no-untyped-def]
+    """``page`` with ``WAIT`` as the limit of its waits and of ``expect``'s."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT)
+    page.set_default_timeout(WAIT)
+    return page
+
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
@@ -54,24 +68,27 @@ def free_port() -> int:
 def start_server(index: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = index.parent / f"serve-{port}.log"  # what the server said, when it did not start
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port),
+             *extra],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 900  # a busy machine (niced, tests in parallel) starts slowly
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=30):  # a busy machine serves slowly
                 return process, url
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("qa serve exited early") from None
+                raise RuntimeError(f"qa serve exited early: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("qa serve did not start")
+    raise RuntimeError(f"qa serve did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +112,7 @@ def page(server: str) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = patient(browser.new_page(viewport={"width": 1400, "height": 1000}))
         page.goto(server)
         page.locator("#qa-question textarea").wait_for(timeout=60_000)
         yield page
@@ -109,8 +126,8 @@ def ask(page, question: str, expect: str) -> None:  # type: ignore[no-untyped-de
     page.locator("#qa-question textarea").fill(question)
     page.locator("#qa-ask").click()
     answers = page.locator("#qa-chat .message-row.bot-row")
-    expect_that(answers.last).to_contain_text(expect, timeout=60_000)
-    expect_that(page.locator("#qa-ask")).to_be_visible(timeout=30_000)  # the answer is done
+    expect_that(answers.last).to_contain_text(expect, timeout=WAIT)
+    expect_that(page.locator("#qa-ask")).to_be_visible(timeout=WAIT)  # the answer is done
 
 
 def test_chat_answers_and_citation_opens_the_quote(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from tests.test_browser import ARGS, CHROMIUM, ask, start_server
+from tests.test_browser import ARGS, CHROMIUM, WAIT, ask, patient, start_server
 from tests.test_browser_conversations import listed, wait_address, wait_ready
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
 ]
-WAIT = 60_000
 HARBOUR = (
     "---\ntitle: Harbour storm\ndate: 2024-03-02\nurl: https://news.example/harbour\n---\n\n"
     "A storm closed the harbour for three days. The harbour master Ana Lima reopened the "
@@ -51,7 +50,7 @@ def page(server: str) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = patient(browser.new_page(viewport={"width": 1400, "height": 1000}))
         page.goto(server)
         wait_ready(page)
         yield page
@@ -179,7 +178,7 @@ def test_a_live_empty_state(tmp_path: Path) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = patient(browser.new_page(viewport={"width": 1400, "height": 1000}))
             page.goto(url)
             wait_ready(page)
             expect(page.locator("#qa-chat")).to_contain_text("The index has no articles yet")
@@ -196,6 +195,11 @@ def test_a_live_empty_state(tmp_path: Path) -> None:
             expect(page.locator("#qa-chat")).to_contain_text("Ask about your articles.")
             expect(page.locator("#qa-examples")).to_contain_text("What is known about Volcano")
             expect(page.locator("#qa-add-articles")).to_be_hidden()
+            page.locator("#qa-examples").get_by_text("What is known about Volcano").click()
+            expect(page.locator("#qa-question textarea")).to_have_value(
+                "What is known about Volcano watch?"
+            )
+            expect(page.locator("#qa-ask")).to_be_enabled()  # a Try example can be asked
             # Another process empties the index: a reload reads it again.
             with Assistant.open(tmp_path / "index", model="hash") as other:
                 other.remove([a.id for a in other.articles()])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from tests.test_browser import ARGS, BRIDGE, CHROMIUM, HARBOUR, ask, start_server
+from tests.test_browser import ARGS, BRIDGE, CHROMIUM, HARBOUR, WAIT, ask, patient, start_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +22,6 @@ pytestmark = [
 ]
 FIRST = "Who reopened the harbour?"
 SECOND = "When did the new bridge over the Vale river open?"
-WAIT = 60_000  # ms; the machine running the tests may be busy
 
 
 def make_index(root: Path) -> Path:
@@ -50,7 +49,7 @@ def open_page(browser, url: str, login: tuple[str, str] | None = None):  # type:
         viewport={"width": 1400, "height": 1000},
         permissions=["clipboard-read", "clipboard-write"],
     )
-    page = context.new_page()
+    page = patient(context.new_page())
     page.goto(url)
     if login is not None:
         page.get_by_label("username").fill(login[0])
