@@ -167,6 +167,73 @@ def collect(
     return results
 
 
+def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
+    """Follow-up turns of the CoQA calibration stories (first six turns, all indexed together),
+    replayed with the product's own answers as history; each turn whose passages the subject
+    chose is read as the product reads it (inside the subject, with the question before it)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from conversations import COQA, build_index, load_stories, overlaps, title_of
+
+    from qa.pipeline.conversation import retrieve, turn_from
+    from qa.types import Turn
+
+    stories = load_stories(COQA, 35, "calibration")
+    index = work / "index-coqa-calibration"
+    build_index(stories, index)
+    results = []
+    with Assistant.open(index, create=False, reader_dir=reader_dir) as assistant:
+        model = assistant._reader_model()
+        embedder = assistant._ready_model()
+        ids = {info.title: info.id for info in assistant.articles()}
+        for story in stories:
+            article = ids[title_of(story)]
+            history: list[Turn] = []
+            for turn in story["turns"][:6]:
+                question = " ".join(str(turn["question"]).split())
+                if history:
+                    vector = embedder.embed([question])[0]
+                    found = retrieve(
+                        question, history, assistant.retriever, embedder,
+                        reader_stage.READ_PASSAGES, None, vector,
+                    )  # fmt: skip
+                    if found.follow_up and model is not None:
+                        stored = stored_sentence_vectors(
+                            assistant.retriever.sentences,
+                            found.passages,
+                            reader_stage.READ_PASSAGES,
+                        )
+                        asked = reader_stage.reader_query(question, [t.question for t in history])
+                        reading = reader_stage.read(
+                            model, question, found.passages, embedder, vector, stored, asked
+                        )
+                        top = found.passages[0].score
+                        results.append(
+                            Asked(
+                                "coqa",
+                                True,
+                                [
+                                    Read(
+                                        r.logit,
+                                        r.candidate.cosine,
+                                        r.candidate.overlap,
+                                        r.candidate.passage.score - top,
+                                        r.candidate.passage.article_id == article
+                                        and overlaps(r.candidate.text, str(turn["evidence"])),
+                                        r.candidate.passage.article_id == article
+                                        and overlaps(r.candidate.text, str(turn["evidence"])),
+                                        r.candidate.passage.chunk_id,
+                                    )
+                                    for r in reading.sentences
+                                ],
+                                {p.chunk_id for p in found.passages if p.article_id == article},
+                                found.passages[0].article_id == article,
+                            )
+                        )
+                reply = assistant.ask(question, history=history)
+                history.append(turn_from(reply))
+    return results
+
+
 FEATURES = ("logit", "cosine", "overlap", "passage")
 
 
@@ -333,6 +400,36 @@ def main() -> None:
                 ]
             )
         )
+    conversations_cache = args.work / "read-coqa.json"
+    if conversations_cache.exists():
+        follow_ups = [
+            Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
+                  set(a["gold_chunks"]), a["fused_top_gold"])
+            for a in json.loads(conversations_cache.read_text())
+        ]  # fmt: skip
+    else:
+        follow_ups = collect_conversations(args.work, args.reader_dir)
+        conversations_cache.write_text(
+            json.dumps(
+                [
+                    {
+                        "file": a.file,
+                        "in_corpus": a.in_corpus,
+                        "sentences": [r.__dict__ for r in a.sentences],
+                        "gold_chunks": sorted(a.gold_chunks),
+                        "fused_top_gold": a.fused_top_gold,
+                    }
+                    for a in follow_ups
+                ]
+            )
+        )
+    follow_head = fit(follow_ups)
+    follow_threshold = threshold_for(follow_head, follow_ups)
+    print(f"follow-up head: {follow_head}")
+    print(f"FOLLOW_UP_ABSTAIN_BELOW = {follow_threshold} ({len(follow_ups)} follow-up turns)")
+    print(table(follow_head, follow_ups, follow_threshold, 0.05))
+    print("the main head on the same follow-ups:")
+    print(table(reader_stage.HEAD, follow_ups, reader_stage.ABSTAIN_BELOW, 0.05))
     head = fit(asked)
     threshold = threshold_for(head, asked)
     margin = max(EXTRA_MARGINS, key=lambda m: (score(head, asked, threshold, m), -m))
@@ -346,7 +443,14 @@ def main() -> None:
     out = RESULTS / "reader-calibration.json"
     out.write_text(
         json.dumps(
-            {"head": head.__dict__, "abstain_below": threshold, "extra_margin": margin}, indent=2
+            {
+                "head": head.__dict__,
+                "abstain_below": threshold,
+                "extra_margin": margin,
+                "follow_up_head": follow_head.__dict__,
+                "follow_up_abstain_below": follow_threshold,
+            },
+            indent=2,
         )
     )
     print(f"wrote {out}")

@@ -61,6 +61,8 @@ from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
+    FOLLOW_UP_ABSTAIN_BELOW,
+    FOLLOW_UP_HEAD,
     READ_PASSAGES,
     AnswerModel,
     read,
@@ -520,20 +522,23 @@ class Assistant:
                     self.retriever.sentences, found.alone, read_count
                 )
         shown = " ".join(t.answer for t in turns) if found is not None and found.follow_up else ""
-        if reader is not None:
-            asked = reader_query(question, [t.question for t in turns]) if shown else question
-            reading = read(reader, question, passages, model, vector, stored, asked)
-            related: list[Passage] = []
-            if found is not None and found.follow_up:
-                # The subject's passages, or the question's own when it reads surer there: a
-                # new topic ("Where is the Rhine?" after Super Bowl 50) leaves the subject.
-                alone = read(reader, question, found.alone, model, vector, alone_stored)
-                if switches_topic(reading, alone, needs_context(question)):
-                    reading, shown = alone, ""
-                else:
-                    related = found.related
-            reply = reading_answer(question, reading, shown, abstain_below)
-            reply = replace(reply, passages=reply.passages + related)
+        if reader is not None and found is not None and found.follow_up:
+            # Read inside the subject (the question read with the one before it, as a
+            # follow-up), and alone: a new topic ("Where is the Rhine?" after Super Bowl 50)
+            # reads surer alone and leaves the subject.
+            asked = reader_query(question, [t.question for t in turns])
+            topic = read(reader, question, passages, model, vector, stored, asked, FOLLOW_UP_HEAD)
+            alone = read(reader, question, found.alone, model, vector, alone_stored)
+            if switches_topic(topic, alone, needs_context(question)):
+                reply = reading_answer(question, alone, "", abstain_below)
+            else:
+                reply = reading_answer(
+                    question, topic, shown, abstain_below, FOLLOW_UP_ABSTAIN_BELOW
+                )
+                reply = replace(reply, passages=reply.passages + found.related)
+        elif reader is not None:
+            reading = read(reader, question, passages, model, vector, stored)
+            reply = reading_answer(question, reading, "", abstain_below)
         else:
             reply = answer(
                 question, passages, model, vector, shown, abstain_below,
