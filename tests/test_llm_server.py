@@ -145,12 +145,6 @@ def test_a_prompt_over_the_servers_context_says_so(assistant: Assistant, write) 
     _fallback(reply, "longer than the model's context", "--llm-context")
 
 
-def test_a_timeout_says_to_raise_it(filled: Assistant, server: str) -> None:
-    # Reading a prompt of ~200 tokens takes seconds on one thread (41 tokens took 1 s here).
-    _, reply = _events(filled, "The Rhine rises in which Alps?", LLMConfig(server, timeout=0.3))
-    _fallback(reply, "--llm-timeout")
-
-
 def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, write) -> None:
     import json
 
