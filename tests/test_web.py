@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
+from qa.pipeline.corpus import read_file
 from qa.pipeline.readers import web
 from qa.pipeline.readers.web import Fetcher, FetchError
 
@@ -144,6 +145,30 @@ def test_an_article_page_with_its_metadata(site: Site, index_dir: Path, embedder
         assert "Home | About" not in assistant.search("harbour")[0].text
     fetched = web.WebState(index_dir).get(url)
     assert fetched["etag"] and fetched["fetched_at"]
+
+
+def test_offsets_into_a_fetched_page_slice_the_page_as_read_again(
+    site: Site, index_dir: Path, embedder, tmp_path: Path
+) -> None:
+    """Chunks and citations of a fetched page point into its text as read again now: the page
+    downloaded once more (plain urllib, not the Fetcher) and read as a saved .html file."""
+    import urllib.request
+
+    url = f"{site.base}/article"
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        assert assistant.ingest([url]).ok
+        (info,) = assistant.articles()
+        chunks = assistant.catalog.chunk_rows(info.id)
+        reply = assistant.ask("Who reopened the harbour after the divers inspected the pier?")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        (tmp_path / "again.html").write_bytes(response.read())
+    (again,) = read_file(tmp_path / "again.html").articles
+    assert chunks and all(again.text[c.start : c.end] == c.text for c in chunks)
+    assert reply.found and reply.citations
+    written = ARTICLE.decode()
+    for citation in reply.citations:
+        assert again.text[citation.start : citation.end] == citation.quote
+        assert citation.quote in written  # and the quote is words the server sent
 
 
 def test_unchanged_page_costs_a_304_and_a_changed_one_is_updated(
