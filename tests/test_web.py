@@ -241,6 +241,59 @@ def test_private_destinations_are_refused_after_dns(site: Site) -> None:
 
 
 @pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]", "[::1]"],
+    ids=["zeros", "decimal", "hex", "ipv4-mapped-ipv6", "ipv6-loopback"],
+)
+def test_other_spellings_of_loopback_are_refused(site: Site, host: str) -> None:
+    """Each reaches this machine's test server if let through (a refusal is the only way to
+    pass), and none is let through."""
+    port = site.base.rsplit(":", 1)[1]
+    with pytest.raises(FetchError, match=r"refused: .* loopback, private or link-local"):
+        Fetcher(allow_private=False).fetch(f"http://{host}:{port}/article")
+    assert not site.requests
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("::ffff:8.8.8.8", True),  # a public IPv4 address, mapped: judged as that address
+        ("::ffff:100.64.0.1", False),  # shared (carrier-grade NAT) space, mapped
+        ("::ffff:224.0.0.1", False),  # IPv4 multicast, mapped
+        ("::ffff:10.1.2.3", False),
+        ("::ffff:169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+    ],
+)
+def test_ipv4_mapped_addresses_are_judged_as_their_ipv4_address(address: str, public: bool) -> None:
+    # Python judges ::ffff:100.64.0.1 and ::ffff:224.0.0.1 global and not multicast: without
+    # the guard's own unmapping they would pass.
+    assert web._public(ipaddress.ip_address(address)) is public
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every address a name resolves to is checked, not only the first: a DNS answer that mixes
+    public and private addresses is refused (the connection could go to either)."""
+    answers = [("8.8.8.8",), ("10.0.0.7",)]
+
+    def fake_getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        assert host == "mixed.test"
+        return [(2, 1, 6, "", (ip, port)) for (ip,) in answers]
+
+    monkeypatch.setattr(web.socket, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(FetchError, match=r"refused: mixed\.test resolves to 10\.0\.0\.7"):
+        Fetcher(allow_private=False).fetch("http://mixed.test/")
+    answers.reverse()  # private first: refused as well
+    with pytest.raises(FetchError, match=r"refused: mixed\.test resolves to 10\.0\.0\.7"):
+        Fetcher(allow_private=False).fetch("http://mixed.test/")
+
+
+@pytest.mark.parametrize(
     "target", ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/", "http://localhost/"]
 )
 def test_a_redirect_to_a_private_address_is_refused(
