@@ -24,12 +24,11 @@ from tests.conftest import CORPUS
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def model() -> Iterator[Embedder]:
-    """The default: all-MiniLM-L6-v2, converted to ONNX int8 on first use."""
-    embedder = load_embedder(None)
-    assert isinstance(embedder, OnnxEmbedder) and embedder.backend == "onnx-int8"
-    yield embedder
+@pytest.fixture
+def model(real_model: Embedder) -> Embedder:
+    """The default: all-MiniLM-L6-v2, converted to ONNX int8 once per run (tests/conftest.py)."""
+    assert isinstance(real_model, OnnxEmbedder) and real_model.backend == "onnx-int8"
+    return real_model
 
 
 def test_onnx_backends_match_sentence_transformers(model: Embedder) -> None:
@@ -115,9 +114,9 @@ def test_reopen_by_model_path_and_refuse_another_model(model: Embedder, tmp_path
 
 
 @pytest.fixture(scope="module")
-def demo(model: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    with Assistant.open(tmp_path_factory.mktemp("demo") / "index", embedder=model) as assistant:
-        assert assistant.ingest([CORPUS]).ok
+def demo(real_model: Embedder, demo_index: Path) -> Iterator[Assistant]:
+    """The run's shared real-model index of the demo corpus, opened here to read only."""
+    with Assistant.open(demo_index, embedder=real_model, create=False) as assistant:
         yield assistant
 
 
