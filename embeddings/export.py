@@ -32,6 +32,8 @@ from typing import Any
 from embeddings.base import EmbeddingError
 
 log = logging.getLogger("article_qa")
+# No usage telemetry from ONNX Runtime during the conversion either (see embeddings/onnx.py).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 CACHE_ENV = "QA_CACHE_DIR"
 # Bump when the conversion recipe changes, so old caches are not reused.

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from qa import Assistant
 from tests.test_browser import ARGS, BRIDGE, CHROMIUM, HARBOUR, ask, start_server
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}: run make browser"
+    ),
 ]
 FIRST = "Who reopened the harbour?"
 SECOND = "When did the new bridge over the Vale river open?"
@@ -56,13 +60,29 @@ def open_page(browser, url: str, login: tuple[str, str] | None = None):  # type:
     return page
 
 
-def saved_titles(page) -> list[str]:  # type: ignore[no-untyped-def]
-    page.locator("#qa-saved input").click()
-    options = page.get_by_role("option")
-    page.wait_for_timeout(300)
-    titles = [options.nth(i).get_attribute("aria-label") for i in range(options.count())]
-    page.keyboard.press("Escape")
-    return titles
+SAME_TITLES = """want => JSON.stringify([...document.querySelectorAll('[role=option]')]
+    .map(o => o.getAttribute('aria-label'))) === JSON.stringify(want)"""
+
+
+def expect_saved_titles(page, titles: list[str], reload: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Poll until the saved-conversations list shows ``titles`` (saving and listing are
+    asynchronous): open the list, wait for those options, else close it and look again."""
+    deadline = time.monotonic() + 30
+    while True:
+        if reload:
+            page.reload()
+            page.locator("#qa-question textarea").wait_for(timeout=60_000)
+        page.locator("#qa-saved input").click()
+        try:
+            page.wait_for_function(SAME_TITLES, arg=titles, timeout=3_000)
+            page.keyboard.press("Escape")
+            return
+        except PlaywrightTimeout:
+            options = page.get_by_role("option")
+            shown = [options.nth(i).get_attribute("aria-label") for i in range(options.count())]
+            page.keyboard.press("Escape")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"saved conversations {shown}, expected {titles}") from None
 
 
 def choose_saved(page, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -96,11 +116,9 @@ def test_reload_reopen_export_and_copy(browser, tmp_path: Path) -> None:  # type
         copied = page.evaluate("() => navigator.clipboard.readText()")
         assert "Ana Lima reopened the harbour on Monday. [1]" in copied
         assert '[1] Harbour storm — "' in copied and "(https://news.example/harbour)" in copied
-        page.reload()
-        page.locator("#qa-question textarea").wait_for(timeout=60_000)
-        assert "Ana Lima" not in page.locator("#qa-chat").inner_text()
         title = f"{FIRST} (2 turns)"
-        assert saved_titles(page) == [title]
+        expect_saved_titles(page, [title], reload=True)
+        assert "Ana Lima" not in page.locator("#qa-chat").inner_text()
         choose_saved(page, title)
         page.locator("#qa-open").click()
         page.locator("#qa-chat").get_by_text("opened in May").wait_for(timeout=15_000)
@@ -129,12 +147,10 @@ def test_reload_reopen_export_and_copy(browser, tmp_path: Path) -> None:  # type
 
         page.locator("#qa-new-title textarea, #qa-new-title input").first.fill("Harbour and bridge")
         page.locator("#qa-rename").click()
-        page.wait_for_timeout(1000)
-        assert saved_titles(page) == ["Harbour and bridge (2 turns)"]
+        expect_saved_titles(page, ["Harbour and bridge (2 turns)"])
         choose_saved(page, "Harbour and bridge (2 turns)")
         page.locator("#qa-delete").click()
-        page.wait_for_timeout(1000)
-        assert saved_titles(page) == []
+        expect_saved_titles(page, [])
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -146,16 +162,10 @@ def test_two_users_do_not_see_each_others_conversations(browser, tmp_path: Path)
     try:
         ana = open_page(browser, url, ("ana", "s3cret"))
         ask(ana, FIRST, "Ana Lima")
-        ana.wait_for_timeout(1000)
         ben = open_page(browser, url, ("ben", "pa55word"))
         ask(ben, SECOND, "opened in May")
-        ben.wait_for_timeout(1000)
-        ben.reload()
-        ben.locator("#qa-question textarea").wait_for(timeout=60_000)
-        assert saved_titles(ben) == [f"{SECOND} (1 turn)"]
-        ana.reload()
-        ana.locator("#qa-question textarea").wait_for(timeout=60_000)
-        assert saved_titles(ana) == [f"{FIRST} (1 turn)"]
+        expect_saved_titles(ben, [f"{SECOND} (1 turn)"], reload=True)
+        expect_saved_titles(ana, [f"{FIRST} (1 turn)"], reload=True)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -64,7 +64,8 @@ def test_readers_see_a_consistent_index_during_an_ingest(tmp_path: Path) -> None
         for version in (1, 2):
             versions.append(write_version(folder, version))
             writer = subprocess.Popen(ingest_command(index, folder), env=ENV)
-            while writer.poll() is None:
+            during = searches
+            while writer.poll() is None or searches == during:  # at least one search each
                 # One long-lived reader (follows the writer) and fresh opens (load from disk).
                 if searches % 5 == 4:
                     with Assistant.open(index, embedder=HashEmbedder(), create=False) as fresh:
@@ -80,9 +81,12 @@ def test_readers_see_a_consistent_index_during_an_ingest(tmp_path: Path) -> None
             assert writer.returncode == 0
         final = reader.search(QUERIES[0], k=10)
         assert all(versions[-1][p.article_id][p.start : p.end] == p.text for p in final)
+        # The long-lived reader followed the writers to their last commit.
+        with Assistant.open(index, embedder=HashEmbedder(), create=False) as fresh:
+            assert reader.store.loaded_generation == fresh.store.sqlite.generation
         assert reader.check().ok
+    # How many generations the reader caught mid-way depends on scheduling: printed, not asserted.
     print(f"\n{searches} searches during 2 ingests saw {len(generations)} generations")
-    assert searches >= 10 and len(generations) >= 3, (searches, generations)
 
 
 def test_two_ingests_at_once_one_is_refused_clearly(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def content_words(text: str) -> list[str]:
 
 def fts_query(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression that ORs the terms (quoted, so no term is read as syntax)."""
-    quoted = [f'"{term}"' for term in terms if term]
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms if term]  # FTS5: "" is "
     return " OR ".join(quoted) if quoted else None
 
 
