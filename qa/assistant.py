@@ -527,13 +527,17 @@ class Assistant:
             # follow-up), and alone: a new topic ("Where is the Rhine?" after Super Bowl 50)
             # reads surer alone and leaves the subject.
             asked = reader_query(question, [t.question for t in turns])
-            topic = read(reader, question, passages, model, vector, stored, asked, FOLLOW_UP_HEAD)
+            topic = read(reader, question, passages, model, vector, stored, asked)
             alone = read(reader, question, found.alone, model, vector, alone_stored)
-            if switches_topic(topic, alone, needs_context(question)):
+            if switches_topic(topic, alone, needs_context(question), question):
                 reply = reading_answer(question, alone, "", abstain_below)
-            else:
+            else:  # a follow-up: its own head and threshold decide
                 reply = reading_answer(
-                    question, topic, shown, abstain_below, FOLLOW_UP_ABSTAIN_BELOW
+                    question,
+                    topic.with_head(FOLLOW_UP_HEAD),
+                    shown,
+                    abstain_below,
+                    FOLLOW_UP_ABSTAIN_BELOW,
                 )
                 reply = replace(reply, passages=reply.passages + found.related)
         elif reader is not None:
