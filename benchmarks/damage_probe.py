@@ -136,7 +136,9 @@ def run_case(
     case = Case(name, seed)
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(pristine, work)
-    case.detail = flip(work / name, options.bits, random.Random(f"{name}:{seed}"), options.keep_mtime)
+    case.detail = flip(
+        work / name, options.bits, random.Random(f"{name}:{seed}"), options.keep_mtime
+    )
 
     def attempt(step: Callable[[], object]) -> tuple[str, object]:
         try:
@@ -209,7 +211,9 @@ def probe(
     every = json.loads(QUESTIONS.read_text(encoding="utf-8"))
     questions = [item["question"] for item in every][::3][:question_count]
     sources = {
-        article.id: article.text for path in CORPUS.glob("*.md") for article in read_file(path).articles
+        article.id: article.text
+        for path in CORPUS.glob("*.md")
+        for article in read_file(path).articles
     }
     # The checksum warnings of a damaged file are expected here; keep the output to the table.
     logging.getLogger("article_qa").setLevel(logging.ERROR)

@@ -188,15 +188,14 @@ def test_a_lost_config_is_an_error_never_replaced(built: Path, write) -> None:  
 
 @pytest.mark.parametrize(
     "text",
-    ['[1, 2]', '{"model": "hash-64", "dimension": "64"}', '{"model": "hash-64", "dimen'],
+    ["[1, 2]", '{"model": "hash-64", "dimension": "64"}', '{"model": "hash-64", "dimen'],
 )
 def test_a_damaged_config_is_one_line_and_repaired(built: Path, text: str) -> None:
     (built / "config.json").write_text(text, encoding="utf-8")
     code, out = run("ask", QUESTION, "--index", str(built))
     assert code == 1 and out.count("\n") == 1 and "is damaged" in out and "--repair" in out
-    with pytest.raises(IndexConfigError):
-        with Assistant.open(built, model="hash") as assistant:
-            assistant.articles()
+    with pytest.raises(IndexConfigError), Assistant.open(built, model="hash") as assistant:
+        assistant.articles()
     assert run("check", "--repair", "--index", str(built))[0] == 0
     assert "Genoese" in answer(built)
 
@@ -211,7 +210,8 @@ def test_a_config_that_differs_from_the_database_copy_is_refused(built: Path) ->
 
 
 def test_a_damaged_keyword_folder_name_never_deletes_outside_the_index(
-    built: Path, write  # type: ignore[no-untyped-def]
+    built: Path,
+    write,  # type: ignore[no-untyped-def]
 ) -> None:
     victim = built.parent / "victim"
     victim.mkdir()
@@ -224,7 +224,9 @@ def test_a_damaged_keyword_folder_name_never_deletes_outside_the_index(
 
 
 def test_a_damaged_keyword_cache_is_not_used(
-    built: Path, monkeypatch: pytest.MonkeyPatch, write  # type: ignore[no-untyped-def]
+    built: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setattr(bm25, "CACHE_FROM", 1)  # give this small index the cache of large ones
     write("new.md", "# New\n\nA new article arrives.\n")

@@ -167,8 +167,8 @@ class Store:
             return int(value or 0)
         except ValueError:
             raise IndexFormatError(
-                f"The index database {self.path} records {key} = {(value or '')[:40]!r}, which is not a "
-                "number (the database was damaged or changed by another program). Run "
+                f"The index database {self.path} records {key} = {(value or '')[:40]!r}, which "
+                "is not a number (the database was damaged or changed by another program). Run "
                 "`qa check --repair` to reset it."
             ) from None
 
