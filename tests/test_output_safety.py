@@ -15,7 +15,6 @@ from click.testing import CliRunner
 
 from qa import Assistant
 from qa.cli.commands import cli
-from qa.cli.output import terminal_text
 
 TITLE_SET = "\x1b]0;pwned\x07"
 CLIPBOARD = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
@@ -79,4 +78,6 @@ def strings(value: object) -> list[str]:
 
 
 def test_terminal_text_keeps_newlines_and_tabs() -> None:
+    from qa.cli.output import terminal_text
+
     assert terminal_text("a\tb\nc\rd\x00e\x7f") == "a\tb\nc\\x0dd\\x00e\\x7f"

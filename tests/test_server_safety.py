@@ -18,9 +18,7 @@ from starlette.testclient import TestClient
 
 import ui.app
 from qa import Answer, Assistant
-from qa.limits import check_k
 from ui.app import add_files, export_saved
-from ui.guard import FREE_FAILURES, Guard, LoginThrottle, OwnedFiles
 from ui.state import AppState
 
 HARBOUR = "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour on Monday.\n"
@@ -121,6 +119,8 @@ def test_another_users_file_of_the_same_name_is_its_own_article(
 
 
 def test_k_and_question_are_checked_with_one_line_errors() -> None:
+    from qa.limits import check_k
+
     for bad in (0, -1, 1_000_000, "abc", 2.5, True, None):
         with pytest.raises(ValueError, match="must be a whole number from 1 to 50"):
             check_k(bad)
@@ -181,6 +181,9 @@ def test_the_ask_api_refuses_bad_arguments_in_one_line(served: tuple[str, AppSta
         client.predict(QUESTION, 5, [""], api_name="/ask")
 
 
+FREE_FAILURES = 5  # ui.guard.FREE_FAILURES: the "after 5 failures"
+
+
 def test_failed_logins_are_slowed_per_client(served: tuple[str, AppState]) -> None:
     url, _ = served
     client = httpx.Client(base_url=url, timeout=30)
@@ -194,6 +197,8 @@ def test_failed_logins_are_slowed_per_client(served: tuple[str, AppState]) -> No
 
 
 def test_login_throttle_doubles_the_wait_and_is_per_client() -> None:
+    from ui.guard import LoginThrottle
+
     now = [1000.0]
     throttle = LoginThrottle(clock=lambda: now[0])
     for _ in range(FREE_FAILURES):
@@ -208,6 +213,8 @@ def test_login_throttle_doubles_the_wait_and_is_per_client() -> None:
 
 
 def test_guard_counts_failures_by_client_address() -> None:
+    from ui.guard import Guard, LoginThrottle, OwnedFiles
+
     async def fake_login(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 400, "headers": []})
         await send({"type": "http.response.body", "body": b"Incorrect credentials."})
