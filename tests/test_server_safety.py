@@ -150,6 +150,7 @@ def served(
         return made[0]
 
     monkeypatch.setattr(ui.app, "AppState", capture)
+    monkeypatch.chdir(index_dir.parent)  # Gradio writes its .gradio/ cache into the working dir
     port = free_port()
     app = ui.app.serve(index_dir, port=port, block=False, auth=[("a", "pa"), ("b", "pb")])
     try:
