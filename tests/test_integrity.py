@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from embeddings import HashEmbedder
+from embeddings.base import Vectors
 from qa import Assistant, QAError
 from qa.cli.commands import cli
 from qa.stores.embedded import bm25
@@ -243,3 +245,29 @@ def test_a_damaged_keyword_cache_is_not_used(
         report = assistant.check()
         assert not report.ok and "keyword cache" in report.problems[0]
         assert assistant.repair().ok
+
+
+class SkewedEmbedder(HashEmbedder):
+    """The hash model, except that a text with the word "skewed" gets a vector twice as long:
+    a model (or a store) that hands back vectors nobody normalised."""
+
+    def embed(self, texts: list[str]) -> Vectors:
+        vectors = super().embed(texts)
+        for row, text in enumerate(texts):
+            if "skewed" in text.lower():
+                vectors[row] *= 2
+        return vectors
+
+
+def test_vectors_not_of_unit_length_are_a_problem_on_each_store(
+    index_dir: Path,
+    store_kind: str,
+    write,  # type: ignore[no-untyped-def]
+) -> None:
+    write("ferry.md", "# Ferry\n\nThe skewed ferry left at noon.\n")
+    write("tram.md", "# Tram\n\nThe tram arrived at dawn.\n")
+    with Assistant.open(index_dir, embedder=SkewedEmbedder(), store=store_kind) as assistant:
+        assert assistant.ingest([write.base]).ok
+        report = assistant.check()
+        assert not report.ok, report
+        assert "finite numbers of unit length" in " ".join(report.problems)
