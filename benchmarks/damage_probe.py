@@ -161,6 +161,10 @@ def run_case(
         case.outcome, case.detail = "TRACEBACK", f"{case.detail}; check: {report}"
         return case
     check_ok = checked_kind == "value" and report.ok  # type: ignore[union-attr]
+    if checked_kind == "error":
+        case.detail += f"; check: {str(report)[:120]}"
+    elif not check_ok:
+        case.detail += f"; check: {report.problems[0][:120]}"  # type: ignore[union-attr]
     if case.outcome == "flagged" and check_ok:
         case.outcome = "WRONG"
         case.detail += "; answers changed and qa check says ok"
@@ -246,8 +250,13 @@ def main() -> None:
     parser.add_argument("--keep-mtime", action="store_true", help="put the file's mtime back")
     parser.add_argument("--model", help="model spec (default: the bundled model; hash: fast)")
     parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--verbose", action="store_true", help="print each case that changed")
     args = parser.parse_args()
     result = probe(args.seeds, args.bits, args.keep_mtime, args.model, args.questions)
+    if args.verbose:
+        for case in result.cases:
+            if case.outcome != "correct" or "check:" in case.detail:
+                print(f"{case.file} seed {case.seed}: {case.outcome}; {case.detail}")
     print(
         f"{len(result.cases)} cases: {args.seeds} seeds x {args.bits} flipped bits"
         f"{' (mtime kept)' if args.keep_mtime else ''}, {args.questions} questions, "

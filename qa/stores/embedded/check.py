@@ -218,10 +218,19 @@ def _check_config(store: EmbeddedStore, found: Findings, has_chunks: bool) -> bo
     else:
         trouble = None if on_disk is not None else f"{path} is missing."
     if on_disk is not None and recorded is not None and not same_config(on_disk, recorded):
-        trouble = (
-            f"{path} differs from the copy the database keeps (changed by another program, or "
-            "damaged)."
-        )
+        if same_config(on_disk, recorded, layout=False):
+            # A write records the new layout in config.json a moment before the database's
+            # copy: one interrupted in between leaves this. The vector file is rebuilt to fit.
+            found.config_restore = True
+            found.notes.append(
+                f"{path} records another vector index layout than the database's copy (a write "
+                "was interrupted); `qa check --repair` writes the copy back."
+            )
+        else:
+            trouble = (
+                f"{path} differs from the copy the database keeps (changed by another program, "
+                "or damaged)."
+            )
     if trouble is None:
         if recorded is None and has_chunks:
             found.config_record = True
