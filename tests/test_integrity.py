@@ -271,3 +271,25 @@ def test_vectors_not_of_unit_length_are_a_problem_on_each_store(
         report = assistant.check()
         assert not report.ok, report
         assert "finite numbers of unit length" in " ".join(report.problems)
+
+
+def test_damaged_lookup_indexes_are_rebuilt(built: Path) -> None:
+    db = sqlite3.connect(built / "index.sqlite")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (digest,) = db.execute("SELECT embed_hash FROM chunks WHERE id = 1").fetchone()
+    db.close()
+    path = built / "index.sqlite"
+    pristine = path.read_bytes()
+    # The hash is stored twice: in its chunk row and in the chunks_embed_hash index. Change one
+    # character of the index's copy (the one whose change damages an index only).
+    for copy in (pristine.find(digest.encode()), pristine.rfind(digest.encode())):
+        data = bytearray(pristine)
+        data[copy + 39] = ord("0") if data[copy + 39] != ord("0") else ord("1")
+        path.write_bytes(bytes(data))
+        code, out = run("check", "--index", str(built))
+        if "damaged lookup indexes" in out:
+            break
+    assert code == 1 and "damaged lookup indexes" in out and "nothing is lost" in out, out
+    code, out = run("check", "--repair", "--index", str(built))
+    assert code == 0 and "rebuilt the database's lookup indexes" in out, out
+    assert "Genoese" in answer(built)

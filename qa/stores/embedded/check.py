@@ -25,6 +25,7 @@ Each problem is one line that says what is wrong and what to do.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,11 @@ META_NUMBERS = ("generation", "next_chunk_id")
 # keyword index (from the chunks' text). Without the others there is nothing to rebuild from.
 REBUILDABLE_TABLES = ("sentences", "chunks_fts")
 SCAN_ROWS = 2048  # vectors checked per numpy batch
+# What PRAGMA integrity_check says when an index (not its table) is damaged.
+INDEX_DAMAGE = re.compile(
+    r"(row \d+ missing from index \w+|wrong # of entries in index \w+|"
+    r"non-unique entry in index \w+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     beyond_repair: bool = False  # nothing to repair from: the database or the config is lost
+    reindex_sqlite: bool = False  # only SQLite's own indexes are damaged: REINDEX
     missing_tables: list[str] = field(default_factory=list)
     meta_reset: list[str] = field(default_factory=list)  # meta keys that are not numbers
     config_restore: bool = False  # write config.json from the database's copy
@@ -160,11 +167,20 @@ def _examine_database(store: EmbeddedStore, found: Findings) -> None:
         verdict = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
         verdict = [str(error)]
+    reported = "; ".join(" ".join(v.split()) for v in verdict[:EXAMPLES])
+    if verdict != ["ok"] and all(INDEX_DAMAGE.match(v) for v in verdict):
+        # Only the lookup indexes disagree with their tables: REINDEX rebuilds them from the
+        # rows. Nothing else is checked before that (queries would read the damaged indexes).
+        found.reindex_sqlite = True
+        found.problems.append(
+            f"The database {path} has damaged lookup indexes (SQLite reports: {reported}). Run "
+            "`qa check --repair` to rebuild them from the tables (nothing is lost)."
+        )
+        return
     if verdict != ["ok"]:
         found.beyond_repair = True
         found.problems.append(
-            f"The database {path} is damaged (SQLite reports: "
-            f"{'; '.join(' '.join(v.split()) for v in verdict[:EXAMPLES])}). {BEYOND_REPAIR}"
+            f"The database {path} is damaged (SQLite reports: {reported}). {BEYOND_REPAIR}"
         )
         return
     missing = [table for table in TABLES if not store.sqlite.has_table(table)]

@@ -15,6 +15,7 @@ re-embedding are the pipeline's, passed in as ``reindex``, and re-reading as ``r
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
     from qa.stores.embedded.store import EmbeddedStore
 
 
-def repair_index(store: EmbeddedStore, reindex: Reindex, recover: Recover | None) -> CheckReport:
+def repair_index(
+    store: EmbeddedStore, reindex: Reindex, recover: Recover | None, reindexed: bool = False
+) -> CheckReport:
     """Rebuild what can be rebuilt, then check again (``Assistant.repair`` calls this with the
     write lock held). Re-chunking loads the model; the rest does not."""
     with store.sqlite.snapshot():
@@ -43,7 +46,15 @@ def repair_index(store: EmbeddedStore, reindex: Reindex, recover: Recover | None
             path.unlink(missing_ok=True)
     if found.leftovers:
         repaired.append(f"deleted {plural(len(found.leftovers), 'temporary file')}")
-    if found.beyond_repair:
+    if found.reindex_sqlite and not reindexed:
+        try:
+            store.sqlite.db.execute("REINDEX")
+        except sqlite3.DatabaseError:  # the tables are damaged too: the report says so
+            return report(store, found, repaired)
+        again = repair_index(store, reindex, recover, True)  # now the rest can be checked
+        return replace(again, repaired=[*repaired, "rebuilt the database's lookup indexes",
+                                        *again.repaired])  # fmt: skip
+    if found.beyond_repair or found.reindex_sqlite:  # (still damaged after a REINDEX)
         return report(store, found, repaired)
     _repair_tables(store, found, repaired)
     _repair_config(store, found, repaired)
