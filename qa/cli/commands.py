@@ -7,7 +7,6 @@ Heavy modules (torch, faiss) load inside commands, so ``qa --help`` starts insta
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qa.cli.options import backend_option, index_option, json_option, reader_option
+from qa.cli.output import echo, json_text, secho
 from qa.errors import QAError
 from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
@@ -36,7 +36,7 @@ class QAGroup(click.Group):
         except QAError as error:
             raise click.ClickException(str(error)) from error
         except KeyboardInterrupt:
-            click.echo(
+            echo(
                 "\nInterrupted. The index keeps every article finished before the interruption; "
                 "run the same command again to finish.",
                 err=True,
@@ -53,7 +53,7 @@ def open_assistant(
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
 
 
 @click.group(cls=QAGroup)
@@ -165,10 +165,10 @@ def ingest(
         print_json(report.to_dict())
     else:
         for failure in report.failed:
-            click.secho(f"failed: {failure}", fg="red", err=True)
+            secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            click.echo(f"skipped {len(report.skipped)} files of other types", err=True)
-        click.echo(report.summary())
+            echo(f"skipped {len(report.skipped)} files of other types", err=True)
+        echo(report.summary())
     if not report.ok:
         sys.exit(1)
 
@@ -189,11 +189,11 @@ def list_articles(index_dir: str, as_json: bool) -> None:
         print_json([a.to_dict() for a in articles])
         return
     if not articles:
-        click.echo("The index is empty. Add articles with: qa ingest PATH")
+        echo("The index is empty. Add articles with: qa ingest PATH")
         return
     for article in articles:
-        click.echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
-    click.echo(f"{len(articles)} articles")
+        echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
+    echo(f"{len(articles)} articles")
 
 
 @cli.command()
@@ -225,7 +225,7 @@ def stats(index_dir: str, as_json: bool) -> None:
         ("updated", info.updated_at or "never"),
     ]
     for name, value in rows:
-        click.echo(f"{name:>13}: {value}")
+        echo(f"{name:>13}: {value}")
 
 
 @cli.command()
@@ -241,7 +241,7 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     """
     with open_assistant(index_dir) as assistant:
         removed = assistant.remove(targets)
-    click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+    echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
 
 
 @cli.command()
@@ -269,18 +269,18 @@ def check(index_dir: str, repair: bool, as_json: bool) -> None:
         print_json(report.to_dict())
     else:
         for line in report.repaired:
-            click.echo(f"repaired: {line}")
+            echo(f"repaired: {line}")
         for line in report.notes:
-            click.echo(f"note: {line}")
+            echo(f"note: {line}")
         for line in report.problems:
-            click.secho(f"problem: {line}", fg="red", err=True)
+            secho(f"problem: {line}", fg="red", err=True)
         if report.ok:
             agree = (
                 "articles, chunks and offsets agree"
                 if assistant.store_uri
                 else "the database, vectors, keyword index and offsets agree"
             )
-            click.echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
+            echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
     if not report.ok:
         sys.exit(1)
 
@@ -310,7 +310,7 @@ def quote(text: str, limit: int = 160) -> str:
 def print_answer(reply: Answer) -> None:
     from qa.conversations import answer_text
 
-    click.echo(answer_text(reply))
+    echo(answer_text(reply))
 
 
 @cli.command()
@@ -402,11 +402,11 @@ def search(
     for passage in passages:
         where = f" ({passage.url})" if passage.url else ""
         reader = "" if passage.reader_score is None else f"reader {passage.reader_score:.2f}, "
-        click.echo(
+        echo(
             f"{passage.rank}. {passage.title}{where}  {reader}score {passage.score:.2f} "
             f"(cosine {passage.dense_score:.2f}, bm25 {passage.keyword_score:.1f})"
         )
-        click.echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
+        echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
 
 
 @cli.command()
@@ -463,13 +463,13 @@ def chat(
                 raise QAError("No saved conversation to resume yet. Start one with: qa chat")
             conversation_id, history = resumed.id, resumed.history()
             turns = turns_label(len(history))
-            click.echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
-        click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
+            echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
+        echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
             try:
                 question = input("? ").strip()
             except EOFError:
-                click.echo(err=True)
+                echo(err=True)
                 break
             if not question:
                 break
@@ -480,11 +480,11 @@ def chat(
                     stream = not no_stream
                     reply = ask_printing(assistant, question, history, k, None, config, stream)
             except QAError as error:
-                click.secho(f"Error: {error}", fg="red", err=True)
+                secho(f"Error: {error}", fg="red", err=True)
                 continue
             print_answer(reply)
             print_checks(reply)
-            click.echo()
+            echo()
             history.append(Turn(question, reply.text if reply.found else ""))
             conversation_id = chats.save(None, conversation_id, reply)
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from qa.cli.output import echo, secho
+
 if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.llm.client import LLMConfig
@@ -111,17 +113,17 @@ def ask_printing(
         if isinstance(event, Token):
             if stream:
                 if not streamed:
-                    click.secho("Model: ", err=True, nl=False, dim=True)
-                click.secho(event.text, err=True, nl=False, dim=True)
+                    secho("Model: ", err=True, nl=False, dim=True)
+                secho(event.text, err=True, nl=False, dim=True)
                 streamed = True
         elif isinstance(event, Verdict):
             if stream and streamed:
                 mark, colour = (VERIFIED, "green") if event.supported else (UNSUPPORTED, "red")
-                click.secho(mark, err=True, nl=False, fg=colour)
+                secho(mark, err=True, nl=False, fg=colour)
         elif isinstance(event, Answer):
             final = event
     if streamed:
-        click.echo("\n", err=True)
+        echo("\n", err=True)
     assert final is not None
     return final
 
@@ -129,15 +131,15 @@ def ask_printing(
 def print_checks(reply: Answer) -> None:
     """Which sentences were verified, after a generative answer (or why it fell back)."""
     if reply.notice:
-        click.secho(f"Note: {reply.notice}", fg="yellow", err=True)
+        secho(f"Note: {reply.notice}", fg="yellow", err=True)
     dropped = [s for s in reply.sentences if not s.supported]
     if reply.mode == "generative":
         kept = len(reply.sentences) - len(dropped)
-        click.secho(
+        secho(
             f"Checked: {kept} of {len(reply.sentences)} sentences supported by their passages "
             f"(model {reply.model}).",
             err=True,
             dim=True,
         )
     for sentence in dropped:
-        click.secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)
+        secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)

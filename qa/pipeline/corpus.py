@@ -90,7 +90,7 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            missing.append(IngestFailure(str(raw), "no such file or folder"))
+            missing.append(IngestFailure(str(raw), _missing_reason(path)))
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
@@ -108,13 +108,34 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
                         continue
                     if kind_of(child) is None:
                         skipped.append(str(child))
-                    elif child.resolve() not in seen:
-                        seen.add(child.resolve())
+                        continue
+                    resolved = _resolved(child)
+                    if resolved is None:  # one bad link fails itself, never the whole ingest
+                        missing.append(IngestFailure(str(child), _missing_reason(child)))
+                    elif resolved not in seen:
+                        seen.add(resolved)
                         files.append(child)
-        elif path.resolve() not in seen:
-            seen.add(path.resolve())
+        elif (resolved := _resolved(path)) is None:
+            missing.append(IngestFailure(str(raw), _missing_reason(path)))
+        elif resolved not in seen:
+            seen.add(resolved)
             files.append(path)
     return Discovery(files, missing, skipped)
+
+
+def _resolved(path: Path) -> Path | None:
+    """The real path of ``path``; None for a symbolic link that loops or points nowhere."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return None
+    return resolved
+
+
+def _missing_reason(path: Path) -> str:
+    if path.is_symlink():
+        return "is a symbolic link that loops or points to nothing; fix or remove the link"
+    return "no such file or folder"
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -192,7 +213,8 @@ def article_id(source: str, key: str) -> str:
 
 def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> FileResult:
     """Read one file into articles; never raises for bad content (failures are returned)."""
-    source = str(path.resolve()) if path.exists() else str(path)
+    resolved = _resolved(path)
+    source = str(resolved) if resolved is not None else str(path)
     result = FileResult(path=source)
     try:
         if kind_of(path) is None:

@@ -28,6 +28,7 @@ from qa.types import Article, ArticleInfo, Chunk, Filters
 
 if TYPE_CHECKING:
     from embeddings import VectorIndex
+    from qa.config import IndexConfig
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ Hits = list[tuple[int, float]]
 Reindex = Callable[[list[Article]], int]
 """Re-chunk and re-embed articles into the store from their text; return the chunks written.
 The facade passes one to ``repair`` (chunking and the model are the pipeline's, not the store's)."""
+
+Recover = Callable[[str, str, frozenset[str]], "Article | None"]
+"""Read an article again from its source: ``recover(article id, source, content hashes)`` gives
+the article as its file or web address holds it now when its content hash is one of those, else
+None. ``repair`` uses it for an article whose stored text fails its hash (reading is the
+pipeline's: ``qa.pipeline.recover``)."""
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,12 @@ class Maintenance(Protocol):
     def claim(self) -> None:
         """A new index is being created on this store: refuse one that holds another's chunks."""
 
+    def recorded_config(self) -> IndexConfig | None:
+        """The store's own copy of the index's config.json (None: it keeps none), from which
+        ``repair`` rebuilds a lost or damaged one."""
+
     def check(self) -> CheckReport: ...
-    def repair(self, reindex: Reindex) -> CheckReport: ...
+    def repair(self, reindex: Reindex, recover: Recover | None = None) -> CheckReport: ...
     def rebuild_vectors(self) -> int: ...
     def stats(self) -> StoreStats: ...
     def close(self) -> None: ...

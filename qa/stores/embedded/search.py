@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import VectorIndex
+from qa.errors import IndexFormatError
 from qa.pipeline.lexical import content_words, fts_query
 from qa.stores.base import Hits, PassageRow, SentenceRows, best_sentence_scores
 from qa.stores.embedded.bm25 import KeywordIndex
@@ -62,7 +63,14 @@ class EmbeddedSearch:
         return [hit for hit in hits if hit[0] in alive][:k]
 
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
-        return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        try:
+            return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        except RuntimeError as error:  # FAISS: "key N not found"
+            raise IndexFormatError(
+                "The vector index holds no vector for a chunk the database has (the database "
+                f"or vectors.faiss was damaged: {' '.join(str(error).split())[-60:]}). Run "
+                "`qa check` to see what is wrong and `qa check --repair` to fix it."
+            ) from error
 
     def cosines(
         self, query_vector: npt.NDArray[np.float32], chunk_ids: Sequence[int]

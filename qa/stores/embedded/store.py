@@ -9,6 +9,7 @@ vectors hold, and following other processes that write the same folder.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -19,21 +20,23 @@ import numpy.typing as npt
 
 from embeddings import VectorIndex
 from embeddings.index import choose_layout
-from qa.config import IndexConfig, read_config
-from qa.errors import IndexFormatError, QAError, translated_os_errors
+from qa.config import IndexConfig, config_from_dict, read_config, same_config
+from qa.errors import IndexConfigError, IndexFormatError, QAError, translated_os_errors
 from qa.layout import DB_FILE
 from qa.stores.base import (
     CheckReport,
     Hits,
     NewChunk,
     PassageRow,
+    Recover,
     Reindex,
     SentenceRows,
     StoreStats,
 )
 from qa.stores.embedded import caches
 from qa.stores.embedded.bm25 import KeywordIndex
-from qa.stores.embedded.check import check_index, repair_index
+from qa.stores.embedded.check import check_index
+from qa.stores.embedded.repair import repair_index
 from qa.stores.embedded.search import EmbeddedSearch
 from qa.stores.embedded.sqlite import Store
 from qa.types import Article, ArticleInfo, Chunk, Filters
@@ -64,9 +67,8 @@ class EmbeddedStore:
         try:
             with translated_os_errors(folder):
                 opened = Store(folder / DB_FILE)
-        except QAError:
-            raise
-        except Exception as error:  # sqlite3.DatabaseError and friends
+        except IndexFormatError as translated:  # a sqlite3.DatabaseError SQLite could not open
+            error = translated.__cause__ or translated
             raise IndexFormatError(
                 f"{folder / DB_FILE} cannot be opened as an index database ({error}): it is "
                 "damaged, or not an article-qa index. Move the folder away and ingest your "
@@ -84,10 +86,42 @@ class EmbeddedStore:
 
     @property
     def config(self) -> IndexConfig | None:
-        """The folder's config, as this store last read it (the vector layout is recorded there)."""
+        """The folder's config, as this store last read it (the vector layout is recorded there).
+
+        Where config.json is missing, damaged or differs from the copy the database keeps, the
+        copy: ``qa check`` reports the difference and ``--repair`` writes the copy back (the
+        facade refuses other work meanwhile)."""
         if self._config is None:
-            self._config = read_config(self.folder)
+            try:
+                on_disk = self.config_file()
+            except IndexConfigError:
+                on_disk = None
+            recorded = self.recorded_config()
+            if recorded is not None and (
+                on_disk is None or not same_config(on_disk, recorded, layout=False)
+            ):
+                on_disk = recorded
+            self._config = on_disk
         return self._config
+
+    def config_file(self) -> IndexConfig | None:
+        """config.json as it is on disk (an ``IndexConfigError`` when it is damaged)."""
+        return read_config(self.folder)
+
+    def recorded_config(self) -> IndexConfig | None:
+        """The copy of config.json the database keeps (saved with each write of the vectors);
+        None when there is none, or it is not readable."""
+        text = self.sqlite.get_meta(caches.CONFIG_COPY)
+        if not text:
+            return None
+        try:
+            return config_from_dict(json.loads(text), "the database's copy of config.json")
+        except (ValueError, QAError):
+            return None
+
+    def forget_config(self) -> None:
+        """Read the config again on next use (after ``repair`` wrote it)."""
+        self._config = None
 
     @property
     def dimension(self) -> int:
@@ -149,13 +183,15 @@ class EmbeddedStore:
         self._vectors_generation = self.sqlite.generation
         self._search = None  # its filter cache may name deleted chunks
 
-    def rebuild_vectors(self) -> int:
-        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
-        many vectors it holds."""
+    def rebuild_vectors(self, keywords: bool = False) -> int:
+        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it (``keywords``:
+        the keyword cache of a large index too); return how many vectors it holds."""
         with self.sqlite.transaction():
             self.sqlite.set_meta("faiss_generation", "")  # not current: loading rebuilds it
         self._vectors = None
         self._search = None
+        if keywords:
+            self._keywords, self._keywords_loaded = None, True  # none: refreshing builds one
         self._save_vectors()
         self._vectors_generation = self.sqlite.generation
         return len(self.vector_index)
@@ -177,7 +213,7 @@ class EmbeddedStore:
         self._keywords, self._keywords_loaded = None, False  # the writer may have rebuilt it
         self._vectors_generation = generation
         # A writer may have moved the vector index to another layout (see choose_layout).
-        self._config = read_config(self.folder) or self._config
+        self._config = None
         if self.config is None or self.sqlite.count_chunks() == 0:
             return
         loaded = self.vector_index
@@ -197,13 +233,16 @@ class EmbeddedStore:
     def check(self) -> CheckReport:
         return check_index(self)
 
-    def repair(self, reindex: Reindex) -> CheckReport:
-        return repair_index(self, reindex)
+    def repair(self, reindex: Reindex, recover: Recover | None = None) -> CheckReport:
+        return repair_index(self, reindex, recover)
 
-    def reindex_articles(self, article_ids: list[str], reindex: Reindex) -> int:
-        """Clear the chunks of stored articles (so no damaged vector is reused) and have
-        ``reindex`` chunk and embed them again; the vector file is left stale."""
-        articles = self.sqlite.articles_by_id(article_ids)
+    def reindex_articles(
+        self, article_ids: list[str], reindex: Reindex, restored: Sequence[Article] = ()
+    ) -> int:
+        """Clear the chunks of stored articles, and of ``restored`` ones (articles read again
+        from their source), so no damaged vector is reused; have ``reindex`` chunk and embed
+        them all again (writing the restored text). The vector file is left stale."""
+        articles = [*self.sqlite.articles_by_id(article_ids), *restored]
         with self.sqlite.transaction():
             for article in articles:
                 self.sqlite.clear_chunks(article.id)

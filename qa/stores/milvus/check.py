@@ -14,6 +14,8 @@ killed in between leaves one of these, each found here and repaired without the 
   Repair deletes it and marks its article changed, as above.
 - sentence rows whose chunk is gone (a write interrupted between deleting old chunks and their
   sentences): never searched, but stored. Repair deletes them.
+- a chunk or sentence vector that is not finite numbers of unit length (``vector_faults``, as
+  the embedded store checks them): repair deletes the chunk and marks its article changed.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from qa.stores.base import CheckReport
 from qa.stores.embedded.check import plural, some_ids
+from qa.stores.embedded.integrity import vector_faults
 
 if TYPE_CHECKING:
     from qa.stores.milvus.store import MilvusStore
@@ -40,10 +45,14 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
     damaged: set[str] = set()  # articles with a chunk whose offsets are wrong
     current: Counter[str] = Counter()
     chunk_ids: set[int] = set()
+    vectors: list[tuple[int, bytes]] = []  # (chunk id, a chunk's or a sentence's vector)
+    article_of: dict[int, str] = {}
     for row in milvus.scan(
-        milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text"]
+        milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text", "dense"]
     ):
         chunk_id, article_id = int(row["chunk_id"]), str(row["article_id"])
+        article_of[chunk_id] = article_id
+        vectors.append((chunk_id, _vector_bytes(row["dense"])))
         chunk_ids.add(chunk_id)
         article = articles.get(article_id)
         if article is None:
@@ -58,11 +67,15 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
             bad_offsets.append(chunk_id)
             if article is not None:
                 damaged.add(article_id)
-    orphan_sentences = [
-        int(row["sentence_id"])
-        for row in milvus.scan(milvus.sentences, ["sentence_id", "chunk_id"])
-        if int(row["chunk_id"]) not in chunk_ids
-    ]
+    orphan_sentences: list[int] = []
+    for row in milvus.scan(milvus.sentences, ["sentence_id", "chunk_id", "dense"]):
+        if int(row["chunk_id"]) not in chunk_ids:
+            orphan_sentences.append(int(row["sentence_id"]))
+        else:
+            vectors.append((int(row["chunk_id"]), _vector_bytes(row["dense"])))
+    faults = vector_faults([blob for _, blob in vectors], milvus.dimension)
+    bad_vectors = sorted({vectors[n][0] for n in faults})
+    damaged.update(article_of[chunk] for chunk in bad_vectors if article_of[chunk] in articles)
     pending = sorted(a for a, row in articles.items() if row["content_hash"] == "")
     miscounted = sorted(
         a for a, row in articles.items() if int(row["chunks"]) != current[a] and a not in pending
@@ -74,6 +87,7 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
         "orphan_sentences": orphan_sentences,
         "stale": stale,
         "bad_offsets": bad_offsets,
+        "bad_vectors": [chunk for chunk in bad_vectors if chunk not in bad_offsets],
         "damaged": sorted(damaged),
         "miscounted": miscounted,
     }
@@ -109,7 +123,17 @@ def _problems(found: dict[str, Any]) -> list[str]:
             f"their text: {some_ids(found['bad_offsets'])}. Run `qa check --repair`, then "
             "`qa ingest` their files again."
         )
+    if found["bad_vectors"]:
+        problems.append(
+            f"{plural(len(found['bad_vectors']), 'chunk')} hold a chunk or sentence vector that "
+            f"is not finite numbers of unit length (damaged): {some_ids(found['bad_vectors'])}. "
+            "Run `qa check --repair`, then `qa ingest` their files again."
+        )
     return problems
+
+
+def _vector_bytes(value: Any) -> bytes:
+    return np.asarray(value, dtype=np.float32).tobytes()
 
 
 def _pending_note(found: dict[str, Any]) -> list[str]:
@@ -147,6 +171,7 @@ def repair_milvus(milvus: MilvusStore) -> CheckReport:
         ("orphans", "that belonged to no article"),
         ("stale", "of old versions"),
         ("bad_offsets", "with wrong offsets"),
+        ("bad_vectors", "with damaged vectors"),
     ):
         if found[key]:
             milvus.delete_chunks(found[key])

@@ -49,6 +49,7 @@ from qa.stores.base import (
     Hits,
     NewChunk,
     PassageRow,
+    Recover,
     Reindex,
     SentenceRows,
     StoreStats,
@@ -354,7 +355,10 @@ class MilvusStore:
     def check(self) -> CheckReport:
         return check_milvus(self)
 
-    def repair(self, reindex: Reindex) -> CheckReport:
+    def recorded_config(self) -> None:
+        return None  # the index folder's config.json is the only copy
+
+    def repair(self, reindex: Reindex, recover: Recover | None = None) -> CheckReport:
         """Needs no model: what an interrupted write leaves is deleted or marked changed."""
         return repair_milvus(self)
 
