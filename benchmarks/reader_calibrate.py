@@ -39,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from embeddings.reader import ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.eval.evaluation import questions_for  # noqa: E402
 from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
@@ -98,12 +99,11 @@ def collect(
     asked_out = questions_for([raw[n] for n in sorted(outside)], None, sorted(outside))
     asked_in = rng.sample(asked_in, min(questions, len(asked_in)))
     asked_out = rng.sample(asked_out, min(questions // 3, len(asked_out)))
-    model = assistant._reader_model()
-    assert model is not None
+    model = ReaderModel(reader_dir)
     results = []
     with assistant:
         for q in asked_in + asked_out:
-            embedder = assistant._ready_model()
+            embedder = assistant.embedder
             vector = embedder.embed([q.question])[0]
             passages = assistant.retriever.search(
                 q.question, reader_stage.READ_PASSAGES, None, vector
@@ -176,8 +176,8 @@ def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
     build_index(stories, index)
     results = []
     with Assistant.open(index, create=False, reader_dir=reader_dir) as assistant:
-        model = assistant._reader_model()
-        embedder = assistant._ready_model()
+        model = ReaderModel(reader_dir)
+        embedder = assistant.embedder
         ids = {info.title: info.id for info in assistant.articles()}
         for story in stories:
             article = ids[title_of(story)]

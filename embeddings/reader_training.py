@@ -203,7 +203,7 @@ def train(
     checkpoint = work_dir / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=True)
         if state["settings"] != asdict(settings) or state["steps"] != len(plan):
             raise SystemExit(
                 f"{checkpoint} was written by a run with other settings or data; delete it to "
@@ -321,7 +321,7 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from embeddings.export import QUANTIZATIONS, _optimize, _quietly, quantize_model
+    from embeddings.export import QUANTIZATIONS, optimize_graph, quantize_model, quietly
 
     model = build_model(model_dir)
     model.load_state_dict(torch.load(weights, weights_only=True))
@@ -346,10 +346,10 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
                 dynamo=False,
             )
 
-    _quietly(run_export)
-    _quietly(_optimize, model_dir, raw, fused)
+    quietly(run_export)
+    quietly(optimize_graph, model_dir, raw, fused)
     target = out_dir / "reader.onnx"
-    _quietly(quantize_model, fused, target, QUANTIZATIONS[0])
+    quietly(quantize_model, fused, target, QUANTIZATIONS[0])
     for leftover in (raw, fused):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
