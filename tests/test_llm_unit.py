@@ -380,7 +380,7 @@ def test_generative_eval_figures_count_as_documented() -> None:
     assert summary["notices"] == ["timed out"] and summary["model"] == "m"
     table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
     assert "| answer hit rate | 0.500 | 0.750 |" in table
-    assert "our support check" in table and "ALCE" in table
+    assert "the trained verifier" in table and "ALCE" in table
 
 
 def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(

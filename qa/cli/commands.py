@@ -335,6 +335,7 @@ def ask(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     no_stream: bool,
     index_dir: str,
     as_json: bool,
@@ -348,7 +349,7 @@ def ask(
       qa ask "Who won Super Bowl 50?"
       qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
-    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
         filters = make_filters(articles, source=source, since=since, until=until)
         if config is None:
@@ -432,6 +433,7 @@ def chat(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     no_stream: bool,
     index_dir: str,
 ) -> None:
@@ -452,7 +454,7 @@ def chat(
     from qa.conversations import Conversations, turns_label
     from qa.types import Turn
 
-    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
         chats = Conversations(index_dir)
         history: list[Turn] = []

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 
 # The mark printed after each streamed sentence once it is checked: a passage supports it (✓),
-# or none does and it will be left out of the answer (✗).
+# none does and it will be left out of the answer (✗), or a passage contradicts it (✗!).
 VERIFIED = " \u2713"
 UNSUPPORTED = " \u2717"
+CONTRADICTED = " \u2717!"
 
 
 def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +74,15 @@ def _server_options(
             help="The model's context in tokens; passages are trimmed to fit it.",
         ),
         click.option(
+            "--check",
+            "llm_check",
+            type=click.Choice(["verifier", "cosine"]),
+            default="verifier",
+            show_default=True,
+            help="How each sentence is checked: the trained verifier (sees a wrong number or "
+            "name) or embedding cosine + word overlap (the check before it, for comparison).",
+        ),
+        click.option(
             "--llm-timeout",
             type=click.FloatRange(min=0, min_open=True),
             default=120.0,
@@ -83,13 +93,20 @@ def _server_options(
 
 
 def llm_config(
-    llm_url: str | None, llm_model: str | None, llm_context: int, llm_timeout: float
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    llm_check: str = "verifier",
 ) -> LLMConfig | None:
     if not llm_url:
         return None
+    from dataclasses import replace
+
     from qa.llm.client import LLMConfig
 
-    return LLMConfig.from_env(llm_url, llm_model, timeout=llm_timeout, context=llm_context)
+    config = LLMConfig.from_env(llm_url, llm_model, timeout=llm_timeout, context=llm_context)
+    return replace(config, check=llm_check) if config is not None else None
 
 
 def ask_printing(
@@ -119,6 +136,8 @@ def ask_printing(
         elif isinstance(event, Verdict):
             if stream and streamed:
                 mark, colour = (VERIFIED, "green") if event.supported else (UNSUPPORTED, "red")
+                if event.refuted:
+                    mark = CONTRADICTED
                 secho(mark, err=True, nl=False, fg=colour)
         elif isinstance(event, Answer):
             final = event
