@@ -244,7 +244,7 @@ def real_recall(queries: int = 500) -> dict[str, object]:
 def serve(chunks: int, questions: int) -> dict[str, object]:
     """Open the index in this fresh process and time queries; report this process's peak RSS."""
     from qa import Assistant
-    from qa.pipeline.lexical import content_words, fts_query
+    from qa.lexical import content_words, fts_query
 
     started = time.perf_counter()
     assistant = Assistant.open(folder_for(chunks))

@@ -51,7 +51,7 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
-from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
+from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
@@ -609,7 +609,7 @@ class Assistant:
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
             vector_index=store.vector_index,
-            size_bytes=_size(self.index_dir) + store.outside_bytes,
+            size_bytes=disk_bytes(self.index_dir) + store.outside_bytes,
             updated_at=catalog.get_meta("updated_at") if catalog else None,
             backend=config.backend if config else None,
             keyword_index=store.keyword_index,
@@ -668,13 +668,6 @@ class Assistant:
         not match it); return the chunks written. The store rebuilds its vectors afterwards."""
         self._ready_model()
         return Ingestor(self.store, None, self.embedder, self.chunker).reindex(articles)
-
-
-def _size(path: Path) -> int:
-    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:

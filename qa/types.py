@@ -6,7 +6,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def now_iso() -> str:
+    """The time now, as every record here writes it (``updated_at``): UTC, ISO 8601, whole
+    seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def content_hash(title: str, text: str, metadata: dict[str, str]) -> str:

@@ -20,8 +20,8 @@ from qa.conversations import turns_label
 from qa.pipeline.corpus import SUFFIXES
 from qa.pipeline.examples import example_questions
 from qa.pipeline.readers.web import is_address
-from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
+from qa.watch import Watcher, watch_in_thread
 from ui.render import (
     article_rows,
     chat_message,
@@ -566,7 +566,7 @@ def serve(
     llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/pipeline/watch.py)."""
+    in sync with those files and folders while it runs (qa/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()

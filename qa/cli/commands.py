@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from qa.cli.llm import ask_printing, llm_config, llm_options, print_checks
 from qa.cli.options import backend_option, index_option, json_option, reader_option
 from qa.errors import QAError
-from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -241,7 +242,7 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     """
     with open_assistant(index_dir) as assistant:
         removed = assistant.remove(targets)
-    click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+    click.echo(f"removed {plural(len(removed), 'article')}")
 
 
 @cli.command()

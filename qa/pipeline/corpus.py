@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.layout import LOCK_FILE
 from qa.pipeline import formats
 from qa.pipeline.formats import FormatError, Record, RecordError
 from qa.types import Article, IngestFailure
@@ -25,8 +26,6 @@ from qa.types import Article, IngestFailure
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx")
 DEFAULT_MAX_FILE_MB = 32
 _SNIFF_BYTES = 8192
-# Every index folder holds its write lock file (qa/locking.py); its files are not articles.
-INDEX_MARKER = "write.lock"
 
 
 def _read_pdf(data: bytes, stem: str) -> list[Record]:
@@ -94,7 +93,7 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
-                if root != str(path) and INDEX_MARKER in names:
+                if root != str(path) and LOCK_FILE in names:
                     dirs[:] = []  # an article-qa index folder (e.g. ./index under a watched .)
                     continue
                 dirs[:] = sorted(

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -111,6 +110,15 @@ class CheckReport:
         return data
 
 
+EXAMPLES = 3  # ids a check message quotes
+
+
+def some_ids(ids: Sequence[Any]) -> str:
+    """The first ``EXAMPLES`` of ``ids`` for a check message: "4, 9, 12, …"."""
+    shown = ", ".join(str(i) for i in ids[:EXAMPLES])
+    return shown + (", …" if len(ids) > EXAMPLES else "")
+
+
 @dataclass(frozen=True)
 class StoreStats:
     """The store's part of ``qa stats``."""
@@ -119,11 +127,6 @@ class StoreStats:
     vector_index: str | None  # None: nothing indexed yet
     keyword_index: str
     outside_bytes: int = 0  # bytes the store keeps outside the index folder
-
-
-def now_iso() -> str:
-    """The time now, as both stores record it (UTC, ISO 8601, whole seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Catalog(Protocol):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.pipeline.lexical import terms
+from qa.lexical import terms
 from qa.stores.embedded.sqlite import Store
 
 CACHE_FROM = 50_000  # chunks; below this FTS5 alone answers in a few milliseconds

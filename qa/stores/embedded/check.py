@@ -32,16 +32,14 @@ from typing import TYPE_CHECKING, Any
 from embeddings import VectorIndex
 from embeddings.index import file_sha256
 from qa.layout import CONFIG_FILE, DB_FILE
-from qa.stores.base import CheckReport, Reindex
+from qa.stores.base import EXAMPLES, CheckReport, Reindex, some_ids
 from qa.stores.embedded.caches import VECTORS_FILE
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.stores.embedded.store import EmbeddedStore
 
-__all__ = ["CheckReport", "check_index", "plural", "repair_index", "some_ids"]
-
 REPAIR = "Run `qa check --repair` to rebuild it from the database (nothing is lost)."
-EXAMPLES = 3  # ids quoted in a message
 
 
 @dataclass
@@ -58,15 +56,6 @@ class _Findings:
     leftovers: list[Path] = field(default_factory=list)  # temp files of interrupted writes
     orphans: int = 0
     orphan_sentences: int = 0
-
-
-def some_ids(ids: list[Any]) -> str:
-    shown = ", ".join(str(i) for i in ids[:EXAMPLES])
-    return shown + (", …" if len(ids) > EXAMPLES else "")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _ids(ids: list[Any]) -> str:

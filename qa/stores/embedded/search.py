@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import VectorIndex
-from qa.pipeline.lexical import content_words, fts_query
+from qa.lexical import content_words, fts_query
 from qa.stores.base import Hits, PassageRow, SentenceRows, best_sentence_scores
 from qa.stores.embedded.bm25 import KeywordIndex
 from qa.stores.embedded.sqlite import Store

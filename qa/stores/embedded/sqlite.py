@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.stores.base import NewChunk, SentenceRows, now_iso
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.stores.base import NewChunk, SentenceRows
+from qa.types import Article, ArticleInfo, Chunk, Filters, now_iso
 
 SCHEMA_VERSION = 1
 

@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from qa.stores.base import CheckReport
-from qa.stores.embedded.check import plural, some_ids
+from qa.stores.base import CheckReport, some_ids
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.stores.milvus.store import MilvusStore

@@ -43,7 +43,8 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.errors import IndexBusyError, IndexFormatError, QAError
-from qa.pipeline.lexical import terms
+from qa.layout import disk_bytes
+from qa.lexical import terms
 from qa.stores.base import (
     CheckReport,
     Hits,
@@ -53,11 +54,10 @@ from qa.stores.base import (
     SentenceRows,
     StoreStats,
     best_sentence_scores,
-    now_iso,
 )
 from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B
 from qa.stores.milvus.check import check_milvus, repair_milvus
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.types import Article, ArticleInfo, Chunk, Filters, now_iso
 
 LOCAL_SCHEME = "milvus://"
 TOKEN_ENV = "QA_MILVUS_TOKEN"  # a Milvus server's "user:password" or API key; never in config
@@ -70,7 +70,7 @@ TEXT_BYTES = 65_535  # Milvus's largest VARCHAR
 #    tokenizer, lower case, Snowball stemmer, English stop words): Milvus's own BM25, as other
 #    Milvus clients sending raw text see it. The C++ engine (a Milvus server, Milvus Lite 2.5) has
 #    it; Milvus Lite 3.x refuses it, and then "terms" is used.
-#  - "terms": our own terms (qa.pipeline.lexical.terms: the embedded store's stemmer and stop
+#  - "terms": our own terms (qa.lexical.terms: the embedded store's stemmer and stop
 #    words), which Milvus only splits on spaces: the embedded store's tokens on every engine.
 # With the three-way fusion (chunk, sentence, keyword), only "english" keeps hybrid R@1, R@5,
 # R@10 and MRR@10 within .01 of the embedded store on both dev files (largest gap: R@1 -.010 on
@@ -84,7 +84,7 @@ KEYWORD_FIELDS = {"english": "keyword_text", "terms": "keyword_terms"}
 ANALYZERS: dict[str, dict[str, Any]] = {
     "english": {"type": "english"},
     # The standard analyzer drops a default English stop list unless a stop filter is given;
-    # we remove stop words ourselves (qa.pipeline.lexical), so give it one word no term can be (our
+    # we remove stop words ourselves (qa.lexical), so give it one word no term can be (our
     # words never contain "_").
     "terms": {"tokenizer": "standard", "filter": [{"type": "stop", "stop_words": ["_"]}]},
 }
@@ -369,7 +369,7 @@ class MilvusStore:
         if self.uri.startswith(LOCAL_SCHEME):
             lite = Path(client_uri(self.uri))
             if self.index_dir is None or not lite.is_relative_to(self.index_dir.resolve()):
-                outside = _size(lite)  # else counted with the folder
+                outside = disk_bytes(lite)  # else counted with the folder
         return StoreStats(
             store=self.uri,
             vector_index="milvus flat-ip",
@@ -885,13 +885,6 @@ class MilvusStore:
         # 2.5) as a positive score; BM25 itself is never negative.
         found = [(_hit_id(hit), abs(float(hit["distance"]))) for hit in hits[0]]
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))
-
-
-def _size(path: Path) -> int:
-    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _prefix_clause(prefix: str) -> str:
