@@ -55,7 +55,7 @@ from qa.stores.base import (
     StoreStats,
     best_sentence_scores,
 )
-from qa.stores.embedded.bm25 import K1, TITLE_WEIGHT, B
+from qa.stores.keywords import K1, TITLE_WEIGHT, B
 from qa.stores.milvus.check import check_milvus, repair_milvus
 from qa.types import Article, ArticleInfo, Chunk, Filters, now_iso
 
