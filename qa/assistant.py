@@ -231,7 +231,7 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
-        """Articles and chunks (the store, as ingest and listing see it)."""
+        """Articles and chunks as records (the store, as ingest and removal see it)."""
         return self.store
 
     def _snapshot(self) -> AbstractContextManager[None]:
@@ -393,7 +393,7 @@ class Assistant:
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or not self.catalog.has_chunks():
+        if self.config is None or not self.store.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
@@ -592,17 +592,17 @@ class Assistant:
     def articles(self) -> list[ArticleInfo]:
         if self.config is None:  # nothing was ever ingested
             return []
-        return self.catalog.list_articles()
+        return self.store.list_articles()
 
     def stats(self) -> IndexStats:
         config = self.config
-        catalog = self.catalog if config is not None else None
+        listing = self.store if config is not None else None
         store = self.store.stats()
         return IndexStats(
             index_dir=str(self.index_dir),
-            articles=catalog.count_articles() if catalog else 0,
-            chunks=catalog.count_chunks() if catalog else 0,
-            tokens=catalog.count_tokens() if catalog else 0,
+            articles=listing.count_articles() if listing else 0,
+            chunks=listing.count_chunks() if listing else 0,
+            tokens=listing.count_tokens() if listing else 0,
             model=config.model if config else None,
             dimension=config.dimension if config else None,
             encoding=config.encoding if config else DEFAULT_ENCODING,
@@ -610,7 +610,7 @@ class Assistant:
             overlap_tokens=self.overlap_tokens,
             vector_index=store.vector_index,
             size_bytes=disk_bytes(self.index_dir) + store.outside_bytes,
-            updated_at=catalog.get_meta("updated_at") if catalog else None,
+            updated_at=listing.get_meta("updated_at") if listing else None,
             backend=config.backend if config else None,
             keyword_index=store.keyword_index,
             store=store.store,

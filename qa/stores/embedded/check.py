@@ -68,7 +68,7 @@ def _verb(count: int, one: str, many: str) -> str:
 
 def _examine(store: EmbeddedStore) -> _Findings:
     found = _Findings()
-    db = store.sqlite.db
+    db = store.db
     folder = store.folder
     # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
     found.leftovers = sorted(folder.glob(".*.tmp"))
@@ -118,7 +118,7 @@ def _examine(store: EmbeddedStore) -> _Findings:
 
 
 def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
-    db = store.sqlite.db
+    db = store.db
     assert store.config is not None
     dimension = store.config.dimension
     orphans = [
@@ -135,7 +135,7 @@ def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
             f"article (chunk {_ids(orphans)}). "
             "Run `qa check --repair` to delete them."
         )
-    orphan_sentences = store.sqlite.orphan_sentences()
+    orphan_sentences = store.orphan_sentences()
     if orphan_sentences:
         found.orphan_sentences = orphan_sentences
         found.problems.append(
@@ -189,7 +189,7 @@ def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
 
 
 def _check_keywords(store: EmbeddedStore, found: _Findings, chunk_ids: list[int]) -> None:
-    db = store.sqlite.db
+    db = store.db
     try:
         rows = {int(row[0]) for row in db.execute("SELECT rowid FROM chunks_fts")}
         differ = [
@@ -222,7 +222,7 @@ def _check_vector_file(store: EmbeddedStore, found: _Findings, chunk_ids: list[i
     assert store.config is not None
     path = store.folder / VECTORS_FILE
     recorded = store.get_meta("faiss_generation")
-    if recorded != str(store.sqlite.generation):
+    if recorded != str(store.generation):
         if chunk_ids:
             found.vectors_stale = True
             found.notes.append(
@@ -281,7 +281,7 @@ def _report(store: EmbeddedStore, found: _Findings, repaired: list[str]) -> Chec
 def check_index(store: EmbeddedStore) -> CheckReport:
     """Check the index ``store`` holds; read-only. ``Assistant.check`` calls this with the
     write lock held, so the FAISS file cannot change under it."""
-    with store.sqlite.snapshot():
+    with store.snapshot():
         return _report(store, _examine(store), [])
 
 
@@ -292,7 +292,7 @@ def repair_index(store: EmbeddedStore, reindex: Reindex) -> CheckReport:
     Articles whose chunks are wrong are re-chunked and re-embedded from their stored text (this
     loads the model); the keyword index and the FAISS file are rebuilt from the chunks.
     """
-    with store.sqlite.snapshot():
+    with store.snapshot():
         found = _examine(store)
     repaired: list[str] = []
     for path in found.leftovers:  # no writer runs: we hold the write lock
@@ -305,10 +305,10 @@ def repair_index(store: EmbeddedStore, reindex: Reindex) -> CheckReport:
     if found.database_damaged or store.config is None:
         return _report(store, found, repaired)
     if found.orphans:
-        store.sqlite.delete_orphan_chunks()
+        store.delete_orphan_chunks()
         repaired.append(f"deleted {plural(found.orphans, 'chunk')} that belonged to no article")
     if found.orphan_sentences:
-        store.sqlite.delete_orphan_sentences()
+        store.delete_orphan_sentences()
         repaired.append(
             f"deleted {plural(found.orphan_sentences, 'sentence vector')} that belonged to no chunk"
         )
@@ -319,7 +319,7 @@ def repair_index(store: EmbeddedStore, reindex: Reindex) -> CheckReport:
             f"({plural(count, 'chunk')})"
         )
     if found.rebuild_keywords or found.reindex or found.orphans:
-        rows = store.sqlite.rebuild_keyword_index()
+        rows = store.rebuild_keyword_index()
         repaired.append(f"rebuilt the keyword index ({plural(rows, 'chunk')})")
     if found.rebuild_vectors or found.reindex or found.orphans or found.vectors_stale:
         count = store.rebuild_vectors()
