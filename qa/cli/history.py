@@ -6,12 +6,11 @@ The command line has no login, so it sees the conversations saved without one (`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from qa.cli.options import index_option, json_option
+from qa.cli.options import index_option, json_option, print_json
 from qa.conversations import Conversations, turns_label
 
 
@@ -36,7 +35,7 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
     """List saved conversations, the latest first: id, turns, last time, title."""
     listed = Conversations(index_dir).list(None)
     if as_json:
-        click.echo(json.dumps([c.to_dict() for c in listed], indent=2, ensure_ascii=False))
+        print_json([c.to_dict() for c in listed])
         return
     if not listed:
         click.echo("No saved conversations yet. Start one with: qa chat")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,11 @@ def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
+
+
+def print_json(data: Any) -> None:
+    """What ``--json`` prints, the same for every command: indented, non-ASCII kept."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 # The same names as embeddings.onnx.BACKENDS (a test checks), spelled out here so that parsing
