@@ -13,59 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import HashEmbedder
 from qa.errors import IndexFormatError, QAError
-from qa.pipeline.chunking import Chunker
-from qa.pipeline.ingest import chunk_article, embed_hash
 from qa.pipeline.retrieval import fuse
-from qa.stores.base import NewChunk
 from qa.stores.milvus.address import client_uri, server_database
 from qa.stores.milvus.lite import lite_version
 from qa.stores.milvus.schema import chunk_id, filter_expression
 from qa.stores.milvus.store import MilvusStore
-from qa.types import Article, Filters
+from qa.testing.store_contract import ARTICLES, EMBEDDER, rows
+from qa.types import Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
 pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (pip install milvus-lite)")
-
-EMBEDDER = HashEmbedder(dimension=64)
-CHUNKER = Chunker(len, chunk_tokens=120, overlap_tokens=20)  # characters, for small chunks
-
-ARTICLES = [
-    Article(
-        "broncos",
-        "Super Bowl 50",
-        "The Denver Broncos defeated the Carolina Panthers to win Super Bowl 50. "
-        "The game was played at Levi's Stadium in Santa Clara, California. "
-        "Von Miller was named the most valuable player of the game after two forced fumbles.",
-        "/corpus/sports/super-bowl.md",
-        date="2016-02-07",
-    ),
-    Article(
-        "normans",
-        "The Normans",
-        "The Normans were the people who gave their name to Normandy, a region in France. "
-        "They claimed lands in England after the conquest of 1066 and ruled for centuries.",
-        "/corpus/history/50%_off/normans.md",
-        date="2010-05-01",
-    ),
-    Article(
-        "oxygen",
-        'The "Oxygen" Article',
-        "Oxygen is a chemical element with symbol O. It is a highly reactive nonmetal and an "
-        "oxidizing agent that readily forms oxides with most elements.",
-        "/corpus/science/oxygen.md",
-    ),
-]
-
-
-def rows(article: Article) -> list[NewChunk]:
-    chunks, texts = chunk_article(article, CHUNKER)
-    vectors = EMBEDDER.embed(texts)
-    return [
-        NewChunk(chunk, embed_hash(text), vector)
-        for chunk, text, vector in zip(chunks, texts, vectors, strict=True)
-    ]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.pipeline.corpus import kind_of
+from qa.pipeline.formats import listed
 
 MAX_UPLOAD_MB = 32
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -37,7 +38,7 @@ def save_uploads(files: list[str], folder: Path, max_mb: float = MAX_UPLOAD_MB) 
         name = safe_name(source.name)
         if kind_of(Path(name)) is None:
             saved.rejected.append(
-                f"{source.name}: not an article file (use .txt, .md, .html, .json, .jsonl or .gz)"
+                f"{source.name}: not an article file (use {listed()}, or any of them .gz)"
             )
             continue
         size = source.stat().st_size

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from qa.pipeline.formats import is_paged
 from qa.pipeline.readers.pdf import PAGE_BREAK
 from qa.stores.base import Catalog
 from qa.types import Answer
-
-PAGED_SUFFIXES = (".pdf", ".pdf.gz")
 
 
 def with_pages(catalog: Catalog, reply: Answer) -> Answer:
@@ -23,7 +22,7 @@ def with_pages(catalog: Catalog, reply: Answer) -> Answer:
     texts: dict[str, str] = {}
     citations = []
     for citation in reply.citations:
-        if sources.get(citation.chunk_id, "").lower().endswith(PAGED_SUFFIXES):
+        if is_paged(sources.get(citation.chunk_id, "")):
             if citation.article_id not in texts:
                 texts[citation.article_id] = catalog.article_text(citation.article_id) or ""
             breaks = texts[citation.article_id].count(PAGE_BREAK, 0, max(0, citation.start))

@@ -16,11 +16,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, cast
 
 from qa.errors import IndexFormatError
+from qa.plugins import registered
 from qa.stores.base import IndexStore
 
 ENTRY_POINT_GROUP = "article_qa.stores"
@@ -97,19 +97,13 @@ def all_stores() -> tuple[StoreKind, ...]:
     """``STORES``, then those other packages add under ``article_qa.stores`` (read once per
     process; only when a value names no built-in store)."""
     found = list(STORES)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        added = entry.load()
-        if not isinstance(added, StoreKind):
-            raise TypeError(
-                f"The {ENTRY_POINT_GROUP} entry point {entry.name!r} ({entry.value}) must name "
-                f"a qa.stores.factory.StoreKind, not {type(added).__name__}"
-            )
+    for _, added in registered(ENTRY_POINT_GROUP, StoreKind):
         for known in found:
             taken = {known.name} | set(known.schemes)
             if taken & ({added.name} | set(added.schemes)):
                 raise IndexFormatError(
-                    f"The store {added.name!r} ({entry.value}) claims a name or URI scheme of "
-                    f"the store {known.name!r}: uninstall one of them."
+                    f"The store {added.name!r} of a plugin claims a name or URI scheme of the "
+                    f"store {known.name!r}: uninstall one of them."
                 )
         found.append(added)
     return tuple(found)

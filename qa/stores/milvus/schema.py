@@ -270,32 +270,36 @@ class Collections:
         )
 
     def _create_texts(self, pymilvus: Any) -> None:
-        types = pymilvus.DataType
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("piece_id", types.INT64, is_primary=True)
-        schema.add_field("article_id", types.VARCHAR, max_length=TEXT_BYTES)
-        schema.add_field("seq", types.INT64)
-        schema.add_field("text", types.VARCHAR, max_length=TEXT_BYTES)
-        schema.add_field("unused", types.FLOAT_VECTOR, dim=2)  # a collection needs a vector
-        index = self.client.prepare_index_params()
-        index.add_index("unused", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(
-            self.texts, schema=schema, index_params=index, consistency_level="Strong"
-        )
+        key = ("piece_id", pymilvus.DataType.INT64)
+        self._create_records(pymilvus, self.texts, key, ("article_id", "text"), ("seq",))
 
     def _create_articles(self, pymilvus: Any) -> None:
+        key = ("article_id", pymilvus.DataType.VARCHAR)
+        texts = ("title", "source", "url", "date", "author", "content_hash", "updated_at")
+        self._create_records(pymilvus, self.articles, key, texts, ("chunks", "chars", "tokens"))
+
+    def _create_records(
+        self,
+        pymilvus: Any,
+        collection: str,
+        key: tuple[str, Any],
+        texts: Sequence[str],
+        numbers: Sequence[str],
+    ) -> None:
+        """A collection of plain rows: a primary ``key``, text and integer fields."""
         types = pymilvus.DataType
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("article_id", types.VARCHAR, is_primary=True, max_length=TEXT_BYTES)
-        for name in ("title", "source", "url", "date", "author", "content_hash", "updated_at"):
+        size = {"max_length": TEXT_BYTES} if key[1] == types.VARCHAR else {}
+        schema.add_field(key[0], key[1], is_primary=True, **size)
+        for name in texts:
             schema.add_field(name, types.VARCHAR, max_length=TEXT_BYTES)
-        for name in ("chunks", "chars", "tokens"):
+        for name in numbers:
             schema.add_field(name, types.INT64)
         schema.add_field("unused", types.FLOAT_VECTOR, dim=2)  # a collection needs a vector
         index = self.client.prepare_index_params()
         index.add_index("unused", index_type="FLAT", metric_type="L2")
         self.client.create_collection(
-            self.articles, schema=schema, index_params=index, consistency_level="Strong"
+            collection, schema=schema, index_params=index, consistency_level="Strong"
         )
 
     # -- rows -----------------------------------------------------------------------------------
