@@ -19,6 +19,7 @@ run has (for stores that share one server). Needs pytest (the dev extra).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -78,8 +79,6 @@ _NAMES = itertools.count()
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()
 
 
