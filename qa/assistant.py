@@ -54,7 +54,7 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
-from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
+from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.limits import check_k, check_question
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
@@ -235,7 +235,7 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
-        """Articles and chunks (the store, as ingest and listing see it)."""
+        """Articles and chunks as records (the store, as ingest and removal see it)."""
         return self.store
 
     def _snapshot(self) -> AbstractContextManager[None]:
@@ -405,7 +405,7 @@ class Assistant:
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or not self.catalog.has_chunks():
+        if self.config is None or not self.store.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
@@ -618,7 +618,7 @@ class Assistant:
         if self.config is None:  # nothing was ever ingested
             return []
         with translated_os_errors(self.index_dir):
-            return self.catalog.list_articles()
+            return self.store.list_articles()
 
     def stats(self) -> IndexStats:
         self._usable()
@@ -627,21 +627,21 @@ class Assistant:
 
     def _stats(self) -> IndexStats:
         config = self.config
-        catalog = self.catalog if config is not None else None
+        listing = self.store if config is not None else None
         store = self.store.stats()
         return IndexStats(
             index_dir=str(self.index_dir),
-            articles=catalog.count_articles() if catalog else 0,
-            chunks=catalog.count_chunks() if catalog else 0,
-            tokens=catalog.count_tokens() if catalog else 0,
+            articles=listing.count_articles() if listing else 0,
+            chunks=listing.count_chunks() if listing else 0,
+            tokens=listing.count_tokens() if listing else 0,
             model=config.model if config else None,
             dimension=config.dimension if config else None,
             encoding=config.encoding if config else DEFAULT_ENCODING,
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
             vector_index=store.vector_index,
-            size_bytes=_size(self.index_dir) + store.outside_bytes,
-            updated_at=catalog.get_meta("updated_at") if catalog else None,
+            size_bytes=disk_bytes(self.index_dir) + store.outside_bytes,
+            updated_at=listing.get_meta("updated_at") if listing else None,
             backend=config.backend if config else None,
             keyword_index=store.keyword_index,
             store=store.store,
@@ -783,13 +783,6 @@ def _model_for(
     chosen = embedder or load_model(spec, config.backend)
     check_same_model(config, chosen, folder)
     return chosen
-
-
-def _size(path: Path) -> int:
-    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:

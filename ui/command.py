@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from qa.cli.llm import llm_config, llm_options
 from qa.cli.options import index_option
-from qa.llm.options import llm_config, llm_options
 
 AUTH_ENV = "QA_AUTH"
 
