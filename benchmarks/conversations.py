@@ -144,6 +144,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--half", choices=("odd", "calibration", "even", "all"), default="odd")
     parser.add_argument("--no-reader", action="store_true", help="answer without the reader")
+    parser.add_argument("--switch-margin", type=float, help="override SWITCH_MARGIN (tuning)")
+    parser.add_argument(
+        "--leaning-margin", type=float, help="override LEANING_SWITCH_MARGIN (tuning)"
+    )
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--with-history-only", action="store_true", help="skip the alone run")
     args = parser.parse_args()
@@ -151,6 +155,12 @@ def main() -> None:
         parser.error(
             "--stories must be at least 30 (a conversation must find its story among many)"
         )
+    from qa.pipeline import reader as reader_stage
+
+    if args.switch_margin is not None:
+        reader_stage.SWITCH_MARGIN = args.switch_margin
+    if args.leaning_margin is not None:
+        reader_stage.LEANING_SWITCH_MARGIN = args.leaning_margin
     stories = load_stories(args.data, args.stories, args.half)
     index = args.index or CACHE / f"{args.half}-{args.stories}"
     build_index(stories, index)

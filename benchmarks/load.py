@@ -149,7 +149,7 @@ def ask_all(
 
     def client_loop() -> None:
         try:
-            client = Client(url, verbose=False)
+            client = Client(url, verbose=False, analytics_enabled=False)
         except Exception as error:
             with lock:
                 errors.append(f"connect: {error!r}")

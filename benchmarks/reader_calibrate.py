@@ -39,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from embeddings.reader import ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.eval.evaluation import questions_for  # noqa: E402
 from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
@@ -61,10 +62,7 @@ EXTRA_MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3)
 class Read:
     """One read sentence: features, label, its chunk, and whether it holds an answer's words."""
 
-    logit: float
-    cosine: float
-    overlap: float
-    passage: float
+    features: list[float]  # qa.pipeline.reader.FEATURES
     gold: bool
     holds_answer: bool
     chunk_id: int
@@ -101,12 +99,11 @@ def collect(
     asked_out = questions_for([raw[n] for n in sorted(outside)], None, sorted(outside))
     asked_in = rng.sample(asked_in, min(questions, len(asked_in)))
     asked_out = rng.sample(asked_out, min(questions // 3, len(asked_out)))
-    model = assistant._reader_model()
-    assert model is not None
+    model = ReaderModel(reader_dir)
     results = []
     with assistant:
         for q in asked_in + asked_out:
-            embedder = assistant._ready_model()
+            embedder = assistant.embedder
             vector = embedder.embed([q.question])[0]
             passages = assistant.retriever.search(
                 q.question, reader_stage.READ_PASSAGES, None, vector
@@ -136,10 +133,7 @@ def collect(
                     inside_q,
                     [
                         Read(
-                            s.logit,
-                            s.candidate.cosine,
-                            s.candidate.overlap,
-                            s.candidate.passage.score - passages[0].score,
+                            list(s.features),
                             inside_q
                             and s.candidate.passage.article_id == q.article_id
                             and overlaps_span(s.candidate.start, s.candidate.end, q.spans),
@@ -167,11 +161,71 @@ def collect(
     return results
 
 
-FEATURES = ("logit", "cosine", "overlap", "passage")
+def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
+    """Follow-up turns of the CoQA calibration stories (first six turns, all indexed together),
+    replayed with the product's own answers as history; each turn whose passages the subject
+    chose is read as the product reads it (inside the subject, with the question before it)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from conversations import COQA, build_index, load_stories, overlaps, title_of
+
+    from qa.pipeline.conversation import retrieve, turn_from
+    from qa.types import Turn
+
+    stories = load_stories(COQA, 35, "calibration")
+    index = work / "index-coqa-calibration"
+    build_index(stories, index)
+    results = []
+    with Assistant.open(index, create=False, reader_dir=reader_dir) as assistant:
+        model = ReaderModel(reader_dir)
+        embedder = assistant.embedder
+        ids = {info.title: info.id for info in assistant.articles()}
+        for story in stories:
+            article = ids[title_of(story)]
+            history: list[Turn] = []
+            for turn in story["turns"][:6]:
+                question = " ".join(str(turn["question"]).split())
+                if history:
+                    vector = embedder.embed([question])[0]
+                    found = retrieve(
+                        question, history, assistant.retriever, embedder,
+                        reader_stage.READ_PASSAGES, None, vector,
+                    )  # fmt: skip
+                    if found.follow_up and model is not None:
+                        stored = stored_sentence_vectors(
+                            assistant.retriever.sentences,
+                            found.passages,
+                            reader_stage.READ_PASSAGES,
+                        )
+                        asked = reader_stage.reader_query(question, [t.question for t in history])
+                        reading = reader_stage.read(
+                            model, question, found.passages, embedder, vector, stored, asked
+                        )
+                        results.append(
+                            Asked(
+                                "coqa",
+                                True,
+                                [
+                                    Read(
+                                        list(r.features),
+                                        r.candidate.passage.article_id == article
+                                        and overlaps(r.candidate.text, str(turn["evidence"])),
+                                        r.candidate.passage.article_id == article
+                                        and overlaps(r.candidate.text, str(turn["evidence"])),
+                                        r.candidate.passage.chunk_id,
+                                    )
+                                    for r in reading.sentences
+                                ],
+                                {p.chunk_id for p in found.passages if p.article_id == article},
+                                found.passages[0].article_id == article,
+                            )
+                        )
+                reply = assistant.ask(question, history=history)
+                history.append(turn_from(reply))
+    return results
 
 
 def matrix(rows: list[Read]) -> np.ndarray:
-    return np.array([[1.0, r.logit, r.cosine, r.overlap, r.passage] for r in rows])
+    return np.array([[1.0, *r.features] for r in rows])
 
 
 def fit(asked: list[Asked]) -> reader_stage.Head:
@@ -195,11 +249,11 @@ def fit(asked: list[Asked]) -> reader_stage.Head:
         beta -= step
         if float(np.abs(step).max()) < 1e-8:
             break
-    return reader_stage.Head(*[round(float(b), 4) for b in beta])
+    return reader_stage.Head(round(float(beta[0]), 4), tuple(round(float(b), 4) for b in beta[1:]))
 
 
 def probabilities(head: reader_stage.Head, a: Asked) -> list[tuple[float, Read]]:
-    scored = [(head.probability(r.logit, r.cosine, r.overlap, r.passage), r) for r in a.sentences]
+    scored = [(head.probability(r.features), r) for r in a.sentences]
     return sorted(scored, key=lambda t: -t[0])
 
 
@@ -333,6 +387,36 @@ def main() -> None:
                 ]
             )
         )
+    conversations_cache = args.work / "read-coqa.json"
+    if conversations_cache.exists():
+        follow_ups = [
+            Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
+                  set(a["gold_chunks"]), a["fused_top_gold"])
+            for a in json.loads(conversations_cache.read_text())
+        ]  # fmt: skip
+    else:
+        follow_ups = collect_conversations(args.work, args.reader_dir)
+        conversations_cache.write_text(
+            json.dumps(
+                [
+                    {
+                        "file": a.file,
+                        "in_corpus": a.in_corpus,
+                        "sentences": [r.__dict__ for r in a.sentences],
+                        "gold_chunks": sorted(a.gold_chunks),
+                        "fused_top_gold": a.fused_top_gold,
+                    }
+                    for a in follow_ups
+                ]
+            )
+        )
+    follow_head = fit(follow_ups)
+    follow_threshold = threshold_for(follow_head, follow_ups)
+    print(f"follow-up head: {follow_head}")
+    print(f"FOLLOW_UP_ABSTAIN_BELOW = {follow_threshold} ({len(follow_ups)} follow-up turns)")
+    print(table(follow_head, follow_ups, follow_threshold, 0.05))
+    print("the main head on the same follow-ups:")
+    print(table(reader_stage.HEAD, follow_ups, reader_stage.ABSTAIN_BELOW, 0.05))
     head = fit(asked)
     threshold = threshold_for(head, asked)
     margin = max(EXTRA_MARGINS, key=lambda m: (score(head, asked, threshold, m), -m))
@@ -340,13 +424,20 @@ def main() -> None:
     print(f"ABSTAIN_BELOW = {threshold}, EXTRA_MARGIN = {margin}")
     print(table(head, asked, threshold, margin))
     print(baseline_table(asked))
-    logit_only = reader_stage.Head(0.0, 1.0, 0.0, 0.0, 0.0)
+    logit_only = reader_stage.Head(0.0, (1.0,) + (0.0,) * (len(reader_stage.FEATURES) - 1))
     print("\nthe model's logit alone (no head), same procedure:")
     print(table(logit_only, asked, threshold_for(logit_only, asked), margin))
     out = RESULTS / "reader-calibration.json"
     out.write_text(
         json.dumps(
-            {"head": head.__dict__, "abstain_below": threshold, "extra_margin": margin}, indent=2
+            {
+                "head": head.__dict__,
+                "abstain_below": threshold,
+                "extra_margin": margin,
+                "follow_up_head": follow_head.__dict__,
+                "follow_up_abstain_below": follow_threshold,
+            },
+            indent=2,
         )
     )
     print(f"wrote {out}")

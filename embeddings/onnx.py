@@ -19,6 +19,10 @@ import numpy.typing as npt
 
 from embeddings.base import EmbeddingError, Vectors
 
+# ONNX Runtime 1.29+ sends usage telemetry to Microsoft from Linux and macOS too, unless this is
+# set before it starts; article-qa sends nothing anywhere (the tests' proxy trap caught it).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 BACKENDS = ("onnx-int8", "onnx", "torch")
 DEFAULT_BACKEND = "onnx-int8"
 # Texts per ONNX Runtime call. Smaller batches pad less and stay in cache: on 2 cores, 16 was

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
-from qa.errors import IndexFormatError, ModelError, ModelMismatchError
+from qa.errors import IndexConfigError, IndexFormatError, ModelError, ModelMismatchError
 from qa.layout import CONFIG_FILE
 
 # 2: chunks follow paragraphs and headings (qa/pipeline/chunking.py); version-1 indexes must be
@@ -48,23 +48,101 @@ class IndexConfig:
         return asdict(self)
 
 
-def read_config(folder: Path) -> IndexConfig | None:
-    path = folder / CONFIG_FILE
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = data.get("format_version")
-        if version != FORMAT_VERSION:
-            raise IndexFormatError(
-                f"The index in {folder} has format version {version}; this article-qa reads "
-                f"version {FORMAT_VERSION}. Re-ingest your articles into a new index folder."
-            )
-        return IndexConfig(**data)
-    except (ValueError, TypeError) as error:
+# Each field's JSON type(s): a config that parses but holds other types is damaged.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "model_path": (str, type(None)),
+    "dimension": (int,),
+    "model_max_tokens": (int,),
+    "probe": (list,),
+    "encoding": (str,),
+    "chunk_tokens": (int,),
+    "overlap_tokens": (int,),
+    "format_version": (int,),
+    "backend": (str,),
+    "vector_index": (dict,),
+    "store": (str, type(None)),
+}
+_KINDS = {str: "text", int: "a whole number", list: "a list", dict: "an object"}
+_REQUIRED = ("model", "model_path", "dimension", "model_max_tokens", "probe", "encoding",
+             "chunk_tokens", "overlap_tokens")  # fmt: skip
+
+
+def missing_config(folder: Path) -> IndexConfigError:
+    return IndexConfigError(
+        f"The index in {folder} has no {CONFIG_FILE}, so nobody knows which model built its "
+        "vectors."
+    )
+
+
+def config_from_dict(data: Any, where: str) -> IndexConfig:
+    """An ``IndexConfig`` from parsed JSON; anything else than the fields with their types is an
+    ``IndexConfigError`` (``where`` names the file in the message)."""
+    if not isinstance(data, dict):
+        raise IndexConfigError(
+            f"{where} is damaged (it holds a JSON {type(data).__name__}, not an object)."
+        )
+    version = data.get("format_version", FORMAT_VERSION)
+    if isinstance(version, int) and version != FORMAT_VERSION:
         raise IndexFormatError(
-            f"{path} is damaged ({error}). Move the index folder away and ingest again."
-        ) from error
+            f"The index with {where} has format version {version}; this article-qa reads "
+            f"version {FORMAT_VERSION}. Re-ingest your articles into a new index folder."
+        )
+    unknown = sorted(set(data) - set(_TYPES))
+    missing = [name for name in _REQUIRED if name not in data]
+    wrong = [
+        name
+        for name, value in data.items()
+        if name in _TYPES
+        and (
+            not isinstance(value, _TYPES[name]) or (isinstance(value, bool) and int in _TYPES[name])
+        )
+    ]
+    problems = (
+        [f"unknown field {name!r}" for name in unknown[:3]]
+        + [f"no {name!r}" for name in missing[:3]]
+        + [f"{name!r} is {data[name]!r:.40}, not {_KINDS[_TYPES[name][0]]}" for name in wrong[:3]]
+    )
+    if not problems:
+        if data["dimension"] < 1 or data["chunk_tokens"] < 1 or data["overlap_tokens"] < 0:
+            problems.append("a size is out of range")
+        elif not all(isinstance(x, int | float) and not isinstance(x, bool) for x in data["probe"]):
+            problems.append("'probe' holds something other than numbers")
+    if problems:
+        raise IndexConfigError(f"{where} is damaged ({'; '.join(problems)}).")
+    return IndexConfig(**data)
+
+
+def read_config(folder: Path) -> IndexConfig | None:
+    """The folder's config; None when it has none. A config that cannot be read, or holds
+    something else than a config, is an ``IndexConfigError`` whose message says what to do."""
+    path = folder / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise IndexConfigError(f"{path} is a folder, not a file.") from None
+    except UnicodeDecodeError as error:
+        raise IndexConfigError(f"{path} is damaged (not UTF-8 text: {error.reason}).") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise IndexConfigError(f"{path} is damaged (not JSON: {error}).") from None
+    return config_from_dict(data, str(path))
+
+
+def config_json(config: IndexConfig) -> str:
+    """The config as the index database keeps its copy (compared field by field, not as text)."""
+    return json.dumps(config.to_dict(), sort_keys=True)
+
+
+def same_config(a: IndexConfig, b: IndexConfig, layout: bool = True) -> bool:
+    """Whether two configs agree (``layout=False``: except the vector index layout, which a
+    writer updates a moment before it records the database's copy)."""
+    if layout:
+        return a == b
+    return replace(a, vector_index={}) == replace(b, vector_index={})
 
 
 def write_config(folder: Path, config: IndexConfig) -> None:

@@ -1,12 +1,20 @@
-"""Shared fixtures. Every test runs with the network blocked: article-qa must work offline."""
+"""Shared fixtures. Every test runs with the network blocked: article-qa must work offline.
+
+CI (``.ci/run``) sets ``QA_REQUIRE_ALL=1``: then a skip is a failure, and a full run must have
+collected every real path (Milvus, llama.cpp, the browser, Ray); see ``pytest_collection_finish``.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import importlib
 import importlib.util
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,6 +24,83 @@ from qa.pipeline.corpus import read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "articles"
+REQUIRE_ALL = os.environ.get("QA_REQUIRE_ALL") == "1"
+# Debian's chromium; QA_CHROMIUM names another (the Makefile passes its CHROMIUM).
+CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
+
+
+def require_module(name: str, install: str) -> ModuleType:
+    """Import ``name`` for a test module that cannot run without it.
+
+    Not installed (no such module): the module's tests skip, saying how to install it (and fail
+    under QA_REQUIRE_ALL). Installed but broken (an ImportError inside it, e.g. milvus_lite
+    without pkg_resources): the ImportError propagates and the module fails to collect, since a
+    broken install is a bug to see, not an optional extra to skip."""
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed ({install})", allow_module_level=True)
+    return importlib.import_module(name)
+
+
+def installed(*names: str) -> bool:
+    """Are these modules installed? (Whether they import is for the tests to find out.)"""
+    return all(importlib.util.find_spec(name) is not None for name in names)
+
+
+# -- CI strictness: a skip fails, and every real path must be collected -------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but QA_REQUIRE_ALL=1 makes every skip a failure: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"module skipped, but QA_REQUIRE_ALL=1 makes that a failure: {reason}"
+
+
+# What a full CI run must have collected: a name for each real path, and how to spot its tests.
+REAL_PATHS = {
+    "Milvus store params ([milvus])": lambda item: "[milvus" in item.nodeid,
+    "Milvus Lite module (test_milvus_store.py)": lambda item: "test_milvus_store.py" in item.nodeid,
+    "llama.cpp server (llm marker)": lambda item: item.get_closest_marker("llm") is not None,
+    "browser (browser marker)": lambda item: item.get_closest_marker("browser") is not None,
+    "Ray cluster (ray marker)": lambda item: item.get_closest_marker("ray") is not None,
+    "real embedding model (integration marker)": lambda item: (
+        item.get_closest_marker("integration") is not None
+    ),
+}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under QA_REQUIRE_ALL, a whole-suite run (no paths, -k or -m given) that lacks any real
+    path fails before running anything: a module that vanished is as bad as one that skipped."""
+    config = session.config
+    whole_suite = (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+    )
+    if not (REQUIRE_ALL and whole_suite) or not session.items:
+        return  # (under xdist the controller collects nothing; each worker checks)
+    missing = [name for name, found in REAL_PATHS.items() if not any(map(found, session.items))]
+    if missing:
+        raise pytest.UsageError(
+            "QA_REQUIRE_ALL=1: these real paths collected no test: " + "; ".join(missing)
+        )
+
+
+# -- the network ---------------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -34,18 +119,119 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "grpc_proxy")
+
+
+class ProxyTrap:
+    """A loopback port that never answers, named as every proxy: subprocesses (which the
+    in-process guard above does not reach) that try to leave the machine through a client that
+    honours proxy variables (httpx, urllib, requests, gRPC) connect here instead, and are
+    counted. Loopback addresses bypass it (no_proxy)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.reached: list[str] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            with connection:
+                connection.settimeout(2)
+                try:
+                    self.reached.append(connection.recv(200).decode("latin-1").split("\r\n")[0])
+                except OSError:
+                    self.reached.append("(a connection that sent nothing)")
+
+    def close(self) -> None:
+        self.server.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def proxy_trap() -> Iterator[ProxyTrap]:
+    trap = ProxyTrap()
+    saved = {name: os.environ.get(name) for name in (*PROXY_VARIABLES, "no_proxy")}
+    for name in PROXY_VARIABLES:
+        os.environ[name] = trap.url
+        os.environ.pop(name.upper(), None)  # lower case wins for most clients; no mixed advice
+    os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+    os.environ.pop("NO_PROXY", None)
+    try:
+        yield trap
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        trap.close()
+        assert not trap.reached, f"a subprocess tried to reach the network: {trap.reached}"
+
+
+# -- the real model: one int8 conversion per run ---------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
     """Convert the model to ONNX into a fresh cache once per run (subprocesses inherit it), so
-    the real conversion path is tested; set QA_CACHE_DIR to reuse a cache across runs."""
+    the real conversion path is tested; set QA_CACHE_DIR to reuse a cache across runs. Under
+    pytest-xdist the workers share one cache folder (the run's base temp folder)."""
     if os.environ.get("QA_CACHE_DIR"):
         yield
         return
-    os.environ["QA_CACHE_DIR"] = str(tmp_path_factory.mktemp("model-cache"))
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    cache = shared / "model-cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["QA_CACHE_DIR"] = str(cache)
     try:
         yield
     finally:
         os.environ.pop("QA_CACHE_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """pytest-xdist's worker name ("gw0", ...), or "master" without xdist."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return "master" if workerinput is None else str(workerinput["workerid"])
+
+
+@pytest.fixture(scope="session")
+def real_model(model_cache: None) -> object:
+    """The default embedder (all-MiniLM-L6-v2, ONNX int8), loaded once per process. The first
+    process to get here converts it; others wait on a lock file, then read the converted cache."""
+    from embeddings import load_embedder
+    from embeddings.onnx import OnnxEmbedder
+
+    lock_path = Path(os.environ["QA_CACHE_DIR"]) / "conversion.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            embedder = load_embedder(None)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    assert isinstance(embedder, OnnxEmbedder) and embedder.backend == "onnx-int8"
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def demo_index(real_model: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus indexed with the real model, once per process: open it read-only
+    (``Assistant.open(demo_index, embedder=real_model, create=False)``), never write to it."""
+    index = tmp_path_factory.mktemp("demo") / "index"
+    with Assistant.open(index, embedder=real_model) as assistant:  # type: ignore[arg-type]
+        assert assistant.ingest([CORPUS]).ok
+    return index
+
+
+# -- small fixtures --------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -64,7 +250,7 @@ def assistant(index_dir: Path, embedder: HashEmbedder) -> Iterator[Assistant]:
         yield opened
 
 
-MILVUS = all(importlib.util.find_spec(name) for name in ("pymilvus", "milvus_lite"))
+MILVUS = installed("pymilvus", "milvus_lite")
 STORE_KINDS = [
     "embedded",
     pytest.param(

@@ -18,7 +18,9 @@ from tests.test_browser import ARGS, BRIDGE, CHROMIUM, HARBOUR, WAIT, ask, patie
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}: run make browser"
+    ),
 ]
 FIRST = "Who reopened the harbour?"
 SECOND = "When did the new bridge over the Vale river open?"

@@ -1,7 +1,7 @@
 """The page's layout on a desktop (1400x1000) and a phone (390x844), and its accessibility in
 light and dark mode at both sizes (issue 28, points 3 and 5), in Debian's Chromium. Skipped
-without /usr/bin/chromium; the audit also needs axe-core (`make browser` puts it in
-tests/.axe)."""
+without /usr/bin/chromium (or $QA_CHROMIUM); the audit also needs axe-core (`make browser` puts
+it in tests/.axe)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from tests.test_browser_conversations import wait_address, wait_ready
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}: run make browser"
+    ),
 ]
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}

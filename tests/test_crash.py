@@ -97,40 +97,50 @@ def generation(index: Path) -> int:
         return int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
 
-def wait_for_commits(index: Path, commits: int) -> None:
-    """Wait until a running ingest has committed ``commits`` batches (the generation moves)."""
-    seen = generation(index)
-    deadline = time.monotonic() + 60
-    while commits and time.monotonic() < deadline:
-        now = generation(index)
-        if now != seen:
-            seen, commits = now, commits - 1
+def wait_for_writes(index: Path, process: subprocess.Popen, writes: int) -> None:  # type: ignore[type-arg]
+    """Poll until a running ingest has committed ``writes`` article writes: the database
+    generation moves one step per write, and a reader sees it move only when the batch holding
+    the write commits. ``writes`` counts from where the generation stood when this was called."""
+    target = generation(index) + writes
+    deadline = time.monotonic() + 600  # a safety net for a hung ingest, not a speed limit
+    while generation(index) < target:
+        assert process.poll() is None, "the ingest ended before that many writes"
+        assert time.monotonic() < deadline, f"no {writes} writes committed in 600 s"
         time.sleep(0.002)
 
 
 def test_kill_9_at_random_points_never_corrupts(tmp_path: Path) -> None:
     folder, index = tmp_path / "docs", tmp_path / "index"
     versions = [write_version(folder, 0)]
-    started = time.perf_counter()
     subprocess.run(ingest_command(index, folder), check=True, timeout=300)
-    full_run = time.perf_counter() - started  # kill points spread over a whole run's length
     assert check_index(index, versions, ARTICLES) == ARTICLES
+    # One uninterrupted update counts the article writes a whole run commits (every article
+    # changes in every version, so each run makes as many).
+    before = generation(index)
+    versions.append(write_version(folder, 1))
+    subprocess.run(ingest_command(index, folder), check=True, timeout=300)
+    writes = generation(index) - before
+    per_article = writes // ARTICLES
+    assert per_article >= 1 and writes == per_article * ARTICLES, writes
+    assert check_index(index, versions, ARTICLES) == ARTICLES
+    # Kill points come from commit counts, never from a clock: 0 writes is start-up, k is just
+    # after the batch holding the k-th write committed, all of them the final vector-file write.
     rng = random.Random(2024)
+    kill_points = [0, writes, *(rng.randint(1, writes - 1) for _ in range(ROUNDS - 2))]
     partial = 0  # rounds killed mid-write, leaving some articles old and some new
-    for round_number in range(1, ROUNDS + 1):
+    for round_number, committed in enumerate(kill_points, start=2):
         versions.append(write_version(folder, round_number))
         process = subprocess.Popen(ingest_command(index, folder), stderr=subprocess.DEVNULL)
-        if round_number % 2:  # any moment, start-up and the final vector-file write included
-            time.sleep(rng.uniform(0.1, full_run))
-        else:  # between batches of the writing phase (3,000 chunks make 6 batches)
-            wait_for_commits(index, rng.randint(1, 4))
-            time.sleep(rng.uniform(0.0, 0.02))
+        wait_for_writes(index, process, committed)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
         newest = check_index(index, versions, ARTICLES)
+        print(f"killed after {committed} of {writes} writes committed: {newest} articles new")
+        if committed == 0:
+            assert newest == 0, "killed at start-up, before any commit"
+        else:  # at least the articles of the writes seen committed are in the new version
+            assert newest >= committed // per_article
         partial += 0 < newest < ARTICLES
-        print(f"round {round_number}: {newest} of {ARTICLES} articles in the new version")
-    assert partial >= 2, "the kills should land in the middle of writing at least twice"
     print(
         f"kill points tried: {ROUNDS}, {partial} mid-write; after each the index opened, "
         "qa check passed and every article was whole (old or new version)"
@@ -152,7 +162,7 @@ def test_ctrl_c_stops_cleanly_with_a_message(tmp_path: Path) -> None:
     subprocess.run(ingest_command(index, folder), check=True, timeout=300)
     versions.append(write_version(folder, 1))
     process = subprocess.Popen(ingest_command(index, folder), stderr=subprocess.PIPE, text=True)
-    wait_for_commits(index, 1)
+    wait_for_writes(index, process, 1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

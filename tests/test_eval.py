@@ -1,5 +1,5 @@
 """`qa eval` end to end: on a small made-up SQuAD file with the hash model, and (integration) on
-50 questions of the real SQuAD dev set with the real model."""
+50 real SQuAD dev questions shipped in tests/data (see its README) with the real model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,18 @@ from click.testing import CliRunner
 from qa.cli.commands import cli
 from tests.conftest import ROOT
 
-SQUAD_DEV = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json.gz"
+SQUAD_SLICE = ROOT / "tests" / "data" / "squad-dev-slice.json.gz"
+# Floors of the real-data gate: about 0.1 under what the slice gave when it was made (hybrid
+# R@1 1.00, MRR@10 1.00; dense R@10 .98, MRR@10 .81; keyword R@1 .92; answer hit rate .84), so
+# CPU rounding cannot trip them and a broken model, fusion or answer step does.
+FLOORS = {
+    ("retrieval", "hybrid", "recall@1"): 0.85,
+    ("retrieval", "hybrid", "mrr@10"): 0.9,
+    ("retrieval", "dense", "recall@10"): 0.85,
+    ("retrieval", "dense", "mrr@10"): 0.7,
+    ("retrieval", "keyword", "recall@1"): 0.8,
+    ("answers", "answer_hit_rate", None): 0.7,
+}
 TOPICS = ["harbour storm boats", "bridge river tram", "concert hall fire", "forest rain trees"]
 
 
@@ -76,28 +87,21 @@ def test_eval_out_of_corpus_and_split(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not SQUAD_DEV.exists(), reason=f"{SQUAD_DEV} is not there")
-def test_eval_on_real_squad_sample(tmp_path: Path) -> None:
+def test_eval_on_real_squad_questions_meets_its_floors(tmp_path: Path, real_model: object) -> None:
+    """The real-data gate: shipped with the repository, so it runs on a fresh clone. (The
+    real_model fixture does the run's one int8 conversion before the eval loads the model.)"""
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "eval",
-            str(SQUAD_DEV),
-            "--limit",
-            "50",
-            "--index",
-            str(tmp_path / "ix"),
-            "--out",
-            str(out),
-        ],
-    )
+    args = ["eval", str(SQUAD_SLICE), "--index", str(tmp_path / "ix"), "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--compare"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
-    hybrid = metrics["retrieval"]["hybrid"]
     assert metrics["questions_in_corpus"] == 50
-    assert hybrid["recall@10"] > 0.8 and hybrid["mrr@10"] > 0.6
-    assert metrics["answers"]["answer_hit_rate"] > 0.5
+    below = []
+    for (group, name, figure), floor in FLOORS.items():
+        value = metrics[group][name] if figure is None else metrics[group][name][figure]
+        if value < floor:
+            below.append(f"{group} {name} {figure or ''}: {value:.3f} < {floor}")
+    assert not below, below
 
 
 def test_eval_over_two_files_prints_each_and_their_mean(tmp_path: Path) -> None:

@@ -69,10 +69,41 @@ def test_float_model_with_a_notice_when_no_setting_agrees(
     assert "float32 ONNX model" in caplog.text
 
 
-def test_settings_are_immune_to_avx2_saturation() -> None:
-    # vpmaddubsw adds two uint8 x int8 products in 16 bits; 7-bit signed weights (|w| <= 64)
-    # keep that sum within int16, unsigned weights take a kernel without that step.
-    for setting in QUANTIZATIONS:
-        assert setting.reduce_range or setting.weight_type == "QUInt8", setting
-    assert 2 * 255 * 64 <= 2**15 - 1 < 2 * 255 * 127
+def tiny_matmul(path: Path) -> None:
+    """A float ONNX model of one MatMul with random weights: what quantize_model quantizes."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.random.default_rng(0).normal(size=(64, 32)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+@pytest.mark.parametrize("setting", QUANTIZATIONS, ids=lambda s: s.name)
+def test_settings_are_immune_to_avx2_saturation(tmp_path: Path, setting: Quantization) -> None:
+    """vpmaddubsw adds two uint8 x int8 products in 16 bits. Each setting, applied by the real
+    quantize_model, must give weights for which that sum cannot saturate: signed weights small
+    enough that 255 * (w1 + w2) fits int16, or unsigned weights (a kernel without that step)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    tiny_matmul(tmp_path / "float.onnx")
+    export.quantize_model(tmp_path / "float.onnx", tmp_path / "int8.onnx", setting)
+    model = onnx.load(tmp_path / "int8.onnx")
+    (weights,) = [
+        numpy_helper.to_array(t) for t in model.graph.initializer if t.name.endswith("quantized")
+    ]
+    if weights.dtype == np.int8:
+        largest = int(np.abs(weights.astype(np.int32)).max())
+        assert 2 * 255 * largest <= np.iinfo(np.int16).max, f"|w| up to {largest} saturates"
+    else:
+        assert weights.dtype == np.uint8, weights.dtype
     assert export.RECIPE != "1"  # caches of the saturating recipe are not reused

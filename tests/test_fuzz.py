@@ -2,8 +2,9 @@
 
 Every loader (``.txt``, ``.md``, ``.html``, ``.json``, ``.jsonl`` and their ``.gz`` versions) is
 fed random bytes, text in random encodings, truncated and deeply nested JSON, giant lines, NUL
-bytes and HTML soup. ``read_file`` must return (never raise), each failure must name the file,
-and each file must take at most ``SECONDS_PER_FILE``. Run with ``-s`` to see how many cases ran.
+bytes and HTML soup. ``read_file`` must return (never raise) and each failure must name the
+file. Run with ``-s`` to see how many cases ran. Speed is not asserted per case (a shared CI
+machine is noisy); the one guard against a quadratic regex is a scaling ratio, marked slow.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from embeddings import HashEmbedder
 from qa import Assistant
 from qa.pipeline.corpus import FileResult, read_file
 
-SECONDS_PER_FILE = 5.0
 KINDS = [".txt", ".md", ".html", ".json", ".jsonl"]
 SUFFIXES = KINDS + [kind + ".gz" for kind in KINDS]
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "latin-1", "cp1252",
              "shift_jis", "koi8-r"]  # fmt: skip
 FUZZ = settings(
-    deadline=None,  # timing is asserted per file below; the shared CI machine is noisy
+    deadline=None,  # no timing per case: the shared CI machine is noisy
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same cases on every run: a failure here is reproducible
     database=None,
@@ -61,15 +61,12 @@ BUG = "this is a bug in article-qa"  # read_file's safety net for exceptions no 
 
 def read(folder: Path, suffix: str, data: bytes, compress: bool = True) -> FileResult:
     """Write ``data`` as ``case{suffix}`` (gzipped for ``.gz`` unless ``compress=False``), read
-    it, and check the contract: no exception, failures name the file, bounded time."""
+    it, and check the contract: no exception, failures name the file."""
     path = folder / f"case{suffix}"
     path.write_bytes(gzip.compress(data, compresslevel=1) if suffix.endswith(".gz") and compress
                      else data)  # fmt: skip
-    started = time.perf_counter()
     result = read_file(path)  # must not raise, whatever the bytes (the safety net aside)
-    elapsed = time.perf_counter() - started
     CASES["run"] += 1
-    assert elapsed < SECONDS_PER_FILE, f"{len(data)} bytes took {elapsed:.1f} s"
     for failure in result.failures:
         assert str(failure).startswith(str(path)), failure
         assert failure.reason and "\n" not in str(failure) and "Traceback" not in failure.reason
@@ -187,6 +184,36 @@ def test_giant_lines(folder: Path, suffix: str, unit: str, prefix: str, length: 
     read(folder, suffix, (prefix + unit * (length // len(unit)) + "b\n\ntext").encode())
 
 
+def _seconds_to_read(path: Path) -> float:
+    """The best of five reads: the least disturbed by other work on the machine."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        read_file(path)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("suffix", "prefix", "unit"),
+    [(".md", "# ", " "), (".md", "", "# "), (".txt", "", "a. "), (".jsonl", "", "[")],
+)
+def test_reading_time_grows_linearly_with_a_giant_line(
+    folder: Path, suffix: str, prefix: str, unit: str
+) -> None:
+    """Four times the line, at most eight times the time (linear gives 4, quadratic 16): the
+    guard against a regex that backtracks on a long run of one character (a heading of 200,000
+    spaces once took minutes). A ratio, not a limit in seconds, so machine speed cancels out."""
+    seconds = []
+    for length in (500_000, 2_000_000):
+        path = folder / f"scaling{suffix}"
+        path.write_bytes((prefix + unit * (length // len(unit)) + "b\n\ntext").encode())
+        seconds.append(_seconds_to_read(path))
+    small, large = seconds
+    assert large <= 8 * max(small, 0.005), f"{small:.3f} s, then {large:.3f} s for 4x the line"
+
+
 @fuzz(200)
 @given(
     suffix=st.sampled_from(SUFFIXES),
@@ -290,3 +317,29 @@ def test_a_loader_bug_fails_that_file_only(folder: Path, monkeypatch: pytest.Mon
     (failure,) = result.failures
     assert failure.source == str(path)
     assert "KeyError" in failure.reason and BUG in failure.reason
+
+
+CONFIG_NAMES = ("model", "model_path", "dimension", "model_max_tokens", "probe", "encoding",
+                "chunk_tokens", "overlap_tokens", "format_version", "backend", "vector_index",
+                "store")  # fmt: skip
+CONFIG_FIELDS = st.fixed_dictionaries({}, optional=dict.fromkeys(CONFIG_NAMES, JSON_VALUES))
+
+
+@fuzz(300)
+@given(value=JSON_VALUES | CONFIG_FIELDS, cut=st.integers(min_value=0, max_value=400) | st.none())
+def test_any_config_json_is_read_or_refused_in_one_line(
+    folder: Path, value: object, cut: int | None
+) -> None:
+    """Whatever config.json holds (issue 29: a JSON list, a text dimension, half a file), reading
+    it gives a config or one ``IndexFormatError`` line, never another exception."""
+    from qa.config import read_config
+    from qa.errors import IndexFormatError
+
+    text = json.dumps(value)
+    (folder / "config.json").write_text(text[:cut] if cut is not None else text, encoding="utf-8")
+    try:
+        config = read_config(folder)
+    except IndexFormatError as error:
+        assert "\n" not in str(error) and str(error).endswith(".")
+        return
+    assert config is not None and isinstance(config.dimension, int) and config.dimension >= 1

@@ -24,12 +24,11 @@ from tests.conftest import CORPUS
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def model() -> Iterator[Embedder]:
-    """The default: all-MiniLM-L6-v2, converted to ONNX int8 on first use."""
-    embedder = load_embedder(None)
-    assert isinstance(embedder, OnnxEmbedder) and embedder.backend == "onnx-int8"
-    yield embedder
+@pytest.fixture
+def model(real_model: Embedder) -> Embedder:
+    """The default: all-MiniLM-L6-v2, converted to ONNX int8 once per run (tests/conftest.py)."""
+    assert isinstance(real_model, OnnxEmbedder) and real_model.backend == "onnx-int8"
+    return real_model
 
 
 def test_onnx_backends_match_sentence_transformers(model: Embedder) -> None:
@@ -115,24 +114,15 @@ def test_reopen_by_model_path_and_refuse_another_model(model: Embedder, tmp_path
 
 
 @pytest.fixture(scope="module")
-def demo(model: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    with Assistant.open(tmp_path_factory.mktemp("demo") / "index", embedder=model) as assistant:
-        assert assistant.ingest([CORPUS]).ok
+def demo(real_model: Embedder, demo_index: Path) -> Iterator[Assistant]:
+    """The run's shared real-model index of the demo corpus, opened here to read only."""
+    with Assistant.open(demo_index, embedder=real_model, create=False) as assistant:
         yield assistant
 
 
 @pytest.mark.parametrize(
     ("question", "fact", "title"),
     [
-        pytest.param(
-            "Who was the Super Bowl 50 MVP?",
-            "Von Miller",
-            "Super Bowl 50",
-            # A known miss since the int8 recipe 2 and paragraph chunks: the passage naming
-            # Von Miller ranks second and the top passage's "Bart Starr (MVP of Super Bowls I and
-            # II) ..." sentence is quoted. Kept visible (not strict: CPUs round int8 differently).
-            marks=pytest.mark.xfail(reason="the right passage ranks second", strict=False),
-        ),
         ("In what year was Nikola Tesla born?", "1856", "Nikola Tesla"),
         ("Who introduced plague to Europe?", "Genoese traders", "Black Death"),
         ("Who proved that air is necessary for combustion?", "Robert Boyle", "Oxygen"),
@@ -150,6 +140,18 @@ def test_known_answers_are_quoted_and_cited_exactly(
         text = demo.store.article_text(citation.article_id)
         assert text is not None and text[citation.start : citation.end] == citation.quote
         assert f"[{citation.number}]" in reply.text
+
+
+def test_the_mvp_passage_is_retrieved_though_its_sentence_is_not_quoted(demo: Assistant) -> None:
+    """A known miss since the int8 recipe 2 and paragraph chunks: the passage naming Von Miller
+    ranks second and the top passage's "Bart Starr (MVP of Super Bowls I and II) ..." sentence
+    is quoted. Which of the two ranks first depends on how the CPU rounds int8, so this checks
+    what holds on every CPU: the right passage is among the first two, and the answer cites
+    Super Bowl 50 (an xfail that could pass or fail would check nothing)."""
+    reply = demo.ask("Who was the Super Bowl 50 MVP?")
+    assert reply.found and reply.citations[0].title == "Super Bowl 50"
+    named = [p.rank for p in reply.passages if "Von Miller was named Super Bowl MVP" in p.text]
+    assert named and named[0] <= 2, [p.text[:80] for p in reply.passages]
 
 
 def test_most_sample_questions_are_answered(demo: Assistant) -> None:
@@ -185,7 +187,7 @@ def test_unrelated_questions_abstain(demo: Assistant, question: str) -> None:
             "Who invented the alternating current induction motor?",
             "Where was he born?",
             "Nikola Tesla",
-            "",
+            "Smiljan",
         ),
     ],
 )

@@ -91,9 +91,16 @@ def test_a_streamed_answer_carries_checked_citations_with_exact_offsets(
 
 
 def test_the_answer_through_ask_is_the_streamed_ones_final(filled: Assistant, server: str) -> None:
-    reply = filled.ask("Who brought the plague to Sicily?", k=2, llm=LLMConfig(server))
-    assert reply.found and reply.mode in ("generative", "extractive")
-    assert reply.mode == "extractive" or reply.model
+    # Temperature 0 without llama-server's prompt cache: the same question gets the same words.
+    question = "The Rhine rises in which Alps?"
+    reply = filled.ask(question, k=2, llm=LLMConfig(server))
+    _, streamed = _events(filled, question, LLMConfig(server))
+    assert reply.mode == "generative" and reply.model, reply.notice
+    assert (reply.text, reply.sentences, reply.citations) == (
+        streamed.text,
+        streamed.sentences,
+        streamed.citations,
+    )
 
 
 def _fallback(reply: Answer, *phrases: str) -> None:
@@ -145,12 +152,6 @@ def test_a_prompt_over_the_servers_context_says_so(assistant: Assistant, write) 
     _fallback(reply, "longer than the model's context", "--llm-context")
 
 
-def test_a_timeout_says_to_raise_it(filled: Assistant, server: str) -> None:
-    # Reading a prompt of ~200 tokens takes seconds on one thread (41 tokens took 1 s here).
-    _, reply = _events(filled, "The Rhine rises in which Alps?", LLMConfig(server, timeout=0.3))
-    _fallback(reply, "--llm-timeout")
-
-
 def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, write) -> None:
     import json
 
@@ -170,13 +171,12 @@ def test_qa_ask_llm_json_returns_the_checked_answer(server: str, index_dir, writ
     )
     assert asked.exit_code == 0, asked.output
     reply = json.loads(asked.stdout)
-    assert reply["mode"] in ("generative", "extractive") and reply["found"]
-    assert reply["mode"] == "extractive" or (reply["model"] and reply["sentences"])
+    assert reply["found"] and reply["mode"] == "generative", reply.get("notice")
+    assert reply["model"] and any(s["supported"] for s in reply["sentences"])
     shown = runner.invoke(cli, ["ask", "The Rhine rises in which Alps?", "--llm", server], env=env)
     assert shown.exit_code == 0 and "[1]" in shown.stdout
-    assert "Checked:" in shown.stderr or "Note:" in shown.stderr
-    if "Checked:" in shown.stderr:  # generative: each streamed sentence got its mark
-        assert "\u2713" in shown.stderr or "\u2717" in shown.stderr
+    assert "Checked:" in shown.stderr, shown.stderr  # generative: each sentence got its mark
+    assert "\u2713" in shown.stderr
 
 
 def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
@@ -202,10 +202,9 @@ def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
     reply = views[-1][2][-1]
     final = views[-1][1][-1]["content"]
     assert "checking" not in final and "[\\[1\\]]" in final
-    if reply.mode == "generative":
-        assert all(escape_markdown(s.text) in final for s in reply.sentences if s.supported)
-    else:
-        assert reply.notice and reply.notice[:20] in final.replace("\\", "")
+    assert reply.mode == "generative", reply.notice
+    supported = [s for s in reply.sentences if s.supported]
+    assert supported and all(escape_markdown(s.text) in final for s in supported)
 
 
 def test_qa_eval_llm_reports_the_checked_figures_next_to_the_quotes(server: str, tmp_path) -> None:
@@ -244,8 +243,8 @@ def test_qa_eval_llm_reports_the_checked_figures_next_to_the_quotes(server: str,
     sentences = sum(len(row["sentences"]) for row in rows)
     assert figures["sentences"] == sentences
     dropped = sum(not s["supported"] for row in rows for s in row["sentences"])
-    if sentences:
-        assert figures["dropped_sentences"] == dropped / sentences
+    assert sentences and figures["dropped_sentences"] == dropped / sentences
     fallbacks = sum(row["mode"] != "generative" for row in rows)
+    assert fallbacks < 2, "SmolLM2 answers the Rhine question: at least one is generative"
     assert figures["fallback_rate"] == fallbacks / 2
     assert figures["answer_hit_rate"] == sum(row["hit"] for row in rows) / 2

@@ -241,6 +241,66 @@ def test_an_out_of_corpus_question_asks_no_model(assistant: Assistant, write) ->
     assert text[citation.start : citation.end] == citation.quote
 
 
+class StallingServer:
+    """A loopback server that names a model (GET /models) but never answers a completion: it
+    reads the request and holds the connection open until closed. A timeout then fires
+    whatever the machine's speed (no race with a real model)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        self.stalled = threading.Event()
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            request = conn.recv(65536)
+            if request.startswith(b"GET"):
+                reply = b'{"data":[{"id":"stalling"}]}'
+                head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                head += f"Content-Length: {len(reply)}\r\nConnection: close\r\n\r\n"
+                conn.sendall(head.encode() + reply)
+                conn.close()
+            else:
+                self.held.append(conn)  # never answered...
+                self.stalled.set()
+                # ...but dropped after 60 s, so a client that ignores its timeout fails the
+                # test (with another message) instead of hanging it
+                threading.Timer(60, conn.close).start()
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_a_server_that_stalls_times_out_with_how_to_raise_it(assistant: Assistant, write) -> None:
+    write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
+    assert assistant.ingest([write.base]).ok
+    server = StallingServer()
+    try:
+        config = LLMConfig(server.url, timeout=0.3)
+        events = list(assistant.ask_stream("The Rhine rises in which Swiss Alps?", llm=config))
+    finally:
+        server.close()
+    assert server.stalled.is_set(), "the completion request reached the stalling server"
+    reply = events[-1]
+    assert isinstance(reply, Answer) and not any(isinstance(e, Token) for e in events)
+    assert reply.found and reply.mode == "extractive" and reply.citations
+    assert "did not answer within 0.3 s" in (reply.notice or "") and "--llm-timeout" in (
+        reply.notice or ""
+    )
+
+
 def _recorded_stream(deltas: list[str]) -> bytes:
     """An SSE body as llama-server sends it, one chunk per delta, then [DONE]."""
     import json
@@ -320,13 +380,13 @@ def test_generative_eval_figures_count_as_documented() -> None:
     assert summary["notices"] == ["timed out"] and summary["model"] == "m"
     table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
     assert "| answer hit rate | 0.500 | 0.750 |" in table
-    assert "our support check" in table and "ALCE" in table
+    assert "the trained verifier" in table and "ALCE" in table
 
 
 def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(
     assistant: Assistant, write, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.llm.options import UNSUPPORTED, VERIFIED, ask_printing
+    from qa.cli.llm import UNSUPPORTED, VERIFIED, ask_printing
 
     write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
     assert assistant.ingest([write.base]).ok

@@ -22,7 +22,7 @@ def test_twenty_clients_at_once_get_answers_and_memory_stays_flat(tmp_path: Path
     index = tmp_path / "index"
     with Assistant.open(index, model="hash") as assistant:
         assert assistant.ingest([CORPUS]).ok
-    result = run_load(index, clients=20, questions=40, warmup=20, timeout_s=60, startup_s=120)
+    result = run_load(index, clients=20, questions=40, warmup=20, timeout_s=300, startup_s=600)
     print("\n" + "\n".join(result.lines()))
     assert result.errors == 0, result.first_error
     assert result.answered == 40

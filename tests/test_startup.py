@@ -64,8 +64,8 @@ def test_ask_loads_only_the_query_path(hash_index: Path) -> None:
 
 
 @pytest.mark.integration
-def test_ask_with_the_default_model_needs_no_torch(tmp_path: Path) -> None:
-    index = tmp_path / "index"
+def test_ask_with_the_default_model_needs_no_torch(tmp_path: Path, real_model: object) -> None:
+    index = tmp_path / "index"  # (real_model: the run's one conversion is done before this)
     ingest = subprocess.run(
         [sys.executable, "-m", "qa", "ingest", str(CORPUS / "rhine.md"), "--index", str(index)],
         capture_output=True,

@@ -11,11 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch  # a core dependency (through sentence-transformers): never skipped
 
-torch = pytest.importorskip("torch", reason="training needs torch (make test installs it)")
-
-from embeddings.reader_training import Example, TrainSettings, train  # noqa: E402
-from embeddings.sentence import default_model_path  # noqa: E402
+from embeddings.reader_training import Example, TrainSettings, train
+from embeddings.sentence import default_model_path
 
 TOKENIZER_FILES = (
     "tokenizer.json",

@@ -25,7 +25,7 @@ from qa import Assistant
 ROOT = Path(__file__).resolve().parent.parent
 # Generous for a loaded CI machine (the interpreter starts in a few seconds, then the index
 # usually follows within a second); a deadline, so a watch that never follows fails the test.
-WAIT_S = 60.0
+WAIT_S = 180.0  # a deadline for polling, not a speed target
 
 
 def wait_for(
@@ -188,7 +188,7 @@ def test_a_killed_watch_loses_nothing_and_the_next_start_catches_up(
 def test_qa_serve_watch_keeps_the_served_index_in_sync(
     folder: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gr = pytest.importorskip("gradio")
+    import gradio as gr  # a core dependency: never skipped
     from click.testing import CliRunner
 
     import ui.app

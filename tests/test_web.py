@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
+from qa.pipeline.corpus import read_file
 from qa.pipeline.readers import web
 from qa.pipeline.readers.web import Fetcher, FetchError
 
@@ -64,6 +64,7 @@ class Site:
         self.base = ""
         self.article = ARTICLE
         self.redirect_to = ""
+        self.release = threading.Event()  # /slow answers only once this is set (at teardown)
 
 
 @pytest.fixture
@@ -106,8 +107,8 @@ def site() -> Iterator[Site]:
                 self.send(200, b"\x89PNG....", "image/png")
             elif self.path == "/broken":
                 self.send(500, b"oops", "text/plain")
-            elif self.path == "/slow":
-                time.sleep(2)
+            elif self.path == "/slow":  # stalls: a timeout fires whatever the machine's speed
+                state.release.wait(timeout=60)
                 self.send(200, ARTICLE, "text/html")
             elif self.path == "/huge":
                 self.send_response(200)
@@ -126,6 +127,7 @@ def site() -> Iterator[Site]:
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()
 
@@ -144,6 +146,30 @@ def test_an_article_page_with_its_metadata(site: Site, index_dir: Path, embedder
         assert "Home | About" not in assistant.search("harbour")[0].text
     fetched = web.WebState(index_dir).get(url)
     assert fetched["etag"] and fetched["fetched_at"]
+
+
+def test_offsets_into_a_fetched_page_slice_the_page_as_read_again(
+    site: Site, index_dir: Path, embedder, tmp_path: Path
+) -> None:
+    """Chunks and citations of a fetched page point into its text as read again now: the page
+    downloaded once more (plain urllib, not the Fetcher) and read as a saved .html file."""
+    import urllib.request
+
+    url = f"{site.base}/article"
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        assert assistant.ingest([url]).ok
+        (info,) = assistant.articles()
+        chunks = assistant.catalog.chunk_rows(info.id)
+        reply = assistant.ask("Who reopened the harbour after the divers inspected the pier?")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        (tmp_path / "again.html").write_bytes(response.read())
+    (again,) = read_file(tmp_path / "again.html").articles
+    assert chunks and all(again.text[c.start : c.end] == c.text for c in chunks)
+    assert reply.found and reply.citations
+    written = ARTICLE.decode()
+    for citation in reply.citations:
+        assert again.text[citation.start : citation.end] == citation.quote
+        assert citation.quote in written  # and the quote is words the server sent
 
 
 def test_unchanged_page_costs_a_304_and_a_changed_one_is_updated(
@@ -197,7 +223,9 @@ def test_a_redirect_is_followed(site: Site) -> None:
 def test_failures_are_one_line_naming_the_address(
     site: Site, index_dir: Path, embedder, monkeypatch: pytest.MonkeyPatch, path: str, reason: str
 ) -> None:
-    monkeypatch.setattr(web, "TIMEOUT_S", 0.5)
+    # A short timeout only where the server stalls: elsewhere a loaded machine must not turn a
+    # 404 or a 500 into a timeout.
+    monkeypatch.setattr(web, "TIMEOUT_S", 0.5 if path == "/slow" else 60.0)
     monkeypatch.setattr(web, "DEFAULT_MAX_MB", 0.5)
     url = f"{site.base}{path}"
     with Assistant.open(index_dir, embedder=embedder) as assistant:
@@ -213,6 +241,59 @@ def test_private_destinations_are_refused_after_dns(site: Site) -> None:
         with pytest.raises(FetchError, match=r"refused: .* loopback, private or link-local"):
             fetcher.fetch(url)
     assert not site.requests  # refused before connecting
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0.0.0.0", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]", "[::1]"],
+    ids=["zeros", "decimal", "hex", "ipv4-mapped-ipv6", "ipv6-loopback"],
+)
+def test_other_spellings_of_loopback_are_refused(site: Site, host: str) -> None:
+    """Each reaches this machine's test server if let through (a refusal is the only way to
+    pass), and none is let through."""
+    port = site.base.rsplit(":", 1)[1]
+    with pytest.raises(FetchError, match=r"refused: .* loopback, private or link-local"):
+        Fetcher(allow_private=False).fetch(f"http://{host}:{port}/article")
+    assert not site.requests
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("::ffff:8.8.8.8", True),  # a public IPv4 address, mapped: judged as that address
+        ("::ffff:100.64.0.1", False),  # shared (carrier-grade NAT) space, mapped
+        ("::ffff:224.0.0.1", False),  # IPv4 multicast, mapped
+        ("::ffff:10.1.2.3", False),
+        ("::ffff:169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+    ],
+)
+def test_ipv4_mapped_addresses_are_judged_as_their_ipv4_address(address: str, public: bool) -> None:
+    # Python judges ::ffff:100.64.0.1 and ::ffff:224.0.0.1 global and not multicast: without
+    # the guard's own unmapping they would pass.
+    assert web._public(ipaddress.ip_address(address)) is public
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every address a name resolves to is checked, not only the first: a DNS answer that mixes
+    public and private addresses is refused (the connection could go to either)."""
+    answers = [("8.8.8.8",), ("10.0.0.7",)]
+
+    def fake_getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        assert host == "mixed.test"
+        return [(2, 1, 6, "", (ip, port)) for (ip,) in answers]
+
+    monkeypatch.setattr(web.socket, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(FetchError, match=r"refused: mixed\.test resolves to 10\.0\.0\.7"):
+        Fetcher(allow_private=False).fetch("http://mixed.test/")
+    answers.reverse()  # private first: refused as well
+    with pytest.raises(FetchError, match=r"refused: mixed\.test resolves to 10\.0\.0\.7"):
+        Fetcher(allow_private=False).fetch("http://mixed.test/")
 
 
 @pytest.mark.parametrize(

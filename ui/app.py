@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from qa.pipeline.watch import Watcher, watch_in_thread
+from qa.watch import Watcher, watch_in_thread
 from ui.api import register_api
 from ui.articles import build_articles
 from ui.chat import build_chat, index_views, wire_chat
+from ui.guard import guard_middleware
 from ui.page import css, head, theme
 from ui.saved import NEW_CONVERSATION, ChatParts, build_sidebar
 from ui.state import AppState
@@ -72,16 +73,16 @@ def serve(
     llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/pipeline/watch.py)."""
+    in sync with those files and folders while it runs (qa/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()
     if watch:
-        watcher = Watcher(
-            lambda: state.assistant,
+        watcher = Watcher(  # writes as the upload worker does: questions never wait for it
+            state.writer.assistant,
             watch,
             log=lambda line: print(line, file=sys.stderr),
-            lock=state.lock,
+            lock=state.writer.lock,
         )
         watch_in_thread(watcher)
     app = build_app(state)
@@ -98,5 +99,7 @@ def serve(
         head=head(),
         footer_links=["api"],
         quiet=not block,
+        # Login throttling and owner-only export links (ui/guard.py).
+        app_kwargs={"middleware": [guard_middleware(state)]},
     )
     return app

@@ -20,6 +20,7 @@ from qa.pipeline.corpus import SUFFIXES
 from qa.pipeline.readers.web import is_address
 from ui.page import script
 from ui.render import escape_markdown, report_markdown
+from ui.saved import user_of
 from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB, save_uploads
 
@@ -73,18 +74,25 @@ def article_table(articles: Sequence[ArticleInfo], query: str = "") -> str:
 
 
 def add_files(
-    state: AppState, files: list[str] | None, query: str = "", progress: Any = None
+    state: AppState,
+    files: list[str] | None,
+    query: str = "",
+    progress: Any = None,
+    user: str | None = None,
 ) -> ArticlesView:
-    """Upload handler: save the files safely, ingest them, report what happened."""
+    """Upload handler: save the files safely (``user``: who uploads, so nobody replaces another's
+    file), ingest them in the writer (questions are answered meanwhile), report what happened."""
     if not files:
         return ArticlesView("Choose one or more article files first.", _table(state, query))
-    saved = save_uploads(files, state.upload_dir)
+    saved = save_uploads(files, state.upload_dir, user=user)
     lines = [f"- {escape_markdown(reason)}" for reason in saved.rejected]
     if saved.paths:
         report = state.ingest(saved.paths, _progress(progress))
         text = report_markdown(report)
     else:
         text = "**Nothing was added.**"
+    if saved.renamed:
+        text += "\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in saved.renamed)
     if lines:
         text += "\n\nRejected uploads:\n" + "\n".join(lines)
     return ArticlesView(text, _table(state, query))
@@ -185,8 +193,13 @@ def build_articles(app: gr.Blocks, state: AppState) -> ArticlesTab:
     private: dict[str, Any] = {"api_visibility": "private"}
     shown = [report, table]
 
-    def on_add(files: list[str] | None, query: str, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
-        return add_files(state, files, query, progress)
+    def on_add(
+        files: list[str] | None,
+        query: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Any:
+        return add_files(state, files, query, progress, user_of(request))
 
     def on_address(address: str, query: str, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
         return add_address(state, address, query, progress)

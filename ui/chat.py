@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
+from qa.limits import check_k
 from qa.pipeline.examples import example_questions
 from qa.types import Filters, make_filters
 from ui.render import chat_message, escape_markdown
@@ -61,12 +62,12 @@ def respond(
         if filters is not None:
             state.scope(filters).require()
         if state.llm is None:
-            reply = state.ask(question, history, int(k), filters)
+            reply = state.ask(question, history, check_k(k), filters)
         else:  # the model's words as they come, then its checked sentences replace them
             from qa.llm import Verdict
 
             drafted, marks = "", ""
-            for event in state.ask_stream(question, history, int(k), filters):
+            for event in state.ask_stream(question, history, check_k(k), filters):
                 if isinstance(event, Answer):
                     reply = event
                     break

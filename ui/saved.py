@@ -187,6 +187,7 @@ def export_conversation(state: AppState, user: str | None, saved: dict[str, Any]
         raise gr.Error(str(error)) from error
     path = Path(tempfile.mkdtemp(prefix="qa-export-")) / f"conversation-{conversation_id}.{form}"
     path.write_text(text, encoding="utf-8")
+    state.exports.add(path.name, user)  # its download link works for this user only
     return str(path)
 
 

@@ -1,4 +1,7 @@
-"""Words for keyword matching: tokenising, stopwords, a light stemmer, FTS5 query building."""
+"""Words for keyword matching: tokenising, stopwords, a light stemmer, FTS5 query building.
+
+Below the stores (both index ``terms``) and the pipeline (answers and follow-ups compare words).
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def content_words(text: str) -> list[str]:
 
 def fts_query(terms: list[str]) -> str | None:
     """An FTS5 MATCH expression that ORs the terms (quoted, so no term is read as syntax)."""
-    quoted = [f'"{term}"' for term in terms if term]
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms if term]  # FTS5: "" is "
     return " OR ".join(quoted) if quoted else None
 
 
