@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, gradio_client
 
 ARGS = [
     "--headless",
@@ -171,16 +171,6 @@ def test_uploaded_hostile_article_is_shown_as_text(page, tmp_path: Path) -> None
     assert page.locator("#qa-chat img[src='x'], #qa-sources img[src='x']").count() == 0
     assert dialogs == []
     page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
-
-
-def gradio_client(url: str, auth: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """gradio_client's Client without its calls home: its Hugging Face headers fetch an agent
-    registry from the Hub and its telemetry posts there (the proxy trap in conftest saw both)."""
-    import huggingface_hub.constants as hub
-    from gradio_client import Client
-
-    hub.HF_HUB_OFFLINE = hub.HF_HUB_DISABLE_TELEMETRY = True
-    return Client(url, auth=auth, verbose=False, analytics_enabled=False)
 
 
 def test_api_works_from_gradio_client(server: str) -> None:

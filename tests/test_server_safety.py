@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 import ui.app
 from qa import Answer, Assistant
+from tests.conftest import gradio_client
 from ui.articles import add_files
 from ui.saved import export_conversation
 from ui.state import AppState
@@ -171,10 +172,8 @@ def login(url: str, user: str, password: str) -> httpx.Client:
 
 
 def test_the_ask_api_refuses_bad_arguments_in_one_line(served: tuple[str, AppState]) -> None:
-    from gradio_client import Client
-
     url, _ = served
-    client = Client(url, auth=("a", "pa"), verbose=False)
+    client = gradio_client(url, auth=("a", "pa"))  # without the Hub calls of a plain Client
     assert client.predict(QUESTION, 5, api_name="/ask")["found"] is True
     for k in (0, -1, 1_000_000):
         with pytest.raises(Exception, match="must be a whole number from 1 to 50"):
