@@ -86,6 +86,7 @@ from qa.types import Answer, Article, ArticleInfo, Filters, IndexStats, IngestRe
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
     from qa.llm import LLMConfig, Token, Verdict
+    from qa.llm.check import VerifyModel
 
 
 def default_index_dir() -> Path:
@@ -610,8 +611,17 @@ class Assistant:
         from qa.llm import generate
 
         reply = self._extractive(question, turns, k, filters, abstain_below)
-        verifier = self._trained_model() if llm.check == "verifier" else None
+        verifier = self.verifier(llm)
         yield from generate(question, reply.passages, reply, self.embedder, llm, turns, verifier)
+
+    def verifier(self, llm: LLMConfig) -> VerifyModel | None:
+        """What checks a generated answer's sentences for ``llm.check``: the trained verifier
+        (loaded once; it works with the reader on or off), or None for the cosine check. For a
+        caller that streams ``qa.llm.generate`` itself, outside its own lock (``qa serve``)."""
+        if llm.check != "verifier":
+            return None
+        model: VerifyModel = self._trained_model()
+        return model
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -668,12 +678,18 @@ class Assistant:
 
     def reopen(self, model: str | None = None) -> Assistant:
         """Close this assistant and open its folder again (after ``replaced()``), keeping the
-        loaded model when the index there uses the same one (else ``model``, or its own)."""
+        loaded model when the index there uses the same one (else ``model``, or its own), and
+        the reader on or off as it was."""
         self.close()
         config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
-        if config is not None and config.model == self.embedder.name:
-            return Assistant.open(self.index_dir, embedder=self.embedder)
-        return Assistant.open(self.index_dir, model=model)
+        same = config is not None and config.model == self.embedder.name
+        return Assistant.open(
+            self.index_dir,
+            model=None if same else model,
+            embedder=self.embedder if same else None,
+            reader=self.reader_enabled,
+            reader_dir=self.reader_dir,
+        )
 
     def _follow_writers(self) -> None:
         """Pick up what other processes wrote since this index was last read (call inside

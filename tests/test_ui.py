@@ -169,6 +169,64 @@ def test_upload_then_remove(state: AppState, tmp_path: Path) -> None:
     assert [a.title for a in state.articles()] == ["Harbour storm"]
 
 
+def test_serve_passes_no_reader_and_check_to_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """qa serve --no-reader (or QA_NO_READER=1) and --check reach ui.app.serve as qa ask's
+    reach the assistant."""
+    from typing import Any
+
+    from click.testing import CliRunner
+
+    import ui.app
+    from qa.cli.commands import cli
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(ui.app, "serve", lambda index_dir, **kw: calls.append(kw))
+    llm = ["--llm", "http://127.0.0.1:9/v1"]
+    runs = [
+        ([], {}),
+        (["--no-reader", *llm, "--check", "cosine"], {}),
+        (llm, {"QA_NO_READER": "1"}),
+    ]
+    unset: dict[str, str | None] = {"QA_NO_READER": None, "QA_LLM_URL": None}
+    for args, env in runs:
+        command = ["serve", "--index", "somewhere", *args]
+        result = CliRunner().invoke(cli, command, env={**unset, **env})
+        assert result.exit_code == 0, result.output
+    default, no_reader, by_variable = calls
+    assert default["reader"] is True and default["llm"] is None
+    assert no_reader["reader"] is False and no_reader["llm"].check == "cosine"
+    assert by_variable["reader"] is False and by_variable["llm"].check == "verifier"
+
+
+def test_the_server_state_answers_without_the_reader_when_told(tmp_path: Path, write) -> None:
+    """AppState(reader=False) opens, and reopens a replaced index, with the reader off."""
+    import shutil
+
+    write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+    index = tmp_path / "index"
+    with Assistant.open(index, model="hash") as other:
+        other.ingest([write.base])
+    state = AppState(index, reader=False)
+    try:
+        first = state.assistant
+        assert first.reader_enabled is False
+        reply = state.ask("Who reopened the harbour?", [], 5, None)
+        assert reply.found and "Ana Lima" in reply.text
+        shutil.rmtree(index)  # another process builds the index again: the state reopens it
+        with Assistant.open(index, model="hash") as other:
+            other.ingest([write.base])
+        assert state.assistant is not first and state.assistant.reader_enabled is False
+    finally:
+        state.close()
+    default = AppState(index)
+    try:
+        assert default.assistant.reader_enabled is True  # on unless told
+    finally:
+        default.close()
+
+
 def test_the_facade_says_when_its_index_was_replaced(tmp_path: Path, write) -> None:
     import shutil
 

@@ -71,11 +71,13 @@ def serve(
     allow_private_urls: bool = False,
     watch: Sequence[str] = (),
     llm: LLMConfig | None = None,
+    reader: bool = True,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/watch.py)."""
+    in sync with those files and folders while it runs (qa/watch.py); ``reader=False``
+    answers without the trained reader (qa serve --no-reader)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
+    state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls, reader=reader)
     state.warm_up()
     if watch:
         watcher = Watcher(  # writes as the upload worker does: questions never wait for it

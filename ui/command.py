@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from qa.cli.llm import llm_config, llm_options
-from qa.cli.options import index_option
+from qa.cli.options import index_option, reader_option
 
 AUTH_ENV = "QA_AUTH"
 
@@ -56,6 +56,7 @@ def parse_logins(values: tuple[str, ...]) -> list[tuple[str, str]] | None:
     help="Keep the index in sync with this file or folder while serving (as qa watch; repeat "
     "for several).",
 )
+@reader_option
 @llm_options
 def serve(
     index_dir: str,
@@ -65,6 +66,7 @@ def serve(
     model: str | None,
     allow_private_urls: bool,
     watch_paths: tuple[str, ...],
+    no_reader: bool,
     llm_url: str | None,
     llm_model: str | None,
     llm_context: int,
@@ -82,6 +84,7 @@ def serve(
       qa serve --index index --port 7860
       qa serve --watch notes/
       qa serve --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
+      qa serve --llm http://127.0.0.1:11434/v1 --check cosine
     """
     from ui.app import serve as run
 
@@ -103,4 +106,5 @@ def serve(
         llm=config,
         allow_private_urls=allow_private_urls,
         watch=watch_paths,
+        reader=not no_reader,
     )

@@ -38,10 +38,12 @@ class AppState:
         model: str | None = None,
         llm: LLMConfig | None = None,
         allow_private_urls: bool = False,
+        reader: bool = True,
     ) -> None:
         self.index_dir = index_dir
         self.model = model
         self.llm = llm  # a language model writes the answers when set (qa serve --llm)
+        self.reader = reader  # answers chosen by the trained reader (qa serve --no-reader: not)
         # Web addresses a visitor adds may not reach this server's own network unless the
         # operator says so (qa serve --allow-private-urls); see qa/pipeline/readers/web.py.
         self.allow_private_urls = allow_private_urls
@@ -66,7 +68,9 @@ class AppState:
                 old, self._assistant = self._assistant, None  # closed, even if opening fails
                 self._assistant = old.reopen(self.model)
             if self._assistant is None:
-                self._assistant = Assistant.open(self.index_dir, model=self.model)
+                self._assistant = Assistant.open(
+                    self.index_dir, model=self.model, reader=self.reader
+                )
             return self._assistant
 
     @property
@@ -86,15 +90,19 @@ class AppState:
     def ask_stream(
         self, question: str, history: list[Turn], k: int, filters: Filters | None
     ) -> Iterator[Token | Verdict | Answer]:
-        """The model's words, then the checked answer (``self.llm`` must be set). The index lock
-        covers retrieval only: the model may take a minute, and Gradio may resume a generator
-        on another thread (a lock held across ``yield`` could not be released there)."""
+        """The model's words, then the answer checked as ``self.llm.check`` says (``self.llm``
+        must be set), as ``Assistant.ask_stream`` does. The index lock covers retrieval and
+        loading the verifier only: the model may take a minute, and Gradio may resume a
+        generator on another thread (a lock held across ``yield`` could not be released there)."""
         from qa.llm import generate
 
         assert self.llm is not None
-        reply = self.ask(question, history, k, filters)
+        with self.lock:
+            reply = self.assistant.ask(question, history=history, k=k, filters=filters)
+            assistant = self.assistant
+            verifier = assistant.verifier(self.llm)
         yield from generate(
-            question, reply.passages, reply, self.assistant.embedder, self.llm, history
+            question, reply.passages, reply, assistant.embedder, self.llm, history, verifier
         )
 
     def ingest(self, paths: list[Path] | list[str], progress: Progress | None) -> IngestReport:
