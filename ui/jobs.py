@@ -117,4 +117,3 @@ class Writer:
             if self._assistant is not None:
                 self._assistant.close()
                 self._assistant = None
-
