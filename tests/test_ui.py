@@ -11,7 +11,15 @@ from qa import Answer, Assistant, Citation, Passage
 from ui.articles import add_files, remove_article
 from ui.chat import EMPTY_INDEX, respond
 from ui.command import parse_auth
-from ui.render import answer_markdown, cite_id, escape_markdown, safe_url
+from ui.render import (
+    CONTRADICTED_MARK,
+    answer_markdown,
+    chat_message,
+    cite_id,
+    escape_markdown,
+    safe_url,
+    verdict_mark,
+)
 from ui.sources import sources_html
 from ui.state import AppState
 from ui.uploads import safe_name, save_uploads
@@ -84,6 +92,43 @@ def test_possibly_related_lists_each_article_once_with_its_best_passage() -> Non
     assert message.count("Rhine") == 1 and "Danube" in message
     panel = sources_html([reply])
     assert "Rhine part 1." in panel and "Rhine part 2." not in panel and "Danube part." in panel
+
+
+def test_a_contradicted_sentence_is_left_out_and_shown_with_the_quote_against_it() -> None:
+    """--llm with the verifier: a sentence a passage contradicts is not in the answer; the chat
+    names it, marked as the terminal marks it, with the contradicting quote and its article.
+    The same message comes back when the saved conversation is reopened."""
+    import json
+
+    from embeddings import HashEmbedder
+    from qa.conversations import answer_from_dict
+    from qa.llm import checked_answer
+    from qa.llm.check import SupportChecker
+    from tests.test_verifier import EXTRACTIVE, PASSAGES, Scripted
+
+    passages = [replace(PASSAGES[0], title="<i>Westlife</i>"), PASSAGES[1]]
+    extractive = replace(EXTRACTIVE, passages=passages)
+    text = "The Rhine rises in the Swiss Alps [2]. Westlife sold more than 23 million records [1]."
+    embedder = HashEmbedder(64)
+    checker = SupportChecker(passages, embedder, verifier=Scripted())
+    reply = checked_answer("q", text, passages, extractive, embedder, "m", checker)
+    assert [verdict_mark(s) for s in reply.sentences] == ["✓", CONTRADICTED_MARK]
+
+    message = chat_message(reply, 0)
+    answer, heading, left_out = message.partition("Left out, contradicted by the sources")
+    assert heading, message
+    assert "Rhine rises in the Swiss Alps" in answer and "23 million" not in answer
+    assert f"Westlife sold more than 23 million records\\. {CONTRADICTED_MARK}" in left_out
+    against = "Westlife sold more than 24 million records in the UK\\."
+    assert f"&lt;i&gt;Westlife&lt;/i&gt;: “{against}”" in left_out
+    assert "<i>" not in message
+    reopened = answer_from_dict(json.loads(json.dumps(reply.to_dict())))
+    assert chat_message(reopened, 0) == message
+
+    # Without the verifier (--check cosine) nothing is contradicted, so nothing is named so.
+    cosine = SupportChecker(passages, embedder)
+    unchecked = checked_answer("q", text, passages, extractive, embedder, "m", cosine)
+    assert "contradicted" not in chat_message(unchecked, 0)
 
 
 @pytest.mark.parametrize(

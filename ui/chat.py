@@ -18,7 +18,7 @@ from qa import Answer, IndexEmptyError, QAError, Turn
 from qa.limits import check_k
 from qa.pipeline.examples import example_questions
 from qa.types import Filters, make_filters
-from ui.render import chat_message, escape_markdown
+from ui.render import chat_message, escape_markdown, verdict_mark
 from ui.saved import save_turns, user_of
 from ui.sources import EMPTY, sources_html
 from ui.state import AppState
@@ -71,14 +71,11 @@ def respond(
                 if isinstance(event, Answer):
                     reply = event
                     break
-                if isinstance(event, Verdict):  # a finished sentence, checked: ✓ or ✗
-                    marks += "✓" if event.supported else "✗"
+                if isinstance(event, Verdict):  # a finished sentence, checked: ✓, ✗ or ✗!
+                    marks += f" {verdict_mark(event)}"
                     continue
                 drafted += event.text
-                checked = f" {marks}" if marks else ""
-                draft = (
-                    f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…{checked})*"
-                )
+                draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…{marks})*"
                 yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
         yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel

@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
 from qa.pipeline.answer import related
 from qa.pipeline.quotes import clean_quote
 
+if TYPE_CHECKING:  # qa.llm loads httpx: only a server with --llm needs it
+    from qa.llm import Verdict
+    from qa.types import SentenceCheck
+
 # Markdown punctuation that could start markup; a backslash before each makes it literal.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 RELATED_SHOWN = 3
+# After a streamed sentence once checked, as the terminal marks it (qa/cli/llm.py): a passage
+# supports it, none does (it is left out), or a passage contradicts it (left out, and named).
+SUPPORTED_MARK = "✓"
+UNSUPPORTED_MARK = "✗"
+CONTRADICTED_MARK = "✗!"
 
 
 def escape_markdown(text: str) -> str:
@@ -102,13 +112,44 @@ def source_chips(reply: Answer, turn: int) -> str:
     return f'<span class="qa-chips">{" ".join(chips)}</span>'
 
 
+def verdict_mark(check: Verdict | SentenceCheck) -> str:
+    """The mark of a checked sentence: ``SUPPORTED_MARK``, ``UNSUPPORTED_MARK`` or
+    ``CONTRADICTED_MARK``."""
+    if check.refuted:
+        return CONTRADICTED_MARK
+    return SUPPORTED_MARK if check.supported else UNSUPPORTED_MARK
+
+
+def contradicted_markdown(reply: Answer) -> str:
+    """The model's sentences that a source contradicts (``--llm`` with the verifier), which
+    are left out of the answer: each with the quote that contradicts it and its article's
+    title, as the terminal names them (qa/cli/llm.py ``print_checks``). Empty when none."""
+    lines = []
+    for sentence in reply.sentences:
+        if not sentence.refuted:
+            continue
+        said = f"- {escape_markdown(sentence.text)} {CONTRADICTED_MARK}"
+        if sentence.quote:
+            passage = next((p for p in reply.passages if sentence.quote in p.text), None)
+            source = f"{escape_markdown(passage.title)}: " if passage is not None else ""
+            said += f"  \n  {source}“{escape_markdown(clean_quote(sentence.quote))}”"
+        lines.append(said)
+    if not lines:
+        return ""
+    return "**Left out, contradicted by the sources:**\n" + "\n".join(lines)
+
+
 def chat_message(reply: Answer, turn: int) -> str:
     """The finished answer as the chat shows it (after streaming, and when a saved conversation
-    is reopened): the answer with its ``[n]`` links, its sources as chips, then the notice."""
+    is reopened): the answer with its ``[n]`` links, its sources as chips, the sentences a
+    source contradicts, then the notice."""
     final = answer_markdown(reply, turn)
     chips = source_chips(reply, turn)
     if chips:
         final += f"\n\n{chips}"
+    contradicted = contradicted_markdown(reply)
+    if contradicted:
+        final += f"\n\n{contradicted}"
     if reply.notice:
         final += f"\n\n*{escape_markdown(reply.notice)}*"
     return final
