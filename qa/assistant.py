@@ -128,6 +128,8 @@ class Assistant:
         self.reader_enabled = reader is not False
         self.reader_dir = reader_dir  # None: the model shipped with the package
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
+        # A model object given for the reader (tests) verifies too; else verifier.onnx.
+        self._verifier: Any = None if isinstance(reader, bool) else reader
         self._database = _file_identity(index_dir / DB_FILE)  # see replaced()
 
     # -- opening --------------------------------------------------------------------------------
@@ -471,6 +473,24 @@ class Assistant:
             self._reader = model
         return self._reader
 
+    def _verifier_model(self) -> Any:
+        """The verifier of generated sentences, loaded once: ``verifier.onnx``, trained apart
+        (embeddings/trained/README.md), or the reader's own verify head where a reader folder
+        has no such file; the model object given as ``reader``, if one was."""
+        if self._verifier is None:
+            from embeddings.reader import TRAINED_DIR, VERIFIER_FILE, ReaderModel
+
+            folder = self.reader_dir or TRAINED_DIR
+            if not (folder / VERIFIER_FILE).is_file():
+                return self._trained_model()
+            model = ReaderModel(folder, VERIFIER_FILE)
+            try:
+                model.session  # noqa: B018 (load now: a damaged file fails here, clearly)
+            except EmbeddingError as error:
+                raise ModelError(str(error)) from error
+            self._verifier = model
+        return self._verifier
+
     def ask(
         self,
         question: str,
@@ -616,11 +636,12 @@ class Assistant:
 
     def verifier(self, llm: LLMConfig) -> VerifyModel | None:
         """What checks a generated answer's sentences for ``llm.check``: the trained verifier
-        (loaded once; it works with the reader on or off), or None for the cosine check. For a
-        caller that streams ``qa.llm.generate`` itself, outside its own lock (``qa serve``)."""
+        (``_verifier_model``, loaded once; with the reader on or off), or None for the cosine
+        check. For a caller that streams ``qa.llm.generate`` itself, outside its own lock
+        (``qa serve``)."""
         if llm.check != "verifier":
             return None
-        model: VerifyModel = self._trained_model()
+        model: VerifyModel = self._verifier_model()
         return model
 
     # -- reading --------------------------------------------------------------------------------
