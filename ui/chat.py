@@ -72,9 +72,9 @@ def respond(
                     reply = event
                     break
                 if isinstance(event, Verdict):  # a finished sentence, checked: ✓, ✗ or ✗!
-                    marks += f" {verdict_mark(event)}"
-                    continue
-                drafted += event.text
+                    marks += f" {verdict_mark(event)}"  # shown now: the last comes after its text
+                else:
+                    drafted += event.text
                 draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…{marks})*"
                 yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
