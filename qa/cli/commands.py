@@ -498,10 +498,12 @@ def chat(
 def _add_eval_command() -> None:
     from qa.cli.eval import eval_command
     from qa.cli.history import history_command
+    from qa.cli.mcp import mcp_command
     from qa.cli.watch import watch_command
 
     cli.add_command(eval_command)
     cli.add_command(history_command)
+    cli.add_command(mcp_command)
     cli.add_command(watch_command)
 
 

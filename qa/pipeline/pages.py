@@ -18,19 +18,24 @@ from qa.types import Answer
 PAGED_SUFFIXES = (".pdf", ".pdf.gz")
 
 
+def article_text(catalog: Any, article_id: str) -> str:
+    """The article's text as the store keeps it: exact from the embedded store, rebuilt from
+    the chunks on a Milvus store (a gap between two chunks reads as spaces)."""
+    if hasattr(catalog, "articles_by_id"):  # the embedded store keeps the whole text
+        found = catalog.articles_by_id([article_id])
+        return str(found[0].text) if found else ""
+    text = ""
+    for chunk in sorted(catalog.chunk_rows(article_id), key=lambda c: c.start):
+        if chunk.start >= len(text):
+            text += " " * (chunk.start - len(text)) + chunk.text
+        elif chunk.end > len(text):
+            text += chunk.text[len(text) - chunk.start :]
+    return text
+
+
 def _breaks_before(catalog: Any, article_id: str, offset: int, texts: dict[str, str]) -> int:
     if article_id not in texts:
-        if hasattr(catalog, "articles_by_id"):  # the embedded store keeps the whole text
-            found = catalog.articles_by_id([article_id])
-            texts[article_id] = found[0].text if found else ""
-        else:
-            text = ""
-            for chunk in sorted(catalog.chunk_rows(article_id), key=lambda c: c.start):
-                if chunk.start >= len(text):
-                    text += " " * (chunk.start - len(text)) + chunk.text
-                elif chunk.end > len(text):
-                    text += chunk.text[len(text) - chunk.start :]
-            texts[article_id] = text
+        texts[article_id] = article_text(catalog, article_id)
     return texts[article_id].count(PAGE_BREAK, 0, max(0, offset))
 
 
