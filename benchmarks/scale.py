@@ -184,7 +184,7 @@ def build(chunks: int, questions: int) -> dict[str, object]:
         index_s = time.perf_counter() - started
         queries = assistant.embedder.embed(sample_questions(questions, seed=1))
         _, found = vectors.search(queries, 10)
-        ids, stored = assistant.store.sqlite.all_vectors(vectors.dimension)
+        ids, stored = assistant.store.all_vectors(vectors.dimension)
         exact = faiss.IndexFlatIP(vectors.dimension)
         exact.add(stored)
         _, rows = exact.search(queries, 10)
@@ -244,7 +244,7 @@ def real_recall(queries: int = 500) -> dict[str, object]:
 def serve(chunks: int, questions: int) -> dict[str, object]:
     """Open the index in this fresh process and time queries; report this process's peak RSS."""
     from qa import Assistant
-    from qa.pipeline.lexical import content_words, fts_query
+    from qa.lexical import content_words, fts_query
 
     started = time.perf_counter()
     assistant = Assistant.open(folder_for(chunks))
@@ -271,7 +271,7 @@ def serve(chunks: int, questions: int) -> dict[str, object]:
         t3 = time.perf_counter()
         match = fts_query(content_words(question))
         if match:
-            assistant.store.sqlite.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
+            assistant.store.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
         t4 = time.perf_counter()
         vector = assistant.embedder.embed([question])
         t5 = time.perf_counter()

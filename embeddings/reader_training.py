@@ -313,8 +313,10 @@ def _save(
     os.replace(f"{path}.tmp", path)  # a kill mid-write leaves the previous checkpoint whole
 
 
-def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
-    """Write ``reader.onnx`` (int8, 7-bit weights: no saturation on any x86-64 CPU) and the
+def export(
+    model_dir: Path, weights: Path, out_dir: Path, name: str = "reader.onnx"
+) -> dict[str, Any]:
+    """Write ``name`` (int8, 7-bit weights: no saturation on any x86-64 CPU) and the
     tokenizer to ``out_dir``; return the agreement of int8 with torch on a few pairs."""
     import shutil
 
@@ -348,7 +350,7 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
 
     quietly(run_export)
     quietly(optimize_graph, model_dir, raw, fused)
-    target = out_dir / "reader.onnx"
+    target = out_dir / name
     quietly(quantize_model, fused, target, QUANTIZATIONS[0])
     for leftover in (raw, fused):
         leftover.unlink(missing_ok=True)
@@ -370,7 +372,7 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
             [a for a, _ in probes], [b for _, b in probes], padding=True, return_tensors="pt"
         )
         exact_answer, exact_verify = model(**inputs)
-    shipped = ReaderModel(out_dir)
+    shipped = ReaderModel(out_dir, name)
     approx_answer = shipped.answer_logits([a for a, _ in probes], [b for _, b in probes])
     approx_verify = shipped.verify_logits([a for a, _ in probes], [b for _, b in probes])
     return {

@@ -54,7 +54,7 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
-from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
+from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.limits import check_k, check_question
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
@@ -62,8 +62,9 @@ from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, C
 from qa.pipeline.conversation import needs_context, retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
+from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
-from qa.pipeline.pages import PAGED_SUFFIXES, article_text, with_pages
+from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
     FOLLOW_UP_ABSTAIN_BELOW,
     FOLLOW_UP_HEAD,
@@ -250,7 +251,7 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
-        """Articles and chunks (the store, as ingest and listing see it)."""
+        """Articles and chunks as records (the store, as ingest and removal see it)."""
         return self.store
 
     def _snapshot(self) -> AbstractContextManager[None]:
@@ -420,7 +421,7 @@ class Assistant:
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or not self.catalog.has_chunks():
+        if self.config is None or not self.store.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
@@ -633,7 +634,7 @@ class Assistant:
         if self.config is None:  # nothing was ever ingested
             return []
         with translated_os_errors(self.index_dir):
-            return self.catalog.list_articles()
+            return self.store.list_articles()
 
     def excerpt(self, article: str, start: int, end: int) -> Excerpt:
         """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote
@@ -657,13 +658,13 @@ class Assistant:
                 raise ArticleNotFoundError(
                     f"No article {article!r} (by id or exact title). See `qa list` for ids."
                 )
-            text = article_text(self.catalog, info.id)
+            text = self.catalog.article_text(info.id) or ""
         if not 0 <= start < end <= len(text):
             raise SearchOptionError(
                 f"The range {start}-{end} is not inside {info.title!r}, which has {len(text)} "
                 "characters: use 0 <= start < end <= its length."
             )
-        paged = info.source.lower().endswith(PAGED_SUFFIXES)
+        paged = is_paged(info.source)
         return Excerpt(
             article_id=info.id,
             title=info.title,
@@ -682,21 +683,21 @@ class Assistant:
 
     def _stats(self) -> IndexStats:
         config = self.config
-        catalog = self.catalog if config is not None else None
+        listing = self.store if config is not None else None
         store = self.store.stats()
         return IndexStats(
             index_dir=str(self.index_dir),
-            articles=catalog.count_articles() if catalog else 0,
-            chunks=catalog.count_chunks() if catalog else 0,
-            tokens=catalog.count_tokens() if catalog else 0,
+            articles=listing.count_articles() if listing else 0,
+            chunks=listing.count_chunks() if listing else 0,
+            tokens=listing.count_tokens() if listing else 0,
             model=config.model if config else None,
             dimension=config.dimension if config else None,
             encoding=config.encoding if config else DEFAULT_ENCODING,
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
             vector_index=store.vector_index,
-            size_bytes=_size(self.index_dir) + store.outside_bytes,
-            updated_at=catalog.get_meta("updated_at") if catalog else None,
+            size_bytes=disk_bytes(self.index_dir) + store.outside_bytes,
+            updated_at=listing.get_meta("updated_at") if listing else None,
             backend=config.backend if config else None,
             keyword_index=store.keyword_index,
             store=store.store,
@@ -838,13 +839,6 @@ def _model_for(
     chosen = embedder or load_model(spec, config.backend)
     check_same_model(config, chosen, folder)
     return chosen
-
-
-def _size(path: Path) -> int:
-    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:

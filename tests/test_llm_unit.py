@@ -386,7 +386,7 @@ def test_generative_eval_figures_count_as_documented() -> None:
 def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(
     assistant: Assistant, write, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.llm.options import UNSUPPORTED, VERIFIED, ask_printing
+    from qa.cli.llm import UNSUPPORTED, VERIFIED, ask_printing
 
     write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
     assert assistant.ingest([write.base]).ok

@@ -144,3 +144,83 @@ def test_the_answering_sentence_beats_its_neighbour(tmp_path: Path) -> None:
         reply = assistant.ask("Which group claimed responsibility for the Corrib Arena attack?")
     assert reply.found
     assert "Western Front" in reply.citations[0].quote, json.dumps(reply.to_dict())[:500]
+
+
+class ReplayServer:
+    """A loopback OpenAI-compatible server that replays one recorded llama-server stream
+    (the SSE frames of SmolLM2 via xllamacpp, with its text replaced by ``text``)."""
+
+    def __init__(self, text: str) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        words = text.split(" ")
+        frames = [
+            {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}]},
+            *(
+                {"choices": [{"index": 0, "delta": {"content": w if n == 0 else " " + w}}]}
+                for n, w in enumerate(words)
+            ),
+            {"choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]},
+        ]
+        body = b"".join(
+            b"data: " + json.dumps({**f, "model": "smollm2-135m"}).encode() + b"\n\n"
+            for f in frames
+        )
+        self.stream = body + b"data: [DONE]\n\n"
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            request = conn.recv(65536)
+            if request.startswith(b"GET"):
+                reply, kind = b'{"data":[{"id":"smollm2-135m"}]}', "application/json"
+            else:
+                reply, kind = self.stream, "text/event-stream"
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\n"
+            head += f"Content-Length: {len(reply)}\r\nConnection: close\r\n\r\n"
+            conn.sendall(head.encode() + reply)
+            conn.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> None:
+    """The verifier drops "fewer than 2 million" against "more than 24 million"; the cosine
+    check (same words, same topic) keeps it."""
+    from qa.llm import LLMConfig
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "westlife.md").write_text(
+        "# Westlife\n\nWestlife are an Irish boy band formed in Sligo in 1998. The band has "
+        "sold more than 24 million records in the United Kingdom. Their first single, Swear "
+        "It Again, went to number one in the UK and Ireland.\n",
+        encoding="utf-8",
+    )
+    server = ReplayServer(
+        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold fewer than 2 million "
+        "records in the United Kingdom [1]."
+    )
+    try:
+        with Assistant.open(tmp_path / "index") as assistant:
+            assert assistant.ingest([docs]).ok
+            question = "How many records has Westlife sold in the UK?"
+            verified = assistant.ask(question, llm=LLMConfig(server.url))
+            cosine = assistant.ask(question, llm=LLMConfig(server.url, check="cosine"))
+    finally:
+        server.close()
+    assert verified.mode == "generative", verified.notice
+    formed, sold = verified.sentences
+    assert formed.supported and not formed.refuted
+    assert sold.refuted and not sold.supported and "24 million" in sold.quote
+    assert "fewer than 2 million" not in verified.text
+    assert cosine.mode == "generative"
+    assert cosine.sentences[1].supported, "the cosine check cannot see the changed number"

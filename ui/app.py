@@ -21,8 +21,8 @@ from qa.limits import check_filters, check_k, check_question
 from qa.pipeline.corpus import SUFFIXES
 from qa.pipeline.examples import example_questions
 from qa.pipeline.readers.web import is_address
-from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
+from qa.watch import Watcher, watch_in_thread
 from ui.guard import guard_middleware
 from ui.render import (
     article_rows,
@@ -602,8 +602,8 @@ def serve(
     mount: Callable[[FastAPI, AppState], None] | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/pipeline/watch.py); ``mount`` adds
-    routes to the server next to the UI (ui/routes.py: the OpenAI-compatible API, PDFs)."""
+    in sync with those files and folders while it runs (qa/watch.py); ``mount`` adds routes to
+    the server next to the UI (ui/routes.py: the OpenAI-compatible API, PDFs)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from qa.cli.llm import llm_config, llm_options
 from qa.cli.options import index_option
-from qa.llm.options import llm_config, llm_options
 
 AUTH_ENV = "QA_AUTH"
 API_KEY_ENV = "QA_API_KEY"  # the same name as ui.openai_api.API_KEY_ENV (not imported: fastapi)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.pipeline.corpus import kind_of
+from qa.pipeline.formats import listed
 
 MAX_UPLOAD_MB = 32
 MANIFEST = ".uploads.json"
@@ -103,8 +104,7 @@ def save_uploads(
             source = Path(raw)
             if kind_of(Path(safe_name(source.name))) is None:
                 saved.rejected.append(
-                    f"{source.name}: not an article file (use .txt, .md, .html, .json, .jsonl or "
-                    ".gz)"
+                    f"{source.name}: not an article file (use {listed()}, or any of them .gz)"
                 )
                 continue
             size = source.stat().st_size

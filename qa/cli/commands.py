@@ -7,6 +7,7 @@ Heavy modules (torch, faiss) load inside commands, so ``qa --help`` starts insta
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -14,13 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qa.cli.options import backend_option, index_option, json_option, reader_option
-from qa.cli.output import echo, json_text, secho
+from qa.cli.llm import ask_printing, llm_config, llm_options, print_checks
+from qa.cli.options import (
+    backend_option,
+    index_option,
+    json_option,
+    print_json,
+    reader_option,
+)
+from qa.cli.output import echo, secho
 from qa.errors import QAError
-from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -44,16 +52,26 @@ class QAGroup(click.Group):
             sys.exit(130)
 
 
+class FormatsHelp(click.Command):
+    """A command whose help names the formats ingest reads: ``{formats}`` in its help becomes
+    the list of ``qa.pipeline.formats`` (plugins' formats included) when the help is shown."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from qa.pipeline.formats import listed
+
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        text = text.replace("{formats}", listed())
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(text)
+
+
 def open_assistant(
     index_dir: str, model: str | None = None, create: bool = False, **kw: Any
 ) -> Assistant:
     from qa.assistant import Assistant
 
     return Assistant.open(index_dir, model=model, create=create, **kw)
-
-
-def print_json(data: Any) -> None:
-    click.echo(json_text(data))
 
 
 @click.group(cls=QAGroup)
@@ -69,7 +87,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=FormatsHelp)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_option
 @click.option(
@@ -133,9 +151,8 @@ def ingest(
 ) -> None:
     """Add or update articles from files, folders (searched recursively) and web addresses.
 
-    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, .pdf, .docx, and their .gz
-    versions; an http(s) address is fetched (a page, or each item of an RSS/Atom feed), and
-    fetched again only when it changed.
+    Reads {formats}, and their .gz versions; an http(s) address is fetched (a page, or each
+    item of an RSS/Atom feed), and fetched again only when it changed.
     Unchanged articles are skipped; changed ones are re-indexed; a bad file is reported and
     the rest is ingested. Exit status 1 means some file or record failed.
 
@@ -241,7 +258,7 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     """
     with open_assistant(index_dir) as assistant:
         removed = assistant.remove(targets)
-    echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+    echo(f"removed {plural(len(removed), 'article')}")
 
 
 @cli.command()
@@ -512,11 +529,11 @@ _add_eval_command()
 
 def _add_plugin_commands() -> None:
     """Commands registered by other packages under the ``article_qa.commands`` entry point."""
-    from importlib.metadata import entry_points
+    from qa.plugins import registered
 
-    for entry in entry_points(group="article_qa.commands"):
-        if entry.name not in cli.commands:
-            cli.add_command(entry.load(), entry.name)
+    for name, command in registered("article_qa.commands", click.Command):
+        if name not in cli.commands:
+            cli.add_command(command, name)
 
 
 _add_plugin_commands()

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from qa.cli.llm import llm_config, llm_eval_options
 from qa.cli.options import backend_option, json_option, reader_option
-from qa.llm.options import llm_config, llm_eval_options
 
 
 @click.command(name="eval")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from qa.cli.options import index_option, json_option
-from qa.cli.output import echo, json_text
+from qa.cli.options import index_option, json_option, print_json
+from qa.cli.output import echo
 from qa.conversations import Conversations, turns_label
 
 
@@ -36,7 +36,7 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
     """List saved conversations, the latest first: id, turns, last time, title."""
     listed = Conversations(index_dir).list(None)
     if as_json:
-        click.echo(json_text([c.to_dict() for c in listed]))
+        print_json([c.to_dict() for c in listed])
         return
     if not listed:
         echo("No saved conversations yet. Start one with: qa chat")

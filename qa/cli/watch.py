@@ -1,4 +1,4 @@
-"""``qa watch``: keep an index in sync with folders (the logic is in qa/pipeline/watch.py)."""
+"""``qa watch``: keep an index in sync with folders (the logic is in qa/watch.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def watch_command(
       qa watch notes/ reports/ --index index
     """
     from qa.assistant import Assistant
-    from qa.pipeline.watch import Watcher
+    from qa.watch import Watcher
 
     with Assistant.open(index_dir, model=model, backend=backend, create=True) as assistant:
         watcher = Watcher(lambda: assistant, paths, log=lambda line: echo(line, err=True))

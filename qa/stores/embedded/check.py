@@ -35,7 +35,7 @@ from embeddings import VectorIndex
 from qa.config import same_config
 from qa.errors import IndexConfigError, QAError
 from qa.layout import CONFIG_FILE
-from qa.stores.base import CheckReport
+from qa.stores.base import EXAMPLES, CheckReport, some_ids
 from qa.stores.embedded import caches
 from qa.stores.embedded.caches import VECTORS_FILE
 from qa.stores.embedded.integrity import (
@@ -47,6 +47,7 @@ from qa.stores.embedded.integrity import (
 )
 from qa.stores.embedded.sqlite import TABLES
 from qa.types import Article
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.stores.embedded.store import EmbeddedStore
@@ -58,7 +59,6 @@ BEYOND_REPAIR = (
     "It cannot be repaired in place: move the index folder away and ingest your articles again "
     "into a new one (your files are not affected)."
 )
-EXAMPLES = 3  # ids quoted in a message
 META_NUMBERS = ("generation", "next_chunk_id")
 # Tables a repair can make again: the sentences (embedded again from the chunks) and the
 # keyword index (from the chunks' text). Without the others there is nothing to rebuild from.
@@ -111,15 +111,6 @@ class Findings:
         return self.reindex - {article.id for article in self.unverified}
 
 
-def some_ids(ids: list[Any]) -> str:
-    shown = ", ".join(str(i) for i in ids[:EXAMPLES])
-    return shown + (", …" if len(ids) > EXAMPLES else "")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _ids(ids: list[Any]) -> str:
     return f"{'id' if len(ids) == 1 else 'ids'} {some_ids(ids)}"
 
@@ -137,9 +128,7 @@ def examine(store: EmbeddedStore) -> Findings:
     except sqlite3.DatabaseError as error:  # damage SQLite's integrity check did not see
         found.beyond_repair = True
         reason = " ".join(str(error).split())
-        found.problems.append(
-            f"The database {store.sqlite.path} is damaged ({reason}). {BEYOND_REPAIR}"
-        )
+        found.problems.append(f"The database {store.path} is damaged ({reason}). {BEYOND_REPAIR}")
     return found
 
 
@@ -161,8 +150,8 @@ def _leftovers(store: EmbeddedStore, found: Findings) -> None:
 
 
 def _examine_database(store: EmbeddedStore, found: Findings) -> None:
-    db = store.sqlite.db
-    path = store.sqlite.path
+    db = store.db
+    path = store.path
     try:
         verdict = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
@@ -183,7 +172,7 @@ def _examine_database(store: EmbeddedStore, found: Findings) -> None:
             f"The database {path} is damaged (SQLite reports: {reported}). {BEYOND_REPAIR}"
         )
         return
-    missing = [table for table in TABLES if not store.sqlite.has_table(table)]
+    missing = [table for table in TABLES if not store.has_table(table)]
     beyond = [table for table in missing if table not in REBUILDABLE_TABLES]
     if beyond:
         found.beyond_repair = True
@@ -203,7 +192,7 @@ def _examine_database(store: EmbeddedStore, found: Findings) -> None:
         found.problems.append(f"The database {path} has no keyword index table. {REPAIR}")
     for key in META_NUMBERS:
         try:
-            store.sqlite.int_meta(key)
+            store.int_meta(key)
         except QAError as error:
             found.meta_reset.append(key)
             found.problems.append(str(error))
@@ -280,7 +269,7 @@ def _check_config(store: EmbeddedStore, found: Findings, has_chunks: bool) -> bo
 
 def _check_articles(store: EmbeddedStore, found: Findings) -> None:
     """Each article's stored title, text and metadata against its content hash."""
-    rows = store.sqlite.db.execute(
+    rows = store.db.execute(
         "SELECT id, title, text, source, url, date, author, content_hash FROM articles ORDER BY id"
     )
     for article_id, title, text, source, url, date, author, recorded in rows:
@@ -312,7 +301,7 @@ def _check_articles(store: EmbeddedStore, found: Findings) -> None:
 
 
 def _check_chunks(store: EmbeddedStore, found: Findings) -> None:
-    db = store.sqlite.db
+    db = store.db
     orphans = [
         int(row[0])
         for row in db.execute(
@@ -328,7 +317,7 @@ def _check_chunks(store: EmbeddedStore, found: Findings) -> None:
             "Run `qa check --repair` to delete them."
         )
     if "sentences" not in found.missing_tables:
-        orphan_sentences = store.sqlite.orphan_sentences()
+        orphan_sentences = store.orphan_sentences()
         if orphan_sentences:
             found.orphan_sentences = orphan_sentences
             found.problems.append(
@@ -373,8 +362,8 @@ def _check_rows(store: EmbeddedStore, found: Findings) -> None:
     """Vectors (finite, unit length) and each article's rows against their recorded digest."""
     config = store.config
     assert config is not None
-    db = store.sqlite.db
-    recorded = store.sqlite.digests()
+    db = store.db
+    recorded = store.digests()
     bad_chunks: list[tuple[str, int]] = []  # (article id, chunk id)
     bad_sentences: list[tuple[str, int]] = []
     changed: list[str] = []
@@ -476,7 +465,7 @@ def _check_rows(store: EmbeddedStore, found: Findings) -> None:
 
 
 def _check_keywords(store: EmbeddedStore, found: Findings, chunk_ids: list[int]) -> None:
-    db = store.sqlite.db
+    db = store.db
     try:
         rows = {int(row[0]) for row in db.execute("SELECT rowid FROM chunks_fts")}
         differ = [
@@ -512,7 +501,7 @@ def _check_vector_file(store: EmbeddedStore, found: Findings, chunk_ids: list[in
     assert config is not None
     path = store.folder / VECTORS_FILE
     recorded = store.get_meta("faiss_generation")
-    if recorded != str(store.sqlite.generation):
+    if recorded != str(store.generation):
         stored = _vector_count(path, config.dimension) if not chunk_ids else None
         if stored:
             found.stray_vectors = True
@@ -534,7 +523,7 @@ def _check_vector_file(store: EmbeddedStore, found: Findings, chunk_ids: list[in
         found.rebuild_vectors = True
         found.problems.append(f"{path} is missing. {REPAIR}")
         return
-    if not caches.vector_file_intact(store.folder, store.sqlite, full=True):
+    if not caches.vector_file_intact(store.folder, store, full=True):
         found.rebuild_vectors = True
         found.problems.append(
             f"{path} does not match its recorded SHA-256 checksum (it was damaged or changed by "
@@ -572,10 +561,10 @@ def _vector_count(path: Path, dimension: int) -> int:
 
 
 def _check_keyword_cache(store: EmbeddedStore, found: Findings) -> None:
-    name = caches.keywords_name(store.sqlite)
+    name = caches.keywords_name(store)
     if name is None or not (store.folder / name).is_dir():
         return
-    if not caches.keywords_intact(store.folder, store.sqlite, name, full=True):
+    if not caches.keywords_intact(store.folder, store, name, full=True):
         found.rebuild_keyword_cache = True
         found.problems.append(
             f"The keyword cache {store.folder / name} does not match the checksums recorded "
@@ -601,5 +590,5 @@ def report(store: EmbeddedStore, found: Findings, repaired: list[str]) -> CheckR
 def check_index(store: EmbeddedStore) -> CheckReport:
     """Check the index ``store`` holds; read-only. ``Assistant.check`` calls this with the
     write lock held, so the FAISS file cannot change under it."""
-    with store.sqlite.snapshot():
+    with store.snapshot():
         return report(store, examine(store), [])

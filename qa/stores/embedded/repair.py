@@ -36,7 +36,7 @@ def repair_index(
 ) -> CheckReport:
     """Rebuild what can be rebuilt, then check again (``Assistant.repair`` calls this with the
     write lock held). Re-chunking loads the model; the rest does not."""
-    with store.sqlite.snapshot():
+    with store.snapshot():
         found = examine(store)
     repaired: list[str] = []
     for path in found.leftovers:  # no writer runs: we hold the write lock
@@ -48,7 +48,7 @@ def repair_index(
         repaired.append(f"deleted {plural(len(found.leftovers), 'temporary file')}")
     if found.reindex_sqlite and not reindexed:
         try:
-            store.sqlite.db.execute("REINDEX")
+            store.db.execute("REINDEX")
         except sqlite3.DatabaseError:  # the tables are damaged too: the report says so
             return report(store, found, repaired)
         again = repair_index(store, reindex, recover, True)  # now the rest can be checked
@@ -61,10 +61,10 @@ def repair_index(
     if store.config is None:
         return report(store, found, repaired)
     if found.orphans:
-        store.sqlite.delete_orphan_chunks()
+        store.delete_orphan_chunks()
         repaired.append(f"deleted {plural(found.orphans, 'chunk')} that belonged to no article")
     if found.orphan_sentences:
-        store.sqlite.delete_orphan_sentences()
+        store.delete_orphan_sentences()
         repaired.append(
             f"deleted {plural(found.orphan_sentences, 'sentence vector')} that belonged to no chunk"
         )
@@ -87,7 +87,7 @@ def repair_index(
         repaired.append(f"recorded digests of the rows of {plural(len(undigested), 'article')}")
     rewritten = bool(rechunk or restored or found.orphans or found.unverified)
     if found.rebuild_keywords or rewritten:
-        rows = store.sqlite.rebuild_keyword_index()
+        rows = store.rebuild_keyword_index()
         repaired.append(f"rebuilt the keyword index ({plural(rows, 'chunk')})")
     if (
         found.rebuild_vectors
@@ -108,7 +108,7 @@ def repair_index(
 
 
 def _repair_tables(store: EmbeddedStore, found: Findings, repaired: list[str]) -> None:
-    db = store.sqlite
+    db = store
     if found.missing_tables:
         db.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")  # CREATE ... IF NOT EXISTS
         repaired.append(f"made the {' and '.join(found.missing_tables)} table again")
@@ -130,8 +130,8 @@ def _repair_config(store: EmbeddedStore, found: Findings, repaired: list[str]) -
             f"wrote config.json again from the database's copy (model {recorded.model!r})"
         )
     elif found.config_record and store.config is not None:
-        with store.sqlite.transaction():
-            store.sqlite.set_meta(caches.CONFIG_COPY, config_json(store.config))
+        with store.transaction():
+            store.set_meta(caches.CONFIG_COPY, config_json(store.config))
         repaired.append("recorded a copy of config.json in the database")
 
 
@@ -146,8 +146,8 @@ def _recover_articles(
         if article is not None and article.id == damaged.id:
             restored.append(article)
             continue
-        with store.sqlite.transaction():
-            store.sqlite.delete_article(damaged.id)
+        with store.transaction():
+            store.delete_article(damaged.id)
         repaired.append(
             f"removed {damaged.title!r} ({damaged.id}): its stored text was damaged and its "
             f"source no longer matches it; ingest it again: qa ingest {damaged.source}"
@@ -157,7 +157,7 @@ def _recover_articles(
 
 def _record_digests(store: EmbeddedStore, article_ids: list[str]) -> None:
     """Record the digest of the rows as they are now (articles written before digests)."""
-    db = store.sqlite
+    db = store
     chunk_columns = ", ".join(CHUNK_DIGEST_COLUMNS)
     sentence_columns = ", ".join(SENTENCE_DIGEST_COLUMNS)
     with db.transaction():

@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.errors import IndexFormatError
-from qa.stores.base import NewChunk, SentenceRows, now_iso
+from qa.stores.base import NewChunk, SentenceRows
 from qa.stores.embedded.integrity import RowsDigest
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.types import Article, ArticleInfo, Chunk, Filters, PassageRow, now_iso
 
 SCHEMA_VERSION = 1
 
@@ -362,8 +362,8 @@ class Store:
             found.update(int(row[0]) for row in rows)
         return found
 
-    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[object, ...]]:
-        """chunk id -> (article id, title, url, date, source, text, start, end)."""
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        """What a citation needs of each chunk, by chunk id."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
@@ -372,7 +372,7 @@ class Store:
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
             list(chunk_ids),
         )
-        return {int(row[0]): tuple(row[1:]) for row in rows}
+        return {int(row[0]): PassageRow(*row) for row in rows}
 
     # -- writes (call inside `transaction()`) ---------------------------------------------------
 

@@ -1,11 +1,13 @@
 """``qa check`` on a Milvus store: what an interrupted write can leave behind, and its repair.
 
 Milvus has no transactions, so ``MilvusStore.put_article`` orders its writes (new chunks, then
-deleting the old version's, then the article row as the commit marker; see there). A process
+deleting the old version's, then the article's text, then the article row as the commit marker;
+see there). A process
 killed in between leaves one of these, each found here and repaired without the model:
 
 - chunks whose article row is missing (a new article interrupted, its file since deleted):
-  searchable text no article lists. Repair deletes them.
+  searchable text no article lists. Repair deletes them, and the article's text if it was
+  written.
 - chunks of an older version next to the new one (an update interrupted before the delete):
   a search could cite the old text. Repair deletes the version the article row does not name.
 - an article whose row counts other chunks than it has (e.g. a removal interrupted): repair
@@ -22,19 +24,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from qa.stores.base import CheckReport
-from qa.stores.embedded.check import plural, some_ids
+from qa.stores.base import CheckReport, some_ids
 from qa.stores.embedded.integrity import vector_faults
+from qa.stores.milvus.schema import Collections
+from qa.wording import plural
 
-if TYPE_CHECKING:
-    from qa.stores.milvus.store import MilvusStore
 
-
-def _examine(milvus: MilvusStore) -> dict[str, Any]:
+def _examine(milvus: Collections) -> dict[str, Any]:
     articles = {
         str(row["article_id"]): row
         for row in milvus.scan(milvus.articles, ["article_id", "content_hash", "chunks", "source"])
@@ -76,6 +76,11 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
     faults = vector_faults([blob for _, blob in vectors], milvus.dimension)
     bad_vectors = sorted({vectors[n][0] for n in faults})
     damaged.update(article_of[chunk] for chunk in bad_vectors if article_of[chunk] in articles)
+    # Texts are written after the chunks, so text of no article comes with orphan chunks.
+    orphan_texts = sorted(
+        {str(row["article_id"]) for row in milvus.scan(milvus.texts, ["article_id"])}
+        - articles.keys()
+    )
     pending = sorted(a for a, row in articles.items() if row["content_hash"] == "")
     miscounted = sorted(
         a for a, row in articles.items() if int(row["chunks"]) != current[a] and a not in pending
@@ -85,6 +90,7 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
         "articles": articles,
         "orphans": orphans,
         "orphan_sentences": orphan_sentences,
+        "orphan_texts": orphan_texts,
         "stale": stale,
         "bad_offsets": bad_offsets,
         "bad_vectors": [chunk for chunk in bad_vectors if chunk not in bad_offsets],
@@ -146,7 +152,7 @@ def _pending_note(found: dict[str, Any]) -> list[str]:
     ]
 
 
-def _report(milvus: MilvusStore, found: dict[str, Any], repaired: list[str]) -> CheckReport:
+def _report(milvus: Collections, found: dict[str, Any], repaired: list[str]) -> CheckReport:
     return CheckReport(
         index_dir=str(milvus.index_dir or ""),
         articles=milvus.count_articles(),
@@ -157,12 +163,12 @@ def _report(milvus: MilvusStore, found: dict[str, Any], repaired: list[str]) -> 
     )
 
 
-def check_milvus(milvus: MilvusStore) -> CheckReport:
+def check_milvus(milvus: Collections) -> CheckReport:
     """Check a Milvus store; read-only (``MilvusStore.check``)."""
     return _report(milvus, _examine(milvus), [])
 
 
-def repair_milvus(milvus: MilvusStore) -> CheckReport:
+def repair_milvus(milvus: Collections) -> CheckReport:
     """Delete orphan and stale chunks; mark miscounted articles changed; check again
     (``MilvusStore.repair``)."""
     found = _examine(milvus)
@@ -176,6 +182,8 @@ def repair_milvus(milvus: MilvusStore) -> CheckReport:
         if found[key]:
             milvus.delete_chunks(found[key])
             repaired.append(f"deleted {plural(len(found[key]), 'chunk')} {what}")
+    if found["orphan_texts"]:  # an interrupted new article's text: never read, not reported
+        milvus.delete_texts(found["orphan_texts"])
     # After the chunk deletions above: their sentences went with them.
     if found["orphan_sentences"]:
         milvus.delete_sentences(found["orphan_sentences"])

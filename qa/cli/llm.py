@@ -1,7 +1,7 @@
 """The ``--llm`` options of ``qa ask``, ``qa chat`` (and ``qa serve``), and the streaming printer.
 
-Kept apart from qa/cli.py so the commands change by a decorator and a call. Parsing the options
-imports nothing heavy; httpx loads only when a URL is given.
+Kept apart from qa/cli/commands.py so the commands change by a decorator and a call. Parsing the
+options imports nothing heavy; httpx loads only when a URL is given.
 """
 
 from __future__ import annotations
