@@ -12,7 +12,9 @@ page for PDFs, and the link that opens the quote: qa/links.py) and the same as t
 A shell like the CLI: it calls the ``Assistant`` facade only, one call at a time (the SDK runs
 each tool call on a worker thread), and turns ``QAError`` into a tool error here, once, so the
 client's model reads the message and the server goes on. Bad arguments (a missing query, ``k``
-out of range) are the SDK's tool errors too.
+out of range) are the SDK's tool errors too. The bounds are the CLI's and the web UI's
+(qa/limits.py): ``k`` from 1 to ``MAX_K``, a question or query of at most
+``MAX_QUESTION_CHARS`` characters (checked by the facade).
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from pydantic import Field
 
 from qa.conversations import answer_text
 from qa.errors import QAError
-from qa.links import PDF_SUFFIXES, answer_links, quote_link
+from qa.limits import MAX_K
+from qa.links import answer_links, quote_link
+from qa.pipeline.formats import is_paged
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.types import Citation, Passage
 
 NAME = "article-qa"
-MAX_K = 50
 INSTRUCTIONS = (
     "Search and quote the user's own articles (an article-qa index). Use `ask` for a question "
     "(its answer quotes the articles, each sentence cited [n]); `search` for the passages on a "
@@ -156,7 +159,7 @@ class Tools:
         ]
 
     def _page(self, passage: Passage) -> int | None:
-        if not passage.source.lower().endswith(PDF_SUFFIXES):
+        if not is_paged(passage.source):
             return None
         return self.assistant.excerpt(passage.article_id, passage.start, passage.end).page
 

@@ -77,6 +77,8 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("no query", "search", {"k": 3}),
     ("k text", "search", {"query": "harbour", "k": "many"}),
     ("empty question", "ask", {"question": "   "}),
+    ("long question", "ask", {"question": "Who reopened it? " * 60}),  # the CLI's bound too
+    ("long query", "search", {"query": "harbour " * 130, "k": 1}),
     ("unknown article", "get_passage", {"article": "no-such-article", "start": 0, "end": 5}),
     ("after errors", "list_articles", {}),
 ]
@@ -174,6 +176,8 @@ def test_get_passage_gives_the_exact_text_and_the_pdf_page(
         ("no query", "query"),
         ("k text", "valid integer"),
         ("empty question", "The question is empty"),
+        ("long question", "ask in at most 1,000"),
+        ("long query", "ask in at most 1,000"),
         ("unknown article", "No article 'no-such-article'"),
         ("past the end", "is not inside"),
     ],
@@ -187,6 +191,36 @@ def test_a_bad_argument_is_a_tool_error(session: dict[str, Any], call: str, says
 def test_the_server_goes_on_after_errors(session: dict[str, Any]) -> None:
     assert not session["after errors"].is_error
     assert session["after errors"].structured_content == session["list"].structured_content
+
+
+@pytest.mark.parametrize(
+    ("arguments", "env", "reader"),
+    [([], {}, True), (["--no-reader"], {}, False), ([], {"QA_NO_READER": "1"}, False)],
+)
+def test_no_reader_serves_without_the_trained_reader(
+    index: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: list[str],
+    env: dict[str, str],
+    reader: bool,
+) -> None:
+    """As qa ask and qa search: the reader answers unless --no-reader or QA_NO_READER says not
+    to (the server itself is replaced: only the assistant it is given is looked at)."""
+    seen: dict[str, Any] = {}
+
+    class Server:
+        def run(self, transport: str) -> None:
+            seen["transport"] = transport
+
+    def build(assistant: Assistant) -> Server:
+        seen["reader"] = assistant.reader_enabled
+        return Server()
+
+    monkeypatch.delenv("QA_NO_READER", raising=False)
+    monkeypatch.setattr("qa.mcp_server.build_server", build)
+    result = CliRunner().invoke(cli, ["mcp", "--index", str(index), *arguments], env=env)
+    assert result.exit_code == 0, result.output
+    assert seen == {"reader": reader, "transport": "stdio"}
 
 
 def test_a_missing_index_fails_at_startup(tmp_path: Path) -> None:

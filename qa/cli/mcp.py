@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import click
 
-from qa.cli.options import index_option
+from qa.cli.options import index_option, reader_option
+from qa.cli.output import echo
 
 
 @click.command(name="mcp")
 @index_option
-def mcp_command(index_dir: str) -> None:
+@reader_option
+def mcp_command(index_dir: str, no_reader: bool) -> None:
     """Serve the index to MCP clients (desktop assistants, agents) over stdio.
 
     The client starts this command and talks to it on stdin/stdout. Tools: search(query, k),
     ask(question), list_articles() and get_passage(article, start, end); each result carries
     the quote, its character offsets, the article's URL, the page (PDFs) and a link that opens
     the quote. Messages go to stderr. Configure a client with the command `qa` and the
-    arguments `mcp --index /absolute/path/to/index` (see the README).
+    arguments `mcp --index /absolute/path/to/index` (see the README). search and ask use the
+    trained reader, as qa search and qa ask do (--no-reader: without it).
 
     \b
     Example:
@@ -26,6 +29,6 @@ def mcp_command(index_dir: str) -> None:
     from qa.mcp_server import build_server
 
     # The index must exist: a client gets a clear startup error, not an empty server.
-    with Assistant.open(index_dir, create=False) as assistant:
-        click.echo(f"article-qa MCP server on stdio, index {assistant.index_dir}", err=True)
+    with Assistant.open(index_dir, create=False, reader=not no_reader) as assistant:
+        echo(f"article-qa MCP server on stdio, index {assistant.index_dir}", err=True)
         build_server(assistant).run("stdio")
