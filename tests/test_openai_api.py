@@ -28,6 +28,7 @@ from starlette.requests import Request
 
 from qa import Assistant, IndexEmptyError, IndexFormatError, QAError, Turn
 from qa.conversations import answer_text
+from qa.limits import MAX_QUESTION_CHARS
 from qa.types import Answer
 from tests.conftest import source_text
 from tests.pdf_fixtures import report_pdf
@@ -329,6 +330,20 @@ def test_the_last_user_message_is_the_question_and_the_rest_the_history() -> Non
     not_found = "The indexed articles don't answer this question.\n\nPossibly related:\n  - X"
     asked = parse_chat(body(("user", "Who?"), ("assistant", not_found), ("user", "What?")))
     assert asked.history == (Turn("Who?", ""),)  # as qa chat passes a "not found" turn on
+
+
+def test_the_question_has_the_cli_bound_and_an_earlier_answer_may_be_long() -> None:
+    long_answer = "Ana Lima reopened the harbour. [1] " * 100  # 3,500 characters
+    asked = parse_chat(body(("user", "Who?"), ("assistant", long_answer), ("user", "When?")))
+    assert asked.history == (Turn("Who?", long_answer.strip()),)
+    with pytest.raises(APIRequestError) as refused:
+        parse_chat(body(("user", "Who?"), ("user", "y" * (MAX_QUESTION_CHARS + 1))))
+    status, error = error_body(refused.value)
+    assert (status, error["error"]["param"]) == (400, "messages[1].content")
+    assert error["error"]["code"] == "string_above_max_length"
+    assert f"at most {MAX_QUESTION_CHARS:,}" in error["error"]["message"]
+    question = "y" * MAX_QUESTION_CHARS  # at the bound: asked
+    assert parse_chat(body(("user", question))).question == question
 
 
 @pytest.mark.parametrize(

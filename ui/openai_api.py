@@ -42,8 +42,10 @@ from qa.errors import (
     IndexPermissionError,
     ModelError,
     ModelMismatchError,
+    SearchOptionError,
     WorkersError,
 )
+from qa.limits import check_question
 from qa.links import answer_links
 
 if TYPE_CHECKING:
@@ -129,7 +131,8 @@ class ChatRequest:
 def parse_chat(body: bytes) -> ChatRequest:
     """The question (the last user message) and the history (the user and assistant messages
     before it) of a ``/v1/chat/completions`` body; ``APIRequestError`` when it is malformed,
-    names another model, has no user message, or a message over ``MAX_MESSAGE_BYTES``."""
+    names another model, has no user message, a message over ``MAX_MESSAGE_BYTES`` (an earlier
+    answer may be long), or a question over ``MAX_QUESTION_CHARS`` (as ``qa ask`` and the UI)."""
     if len(body) > MAX_BODY_BYTES:
         raise APIRequestError(
             f"The request is over {MAX_BODY_BYTES // 2**20} MB.", status=413, code="too_large"
@@ -188,7 +191,13 @@ def parse_chat(body: bytes) -> ChatRequest:
     if not isinstance(stream, bool):
         raise APIRequestError("'stream' must be true or false.", param="stream")
     last = asked[-1]
-    return ChatRequest(said[last][1], tuple(history(said[:last])), stream)
+    try:  # the question's bound is the CLI's and the web UI's (qa/limits.py)
+        question = check_question(said[last][1])
+    except SearchOptionError as error:
+        raise APIRequestError(
+            str(error), param=f"messages[{last}].content", code="string_above_max_length"
+        ) from None
+    return ChatRequest(question, tuple(history(said[:last])), stream)
 
 
 def message_text(content: object, param: str) -> str:
