@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from qa import QAError
-from qa.links import PDF_PATH, is_web
+from qa.links import PDF_PATH, PDF_SUFFIXES, is_web
 from ui.openai_api import api_router
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def pdf_router(app: FastAPI, state: AppState) -> APIRouter:
         except QAError as error:
             return JSONResponse({"detail": str(error)}, status_code=503)
         source = next((a.source for a in articles if a.id == article_id), None)
-        if source is None or is_web(source) or not source.lower().endswith((".pdf", ".pdf.gz")):
+        if source is None or is_web(source) or not source.lower().endswith(PDF_SUFFIXES):
             return JSONResponse({"detail": "No PDF for that article."}, status_code=404)
         path = Path(source)
         zipped = source.lower().endswith(".gz")
