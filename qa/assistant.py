@@ -142,6 +142,8 @@ class Assistant:
         self.reader_enabled = reader is not False
         self.reader_dir = reader_dir  # None: the model shipped with the package
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
+        # A model object given for the reader (tests) verifies too; else verifier.onnx.
+        self._verifier: Any = None if isinstance(reader, bool) else reader
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -484,6 +486,24 @@ class Assistant:
             self._reader = model
         return self._reader
 
+    def _verifier_model(self) -> Any:
+        """The verifier of generated sentences, loaded once: ``verifier.onnx``, trained apart
+        (embeddings/trained/README.md), or the reader's own verify head where a reader folder
+        has no such file; the model object given as ``reader``, if one was."""
+        if self._verifier is None:
+            from embeddings.reader import TRAINED_DIR, VERIFIER_FILE, ReaderModel
+
+            folder = self.reader_dir or TRAINED_DIR
+            if not (folder / VERIFIER_FILE).is_file():
+                return self._trained_model()
+            model = ReaderModel(folder, VERIFIER_FILE)
+            try:
+                model.session  # noqa: B018 (load now: a damaged file fails here, clearly)
+            except EmbeddingError as error:
+                raise ModelError(str(error)) from error
+            self._verifier = model
+        return self._verifier
+
     def ask(
         self,
         question: str,
@@ -624,7 +644,7 @@ class Assistant:
         from qa.llm import generate
 
         reply = self._extractive(question, turns, k, filters, abstain_below)
-        verifier = self._trained_model() if llm.check == "verifier" else None
+        verifier = self._verifier_model() if llm.check == "verifier" else None
         yield from generate(question, reply.passages, reply, self.embedder, llm, turns, verifier)
 
     # -- reading --------------------------------------------------------------------------------

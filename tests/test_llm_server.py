@@ -233,7 +233,8 @@ def test_qa_eval_llm_reports_the_checked_figures_next_to_the_quotes(server: str,
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert (
-        "by our support check" in result.output and "| generative | extractive |" in result.output
+        "judged by the trained verifier" in result.output
+        and "| generative | extractive |" in result.output
     )
     figures = json.loads((out / "metrics.json").read_text())["generative"]
     assert figures["questions_in_corpus"] == 2 and figures["asked_model"] == 2

@@ -23,12 +23,13 @@ from tests.conftest import CORPUS
 pytestmark = pytest.mark.integration
 
 
-def test_the_model_file_is_the_one_the_card_names() -> None:
+@pytest.mark.parametrize("name", ["reader.onnx", "verifier.onnx"])
+def test_the_model_file_is_the_one_the_card_names(name: str) -> None:
     card = (TRAINED_DIR / "README.md").read_text(encoding="utf-8")
-    named = re.search(r"^\| reader\.onnx \|.*`([0-9a-f]{64})`", card, re.M)
-    assert named, "the model card names reader.onnx's sha256"
-    assert file_sha256(TRAINED_DIR / "reader.onnx") == named.group(1)
-    assert (TRAINED_DIR / "reader.onnx").stat().st_size <= 25 * 2**20
+    named = re.search(rf"^\| {re.escape(name)} \|.*`([0-9a-f]{{64}})`", card, re.M)
+    assert named, f"the model card names {name}'s sha256"
+    assert file_sha256(TRAINED_DIR / name) == named.group(1)
+    assert (TRAINED_DIR / name).stat().st_size <= 25 * 2**20
 
 
 def test_tokenisation_matches_training() -> None:

@@ -246,11 +246,18 @@ class Store:
         ).fetchall()
         if not found:
             return SentenceRows.empty(0)
+        blobs = [row[3] for row in found]
+        if any(not isinstance(b, bytes) or len(b) != len(blobs[0]) or not b for b in blobs):
+            raise IndexFormatError(
+                f"The index database {self.path} holds a sentence vector that is not a vector "
+                "(the database was damaged or changed by another program). Run `qa check` to "
+                "see what is wrong and `qa check --repair` to fix it."
+            )
         return SentenceRows(
             np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
-            np.vstack([np.frombuffer(row[3], dtype=np.float32) for row in found]),
+            np.vstack([np.frombuffer(blob, dtype=np.float32) for blob in blobs]),
         )
 
     def count_sentences(self) -> int:
