@@ -137,7 +137,8 @@ def test_reload_reopen_export_and_copy(browser, tmp_path: Path) -> None:  # type
         assert markdown.startswith(f"# {FIRST}\n")
         assert f"## 1. {FIRST}" in markdown and f"## 2. {SECOND}" in markdown
         assert (
-            '- [1] Harbour storm — "' in markdown and "(https://news.example/harbour)" in markdown
+            '- [1] Harbour storm — "' in markdown
+            and "(https://news.example/harbour#:~:text=" in markdown
         )
         exported = json.loads(download(page, "#qa-export-json"))
         answers = [turn["answer"] for turn in exported["turns"]]

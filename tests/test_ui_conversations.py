@@ -9,6 +9,7 @@ import gradio as gr
 import pytest
 
 from qa import Assistant
+from qa.links import answer_dict
 from ui.app import (
     NEW_CONVERSATION,
     delete_saved,
@@ -75,7 +76,7 @@ def test_answers_are_saved_listed_and_reopened_with_their_sources(state: AppStat
     reopened, answers, panel, again = open_saved(state, None, info.id)
     assert reopened == messages and answers == turns and again == saved
     assert "<mark>" in panel and "Ana Lima" in panel and "opened in May" in panel
-    assert 'href="https://news.example/harbour"' in panel
+    assert 'href="https://news.example/harbour#:~:text=' in panel  # opens at the quote
     # A follow-up in the reopened chat continues the same saved conversation.
     _, _, more, _ = list(respond(state, "Who reopened it?", reopened, answers, 5, None, "", ""))[-1]
     assert save_turns(state, None, more, again)[0] == {"id": info.id, "saved": 3}
@@ -105,11 +106,11 @@ def test_rename_delete_and_export(state: AppState) -> None:
     markdown = Path(export_saved(state, None, conversation_id, "md")).read_text(encoding="utf-8")
     assert markdown.startswith("# Harbour\n") and "## 1. Who reopened the harbour?" in markdown
     assert '- [1] Harbour storm — "The harbour master Ana Lima' in markdown
-    assert "(https://news.example/harbour)" in markdown
+    assert "(https://news.example/harbour#:~:text=" in markdown  # the link opens the quote
     path = export_saved(state, None, conversation_id, "json")
     assert path.endswith(".json")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    assert [t["answer"] for t in data["turns"]] == [turns[0].to_dict()]
+    assert [t["answer"] for t in data["turns"]] == [answer_dict(turns[0])]  # with links
     _, _, other = chat(state, None, "When did the new bridge over the Vale open?")
     # Deleting another conversation leaves the one on screen as it is...
     picker, after, *screen = delete_saved(state, None, conversation_id, other)

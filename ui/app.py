@@ -35,6 +35,8 @@ from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB, save_uploads
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from qa.llm import LLMConfig
 EMPTY_INDEX = (
     "The index has no articles yet. Add some in the **Articles** tab (upload .txt, .md, .html, "
@@ -597,9 +599,11 @@ def serve(
     allow_private_urls: bool = False,
     watch: Sequence[str] = (),
     llm: LLMConfig | None = None,
+    mount: Callable[[FastAPI, AppState], None] | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/watch.py)."""
+    in sync with those files and folders while it runs (qa/watch.py); ``mount`` adds routes to
+    the server next to the UI (ui/routes.py: the OpenAI-compatible API, PDFs)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()
@@ -619,7 +623,7 @@ def serve(
         auth=auth,
         share=False,
         max_file_size=f"{MAX_UPLOAD_MB}mb",
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         theme=theme(),
         css=CSS,
         head=HEAD,
@@ -628,4 +632,8 @@ def serve(
         # Login throttling and owner-only export links (ui/guard.py).
         app_kwargs={"middleware": [guard_middleware(state)]},
     )
+    if mount is not None:  # Gradio's FastAPI app exists once it is launched
+        mount(app.app, state)
+    if block:
+        app.block_thread()
     return app

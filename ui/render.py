@@ -14,11 +14,13 @@ from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
 from qa.conversations import answer_text
+from qa.links import PDF_PATH, citation_link
 from qa.pipeline.answer import related
 
 # Markdown punctuation that could start markup; a backslash before each makes it literal.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 RELATED_SHOWN = 3
+SERVED_PREFIX = PDF_PATH.split("{", 1)[0]  # links to the PDFs this server serves
 
 
 def escape_markdown(text: str) -> str:
@@ -105,6 +107,18 @@ def _marked_passage(passage: Passage, citation: Citation | None) -> str:
     )
 
 
+def open_link(passage: Passage, citation: Citation | None) -> tuple[str, str] | None:
+    """(address, text) of the link above a source: a web page opened at the quote (a URL text
+    fragment), a PDF served by ``qa serve`` opened at the quote's page (qa/links.py); None for
+    a local text file, whose passage the panel shows."""
+    url = safe_url(passage.url)
+    if citation is not None:
+        link = citation_link(citation, passage.source, server="")
+        if link and (safe_url(link) or link.startswith(SERVED_PREFIX)):
+            return link, url or f"Open the PDF at page {citation.page}"
+    return (url, url) if url else None
+
+
 def _source_block(
     element_id: str, label: str, passage: Passage, citation: Citation | None, open_: bool
 ) -> str:
@@ -113,11 +127,11 @@ def _source_block(
         meta.append(f"p. {citation.page}")
     if passage.date:
         meta.append(html.escape(passage.date))
-    url = safe_url(passage.url)
+    opened = open_link(passage, citation)
     link = (
-        f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f"{html.escape(url)}</a>"
-        if url
+        f'<a href="{html.escape(opened[0])}" target="_blank" rel="noopener noreferrer">'
+        f"{html.escape(opened[1])}</a>"
+        if opened
         else ""
     )
     return (
