@@ -62,6 +62,7 @@ from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, C
 from qa.pipeline.conversation import needs_context, retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
+from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
@@ -75,6 +76,7 @@ from qa.pipeline.reader import (
     scored_passages,
     switches_topic,
 )
+from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
@@ -82,11 +84,25 @@ from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.stores.factory import normalize_store, open_store
-from qa.types import Answer, Article, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
+from qa.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    Excerpt,
+    Filters,
+    IndexStats,
+    IngestReport,
+    Passage,
+    Turn,
+)
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
     from qa.llm import LLMConfig, Token, Verdict
     from qa.llm.check import VerifyModel
+
+
+# The longest text ``Assistant.excerpt`` returns (a few passages; whole articles via qa list).
+MAX_EXCERPT_CHARS = 20_000
 
 
 def default_index_dir() -> Path:
@@ -652,6 +668,46 @@ class Assistant:
             return []
         with translated_os_errors(self.index_dir):
             return self.store.list_articles()
+
+    def excerpt(self, article: str, start: int, end: int) -> Excerpt:
+        """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote
+        that ``search`` or ``ask`` gave, or the text around it. Raises ``ArticleNotFoundError``
+        for an unknown article and ``SearchOptionError`` for offsets outside its text or a span
+        over ``MAX_EXCERPT_CHARS``.
+        """
+        if end - start > MAX_EXCERPT_CHARS:
+            raise SearchOptionError(
+                f"An excerpt may span at most {MAX_EXCERPT_CHARS} characters; {start}-{end} "
+                f"spans {end - start}. Ask for a shorter range."
+            )
+        with self._snapshot():
+            self._follow_writers()
+            self._require_articles()
+            listed = self.articles()
+            info = next((a for a in listed if a.id == article), None) or next(
+                (a for a in listed if a.title == article), None
+            )
+            if info is None:
+                raise ArticleNotFoundError(
+                    f"No article {article!r} (by id or exact title). See `qa list` for ids."
+                )
+            text = self.catalog.article_text(info.id) or ""
+        if not 0 <= start < end <= len(text):
+            raise SearchOptionError(
+                f"The range {start}-{end} is not inside {info.title!r}, which has {len(text)} "
+                "characters: use 0 <= start < end <= its length."
+            )
+        paged = is_paged(info.source)
+        return Excerpt(
+            article_id=info.id,
+            title=info.title,
+            url=info.url,
+            source=info.source,
+            text=text[start:end],
+            start=start,
+            end=end,
+            page=page_at(text, start) if paged else None,
+        )
 
     def stats(self) -> IndexStats:
         self._usable()

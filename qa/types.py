@@ -258,6 +258,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """``article.text[start:end]`` of one article (``Assistant.excerpt``), word for word;
+    ``page`` is the 1-based page of ``start`` for an article read from a PDF."""
+
+    article_id: str
+    title: str
+    url: str | None
+    source: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Turn:
     """One earlier exchange of a conversation, for follow-up questions."""
 

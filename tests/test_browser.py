@@ -28,6 +28,10 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # Chromium's own traffic (component updates, sign-in, autofill) goes to a closed port and
+    # fails at once, instead of reaching the tests' proxy trap: the pages under test load from
+    # loopback, which Chromium never sends through a proxy.
+    "--proxy-server=http://127.0.0.1:9",
 ]
 HARBOUR = (
     "---\ntitle: Harbour storm\nurl: https://news.example/harbour\n---\n\n"

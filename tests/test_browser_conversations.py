@@ -183,7 +183,10 @@ def test_the_sidebar_renames_exports_and_deletes_the_open_conversation(
         markdown = download(page, "#qa-export-md")
         assert markdown.startswith(f"# {FIRST}\n")
         assert f"## 1. {FIRST}" in markdown and f"## 2. {SECOND}" in markdown
-        assert '- [1] Harbour storm — "' in markdown
+        assert (
+            '- [1] Harbour storm — "' in markdown
+            and "(https://news.example/harbour#:~:text=" in markdown
+        )
         exported = json.loads(download(page, "#qa-export-json"))
         answers = [turn["answer"] for turn in exported["turns"]]
         assert [a["question"] for a in answers] == [FIRST, SECOND]

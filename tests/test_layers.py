@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shells", ("ui", "qa.cli", "qa.__main__", "qa.testing")),
+    ("shells", ("ui", "qa.cli", "qa.__main__", "qa.testing", "qa.mcp_server")),
     ("public API", ("qa",)),  # qa/__init__.py: the facade's names, loaded lazily
     (
         "facade and services",
@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "qa.wording",
             "qa.limits",
             "qa.plugins",
+            "qa.links",
         ),
     ),
     ("embeddings", ("embeddings",)),

@@ -63,7 +63,7 @@ def test_sources_panel_marks_the_quote_by_offsets_and_escapes_everything() -> No
     marked = panel.split("<mark>")[1].split("</mark>")[0]
     assert marked.startswith("&lt;script&gt;") and marked.endswith("[link](javascript:x)")
     assert panel.count("<mark>") == 1  # the second "Before." is not marked: offsets, not search
-    assert 'href="https://example.org/a"' in panel
+    assert 'href="https://example.org/a#:~:text=' in panel  # opens the page at the quote
 
 
 def test_only_http_links_become_links() -> None:

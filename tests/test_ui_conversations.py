@@ -11,6 +11,7 @@ import gradio as gr
 import pytest
 
 from qa import Assistant
+from qa.links import answer_dict
 from ui.chat import respond, respond_and_save
 from ui.saved import (
     NEW_CONVERSATION,
@@ -97,7 +98,7 @@ def test_an_address_reopens_its_conversation_with_its_sources(state: AppState) -
     assert view.messages == messages and view.turns == turns and view.saved == saved
     assert "<mark>" in view.sources and "Ana Lima" in view.sources
     assert "opened in May" in view.sources
-    assert 'href="https://news.example/harbour"' in view.sources
+    assert 'href="https://news.example/harbour#:~:text=' in view.sources  # opens at the quote
     assert view.menu["visible"] is True
     # A follow-up in the reopened chat continues the same saved conversation.
     _, _, more, _ = list(
@@ -136,11 +137,11 @@ def test_rename_export_and_delete_act_on_the_open_conversation(state: AppState) 
     markdown = Path(export_conversation(state, None, saved, "md")).read_text(encoding="utf-8")
     assert markdown.startswith("# Harbour\n") and "## 1. Who reopened the harbour?" in markdown
     assert '- [1] Harbour storm — "The harbour master Ana Lima' in markdown
-    assert "(https://news.example/harbour)" in markdown
+    assert "(https://news.example/harbour#:~:text=" in markdown  # the link opens the quote
     path = export_conversation(state, None, saved, "json")
     assert path.endswith(".json")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    assert [t["answer"] for t in data["turns"]] == [turns[0].to_dict()]
+    assert [t["answer"] for t in data["turns"]] == [answer_dict(turns[0])]  # with links
     # Delete asks first, naming the conversation; nothing is deleted by asking.
     shown, question = confirm_delete(state, None, saved)
     assert shown["visible"] is True and "“Harbour”" in question

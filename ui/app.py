@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,8 @@ from ui.state import AppState
 from ui.uploads import MAX_UPLOAD_MB
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from qa.llm import LLMConfig
 
 
@@ -72,10 +74,12 @@ def serve(
     watch: Sequence[str] = (),
     llm: LLMConfig | None = None,
     reader: bool = True,
+    mount: Callable[[FastAPI, AppState], None] | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
     in sync with those files and folders while it runs (qa/watch.py); ``reader=False``
-    answers without the trained reader (qa serve --no-reader)."""
+    answers without the trained reader (qa serve --no-reader); ``mount`` adds routes to the
+    server next to the UI (ui/routes.py: the OpenAI-compatible API, PDFs)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls, reader=reader)
     state.warm_up()
@@ -95,7 +99,7 @@ def serve(
         auth=auth,
         share=False,
         max_file_size=f"{MAX_UPLOAD_MB}mb",
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         theme=theme(),
         css=css(),
         head=head(),
@@ -104,4 +108,8 @@ def serve(
         # Login throttling and owner-only export links (ui/guard.py).
         app_kwargs={"middleware": [guard_middleware(state)]},
     )
+    if mount is not None:  # Gradio's FastAPI app exists once it is launched
+        mount(app.app, state)
+    if block:
+        app.block_thread()
     return app

@@ -13,11 +13,13 @@ from dataclasses import replace
 
 from qa import Answer, Citation, Passage
 from qa.conversations import answer_text
+from qa.links import PDF_PATH, citation_link
 from qa.pipeline.answer import related
 from ui.render import RELATED_SHOWN, cite_id, safe_url
 
 EMPTY = '<div class="qa-empty">Sources of each answer appear here.</div>'
 BACK = '<button type="button" class="qa-back">← Back to the answer</button>'
+SERVED_PREFIX = PDF_PATH.split("{", 1)[0]  # links to the PDFs this server serves
 
 
 def copy_id(turn: int) -> str:
@@ -39,9 +41,16 @@ def copy_text(reply: Answer) -> str:
     return answer_text(safe)
 
 
-def source_link(passage: Passage, citation: Citation | None) -> str | None:
-    """Where a source's link goes: the article's own http(s) address, or None."""
-    return safe_url(passage.url)
+def open_link(passage: Passage, citation: Citation | None) -> tuple[str, str] | None:
+    """(address, text) of the link above a source: a web page opened at the quote (a URL text
+    fragment), a PDF served by ``qa serve`` opened at the quote's page (qa/links.py); None for
+    a local text file, whose passage the panel shows."""
+    url = safe_url(passage.url)
+    if citation is not None:
+        link = citation_link(citation, passage.source, server="")
+        if link and (safe_url(link) or link.startswith(SERVED_PREFIX)):
+            return link, url or f"Open the PDF at page {citation.page}"
+    return (url, url) if url else None
 
 
 def _marked_passage(passage: Passage, citation: Citation | None) -> str:
@@ -67,11 +76,11 @@ def _source_block(
         meta.append(f"p. {citation.page}")
     if passage.date:
         meta.append(html.escape(passage.date))
-    url = source_link(passage, citation)
+    opened = open_link(passage, citation)
     link = (
-        f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f"{html.escape(passage.url or url)}</a>"
-        if url
+        f'<a href="{html.escape(opened[0])}" target="_blank" rel="noopener noreferrer">'
+        f"{html.escape(opened[1])}</a>"
+        if opened
         else ""
     )
     return (

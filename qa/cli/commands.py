@@ -372,7 +372,9 @@ def ask(
 ) -> None:
     """Answer a question with quoted sentences, each cited as [n].
 
-    When the articles don't answer it, says so and lists possibly related passages.
+    When the articles don't answer it, says so and lists possibly related passages. --json
+    prints the whole answer; each citation has a link that opens its source at the quote (a web
+    page with a text fragment, a PDF at its page).
 
     \b
     Example:
@@ -390,7 +392,9 @@ def ask(
             stream = not (no_stream or as_json)
             reply = ask_printing(assistant, question, None, k, filters, config, stream)
     if as_json:
-        print_json(reply.to_dict())
+        from qa.links import answer_dict
+
+        print_json(answer_dict(reply))  # each citation with the link that opens its quote
     else:
         print_answer(reply)
         print_checks(reply)
@@ -537,10 +541,12 @@ def chat(
 def _add_eval_command() -> None:
     from qa.cli.eval import eval_command
     from qa.cli.history import history_command
+    from qa.cli.mcp import mcp_command
     from qa.cli.watch import watch_command
 
     cli.add_command(eval_command)
     cli.add_command(history_command)
+    cli.add_command(mcp_command)
     cli.add_command(watch_command)
 
 
