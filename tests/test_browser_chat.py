@@ -15,7 +15,9 @@ from tests.test_browser_conversations import listed, wait_address, wait_ready
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed here"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}: run make browser"
+    ),
 ]
 HARBOUR = (
     "---\ntitle: Harbour storm\ndate: 2024-03-02\nurl: https://news.example/harbour\n---\n\n"
@@ -201,7 +203,8 @@ def test_a_live_empty_state(tmp_path: Path) -> None:
             )
             expect(page.locator("#qa-ask")).to_be_enabled()  # a Try example can be asked
             # Another process empties the index: a reload reads it again.
-            with Assistant.open(tmp_path / "index", model="hash") as other:
+            # (With the index's own model: the upload built it with the server's.)
+            with Assistant.open(tmp_path / "index") as other:
                 other.remove([a.id for a in other.articles()])
             page.reload()
             wait_ready(page)

@@ -181,7 +181,8 @@ def build_articles(app: gr.Blocks, state: AppState) -> ArticlesTab:
         label="Filter the articles", placeholder="Words of a title, date or source",
         elem_id="qa-article-filter", max_length=200,
     )  # fmt: skip
-    with gr.Group(visible=False, elem_id="qa-remove-confirm") as confirm:
+    # The id on a Column around the Group (Gradio 6.31 writes a Group's elem_id twice).
+    with gr.Column(visible=False, elem_id="qa-remove-confirm") as confirm, gr.Group():
         question = gr.Markdown()
         with gr.Row():
             yes = gr.Button("Remove", size="sm", variant="stop", elem_id="qa-remove-yes")
@@ -217,7 +218,9 @@ def build_articles(app: gr.Blocks, state: AppState) -> ArticlesTab:
         address.submit(on_address, [address, query], shown, **private),
         yes.click(on_remove, [pending, query], [*shown, confirm, pending], **private),
     ]
-    query.input(lambda q: _table(state, q), query, table, show_progress="hidden", **private)
+    # .change, not .input: under Gradio 6.31 the input event missed a value set at once
+    # (Playwright's fill); change follows every new value.
+    query.change(lambda q: _table(state, q), query, table, show_progress="hidden", **private)
     table.select(on_ask_remove, None, [confirm, question, pending], **private)
     no.click(lambda: (gr.update(visible=False), None), None, [confirm, pending], **private)
     return ArticlesTab(changed)

@@ -176,7 +176,8 @@ def build_chat(state: AppState) -> ChatView:
                 label="Try",
                 elem_id="qa-examples",
             )
-            with gr.Group(visible=False, elem_id="qa-settings") as settings:
+            # The id on a Column around the Group (Gradio 6.31 writes a Group's elem_id twice).
+            with gr.Column(visible=False, elem_id="qa-settings") as settings, gr.Group():
                 k = gr.Slider(
                     1, 10, value=5, step=1, label="Passages to read for each answer",
                     info="More can find more, a little more slowly.",

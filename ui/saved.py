@@ -230,7 +230,9 @@ def build_sidebar(app: gr.Blocks, state: AppState, chat: ChatParts) -> Sidebar:
             label="Exported conversation", interactive=False, visible=False, elem_id="qa-exported"
         )
         delete = gr.Button("Delete…", size="sm", variant="stop", elem_id="qa-delete")
-        with gr.Group(visible=False, elem_id="qa-delete-confirm") as confirm:
+        # The id on a Column around the Group: Gradio 6.31 writes a Group's elem_id on two
+        # nested divs (duplicate ids; a locator finds both).
+        with gr.Column(visible=False, elem_id="qa-delete-confirm") as confirm, gr.Group():
             question = gr.Markdown()
             with gr.Row():
                 yes = gr.Button("Delete", size="sm", variant="stop", elem_id="qa-delete-yes")
