@@ -255,14 +255,19 @@ def wire_chat(
         saved: dict[str, Any],
         request: gr.Request,
     ) -> Iterator[Any]:
-        yield from respond_and_save(
+        """The answer's views, the first of a real question also putting Stop in Ask's place.
+        One step, not a quick step and then the answer: a step chained after another reads
+        the question box when it starts, by then maybe holding the next question (asked
+        twice, under Gradio 6.31, when Enter in an empty box was followed by another)."""
+        buttons: tuple[Any, Any] = (gr.update(visible=False), gr.update(visible=True))
+        asked = respond_and_save(
             state, user_of(request), saved, question, messages, turns, k, titles, since, until
         )
-
-    def writing(question: str) -> tuple[Any, Any]:
-        if not (question or "").strip():
-            return gr.skip(), gr.skip()
-        return gr.update(visible=False), gr.update(visible=True)
+        for view in asked:
+            if view[1] == gr.skip():  # an empty question: nothing changes, the buttons neither
+                buttons = (gr.skip(), gr.skip())
+            yield (*view, *buttons)
+            buttons = (gr.skip(), gr.skip())
 
     def written() -> tuple[Any, Any]:
         return gr.update(visible=True), gr.update(visible=False)
@@ -277,12 +282,10 @@ def wire_chat(
         view.until,
         saved,
     ]
-    outputs = [question, view.chatbot, turns, view.sources, saved, listing, menu]
-    asked = []
+    outputs = [question, view.chatbot, turns, view.sources, saved, listing, menu, send, stop]
+    asked: list[Any] = []  # the answers Stop cancels
     for sent in (send.click, question.submit):
-        answer = sent(writing, [question], [send, stop], queue=False, **private).then(
-            on_ask, inputs, outputs, **private
-        )
+        answer = sent(on_ask, inputs, outputs, **private)
         answer.then(written, None, [send, stop], **private).then(
             None, [question], None, js=SYNC_ASK, **private
         )
