@@ -170,6 +170,9 @@ def proxy_trap() -> Iterator[ProxyTrap]:
         os.environ[name] = trap.url
         os.environ.pop(name.upper(), None)  # lower case wins for most clients; no mixed advice
     os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+    # Ray's usage report asks the cloud metadata addresses; the product turns it off for the
+    # clusters it starts (embeddings.distributed), and so do clusters the tests start.
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.pop("NO_PROXY", None)
     try:
         yield trap

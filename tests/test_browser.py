@@ -165,8 +165,9 @@ def test_uploaded_hostile_article_is_shown_as_text(page, tmp_path: Path) -> None
     page.locator("#qa-report").get_by_text("added 1").wait_for(timeout=30_000)
     page.get_by_role("tab", name="Chat").click()
     # The hash test model matches words, so the question repeats the sentence's words.
+    # (waits for the quoted markup itself: the question holds the other words)
     ask(page, "Which hostile marker phrase is script window xss img src x onerror right here?",
-        "hostile marker phrase is")  # fmt: skip
+        "window.__xss = 1")  # fmt: skip
     chat_text = page.locator("#qa-chat").inner_text()
     assert "<script>window.__xss = 1</script>" in chat_text
     assert '<img src=x onerror="window.__xss = 2">' in chat_text

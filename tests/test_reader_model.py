@@ -37,8 +37,9 @@ def test_tokenisation_matches_training() -> None:
     from transformers import AutoTokenizer
 
     from embeddings.reader import ANSWER_MAX_TOKENS
-    from embeddings.sentence import default_model_path
+    from embeddings.sentence import default_model_path, go_offline
 
+    go_offline()
     pairs = [
         ("Who brought the plague to Sicily?", "Black Death\nGenoese traders fled by ship."),
         ("x " * 80, "Warsaw\n" + "the river flows " * 40),
