@@ -81,6 +81,7 @@ from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
+from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.stores.factory import normalize_store, open_store
 from qa.types import (
@@ -97,6 +98,7 @@ from qa.types import (
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
     from qa.llm import LLMConfig, Token, Verdict
+    from qa.llm.check import VerifyModel
 
 
 # The longest text ``Assistant.excerpt`` returns (a few passages; whole articles via qa list).
@@ -144,6 +146,7 @@ class Assistant:
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
         # A model object given for the reader (tests) verifies too; else verifier.onnx.
         self._verifier: Any = None if isinstance(reader, bool) else reader
+        self._database = _file_identity(index_dir / DB_FILE)  # see replaced()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -644,8 +647,18 @@ class Assistant:
         from qa.llm import generate
 
         reply = self._extractive(question, turns, k, filters, abstain_below)
-        verifier = self._verifier_model() if llm.check == "verifier" else None
+        verifier = self.verifier(llm)
         yield from generate(question, reply.passages, reply, self.embedder, llm, turns, verifier)
+
+    def verifier(self, llm: LLMConfig) -> VerifyModel | None:
+        """What checks a generated answer's sentences for ``llm.check``: the trained verifier
+        (``_verifier_model``, loaded once; with the reader on or off), or None for the cosine
+        check. For a caller that streams ``qa.llm.generate`` itself, outside its own lock
+        (``qa serve``)."""
+        if llm.check != "verifier":
+            return None
+        model: VerifyModel = self._verifier_model()
+        return model
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -723,7 +736,37 @@ class Assistant:
             store=store.store,
         )
 
+    def scope(self, filters: Filters | None) -> Scope:
+        """How many articles ``filters`` leave to search, of how many, and how many have no
+        date; ``scope(filters).require()`` raises ``NoMatchingArticlesError`` when none."""
+        return scope_of(self.articles(), filters)
+
     # -- other processes ------------------------------------------------------------------------
+
+    def replaced(self) -> bool:
+        """Whether another process created or replaced this index since it was opened here:
+        its database is another file now, or a config.json appeared where there was none.
+
+        Writes of other processes into the same index are followed by every call; a replaced
+        index needs ``Assistant.open`` again (``qa serve`` does so, ui/state.py)."""
+        if _file_identity(self.index_dir / DB_FILE) != self._database:
+            return True
+        return self.config is None and (self.index_dir / CONFIG_FILE).exists()
+
+    def reopen(self, model: str | None = None) -> Assistant:
+        """Close this assistant and open its folder again (after ``replaced()``), keeping the
+        loaded model when the index there uses the same one (else ``model``, or its own), and
+        the reader on or off as it was."""
+        self.close()
+        config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
+        same = config is not None and config.model == self.embedder.name
+        return Assistant.open(
+            self.index_dir,
+            model=None if same else model,
+            embedder=self.embedder if same else None,
+            reader=self.reader_enabled,
+            reader_dir=self.reader_dir,
+        )
 
     def _follow_writers(self) -> None:
         """Pick up what other processes wrote since this index was last read (call inside
@@ -788,13 +831,29 @@ class Assistant:
         return Ingestor(self.store, None, self.embedder, self.chunker).reindex(articles)
 
 
+def _shown(folder: Path) -> str:
+    """A folder as people write it: a relative one with its ``./`` ("./index")."""
+    text = str(folder)
+    return text if folder.is_absolute() or text.startswith(".") else f"./{text}"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, None when there is none: a replaced file has another."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _find_config(folder: Path, create: bool) -> tuple[IndexConfig | None, IndexConfigError | None]:
     """The folder's config (made if missing and ``create``), or the error that its config.json
     is damaged: ``qa check --repair`` may rebuild it, so opening goes on."""
     if not folder.exists():
         if not create:
             raise IndexNotFoundError(
-                f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
+                f"No index found in {_shown(folder)}. Create one with: "
+                f"qa ingest PATH --index {folder}"
             )
         folder.mkdir(parents=True, exist_ok=True)  # another process may race us
     elif not folder.is_dir():

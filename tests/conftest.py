@@ -152,6 +152,16 @@ class ProxyTrap:
         self.server.close()
 
 
+def gradio_client(url: str, auth: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """gradio_client's Client without its calls home: its Hugging Face headers fetch an agent
+    registry from the Hub and its telemetry posts there (the proxy trap below saw both)."""
+    import huggingface_hub.constants as hub
+    from gradio_client import Client
+
+    hub.HF_HUB_OFFLINE = hub.HF_HUB_DISABLE_TELEMETRY = True
+    return Client(url, auth=auth, verbose=False, analytics_enabled=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def proxy_trap() -> Iterator[ProxyTrap]:
     trap = ProxyTrap()

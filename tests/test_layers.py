@@ -20,7 +20,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("public API", ("qa",)),  # qa/__init__.py: the facade's names, loaded lazily
     (
         "facade and services",
-        ("qa.assistant", "qa.watch", "qa.conversations", "qa.llm", "qa.eval", "qa.training"),
+        (
+            "qa.assistant",
+            "qa.watch",
+            "qa.scope",
+            "qa.conversations",
+            "qa.llm",
+            "qa.eval",
+            "qa.training",
+        ),
     ),
     ("pipeline", ("qa.pipeline",)),
     ("stores", ("qa.stores",)),
@@ -29,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "base",
         (
             "qa.types",
+            "qa.dates",
             "qa.errors",
             "qa.layout",
             "qa.lexical",

@@ -24,7 +24,7 @@ from qa.links import (
     text_directive,
 )
 from qa.types import Answer, Citation, Passage
-from ui.render import sources_html
+from ui.sources import sources_html
 
 URL = "https://news.example/harbour"
 

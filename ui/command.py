@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from qa.cli.llm import llm_config, llm_options
-from qa.cli.options import index_option
+from qa.cli.options import index_option, reader_option
 
 AUTH_ENV = "QA_AUTH"
 API_KEY_ENV = "QA_API_KEY"  # the same name as ui.openai_api.API_KEY_ENV (not imported: fastapi)
@@ -66,6 +66,7 @@ def parse_logins(values: tuple[str, ...]) -> list[tuple[str, str]] | None:
     f"Bearer KEY' (or set ${API_KEY_ENV}). Required to serve the API beyond loopback "
     "(--host 0.0.0.0); without a key it answers only this machine.",
 )
+@reader_option
 @llm_options
 def serve(
     index_dir: str,
@@ -76,6 +77,7 @@ def serve(
     allow_private_urls: bool,
     watch_paths: tuple[str, ...],
     api_key: str | None,
+    no_reader: bool,
     llm_url: str | None,
     llm_model: str | None,
     llm_context: int,
@@ -94,6 +96,7 @@ def serve(
       qa serve --index index --port 7860
       qa serve --watch notes/
       qa serve --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
+      qa serve --llm http://127.0.0.1:11434/v1 --check cosine
       qa serve --host 0.0.0.0 --auth ana:secret --api-key "$(openssl rand -hex 16)"
     """
     from ui.app import serve as run
@@ -123,5 +126,6 @@ def serve(
         llm=config,
         allow_private_urls=allow_private_urls,
         watch=watch_paths,
+        reader=not no_reader,
         mount=partial(mount, api=refused is None, api_key=api_key or None),
     )

@@ -12,10 +12,11 @@ import click
 
 from qa.cli.options import index_option, json_option, print_json
 from qa.cli.output import echo
+from qa.cli.summaries import WholeSummaries
 from qa.conversations import Conversations, turns_label
 
 
-@click.group(name="history")
+@click.group(name="history", cls=WholeSummaries)
 def history_command() -> None:
     """List, show, rename, delete and export saved conversations.
 
