@@ -85,7 +85,8 @@ def test_each_logged_in_user_lists_only_their_own_conversations(
     (on_load,) = [
         i
         for i, d in enumerate(config["dependencies"])
-        if d.get("targets") == [[0, "load"]] and sidebar in d["outputs"]
+        # the page's load event (the root's id depends on the apps built before it)
+        if [t[1] for t in d.get("targets", [])] == ["load"] and sidebar in d["outputs"]
     ]
     where = config["dependencies"][on_load]["outputs"].index(sidebar)
 
