@@ -269,6 +269,12 @@ class Store:
         ids = np.zeros(count, dtype=np.int64)
         vectors = np.zeros((count, dimension), dtype=np.float32)
         for row, (chunk_id, blob) in enumerate(self.db.execute("SELECT id, vector FROM chunks")):
+            if not isinstance(blob, bytes) or len(blob) != dimension * 4:
+                raise IndexFormatError(
+                    f"The index database {self.path} holds a chunk vector that is not a vector "
+                    f"(chunk {chunk_id}: the database was damaged or changed by another program). "
+                    "Run `qa check` to see what is wrong and `qa check --repair` to fix it."
+                )
             ids[row] = chunk_id
             vectors[row] = np.frombuffer(blob, dtype=np.float32)
         return ids, vectors
