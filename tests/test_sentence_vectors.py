@@ -66,29 +66,38 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     (harbour,) = assistant.catalog.ids_by_source(str(path.resolve()))
     (bridges,) = {a.id for a in assistant.articles()} - {harbour}
 
-    # Added: every sentence of every chunk, at its article offsets, with the vector of its
-    # title-prefixed text (the text ingest embeds).
+    # Added: every sentence of every chunk, at its article offsets, with the vector pooled from
+    # its chunk's pass (late chunking; the hash model has no token vectors, so each sentence's
+    # vector is that of its own words). The embedded store keeps them as int8.
     old_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(old_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
     text = source_text(str(path.resolve()), harbour)
     sentences = [text[start:end] for start, end in zip(rows.starts, rows.ends, strict=True)]
     assert "Fishing boats left at dawn." in sentences
-    want = embedder.embed([embedding_text("Harbour news", s) for s in sentences])
-    np.testing.assert_allclose(rows.vectors, want, atol=1e-6)
+    want = embedder.embed(sentences)
+    assert rows.vectors.shape == want.shape
+    np.testing.assert_allclose((rows.vectors * want).sum(axis=1), 1.0, atol=1e-4)  # cosines
     vectors, owners = store.sentence_vectors(old_ids)
     assert owners.tolist() == rows.chunk_ids.tolist() and vectors.shape == want.shape
     total = count_sentences(assistant)
     assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
 
-    # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
-    # sentences reuse their vectors (only the new sentence and its chunk are embedded).
+    # Replaced: the edited article's old rows are gone, the new ones are there; the edited
+    # chunk is read again with all its sentences (their context changed), the others reuse
+    # their vectors.
     embedder.embedded.clear()
     write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
     report = assistant.ingest([write.base])
     assert report.updated == [harbour]
-    assert report.sentences_embedded == 1 and report.sentences_reused >= 1
-    assert "Harbour news\nFerries sailed again." in embedder.embedded
+    edited = next(c for c in assistant.catalog.chunk_rows(harbour) if "Ferries" in c.text)
+    assert report.chunks_embedded == 1
+    assert report.sentences_embedded == len(split_sentences(edited.text))
+    assert report.sentences_reused == len(expected_rows(assistant, harbour)) - len(
+        split_sentences(edited.text)
+    )
+    assert embedding_text("Harbour news", edited.text) in embedder.embedded
+    assert "Ferries sailed again." in embedder.embedded
     new_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)

@@ -6,6 +6,8 @@ FTS5 keyword table are derived from it, so both can always be rebuilt. What is c
 - the database passes SQLite's own ``PRAGMA integrity_check``;
 - the config is readable and every stored vector has the config's dimension;
 - every chunk belongs to an article and ``article.text[start:end] == chunk.text``;
+- every sentence vector belongs to a chunk and has the size of the format the database records
+  (``qa.stores.vector_format``: float32 before issue 26, int8 since);
 - the keyword index holds exactly the chunks, with their text;
 - the FAISS file, when the database records it as current, has the recorded SHA-256 and holds
   exactly the chunk ids (a file left behind by an interrupted ingest is not a problem: it is
@@ -32,8 +34,10 @@ from typing import TYPE_CHECKING, Any
 from embeddings import VectorIndex
 from embeddings.index import file_sha256
 from qa.layout import CONFIG_FILE, DB_FILE
+from qa.stores import vector_format
 from qa.stores.base import CheckReport, Reindex
 from qa.stores.embedded.caches import VECTORS_FILE
+from qa.stores.embedded.sqlite import SENTENCE_FORMAT_KEY
 
 if TYPE_CHECKING:
     from qa.stores.embedded.store import EmbeddedStore
@@ -123,6 +127,7 @@ def _examine(store: EmbeddedStore) -> _Findings:
         return found
 
     _check_chunks(store, found)
+    _check_sentences(store, found)
     _check_keywords(store, found, chunk_ids)
     _check_vector_file(store, found, chunk_ids)
     return found
@@ -196,6 +201,45 @@ def _check_chunks(store: EmbeddedStore, found: _Findings) -> None:
             f"of the wrong size (expected {dimension} numbers for the model "
             f"{store.config.model!r}; chunk {_ids([row[1] for row in wrong])}). "
             "Run `qa check --repair` to embed them again."
+        )
+
+
+def _check_sentences(store: EmbeddedStore, found: _Findings) -> None:
+    """Sentence vectors are in the format the database records and of the model's size."""
+    assert store.config is not None
+    db = store.sqlite.db
+    recorded = store.get_meta(SENTENCE_FORMAT_KEY)
+    name = recorded or vector_format.LEGACY_FORMAT
+    if name not in vector_format.FORMATS:
+        found.problems.append(
+            f"The sentence vectors are stored as {name!r}, which this article-qa cannot read "
+            f"(it reads {', '.join(vector_format.FORMATS)}): the index was written by a newer "
+            "version. Upgrade article-qa, or ingest your articles again into a new index folder."
+        )
+        return
+    dimension = store.config.dimension
+    size = vector_format.blob_bytes(name, dimension)
+    wrong = db.execute(
+        "SELECT c.article_id, s.chunk_id FROM sentences s JOIN chunks c ON c.id = s.chunk_id "
+        "WHERE length(s.vector) != ? ORDER BY s.chunk_id",
+        (size,),
+    ).fetchall()
+    if wrong:
+        found.reindex.update(str(row[0]) for row in wrong)
+        chunks = sorted({int(row[1]) for row in wrong})
+        found.problems.append(
+            f"{plural(len(wrong), 'sentence vector')} {_verb(len(wrong), 'has', 'have')} the "
+            f"wrong size (expected {size} bytes: {dimension} numbers as {name}; chunk "
+            f"{_ids(chunks)}). Run `qa check --repair` to embed {_verb(len(chunks), 'it', 'them')}"
+            " again."
+        )
+    if recorded is None and store.sqlite.count_sentences():
+        compact = vector_format.DEFAULT_SENTENCE_FORMAT
+        found.notes.append(
+            f"Sentence vectors are stored as {name} ({size} bytes each), as in indexes made "
+            f"before compact vectors; a new index stores them as {compact} "
+            f"({vector_format.blob_bytes(compact, dimension)} bytes): ingest into a new folder "
+            "to shrink this one."
         )
 
 

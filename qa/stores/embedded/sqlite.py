@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from qa.errors import IndexFormatError
+from qa.stores import vector_format
 from qa.stores.base import NewChunk, SentenceRows, now_iso
 from qa.types import Article, ArticleInfo, Chunk, Filters
 
@@ -68,10 +70,21 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 KEYWORD_TABLE = SCHEMA[SCHEMA.index("CREATE VIRTUAL TABLE") :]
 
 
-class Store:
-    """``Store(path)`` opens (or creates) the database; use ``with store.transaction():``."""
+# The meta key recording how the sentences table stores its vectors (qa/stores/vector_format.py);
+# a database without it is from before issue 26 and holds float32.
+SENTENCE_FORMAT_KEY = "sentence_vector_format"
 
-    def __init__(self, path: Path) -> None:
+
+class Store:
+    """``Store(path)`` opens (or creates) the database; use ``with store.transaction():``.
+
+    ``sentence_format`` is how a new database stores sentence vectors (an existing one keeps
+    the format it records).
+    """
+
+    def __init__(
+        self, path: Path, sentence_format: str = vector_format.DEFAULT_SENTENCE_FORMAT
+    ) -> None:
         self.path = path
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans exactly
         # what `transaction()` wraps.
@@ -90,6 +103,8 @@ class Store:
                 if self.get_meta("schema_version") is None:
                     self.set_meta("schema_version", str(SCHEMA_VERSION))
                     self.set_meta("generation", "0")
+                    self.set_meta(SENTENCE_FORMAT_KEY, sentence_format)
+        self._sentence_format: str | None = None
 
     def _use_wal(self) -> None:
         # Switching a new database to WAL fails at once ("database is locked", no busy wait)
@@ -148,6 +163,21 @@ class Store:
         )
 
     @property
+    def sentence_format(self) -> str:
+        """How this database stores sentence vectors (a name of ``vector_format.FORMATS``)."""
+        if self._sentence_format is None:
+            recorded = self.get_meta(SENTENCE_FORMAT_KEY) or vector_format.LEGACY_FORMAT
+            if recorded not in vector_format.FORMATS:
+                raise IndexFormatError(
+                    f"{self.path} stores its sentence vectors as {recorded!r}, which this "
+                    f"article-qa cannot read (it reads {', '.join(vector_format.FORMATS)}): it "
+                    "was written by a newer version. Upgrade article-qa, or ingest your "
+                    "articles again into a new index folder."
+                )
+            self._sentence_format = recorded
+        return self._sentence_format
+
+    @property
     def generation(self) -> int:
         """Bumped by every write that changes chunks; the FAISS file records the one it holds."""
         return int(self.get_meta("generation") or 0)
@@ -184,7 +214,8 @@ class Store:
         return [row[0] for row in rows]
 
     def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
-        """Stored vectors for texts embedded before (any article): reused instead of re-embedded."""
+        """Stored vectors for texts embedded before (any article), as float32 bytes: reused
+        instead of re-embedded."""
         found: dict[str, bytes] = {}
         unique = list(dict.fromkeys(hashes))
         for begin in range(0, len(unique), 500):
@@ -197,11 +228,15 @@ class Store:
             missing = [digest for digest in part if digest not in found]
             if missing:  # sentences' texts (a chunk's text is looked up first)
                 marks = ",".join("?" * len(missing))
-                rows = self.db.execute(
+                sentences = self.db.execute(
                     f"SELECT embed_hash, vector FROM sentences WHERE embed_hash IN ({marks})",
                     missing,
+                ).fetchall()
+                vectors = vector_format.decode([row[1] for row in sentences], self.sentence_format)
+                found.update(
+                    (row[0], vector.tobytes())
+                    for row, vector in zip(sentences, vectors, strict=True)
                 )
-                found.update((row[0], row[1]) for row in rows)
         return found
 
     def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
@@ -219,7 +254,7 @@ class Store:
             np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
-            np.vstack([np.frombuffer(row[3], dtype=np.float32) for row in found]),
+            vector_format.decode([row[3] for row in found], self.sentence_format),
         )
 
     def count_sentences(self) -> int:
@@ -365,6 +400,7 @@ class Store:
         )  # fmt: skip
         new_ids: list[int] = []
         next_id = self._next_chunk_id()
+        sentence_format = self.sentence_format
         for item in chunks:
             chunk = item.chunk
             chunk_id = next_id
@@ -382,15 +418,20 @@ class Store:
                 "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (chunk_id, article.title, chunk.text),
             )
+            blobs = (
+                vector_format.encode_many(
+                    np.asarray([sentence.vector for sentence in item.sentences], dtype=np.float32),
+                    sentence_format,
+                )
+                if item.sentences
+                else []
+            )
             self.db.executemany(
                 "INSERT INTO sentences (chunk_id, start, end, embed_hash, vector) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
-                    (
-                        chunk_id, sentence.start, sentence.end, sentence.embed_hash,
-                        np.ascontiguousarray(sentence.vector, dtype=np.float32).tobytes(),
-                    )
-                    for sentence in item.sentences
+                    (chunk_id, sentence.start, sentence.end, sentence.embed_hash, blob)
+                    for sentence, blob in zip(item.sentences, blobs, strict=True)
                 ],
             )  # fmt: skip
             new_ids.append(chunk_id)
