@@ -1,0 +1,239 @@
+"""How sentence vectors are made and stored: late chunking against embedding each sentence alone,
+int8 against float32 (issue 26). Quality, ingest cost, size and memory, per dev file.
+
+    python benchmarks/sentence_vectors.py [--data FILE ...] [--variants separate-float32 ...]
+        [--limit 1000] [--seed 7] [--questions 200]
+
+For every variant and file, each step in a fresh process:
+
+1. ingest the file into ``eval-index/sentence-vectors/VARIANT/FILE`` (a new index; its database
+   is created first with the variant's sentence format) and time it; the model's inputs are
+   recorded to count the tokens it read and the seconds it spent;
+2. ``qa eval FILE --index THAT --limit 1000 --seed 7`` (hybrid): R@1, R@5, MRR@10, answer hit,
+   citation precision, false abstention, as the README's table;
+3. open the index and answer ``--questions`` of the file's questions, warm: peak RSS of serving.
+
+Variants: ``separate-float32`` (each sentence embedded alone, title-prefixed, stored as float32:
+what indexes before issue 26 do), ``late-float32`` (pooled from the chunk's own pass) and
+``late-int8`` (the same, stored as int8 with a per-vector scale: the default since issue 26);
+``late-float16`` and ``separate-int8`` can be asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, SQUAD, folder_mb, peak_rss_mb, percentile
+
+NYT = SQUAD.parent / "squadshifts-nyt-dev.json.gz"
+VARIANTS = ("separate-float32", "late-float32", "late-int8")
+OPTIONAL = ("late-float16", "separate-int8")
+BASE = ROOT / "eval-index" / "sentence-vectors"
+
+
+def folder_for(variant: str, data: Path) -> Path:
+    return BASE / variant / data.name.split(".json")[0]
+
+
+class Recording:
+    """The model, recording what it reads and how long it takes (the ingest's embedding stage)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.seconds = 0.0
+
+    name = property(lambda self: self.inner.name)
+    path = property(lambda self: self.inner.path)
+    backend = property(lambda self: self.inner.backend)
+    dimension = property(lambda self: self.inner.dimension)
+    max_tokens = property(lambda self: self.inner.max_tokens)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return list(self.inner.count_tokens(texts))
+
+    def embed(self, texts: list[str]) -> Any:
+        started = time.perf_counter()
+        vectors = self.inner.embed(texts)
+        self.seconds += time.perf_counter() - started
+        self.texts.extend(texts)
+        return vectors
+
+    def embed_spans(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> Any:
+        from embeddings.spans import embed_with_spans
+
+        started = time.perf_counter()
+        vectors = embed_with_spans(self.inner, texts, spans)
+        self.seconds += time.perf_counter() - started
+        self.texts.extend(texts)
+        return vectors
+
+
+def ingest(variant: str, data: Path) -> dict[str, Any]:
+    """Ingest ``data`` into a new index of ``variant``; time it and count what the model read."""
+    from embeddings import load_embedder
+    from qa import Assistant
+    from qa.stores.embedded.sqlite import Store
+
+    pooling, sentence_format = variant.split("-")
+    folder = folder_for(variant, data)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    Store(folder / "index.sqlite", sentence_format=sentence_format).close()
+    model = Recording(load_embedder(None))
+    model.dimension  # noqa: B018 (load the model before the clock starts, as in benchmarks/ingest.py)
+    with Assistant.open(folder, embedder=model, sentence_vectors=pooling) as assistant:
+        started = time.perf_counter()
+        report = assistant.ingest([data])
+        seconds = time.perf_counter() - started
+        stats = assistant.stats()
+        sentences = assistant.store.count_sentences()  # type: ignore[attr-defined]
+    model_tokens = sum(min(n, model.max_tokens) for n in model.inner.count_tokens(model.texts))
+    return {
+        "ingest_s": seconds,
+        "embed_s": model.seconds,
+        "texts_read": len(model.texts),
+        "model_tokens": model_tokens,
+        "chunks": stats.chunks,
+        "sentences": sentences,
+        "disk_mb": folder_mb(folder),
+        "failed": len(report.failed),
+    }
+
+
+def serve(variant: str, data: Path, questions: int) -> dict[str, Any]:
+    """Answer ``questions`` of the file's questions, warm, in this fresh process: peak RSS."""
+    from benchmarks.common import sample_questions
+    from qa import Assistant
+
+    sample = sample_questions(questions, seed=2, data=data)
+    with Assistant.open(folder_for(variant, data), create=False) as assistant:
+        for question in sample[:5]:
+            assistant.ask(question)
+        times = []
+        for question in sample:
+            started = time.perf_counter()
+            assistant.ask(question)
+            times.append((time.perf_counter() - started) * 1000)
+    return {
+        "ask_p50_ms": percentile(times, 0.5),
+        "ask_p95_ms": percentile(times, 0.95),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def evaluate(variant: str, data: Path, limit: int, seed: int) -> dict[str, Any]:
+    """``qa eval`` of the built index (hybrid, the README's settings)."""
+    folder = folder_for(variant, data)
+    command = [
+        *[sys.executable, "-m", "qa"],
+        *["eval", str(data), "--index", str(folder), "--limit", str(limit), "--seed", str(seed)],
+        *["--out", str(folder.parent / f"{folder.name}-eval"), "--json"],
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's qa, not an installed one
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True, cwd=ROOT, env=env)
+    summary = json.loads(done.stdout)
+    hybrid = summary["retrieval"]["hybrid"]
+    answers = summary["answers"]
+    return {
+        "R@1": hybrid["recall@1"],
+        "R@5": hybrid["recall@5"],
+        "MRR@10": hybrid["mrr@10"],
+        "answer_hit": answers["answer_hit_rate"],
+        "citation_precision": answers["citation_precision"],
+        "false_abstention": summary["abstention"]["false_abstention"],
+    }
+
+
+def child(step: str, variant: str, data: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
+    command = [sys.executable, __file__, step, variant, str(data), *extra]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+ROWS = (
+    ("R@1", "hybrid R@1", "{:.3f}"),
+    ("R@5", "hybrid R@5", "{:.3f}"),
+    ("MRR@10", "hybrid MRR@10", "{:.3f}"),
+    ("answer_hit", "answer hit", "{:.3f}"),
+    ("citation_precision", "citation precision", "{:.3f}"),
+    ("false_abstention", "false abstention", "{:.3f}"),
+    ("ingest_s", "ingest, s", "{:.1f}"),
+    ("embed_s", "  of which the model, s", "{:.1f}"),
+    ("texts_read", "texts the model read", "{:,}"),
+    ("model_tokens", "tokens the model read", "{:,}"),
+    ("tokens_per_s", "model tokens/s (embedding stage)", "{:,.0f}"),
+    ("disk_mb", "index folder, MB", "{:.1f}"),
+    ("peak_rss_mb", "peak RSS answering, MB", "{:.0f}"),
+    ("ask_p50_ms", "ask p50, ms", "{:.0f}"),
+)
+
+
+def table(name: str, results: dict[str, dict[str, Any]]) -> str:
+    variants = list(results)
+    first = results[variants[0]]
+    lines = [
+        f"{name}: {first['chunks']:,} chunks, {first['sentences']:,} sentences",
+        "",
+        "| | " + " | ".join(variants) + " |",
+        "|---" * (len(variants) + 1) + "|",
+    ]
+    for key, label, form in ROWS:
+        cells = []
+        for variant in variants:
+            value = results[variant][key]
+            cell = form.format(value)
+            if variant != variants[0] and form == "{:.3f}":
+                cell += f" ({value - first[key]:+.3f})"
+            cells.append(cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", nargs="?", choices=["ingest", "serve"], help=argparse.SUPPRESS)
+    parser.add_argument("variant", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, nargs="+", default=[SQUAD, NYT])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+    unknown = set(args.variants) - set(VARIANTS) - set(OPTIONAL)
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}: use {', '.join(VARIANTS + OPTIONAL)}")
+    if args.step == "ingest":
+        print(json.dumps(ingest(args.variant, args.file)))
+        return
+    if args.step == "serve":
+        print(json.dumps(serve(args.variant, args.file, args.questions)))
+        return
+    for data in args.data:
+        results: dict[str, dict[str, Any]] = {}
+        for variant in args.variants:
+            built = child("ingest", variant, data)
+            scores = evaluate(variant, data, args.limit, args.seed)
+            served = child("serve", variant, data, ["--questions", str(args.questions)])
+            row = built | scores | served
+            row["tokens_per_s"] = row["model_tokens"] / max(row["embed_s"], 1e-9)
+            results[variant] = row
+            print(json.dumps({"file": data.name, "variant": variant} | row), file=sys.stderr)
+        print(table(data.name, results) + "\n")
+
+
+if __name__ == "__main__":
+    main()
