@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, SQUAD, folder_mb, peak_rss_mb, percentile
+from benchmarks.common import ROOT, SQUAD, Recording, folder_mb, peak_rss_mb, percentile
 
 NYT = SQUAD.parent / "squadshifts-nyt-dev.json.gz"
 VARIANTS = ("separate-float32", "late-float32", "late-int8")
@@ -44,40 +44,6 @@ BASE = ROOT / "eval-index" / "sentence-vectors"
 
 def folder_for(variant: str, data: Path) -> Path:
     return BASE / variant / data.name.split(".json")[0]
-
-
-class Recording:
-    """The model, recording what it reads and how long it takes (the ingest's embedding stage)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-        self.seconds = 0.0
-
-    name = property(lambda self: self.inner.name)
-    path = property(lambda self: self.inner.path)
-    backend = property(lambda self: self.inner.backend)
-    dimension = property(lambda self: self.inner.dimension)
-    max_tokens = property(lambda self: self.inner.max_tokens)
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return list(self.inner.count_tokens(texts))
-
-    def embed(self, texts: list[str]) -> Any:
-        started = time.perf_counter()
-        vectors = self.inner.embed(texts)
-        self.seconds += time.perf_counter() - started
-        self.texts.extend(texts)
-        return vectors
-
-    def embed_spans(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> Any:
-        from embeddings.spans import embed_with_spans
-
-        started = time.perf_counter()
-        vectors = embed_with_spans(self.inner, texts, spans)
-        self.seconds += time.perf_counter() - started
-        self.texts.extend(texts)
-        return vectors
 
 
 def ingest(variant: str, data: Path) -> dict[str, Any]:
@@ -100,7 +66,7 @@ def ingest(variant: str, data: Path) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         stats = assistant.stats()
         sentences = assistant.store.count_sentences()  # type: ignore[attr-defined]
-    model_tokens = sum(min(n, model.max_tokens) for n in model.inner.count_tokens(model.texts))
+    model_tokens = model.model_tokens()
     return {
         "ingest_s": seconds,
         "embed_s": model.seconds,
