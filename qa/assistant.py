@@ -246,9 +246,9 @@ class Assistant:
             chunks,
             overlap,
             store_uri,
-            pooling,
             reader=reader,
             reader_dir=Path(reader_dir) if reader_dir is not None else None,
+            sentence_vectors=pooling,
         )
 
     def close(self) -> None:
