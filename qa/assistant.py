@@ -161,10 +161,10 @@ class Assistant:
         of the shipped one (tests). ``reader_dir`` loads another
         trained reader (a folder with reader.onnx and tokenizer.json) instead of the shipped one.
         Any index works with the reader: it reads sentences as text, nothing is re-embedded.
-        ``sentence_vectors`` says how a new index makes its sentence vectors: "late" (the
-        default: pooled from each chunk's own pass) or "separate" (each sentence embedded
-        alone, as before issue 26); an existing index keeps its own (naming another is an
-        ``IndexFormatError``).
+        ``sentence_vectors`` says how a new index makes its sentence vectors: "alone" (the
+        default: each sentence embedded on its own text), "titled" (title-prefixed, as before
+        issue 26) or "late" (pooled from each chunk's own pass); an existing index keeps its
+        own (naming another is an ``IndexFormatError``).
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
         folder = folder.expanduser()

@@ -43,10 +43,10 @@ class IndexConfig:
     # Where chunks live: None for the embedded store (SQLite + FAISS in the index folder), or a
     # Milvus URI (milvus:///abs/path.db for Milvus Lite, http://host:19530 for a server).
     store: str | None = None
-    # How sentence vectors are made (qa/pipeline/ingest.py): "late" (pooled from the chunk's pass,
-    # new indexes since issue 26) or "separate" (each sentence embedded alone; what indexes that
-    # record nothing were built with).
-    sentence_vectors: str = "separate"
+    # How sentence vectors are made (qa/pipeline/ingest.py SENTENCE_VECTORS): "alone" (new
+    # indexes since issue 26), "titled" (title-prefixed; what indexes that record nothing were
+    # built with) or "late" (pooled from the chunk's own pass).
+    sentence_vectors: str = "titled"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

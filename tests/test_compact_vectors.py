@@ -83,7 +83,7 @@ def make_old_index(folder: Path, embedder: HashEmbedder, write) -> None:
     write("harbour.txt", HARBOUR)
     folder.mkdir(parents=True)
     Store(folder / "index.sqlite", sentence_format="float32").close()
-    with Assistant.open(folder, embedder=embedder, sentence_vectors="separate") as assistant:
+    with Assistant.open(folder, embedder=embedder, sentence_vectors="titled") as assistant:
         assistant.ingest([write.base])
         with assistant.store.sqlite.transaction():
             assistant.store.db.execute("DELETE FROM meta WHERE key = ?", (SENTENCE_FORMAT_KEY,))
@@ -98,7 +98,7 @@ def test_an_index_from_before_opens_answers_and_grows_the_old_way(
     make_old_index(index_dir, embedder, write)
     # The answer path that reads stored sentence vectors (the trained reader reads text).
     with Assistant.open(index_dir, embedder=embedder, reader=False) as assistant:
-        assert assistant.sentence_vectors == "separate"
+        assert assistant.sentence_vectors == "titled"
         assert assistant.store.sqlite.sentence_format == "float32"
         reply = assistant.ask("When did the harbour reopen?", abstain_below=float("-inf"))
         assert reply.found and "harbour reopened on Monday" in reply.citations[0].quote

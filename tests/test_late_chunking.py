@@ -1,5 +1,5 @@
-"""Sentence vectors from their chunk's own pass (late chunking, issue 26), and indexes that make
-them the way they did before (each sentence embedded alone)."""
+"""The ways an index makes sentence vectors (issue 26): each sentence alone (the default), title-
+prefixed (indexes from before), or pooled from its chunk's own pass (late chunking)."""
 
 from __future__ import annotations
 
@@ -93,8 +93,7 @@ def test_a_batch_with_spans_puts_every_row_back_in_place() -> None:
 def test_ingest_reads_each_chunk_once_and_pools_its_sentences(tmp_path: Path, write) -> None:
     model = PoolingHash()
     path = write("story.txt", STORY)
-    with Assistant.open(tmp_path / "index", embedder=model) as assistant:
-        assert assistant.sentence_vectors == "late"
+    with Assistant.open(tmp_path / "index", embedder=model, sentence_vectors="late") as assistant:
         report = assistant.ingest([write.base])
         (article,) = assistant.articles()
         (chunk,) = assistant.catalog.chunk_rows(article.id)
@@ -132,20 +131,35 @@ def test_ingest_reads_each_chunk_once_and_pools_its_sentences(tmp_path: Path, wr
         np.testing.assert_allclose(again.vectors[:3], rows.vectors, atol=1e-6)  # reused
 
 
+def test_a_new_index_embeds_each_sentence_on_its_own_text(tmp_path: Path, write) -> None:
+    model = PoolingHash()
+    write("story.txt", STORY)
+    with Assistant.open(tmp_path / "index", embedder=model) as assistant:
+        assert assistant.sentence_vectors == "alone"
+        report = assistant.ingest([write.base])
+        (article,) = assistant.articles()
+        (chunk,) = assistant.catalog.chunk_rows(article.id)
+        sentences = [chunk.text[a:b] for a, b in split_sentences(chunk.text)]
+        assert model.read_with_spans == [] and report.sentences_embedded == 3
+        # The model read the chunk title-prefixed and each sentence without the title.
+        read = [embedding_text("Harbour news", chunk.text), *sentences]
+        assert sorted(model.embedded[-4:]) == sorted(read)
+
+
 def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write) -> None:
-    """An index made with sentence_vectors="separate" (how indexes were made before issue 26)
+    """An index made with sentence_vectors="titled" (how indexes were made before issue 26)
     embeds each sentence alone, title-prefixed, on every later ingest too."""
     model = PoolingHash()
     write("story.txt", STORY)
     folder = tmp_path / "index"
-    with Assistant.open(folder, embedder=model, sentence_vectors="separate") as assistant:
+    with Assistant.open(folder, embedder=model, sentence_vectors="titled") as assistant:
         report = assistant.ingest([write.base])
         assert model.read_with_spans == [] and report.sentences_embedded == 3
         assert embedding_text("Harbour news", "Fishing boats left at dawn.") in model.embedded
-    with pytest.raises(IndexFormatError, match="'separate' way"):
+    with pytest.raises(IndexFormatError, match="'titled' way"):
         Assistant.open(folder, embedder=model, sentence_vectors="late")
     with Assistant.open(folder, embedder=model) as assistant:
-        assert assistant.sentence_vectors == "separate"
+        assert assistant.sentence_vectors == "titled"
     with pytest.raises(IndexFormatError, match="sentence_vectors must be one of"):
         Assistant.open(tmp_path / "other", embedder=model, sentence_vectors="pooled")
 

@@ -66,9 +66,8 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     (harbour,) = assistant.catalog.ids_by_source(str(path.resolve()))
     (bridges,) = {a.id for a in assistant.articles()} - {harbour}
 
-    # Added: every sentence of every chunk, at its article offsets, with the vector pooled from
-    # its chunk's pass (late chunking; the hash model has no token vectors, so each sentence's
-    # vector is that of its own words). The embedded store keeps them as int8.
+    # Added: every sentence of every chunk, at its article offsets, with the vector of its own
+    # text (what ingest embeds for it). The embedded store keeps them as int8: cosine 1 to 1e-4.
     old_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(old_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
@@ -83,21 +82,18 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     total = count_sentences(assistant)
     assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
 
-    # Replaced: the edited article's old rows are gone, the new ones are there; the edited
-    # chunk is read again with all its sentences (their context changed), the others reuse
-    # their vectors.
+    # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
+    # sentences reuse their vectors (only the new sentence and its chunk are embedded).
     embedder.embedded.clear()
     write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
     report = assistant.ingest([write.base])
     assert report.updated == [harbour]
+    assert report.sentences_embedded == 1 and report.sentences_reused >= 1
     edited = next(c for c in assistant.catalog.chunk_rows(harbour) if "Ferries" in c.text)
-    assert report.chunks_embedded == 1
-    assert report.sentences_embedded == len(split_sentences(edited.text))
-    assert report.sentences_reused == len(expected_rows(assistant, harbour)) - len(
-        split_sentences(edited.text)
-    )
-    assert embedding_text("Harbour news", edited.text) in embedder.embedded
-    assert "Ferries sailed again." in embedder.embedded
+    assert embedder.embedded == [
+        embedding_text("Harbour news", edited.text),
+        "Ferries sailed again.",
+    ]
     new_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
@@ -188,22 +184,30 @@ def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
 
 def by_hand(assistant: Assistant, embedder: HashEmbedder, vector: np.ndarray) -> tuple[dict, dict]:  # type: ignore[type-arg]
     """Each chunk's cosine and its best sentence's cosine, computed from the texts alone (the
-    model on each chunk's and each sentence's title-prefixed text), not from stored vectors."""
+    model on each chunk's title-prefixed text and each sentence's own), not from stored
+    vectors."""
     chunk_cosines, sentence_cosines = {}, {}
     for article in assistant.articles():
         chunks = assistant.catalog.chunk_rows(article.id)
         for chunk_id, chunk in zip(assistant.catalog.chunk_ids(article.id), chunks, strict=True):
             own = embedder.embed([embedding_text(article.title, chunk.text)])[0]
             chunk_cosines[chunk_id] = float(own @ vector)
-            texts = [embedding_text(article.title, chunk.text[a:b])
-                     for a, b in split_sentences(chunk.text)]  # fmt: skip
+            texts = [chunk.text[a:b] for a, b in split_sentences(chunk.text)]
             sentence_cosines[chunk_id] = float(np.max(embedder.embed(texts) @ vector))
     return chunk_cosines, sentence_cosines
 
 
-def assert_same_scores(found: dict[int, float], expected: dict[int, float]) -> None:
+def assert_same_scores(
+    found: dict[int, float], expected: dict[int, float], within: float = 1e-6
+) -> None:
     assert found.keys() == expected.keys()
-    assert all(found[i] == pytest.approx(expected[i], abs=1e-6) for i in expected)
+    assert all(found[i] == pytest.approx(expected[i], abs=within) for i in expected)
+
+
+# Sentence vectors stored as int8 with a per-vector scale (the embedded store) move a cosine by a
+# few thousandths with the hash model, whose vectors have a few large coordinates (a real model's
+# 384 small ones move it by ~1e-4: tests/test_compact_vectors.py).
+INT8_COSINE = 5e-3
 
 
 def test_best_sentence_cosines_are_each_chunks_best_stored_sentence(
@@ -216,7 +220,8 @@ def test_best_sentence_cosines_are_each_chunks_best_stored_sentence(
     _, expected = by_hand(assistant_on_each_store, embedder, vector)
     assert sorted(expected) == sorted(ids) and len(ids) >= 2
     # A repeated id and an unknown one change nothing.
-    assert_same_scores(store.best_sentence_cosines(vector, [*ids, ids[0], 10**12]), expected)
+    found = store.best_sentence_cosines(vector, [*ids, ids[0], 10**12])
+    assert_same_scores(found, expected, INT8_COSINE)
     assert store.best_sentence_cosines(vector, []) == {}
 
 

@@ -4,8 +4,8 @@
    with the index: unchanged articles cost nothing.
 2. Chunk new and changed articles and split each chunk into sentences; reuse the stored vector
    of any chunk or sentence whose embedded text was embedded before (an edited article re-embeds
-   only the chunks and sentences that changed). Sentence vectors come from their chunk's own
-   pass (late chunking) or, in indexes made before it, from embedding each sentence alone.
+   only the chunks and sentences that changed). Sentences are embedded on their own text (or, as
+   an index records, title-prefixed, or pooled from their chunk's pass: ``SENTENCE_VECTORS``).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
 
@@ -43,14 +43,19 @@ BATCH_CHUNKS = 512
 
 # How sentence vectors are made (recorded in config.json, so every later ingest of an index makes
 # them the same way):
+# - "alone": each sentence embedded on its own text;
+# - "titled": each sentence embedded on its own, title-prefixed like its chunk (issue 15; the
+#   indexes written before issue 26 record nothing and were made this way). On news the repeated
+#   titles made the sentences' tokens 1.84x the chunks';
 # - "late": pooled from the chunk's own pass over each sentence's tokens (embeddings/spans.py):
-#   one forward pass per chunk gives the chunk's vector and all its sentences' (issue 26);
-# - "separate": each sentence embedded on its own, title-prefixed like its chunk (issue 15; the
-#   indexes written before issue 26 record nothing and were made this way).
+#   one forward pass per chunk gives the chunk's vector and all its sentences'.
+# Measured on both dev files (benchmarks/README.md, issue 26): late chunking halves what the model
+# reads but lost .017 R@1 and .021 answer hit on SQuAD, so new indexes embed sentences alone.
+ALONE = "alone"
+TITLED = "titled"
 LATE = "late"
-SEPARATE = "separate"
-SENTENCE_VECTORS = (LATE, SEPARATE)
-DEFAULT_SENTENCE_VECTORS = LATE
+SENTENCE_VECTORS = (ALONE, TITLED, LATE)
+DEFAULT_SENTENCE_VECTORS = ALONE
 
 
 def embed_hash(text: str) -> str:
@@ -66,7 +71,8 @@ def late_hash(chunk_hash: str, span: Span) -> str:
 @dataclass(frozen=True)
 class SentenceText:
     """A sentence of a chunk: article offsets, the text the model reads for it on its own
-    ("separate"), its characters in the chunk's embedded text ("late"), and its vector's key."""
+    ("alone", "titled"), its characters in the chunk's embedded text ("late"), and its vector's
+    key."""
 
     start: int
     end: int
@@ -114,7 +120,7 @@ class _Planned:
             yield from unit.digests
 
 
-def _planned(article: Article, chunker: Chunker, is_new: bool, late: bool) -> _Planned:
+def _planned(article: Article, chunker: Chunker, is_new: bool, pooling: str) -> _Planned:
     chunks, texts, headings = _chunks(article, chunker)
     hashes = [embed_hash(text) for text in texts]
     sentences = []
@@ -123,22 +129,22 @@ def _planned(article: Article, chunker: Chunker, is_new: bool, late: bool) -> _P
         row = []
         for a, b in split_sentences(chunk.text):
             span = (prefix + a, prefix + b)
-            if late:
+            if pooling == LATE:
                 row.append(
                     SentenceText(
                         chunk.start + a, chunk.start + b, text[span[0] : span[1]],
                         late_hash(digest, span), span,
                     )
                 )  # fmt: skip
-            else:
-                # Title-prefixed like the chunks: measured best for best-sentence retrieval
-                # (SENTENCE_FUSION in qa/pipeline/retrieval.py).
-                alone = embedding_text(article.title, chunk.text[a:b], heading)
-                row.append(
-                    SentenceText(chunk.start + a, chunk.start + b, alone, embed_hash(alone), span)
-                )
+                continue
+            alone = chunk.text[a:b]
+            if pooling == TITLED:
+                alone = embedding_text(article.title, alone, heading)
+            row.append(
+                SentenceText(chunk.start + a, chunk.start + b, alone, embed_hash(alone), span)
+            )
         sentences.append(row)
-    return _Planned(article, chunks, texts, hashes, is_new, sentences, late)
+    return _Planned(article, chunks, texts, hashes, is_new, sentences, pooling == LATE)
 
 
 @dataclass
@@ -211,7 +217,7 @@ class Ingestor:
                 f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}. Currently, "
                 f"sentence_vectors is {sentence_vectors!r}"
             )
-        self.late = sentence_vectors == LATE
+        self.sentence_vectors = sentence_vectors
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
@@ -258,7 +264,7 @@ class Ingestor:
         damaged vector is reused."""
         planned = []
         for article in articles:
-            planned.append(_planned(article, self.chunker, is_new=False, late=self.late))
+            planned.append(_planned(article, self.chunker, False, self.sentence_vectors))
         self._write(planned)
         return sum(len(item.chunks) for item in planned)
 
@@ -305,7 +311,7 @@ class Ingestor:
                     plan.unchanged.append(article.id)
                     continue
                 plan.planned.append(
-                    _planned(article, self.chunker, article.id not in known, self.late)
+                    _planned(article, self.chunker, article.id not in known, self.sentence_vectors)
                 )
             if result.complete:  # records gone from a fully read file are gone from the index
                 stale.update(self.store.ids_by_source(result.path))
