@@ -1,22 +1,27 @@
-"""How sentence vectors are made and stored: late chunking against embedding each sentence alone,
-int8 against float32 (issue 26). Quality, ingest cost, size and memory, per dev file.
+"""How sentence vectors are made and stored: each sentence alone, title-prefixed, or pooled from
+its chunk's pass (late chunking); int8 against float32 (issue 26). Quality, ingest cost, size and
+memory, per dev file.
 
-    python benchmarks/sentence_vectors.py [--data FILE ...] [--variants separate-float32 ...]
-        [--limit 1000] [--seed 7] [--questions 200]
+    python benchmarks/sentence_vectors.py [--data FILE ...] [--variants titled-float32 ...]
+        [--limit 1000] [--seed 7] [--questions 200] [--reuse]
 
 For every variant and file, each step in a fresh process:
 
 1. ingest the file into ``eval-index/sentence-vectors/VARIANT/FILE`` (a new index; its database
    is created first with the variant's sentence format) and time it; the model's inputs are
-   recorded to count the tokens it read and the seconds it spent;
+   recorded to count the tokens it read and the seconds it spent. A compact variant whose
+   float32 twin was built (``late-int8`` after ``late-float32``) is converted from it instead:
+   its sentence vectors re-encoded as ingest would write them (the model's work is the same, so
+   its ingest figures are the twin's; its size, memory and quality are its own);
 2. ``qa eval FILE --index THAT --limit 1000 --seed 7`` (hybrid): R@1, R@5, MRR@10, answer hit,
    citation precision, false abstention, as the README's table;
 3. open the index and answer ``--questions`` of the file's questions, warm: peak RSS of serving.
 
-Variants: ``separate-float32`` (each sentence embedded alone, title-prefixed, stored as float32:
-what indexes before issue 26 do), ``late-float32`` (pooled from the chunk's own pass) and
-``late-int8`` (the same, stored as int8 with a per-vector scale: the default since issue 26);
-``late-float16`` and ``separate-int8`` can be asked for.
+Variants, ``WAY-FORMAT``: WAY ``titled`` (each sentence embedded alone, title-prefixed: indexes
+before issue 26), ``alone`` (its own text: the default since) or ``late`` (pooled from the
+chunk's own pass); FORMAT ``float32`` (before), ``int8`` (with a per-vector scale: the default
+since) or ``float16``. Each result is kept beside its index (``VARIANT/FILE.json``); ``--reuse``
+takes it from there instead of building and measuring again.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, SQUAD, Recording, folder_mb, peak_rss_mb, percentile
 
 NYT = SQUAD.parent / "squadshifts-nyt-dev.json.gz"
-VARIANTS = ("separate-float32", "late-float32", "late-int8")
-OPTIONAL = ("late-float16", "separate-int8")
+VARIANTS = ("titled-float32", "alone-float32", "alone-int8", "late-float32", "late-int8")
+WAYS = ("titled", "alone", "late")
+FORMATS = ("float32", "float16", "int8")
 BASE = ROOT / "eval-index" / "sentence-vectors"
 
 
@@ -52,7 +58,7 @@ def ingest(variant: str, data: Path) -> dict[str, Any]:
     from qa import Assistant
     from qa.stores.embedded.sqlite import Store
 
-    pooling, sentence_format = variant.split("-")
+    way, sentence_format = variant.split("-")
     folder = folder_for(variant, data)
     if folder.exists():
         shutil.rmtree(folder)
@@ -60,7 +66,7 @@ def ingest(variant: str, data: Path) -> dict[str, Any]:
     Store(folder / "index.sqlite", sentence_format=sentence_format).close()
     model = Recording(load_embedder(None))
     model.dimension  # noqa: B018 (load the model before the clock starts, as in benchmarks/ingest.py)
-    with Assistant.open(folder, embedder=model, sentence_vectors=pooling) as assistant:
+    with Assistant.open(folder, embedder=model, sentence_vectors=way) as assistant:
         started = time.perf_counter()
         report = assistant.ingest([data])
         seconds = time.perf_counter() - started
@@ -77,6 +83,33 @@ def ingest(variant: str, data: Path) -> dict[str, Any]:
         "disk_mb": folder_mb(folder),
         "failed": len(report.failed),
     }
+
+
+def convert(variant: str, twin: str, data: Path) -> dict[str, Any]:
+    """Build ``variant`` from its float32 ``twin``: copy the index, re-encode its sentence
+    vectors in the variant's format (``vector_format``, as ingest writes them), compact it."""
+    from qa.stores import vector_format
+    from qa.stores.embedded.sqlite import SENTENCE_FORMAT_KEY, Store
+
+    name = variant.split("-")[1]
+    folder = folder_for(variant, data)
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(folder_for(twin, data), folder)
+    store = Store(folder / "index.sqlite")
+    rows = store.db.execute("SELECT rowid, vector FROM sentences").fetchall()
+    vectors = vector_format.decode([row[1] for row in rows], store.sentence_format)
+    blobs = vector_format.encode_many(vectors, name)
+    with store.transaction():
+        store.db.executemany(
+            "UPDATE sentences SET vector = ? WHERE rowid = ?",
+            ((blob, row[0]) for row, blob in zip(rows, blobs, strict=True)),
+        )
+        store.set_meta(SENTENCE_FORMAT_KEY, name)
+    store.db.execute("VACUUM")
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return {"disk_mb": folder_mb(folder), "converted_from": twin}
 
 
 def serve(variant: str, data: Path, questions: int) -> dict[str, Any]:
@@ -165,25 +198,59 @@ def table(name: str, results: dict[str, dict[str, Any]]) -> str:
                 cell += f" ({value - first[key]:+.3f})"
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    converted = [v for v in variants if "converted_from" in results[v]]
+    if converted:
+        lines.append(
+            f"\n{', '.join(converted)}: converted from the float32 twin (its ingest figures are "
+            "the twin's: the model's work is the same)."
+        )
     return "\n".join(lines)
+
+
+def measure(variant: str, data: Path, args: argparse.Namespace, done: dict[str, Any]) -> dict:  # type: ignore[type-arg]
+    """Build ``variant`` of ``data`` (or convert it from its float32 twin), evaluate, serve."""
+    way, name = variant.split("-")
+    twin = f"{way}-float32"
+    if name != "float32" and twin in done:
+        built = {k: v for k, v in done[twin].items() if k in INGEST_KEYS}
+        built |= child("convert", variant, data, ["--twin", twin])
+    else:
+        built = child("ingest", variant, data)
+    scores = evaluate(variant, data, args.limit, args.seed)
+    served = child("serve", variant, data, ["--questions", str(args.questions)])
+    row = built | scores | served
+    row["tokens_per_s"] = row["model_tokens"] / max(row["embed_s"], 1e-9)
+    return row
+
+
+INGEST_KEYS = ("ingest_s", "embed_s", "texts_read", "model_tokens", "chunks", "sentences")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", nargs="?", choices=["ingest", "serve"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "step", nargs="?", choices=["ingest", "convert", "serve"], help=argparse.SUPPRESS
+    )
     parser.add_argument("variant", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--twin", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, nargs="+", default=[SQUAD, NYT])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="take results kept by a former run")
     args = parser.parse_args()
-    unknown = set(args.variants) - set(VARIANTS) - set(OPTIONAL)
-    if unknown:
-        parser.error(f"unknown variants {sorted(unknown)}: use {', '.join(VARIANTS + OPTIONAL)}")
+    for variant in args.variants:
+        way, _, name = variant.partition("-")
+        if way not in WAYS or name not in FORMATS:
+            parser.error(f"unknown variant {variant!r}: WAY-FORMAT, WAY one of {WAYS}, FORMAT "
+                         f"one of {FORMATS}")  # fmt: skip
     if args.step == "ingest":
         print(json.dumps(ingest(args.variant, args.file)))
+        return
+    if args.step == "convert":
+        print(json.dumps(convert(args.variant, args.twin, args.file)))
         return
     if args.step == "serve":
         print(json.dumps(serve(args.variant, args.file, args.questions)))
@@ -191,13 +258,14 @@ def main() -> None:
     for data in args.data:
         results: dict[str, dict[str, Any]] = {}
         for variant in args.variants:
-            built = child("ingest", variant, data)
-            scores = evaluate(variant, data, args.limit, args.seed)
-            served = child("serve", variant, data, ["--questions", str(args.questions)])
-            row = built | scores | served
-            row["tokens_per_s"] = row["model_tokens"] / max(row["embed_s"], 1e-9)
-            results[variant] = row
-            print(json.dumps({"file": data.name, "variant": variant} | row), file=sys.stderr)
+            kept = folder_for(variant, data).with_suffix(".json")
+            if args.reuse and kept.exists():
+                results[variant] = json.loads(kept.read_text(encoding="utf-8"))
+                continue
+            results[variant] = measure(variant, data, args, results)
+            kept.write_text(json.dumps(results[variant]), encoding="utf-8")
+            print(json.dumps({"file": data.name, "variant": variant} | results[variant]),
+                  file=sys.stderr)  # fmt: skip
         print(table(data.name, results) + "\n")
 
 
