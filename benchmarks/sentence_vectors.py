@@ -258,7 +258,8 @@ def main() -> None:
     for data in args.data:
         results: dict[str, dict[str, Any]] = {}
         for variant in args.variants:
-            kept = folder_for(variant, data).with_suffix(".json")
+            folder = folder_for(variant, data)
+            kept = folder.parent / f"{folder.name}.json"
             if args.reuse and kept.exists():
                 results[variant] = json.loads(kept.read_text(encoding="utf-8"))
                 continue
