@@ -49,7 +49,7 @@ def main() -> None:
             assert cache is not None
             chunks = assistant.store.count_chunks()
             embedder = assistant.embedder
-            sqlite, vectors = assistant.store.sqlite, assistant.store.vector_index
+            sqlite, vectors = assistant.store, assistant.store.vector_index
             fts = Retriever(EmbeddedSearch(sqlite, vectors, None), embedder)
             impact = Retriever(EmbeddedSearch(sqlite, vectors, cache), embedder)
             scores: dict[str, dict[str, list[float]]] = {}

@@ -183,7 +183,8 @@ def scale(rows: int, data: Path, sentences_per_chunk: int = 5, queries: int = 10
     (new ids), random unit vectors, inserted in batches straight through the store's client."""
     from qa import Assistant
     from qa.eval import evaluation
-    from qa.stores.milvus.store import KEYWORD_FIELDS, MilvusStore, keyword_text, sentence_id
+    from qa.stores.milvus.schema import KEYWORD_FIELDS, keyword_text, sentence_id
+    from qa.stores.milvus.store import MilvusStore
 
     with Assistant.open(embedded_index(data), create=False) as embedded:
         texts = [

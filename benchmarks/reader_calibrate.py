@@ -39,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from embeddings.reader import ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.eval.evaluation import questions_for  # noqa: E402
 from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
@@ -61,10 +62,7 @@ EXTRA_MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3)
 class Read:
     """One read sentence: features, label, its chunk, and whether it holds an answer's words."""
 
-    logit: float
-    cosine: float
-    overlap: float
-    passage: float
+    features: list[float]  # qa.pipeline.reader.FEATURES
     gold: bool
     holds_answer: bool
     chunk_id: int
@@ -101,12 +99,11 @@ def collect(
     asked_out = questions_for([raw[n] for n in sorted(outside)], None, sorted(outside))
     asked_in = rng.sample(asked_in, min(questions, len(asked_in)))
     asked_out = rng.sample(asked_out, min(questions // 3, len(asked_out)))
-    model = assistant._reader_model()
-    assert model is not None
+    model = ReaderModel(reader_dir)
     results = []
     with assistant:
         for q in asked_in + asked_out:
-            embedder = assistant._ready_model()
+            embedder = assistant.embedder
             vector = embedder.embed([q.question])[0]
             passages = assistant.retriever.search(
                 q.question, reader_stage.READ_PASSAGES, None, vector
@@ -136,10 +133,7 @@ def collect(
                     inside_q,
                     [
                         Read(
-                            s.logit,
-                            s.candidate.cosine,
-                            s.candidate.overlap,
-                            s.candidate.passage.score - passages[0].score,
+                            list(s.features),
                             inside_q
                             and s.candidate.passage.article_id == q.article_id
                             and overlaps_span(s.candidate.start, s.candidate.end, q.spans),
@@ -182,8 +176,8 @@ def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
     build_index(stories, index)
     results = []
     with Assistant.open(index, create=False, reader_dir=reader_dir) as assistant:
-        model = assistant._reader_model()
-        embedder = assistant._ready_model()
+        model = ReaderModel(reader_dir)
+        embedder = assistant.embedder
         ids = {info.title: info.id for info in assistant.articles()}
         for story in stories:
             article = ids[title_of(story)]
@@ -206,17 +200,13 @@ def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
                         reading = reader_stage.read(
                             model, question, found.passages, embedder, vector, stored, asked
                         )
-                        top = found.passages[0].score
                         results.append(
                             Asked(
                                 "coqa",
                                 True,
                                 [
                                     Read(
-                                        r.logit,
-                                        r.candidate.cosine,
-                                        r.candidate.overlap,
-                                        r.candidate.passage.score - top,
+                                        list(r.features),
                                         r.candidate.passage.article_id == article
                                         and overlaps(r.candidate.text, str(turn["evidence"])),
                                         r.candidate.passage.article_id == article
@@ -234,11 +224,8 @@ def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
     return results
 
 
-FEATURES = ("logit", "cosine", "overlap", "passage")
-
-
 def matrix(rows: list[Read]) -> np.ndarray:
-    return np.array([[1.0, r.logit, r.cosine, r.overlap, r.passage] for r in rows])
+    return np.array([[1.0, *r.features] for r in rows])
 
 
 def fit(asked: list[Asked]) -> reader_stage.Head:
@@ -262,11 +249,11 @@ def fit(asked: list[Asked]) -> reader_stage.Head:
         beta -= step
         if float(np.abs(step).max()) < 1e-8:
             break
-    return reader_stage.Head(*[round(float(b), 4) for b in beta])
+    return reader_stage.Head(round(float(beta[0]), 4), tuple(round(float(b), 4) for b in beta[1:]))
 
 
 def probabilities(head: reader_stage.Head, a: Asked) -> list[tuple[float, Read]]:
-    scored = [(head.probability(r.logit, r.cosine, r.overlap, r.passage), r) for r in a.sentences]
+    scored = [(head.probability(r.features), r) for r in a.sentences]
     return sorted(scored, key=lambda t: -t[0])
 
 
@@ -437,7 +424,7 @@ def main() -> None:
     print(f"ABSTAIN_BELOW = {threshold}, EXTRA_MARGIN = {margin}")
     print(table(head, asked, threshold, margin))
     print(baseline_table(asked))
-    logit_only = reader_stage.Head(0.0, 1.0, 0.0, 0.0, 0.0)
+    logit_only = reader_stage.Head(0.0, (1.0,) + (0.0,) * (len(reader_stage.FEATURES) - 1))
     print("\nthe model's logit alone (no head), same procedure:")
     print(table(logit_only, asked, threshold_for(logit_only, asked), margin))
     out = RESULTS / "reader-calibration.json"

@@ -242,7 +242,7 @@ def build(chunks: int, questions: int) -> dict[str, object]:
         index_s = time.perf_counter() - started
         queries = assistant.embedder.embed(sample_questions(questions, seed=1))
         _, found = vectors.search(queries, 10)
-        ids, stored = assistant.store.sqlite.all_vectors(vectors.dimension)
+        ids, stored = assistant.store.all_vectors(vectors.dimension)
         exact = faiss.IndexFlatIP(vectors.dimension)
         exact.add(stored)
         _, rows = exact.search(queries, 10)
@@ -317,7 +317,7 @@ def open_serving(folder: Path, reader: str):  # type: ignore[no-untyped-def]
 
 def serve(chunks: int, questions: int, reader: str = "off") -> dict[str, object]:
     """Open the index in this fresh process and time queries; report this process's peak RSS."""
-    from qa.pipeline.lexical import content_words, fts_query
+    from qa.lexical import content_words, fts_query
 
     started = time.perf_counter()
     assistant = open_serving(folder_for(chunks), reader)
@@ -345,7 +345,7 @@ def serve(chunks: int, questions: int, reader: str = "off") -> dict[str, object]
         t3 = time.perf_counter()
         match = fts_query(content_words(question))
         if match:
-            assistant.store.sqlite.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
+            assistant.store.keyword_search(match, 50)  # FTS5 ranking alone, for comparison
         t4 = time.perf_counter()
         vector = assistant.embedder.embed([question])
         t5 = time.perf_counter()

@@ -127,8 +127,8 @@ def ensure_onnx(
     stem = target.parent / f".{os.getpid()}"
     exported, fused = Path(f"{stem}.export.onnx"), Path(f"{stem}.fused.onnx")
     try:
-        _quietly(_export, model_dir, exported)
-        _quietly(_optimize, model_dir, exported, fused)
+        quietly(_export, model_dir, exported)
+        quietly(optimize_graph, model_dir, exported, fused)
         float_path = onnx_path(model_dir, quantized=False, label=label)
         if not float_path.exists():
             os.replace(fused, float_path)
@@ -149,7 +149,7 @@ def ensure_onnx(
     return target
 
 
-def _quietly(step: Any, *args: Any) -> None:
+def quietly(step: Any, *args: Any) -> None:
     """Run a conversion step without its warnings (tracer notes, logging advice to root)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -210,7 +210,7 @@ def _model_config(model_dir: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _optimize(model_dir: Path, source: Path, out: Path) -> None:
+def optimize_graph(model_dir: Path, source: Path, out: Path) -> None:
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = _model_config(model_dir)
@@ -242,7 +242,7 @@ def quantize_checked(
     quantize = quantize or quantize_model
     for setting in QUANTIZATIONS:
         candidate = Path(f"{stem}.{setting.name}.onnx")
-        _quietly(quantize, float_path, candidate, setting)
+        quietly(quantize, float_path, candidate, setting)
         score = agreement(model_dir, float_path, candidate)
         if score >= MIN_AGREEMENT:
             os.replace(candidate, target)

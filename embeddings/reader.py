@@ -26,6 +26,9 @@ from embeddings.onnx import cpu_threads
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MODEL_FILE = "reader.onnx"
+VERIFIER_FILE = (
+    "verifier.onnx"  # the verifier, trained apart (python -m qa.training --model verifier)
+)
 TOKENIZER_FILE = "tokenizer.json"
 # Pair lengths the model was trained with (embeddings.reader_training.TrainSettings).
 ANSWER_MAX_TOKENS = 80
@@ -74,15 +77,16 @@ def file_sha256(path: Path) -> str:
 class ReaderModel:
     """The shipped cross-encoder; thread-safe, loaded lazily."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, file_name: str = MODEL_FILE) -> None:
         self.folder = Path(folder) if folder is not None else TRAINED_DIR
+        self.file_name = file_name
         self._session: Any = None
         self._tokenizers: dict[int, Any] = {}
         self._lock = threading.Lock()
 
     @property
     def model_file(self) -> Path:
-        return self.folder / MODEL_FILE
+        return self.folder / self.file_name
 
     def _missing(self, path: Path, why: str) -> ReaderError:
         return ReaderError(

@@ -203,7 +203,7 @@ def train(
     checkpoint = work_dir / "checkpoint.pt"
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=True)
         if state["settings"] != asdict(settings) or state["steps"] != len(plan):
             raise SystemExit(
                 f"{checkpoint} was written by a run with other settings or data; delete it to "
@@ -313,15 +313,17 @@ def _save(
     os.replace(f"{path}.tmp", path)  # a kill mid-write leaves the previous checkpoint whole
 
 
-def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
-    """Write ``reader.onnx`` (int8, 7-bit weights: no saturation on any x86-64 CPU) and the
+def export(
+    model_dir: Path, weights: Path, out_dir: Path, name: str = "reader.onnx"
+) -> dict[str, Any]:
+    """Write ``name`` (int8, 7-bit weights: no saturation on any x86-64 CPU) and the
     tokenizer to ``out_dir``; return the agreement of int8 with torch on a few pairs."""
     import shutil
 
     import numpy as np
     import torch
 
-    from embeddings.export import QUANTIZATIONS, _optimize, _quietly, quantize_model
+    from embeddings.export import QUANTIZATIONS, optimize_graph, quantize_model, quietly
 
     model = build_model(model_dir)
     model.load_state_dict(torch.load(weights, weights_only=True))
@@ -346,10 +348,10 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
                 dynamo=False,
             )
 
-    _quietly(run_export)
-    _quietly(_optimize, model_dir, raw, fused)
-    target = out_dir / "reader.onnx"
-    _quietly(quantize_model, fused, target, QUANTIZATIONS[0])
+    quietly(run_export)
+    quietly(optimize_graph, model_dir, raw, fused)
+    target = out_dir / name
+    quietly(quantize_model, fused, target, QUANTIZATIONS[0])
     for leftover in (raw, fused):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
@@ -370,7 +372,7 @@ def export(model_dir: Path, weights: Path, out_dir: Path) -> dict[str, Any]:
             [a for a, _ in probes], [b for _, b in probes], padding=True, return_tensors="pt"
         )
         exact_answer, exact_verify = model(**inputs)
-    shipped = ReaderModel(out_dir)
+    shipped = ReaderModel(out_dir, name)
     approx_answer = shipped.answer_logits([a for a, _ in probes], [b for _, b in probes])
     approx_verify = shipped.verify_logits([a for a, _ in probes], [b for _, b in probes])
     return {

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,18 +29,23 @@ from embeddings import Embedder, EmbeddingError
 from embeddings.batching import GroupEmbedder
 from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
 from qa.config import (
+    DEFAULT_SENTENCE_VECTORS,
     PROBE_DIMS,
     PROBE_TEXT,
     PROBE_TOLERANCE,
+    SENTENCE_VECTORS,
     IndexConfig,
     check_same_model,
     load_model,
+    missing_config,
     model_spec,
     read_config,
+    same_config,
     write_config,
 )
 from qa.errors import (
     ArticleNotFoundError,
+    IndexConfigError,
     IndexEmptyError,
     IndexFormatError,
     IndexNotFoundError,
@@ -51,19 +56,15 @@ from qa.errors import (
     WorkersError,
     translated_os_errors,
 )
-from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV
+from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
+from qa.limits import check_k, check_question
 from qa.locking import WriteLock
 from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
 from qa.pipeline.conversation import needs_context, retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
-from qa.pipeline.ingest import (
-    DEFAULT_SENTENCE_VECTORS,
-    SENTENCE_VECTORS,
-    Ingestor,
-    Progress,
-)
+from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
     FOLLOW_UP_ABSTAIN_BELOW,
@@ -77,6 +78,7 @@ from qa.pipeline.reader import (
     switches_topic,
 )
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
+from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.stores.base import Catalog, CheckReport, IndexStore
@@ -118,6 +120,9 @@ class Assistant:
         self._model_checked = False
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
+        # What is wrong with config.json (lost, damaged, or not the copy the store keeps):
+        # while set, everything but check and repair refuses with this error's message.
+        self.config_problem: IndexConfigError | None = None
         # Fusion weights of hybrid search; `qa eval --split` sets tuned ones here.
         # None: the retriever's default (docs/evidence.md); `qa eval --split` sets its own.
         self.fusion: FusionWeights | None = None
@@ -169,76 +174,69 @@ class Assistant:
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
         folder = folder.expanduser()
         asked_store = normalize_store(store, folder)  # a bad --store fails before any write
-        if not folder.exists():
-            if not create:
-                raise IndexNotFoundError(
-                    f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
-                )
-            with translated_os_errors(folder):
-                folder.mkdir(parents=True, exist_ok=True)  # another process may race us
-        elif not folder.is_dir():
-            raise IndexFormatError(f"{folder} is a file, not an index folder.")
-        # Look for files first, then for the database: another process creating this index
-        # makes the database before anything else, so this order cannot race with it.
-        elif (
-            any(folder.iterdir())
-            and not (folder / DB_FILE).exists()
-            and not (folder / CONFIG_FILE).exists()
-        ):
-            raise IndexFormatError(
-                f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
-                "Pick an empty or new folder for --index."
-            )
-        config = read_config(folder)
-        if config is not None and store is not None and asked_store != config.store:
-            raise IndexFormatError(
-                f"The index in {folder} keeps its chunks in {config.store or 'the embedded store'}"
-                f", not {asked_store or 'the embedded store'}. Leave --store out, or ingest into "
-                "a new index folder (--index)."
-            )
-        store_uri = config.store if config is not None else asked_store
-        if config is None:
-            chosen = embedder or load_model(model, backend)
-            chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
-            overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
-            Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
-            pooling = sentence_vectors or DEFAULT_SENTENCE_VECTORS
-            if pooling not in SENTENCE_VECTORS:
+        with translated_os_errors(folder):
+            config, problem = _find_config(folder, create)
+            if config is not None and store is not None and asked_store != config.store:
                 raise IndexFormatError(
-                    f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, not "
-                    f"{pooling!r}."
+                    f"The index in {folder} keeps its chunks in "
+                    f"{config.store or 'the embedded store'}, not "
+                    f"{asked_store or 'the embedded store'}. Leave --store out, or ingest into a "
+                    "new index folder (--index)."
                 )
-        else:
-            if backend is not None and backend != config.backend:
-                raise ModelMismatchError(
-                    f"The index in {folder} was built with the {config.backend} backend, not "
-                    f"{backend}. Leave --backend out, or ingest into a new index folder (--index)."
+            store_uri = config.store if config is not None else asked_store
+            had_database = (folder / DB_FILE).exists()
+            if problem is not None and not had_database:  # nothing keeps a copy of the config
+                raise IndexConfigError(
+                    problem.what,
+                    "This index keeps no copy of it: move the folder away and ingest your "
+                    "articles again into a new one.",
                 )
-            spec = model if model is not None else model_spec(config)
-            chosen = embedder or load_model(spec, config.backend)
-            check_same_model(config, chosen, folder)
-            for name, asked, built in (
-                ("chunk_tokens", chunk_tokens, config.chunk_tokens),
-                ("overlap_tokens", overlap_tokens, config.overlap_tokens),
-            ):
-                if asked is not None and asked != built:
-                    raise IndexFormatError(
-                        f"The index in {folder} was built with {name}={built}. To use {asked}, "
-                        "ingest into a new index folder (--index)."
-                    )
-            chunks, overlap = config.chunk_tokens, config.overlap_tokens
-            pooling = config.sentence_vectors
-            if sentence_vectors is not None and sentence_vectors != pooling:
-                raise IndexFormatError(
-                    f"The index in {folder} makes its sentence vectors the {pooling!r} way, not "
-                    f"{sentence_vectors!r}. Leave it out, or ingest into a new index folder."
-                )
+            chosen: Embedder | None = embedder
 
-        def dimension() -> int:  # a new index's vector size, from its model
-            return config.dimension if config is not None else chosen.dimension
+            def dimension() -> int:  # a new index's vector size, from its model
+                if config is not None:
+                    return config.dimension
+                assert chosen is not None
+                return chosen.dimension
 
-        opened = open_store(store_uri, folder, dimension)
-        return cls(
+            opened = open_store(store_uri, folder, dimension)
+            try:
+                if had_database:
+                    config, problem = _compare_config(folder, config, problem, opened)
+                if config is None:
+                    chosen = chosen or load_model(model, backend)
+                    chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
+                    overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
+                    Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
+                    pooling = sentence_vectors or DEFAULT_SENTENCE_VECTORS
+                    if pooling not in SENTENCE_VECTORS:
+                        raise IndexFormatError(
+                            f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, "
+                            f"not {pooling!r}."
+                        )
+                else:
+                    chosen = _model_for(folder, config, chosen, model, backend)
+                    for name, asked, built in (
+                        ("chunk_tokens", chunk_tokens, config.chunk_tokens),
+                        ("overlap_tokens", overlap_tokens, config.overlap_tokens),
+                    ):
+                        if asked is not None and asked != built:
+                            raise IndexFormatError(
+                                f"The index in {folder} was built with {name}={built}. To use "
+                                f"{asked}, ingest into a new index folder (--index)."
+                            )
+                    chunks, overlap = config.chunk_tokens, config.overlap_tokens
+                    pooling = config.sentence_vectors
+                    if sentence_vectors is not None and sentence_vectors != pooling:
+                        raise IndexFormatError(
+                            f"The index in {folder} makes its sentence vectors the {pooling!r} "
+                            f"way, not {sentence_vectors!r}. Leave it out, or ingest into a new "
+                            "index folder."
+                        )
+            except BaseException:
+                opened.close()
+                raise
+        assistant = cls(
             folder,
             opened,
             config,
@@ -250,6 +248,8 @@ class Assistant:
             reader_dir=Path(reader_dir) if reader_dir is not None else None,
             sentence_vectors=pooling,
         )
+        assistant.config_problem = problem
+        return assistant
 
     def close(self) -> None:
         self.store.close()
@@ -258,7 +258,7 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
-        """Articles and chunks (the store, as ingest and listing see it)."""
+        """Articles and chunks as records (the store, as ingest and removal see it)."""
         return self.store
 
     def _snapshot(self) -> AbstractContextManager[None]:
@@ -269,6 +269,12 @@ class Assistant:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _usable(self) -> None:
+        """Refuse to work on an index whose config.json is lost or damaged (``repair`` first):
+        writing would replace it silently, reading would use vectors nobody can vouch for."""
+        if self.config_problem is not None:
+            raise self.config_problem
 
     # -- model and config -----------------------------------------------------------------------
 
@@ -346,6 +352,7 @@ class Assistant:
         ``allow_private_urls=False`` refuses loopback, private and link-local destinations
         (the web UI's default), ``True`` is for a user fetching on their own behalf.
         """
+        self._usable()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             self._ready_model()
@@ -383,6 +390,7 @@ class Assistant:
         (and then removes nothing).
         """
         targets = list(targets)
+        self._usable()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             chosen: list[str] = []
@@ -428,7 +436,7 @@ class Assistant:
         return self._retriever
 
     def _require_articles(self) -> None:
-        if self.config is None or not self.catalog.has_chunks():
+        if self.config is None or not self.store.has_chunks():
             raise IndexEmptyError(
                 f"The index in {self.index_dir} has no articles yet. Add some with: "
                 f"qa ingest PATH --index {self.index_dir}"
@@ -454,7 +462,9 @@ class Assistant:
             raise SearchOptionError(
                 f"mode must be one of {', '.join(SEARCH_MODES)}. Currently, mode is {mode!r}"
             )
-        with self._snapshot():  # one state of the index, even while another process writes
+        self._usable()
+        with translated_os_errors(self.index_dir), self._snapshot():
+            # One state of the index, even while another process writes.
             self._follow_writers()
             self._require_articles()
             if mode != "reader":
@@ -529,7 +539,10 @@ class Assistant:
         abstain_below: float | None,
     ) -> Answer:
         """The quoted answer (the reader's when it is on), ``question`` already cleaned."""
-        with self._snapshot():  # one state of the index, even while another process writes
+        k = check_k(k, most=None)  # k=0 would cite a passage it does not return
+        self._usable()
+        # One state of the index, even while another process writes.
+        with translated_os_errors(self.index_dir), self._snapshot():
             self._follow_writers()
             self._require_articles()
             model = self._ready_model()
@@ -560,13 +573,17 @@ class Assistant:
             # follow-up), and alone: a new topic ("Where is the Rhine?" after Super Bowl 50)
             # reads surer alone and leaves the subject.
             asked = reader_query(question, [t.question for t in turns])
-            topic = read(reader, question, passages, model, vector, stored, asked, FOLLOW_UP_HEAD)
+            topic = read(reader, question, passages, model, vector, stored, asked)
             alone = read(reader, question, found.alone, model, vector, alone_stored)
-            if switches_topic(topic, alone, needs_context(question)):
+            if switches_topic(topic, alone, needs_context(question), question):
                 reply = reading_answer(question, alone, "", abstain_below)
-            else:
+            else:  # a follow-up: its own head and threshold decide
                 reply = reading_answer(
-                    question, topic, shown, abstain_below, FOLLOW_UP_ABSTAIN_BELOW
+                    question,
+                    topic.with_head(FOLLOW_UP_HEAD),
+                    shown,
+                    abstain_below,
+                    FOLLOW_UP_ABSTAIN_BELOW,
                 )
                 reply = replace(reply, passages=reply.passages + found.related)
         elif reader is not None:
@@ -628,27 +645,34 @@ class Assistant:
     # -- reading --------------------------------------------------------------------------------
 
     def articles(self) -> list[ArticleInfo]:
+        self._usable()
         if self.config is None:  # nothing was ever ingested
             return []
-        return self.catalog.list_articles()
+        with translated_os_errors(self.index_dir):
+            return self.store.list_articles()
 
     def stats(self) -> IndexStats:
+        self._usable()
+        with translated_os_errors(self.index_dir):
+            return self._stats()
+
+    def _stats(self) -> IndexStats:
         config = self.config
-        catalog = self.catalog if config is not None else None
+        listing = self.store if config is not None else None
         store = self.store.stats()
         return IndexStats(
             index_dir=str(self.index_dir),
-            articles=catalog.count_articles() if catalog else 0,
-            chunks=catalog.count_chunks() if catalog else 0,
-            tokens=catalog.count_tokens() if catalog else 0,
+            articles=listing.count_articles() if listing else 0,
+            chunks=listing.count_chunks() if listing else 0,
+            tokens=listing.count_tokens() if listing else 0,
             model=config.model if config else None,
             dimension=config.dimension if config else None,
             encoding=config.encoding if config else DEFAULT_ENCODING,
             chunk_tokens=self.chunk_tokens,
             overlap_tokens=self.overlap_tokens,
             vector_index=store.vector_index,
-            size_bytes=_size(self.index_dir) + store.outside_bytes,
-            updated_at=catalog.get_meta("updated_at") if catalog else None,
+            size_bytes=disk_bytes(self.index_dir) + store.outside_bytes,
+            updated_at=listing.get_meta("updated_at") if listing else None,
             backend=config.backend if config else None,
             keyword_index=store.keyword_index,
             store=store.store,
@@ -691,14 +715,25 @@ class Assistant:
             return self.store.check()
 
     def repair(self) -> CheckReport:
-        """Rebuild what ``check`` finds broken (the store's own ``repair``), then check again."""
+        """Rebuild what ``check`` finds broken (the store's own ``repair``), then check again.
+
+        Articles whose stored text fails its content hash are read again from their file or web
+        address when that still matches (``qa.pipeline.recover``), else removed; a lost or
+        damaged config.json is written again from the copy the store keeps."""
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
-            self._follow_writers()
-            return self.store.repair(self._reindex)
+            with suppress(IndexFormatError):  # what stops reading is what the repair is for
+                self._follow_writers()
+            report = self.store.repair(self._reindex, reread)
+            if self.config_problem is not None:
+                with suppress(IndexConfigError):  # still damaged: the report says why
+                    if read_config(self.index_dir) == self.config:
+                        self.config_problem = None  # config.json is the store's copy again
+            return report
 
     def rebuild_vectors(self) -> int:
         """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
         many vectors it holds (the embedded store only)."""
+        self._usable()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return self.store.rebuild_vectors()
 
@@ -712,11 +747,77 @@ class Assistant:
         return ingestor.reindex(articles)
 
 
-def _size(path: Path) -> int:
-    """Bytes in a file, or in the files of a folder (Milvus Lite's .db may be either)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+def _find_config(folder: Path, create: bool) -> tuple[IndexConfig | None, IndexConfigError | None]:
+    """The folder's config (made if missing and ``create``), or the error that its config.json
+    is damaged: ``qa check --repair`` may rebuild it, so opening goes on."""
+    if not folder.exists():
+        if not create:
+            raise IndexNotFoundError(
+                f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)  # another process may race us
+    elif not folder.is_dir():
+        raise IndexFormatError(f"{folder} is a file, not an index folder.")
+    # Look for files first, then for the database: another process creating this index
+    # makes the database before anything else, so this order cannot race with it.
+    elif (
+        any(folder.iterdir())
+        and not (folder / DB_FILE).exists()
+        and not (folder / CONFIG_FILE).exists()
+    ):
+        raise IndexFormatError(
+            f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
+            "Pick an empty or new folder for --index."
+        )
+    try:
+        return read_config(folder), None
+    except IndexConfigError as error:
+        return None, error
+
+
+def _compare_config(
+    folder: Path, config: IndexConfig | None, problem: IndexConfigError | None, store: IndexStore
+) -> tuple[IndexConfig | None, IndexConfigError | None]:
+    """config.json against the copy the store keeps: (the config to work with, what is wrong
+    with config.json or None). A lost or changed config is never replaced silently: the caller
+    refuses all but ``check`` and ``repair`` while ``problem`` is set."""
+    recorded = store.recorded_config()
+    if config is None and problem is None and (recorded is not None or store.has_chunks()):
+        problem = missing_config(folder)
+    if config is not None and recorded is not None and not same_config(config, recorded, False):
+        problem = IndexConfigError(
+            f"{folder / CONFIG_FILE} differs from the copy the index database keeps (changed "
+            "by another program, or damaged)."
+        )
+    if problem is None:
+        return config, None
+    if recorded is None:
+        raise IndexConfigError(
+            problem.what,
+            "The index database keeps no copy of it (the index was written by an older "
+            "article-qa), so nobody knows which model built the stored vectors: move the "
+            "folder away and ingest your articles again into a new one.",
+        )
+    return recorded, problem
+
+
+def _model_for(
+    folder: Path,
+    config: IndexConfig,
+    embedder: Embedder | None,
+    model: str | None,
+    backend: str | None,
+) -> Embedder:
+    """The embedder an existing index is searched with: its own model and backend."""
+    if backend is not None and backend != config.backend:
+        raise ModelMismatchError(
+            f"The index in {folder} was built with the {config.backend} backend, not "
+            f"{backend}. Leave --backend out, or ingest into a new index folder (--index)."
+        )
+    spec = model if model is not None else model_spec(config)
+    chosen = embedder or load_model(spec, config.backend)
+    check_same_model(config, chosen, folder)
+    return chosen
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
@@ -724,7 +825,7 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
 
 
 def _clean_question(question: str) -> str:
-    question = " ".join(question.split())
+    question = " ".join(check_question(question).split())
     if not question:
         raise QAError('The question is empty. Ask something, e.g.: qa ask "Who won Super Bowl 50?"')
     return question

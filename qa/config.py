@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from embeddings import DEFAULT_MODEL, Embedder, EmbeddingError, load_embedder
-from qa.errors import IndexFormatError, ModelError, ModelMismatchError
+from qa.errors import IndexConfigError, IndexFormatError, ModelError, ModelMismatchError
 from qa.layout import CONFIG_FILE
 
 # 2: chunks follow paragraphs and headings (qa/pipeline/chunking.py); version-1 indexes must be
@@ -24,6 +24,22 @@ FORMAT_VERSION = 3
 PROBE_TEXT = "article-qa checks that an index is searched with the model that built it."
 PROBE_DIMS = 8
 PROBE_TOLERANCE = 1e-3
+
+# How sentence vectors are made (recorded in config.json, so every later ingest of an index makes
+# them the same way):
+# - "alone": each sentence embedded on its own text;
+# - "titled": each sentence embedded on its own, title-prefixed like its chunk (issue 15; the
+#   indexes written before issue 26 record nothing and were made this way). On news the repeated
+#   titles made the sentences' tokens 1.84x the chunks';
+# - "late": pooled from the chunk's own pass over each sentence's tokens (embeddings/spans.py):
+#   one forward pass per chunk gives the chunk's vector and all its sentences'.
+# Measured on both dev files (benchmarks/README.md, issue 26): late chunking halves what the model
+# reads but lost .017 R@1 and .021 answer hit on SQuAD, so new indexes embed sentences alone.
+ALONE = "alone"
+TITLED = "titled"
+LATE = "late"
+SENTENCE_VECTORS = (ALONE, TITLED, LATE)
+DEFAULT_SENTENCE_VECTORS = ALONE
 
 
 @dataclass(frozen=True)
@@ -43,32 +59,116 @@ class IndexConfig:
     # Where chunks live: None for the embedded store (SQLite + FAISS in the index folder), or a
     # Milvus URI (milvus:///abs/path.db for Milvus Lite, http://host:19530 for a server).
     store: str | None = None
-    # How sentence vectors are made (qa/pipeline/ingest.py SENTENCE_VECTORS): "alone" (new
-    # indexes since issue 26), "titled" (title-prefixed; what indexes that record nothing were
-    # built with) or "late" (pooled from the chunk's own pass).
-    sentence_vectors: str = "titled"
+    # How sentence vectors are made (SENTENCE_VECTORS): "alone" (new indexes since issue 26),
+    # "titled" (title-prefixed; what indexes that record nothing were built with) or "late"
+    # (pooled from the chunk's own pass).
+    sentence_vectors: str = TITLED
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def read_config(folder: Path) -> IndexConfig | None:
-    path = folder / CONFIG_FILE
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        version = data.get("format_version")
-        if version != FORMAT_VERSION:
-            raise IndexFormatError(
-                f"The index in {folder} has format version {version}; this article-qa reads "
-                f"version {FORMAT_VERSION}. Re-ingest your articles into a new index folder."
-            )
-        return IndexConfig(**data)
-    except (ValueError, TypeError) as error:
+# Each field's JSON type(s): a config that parses but holds other types is damaged.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "model_path": (str, type(None)),
+    "dimension": (int,),
+    "model_max_tokens": (int,),
+    "probe": (list,),
+    "encoding": (str,),
+    "chunk_tokens": (int,),
+    "overlap_tokens": (int,),
+    "format_version": (int,),
+    "backend": (str,),
+    "vector_index": (dict,),
+    "store": (str, type(None)),
+    "sentence_vectors": (str,),
+}
+_KINDS = {str: "text", int: "a whole number", list: "a list", dict: "an object"}
+_REQUIRED = ("model", "model_path", "dimension", "model_max_tokens", "probe", "encoding",
+             "chunk_tokens", "overlap_tokens")  # fmt: skip
+
+
+def missing_config(folder: Path) -> IndexConfigError:
+    return IndexConfigError(
+        f"The index in {folder} has no {CONFIG_FILE}, so nobody knows which model built its "
+        "vectors."
+    )
+
+
+def config_from_dict(data: Any, where: str) -> IndexConfig:
+    """An ``IndexConfig`` from parsed JSON; anything else than the fields with their types is an
+    ``IndexConfigError`` (``where`` names the file in the message)."""
+    if not isinstance(data, dict):
+        raise IndexConfigError(
+            f"{where} is damaged (it holds a JSON {type(data).__name__}, not an object)."
+        )
+    version = data.get("format_version", FORMAT_VERSION)
+    if isinstance(version, int) and version != FORMAT_VERSION:
         raise IndexFormatError(
-            f"{path} is damaged ({error}). Move the index folder away and ingest again."
-        ) from error
+            f"The index with {where} has format version {version}; this article-qa reads "
+            f"version {FORMAT_VERSION}. Re-ingest your articles into a new index folder."
+        )
+    unknown = sorted(set(data) - set(_TYPES))
+    missing = [name for name in _REQUIRED if name not in data]
+    wrong = [
+        name
+        for name, value in data.items()
+        if name in _TYPES
+        and (
+            not isinstance(value, _TYPES[name]) or (isinstance(value, bool) and int in _TYPES[name])
+        )
+    ]
+    problems = (
+        [f"unknown field {name!r}" for name in unknown[:3]]
+        + [f"no {name!r}" for name in missing[:3]]
+        + [f"{name!r} is {data[name]!r:.40}, not {_KINDS[_TYPES[name][0]]}" for name in wrong[:3]]
+    )
+    if not problems:
+        if data["dimension"] < 1 or data["chunk_tokens"] < 1 or data["overlap_tokens"] < 0:
+            problems.append("a size is out of range")
+        elif not all(isinstance(x, int | float) and not isinstance(x, bool) for x in data["probe"]):
+            problems.append("'probe' holds something other than numbers")
+        elif data.get("sentence_vectors", TITLED) not in SENTENCE_VECTORS:
+            problems.append(
+                f"'sentence_vectors' is {data['sentence_vectors']!r:.40}, not one of "
+                f"{', '.join(SENTENCE_VECTORS)}"
+            )
+    if problems:
+        raise IndexConfigError(f"{where} is damaged ({'; '.join(problems)}).")
+    return IndexConfig(**data)
+
+
+def read_config(folder: Path) -> IndexConfig | None:
+    """The folder's config; None when it has none. A config that cannot be read, or holds
+    something else than a config, is an ``IndexConfigError`` whose message says what to do."""
+    path = folder / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise IndexConfigError(f"{path} is a folder, not a file.") from None
+    except UnicodeDecodeError as error:
+        raise IndexConfigError(f"{path} is damaged (not UTF-8 text: {error.reason}).") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise IndexConfigError(f"{path} is damaged (not JSON: {error}).") from None
+    return config_from_dict(data, str(path))
+
+
+def config_json(config: IndexConfig) -> str:
+    """The config as the index database keeps its copy (compared field by field, not as text)."""
+    return json.dumps(config.to_dict(), sort_keys=True)
+
+
+def same_config(a: IndexConfig, b: IndexConfig, layout: bool = True) -> bool:
+    """Whether two configs agree (``layout=False``: except the vector index layout, which a
+    writer updates a moment before it records the database's copy)."""
+    if layout:
+        return a == b
+    return replace(a, vector_index={}) == replace(b, vector_index={})
 
 
 def write_config(folder: Path, config: IndexConfig) -> None:

@@ -24,12 +24,12 @@ import json
 import sqlite3
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qa.errors import ConversationNotFoundError, QAError
-from qa.types import Answer, Citation, Passage, SentenceCheck, Turn
+from qa.types import Answer, Citation, Passage, SentenceCheck, Turn, now_iso
+from qa.wording import plural
 
 CONVERSATIONS_FILE = "conversations.sqlite"
 TITLE_CHARS = 80  # a conversation is listed by its first question, cut to this length
@@ -168,11 +168,7 @@ def conversation_markdown(conversation: Conversation) -> str:
 
 
 def turns_label(count: int) -> str:
-    return f"{count} turn{'' if count == 1 else 's'}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return plural(count, "turn")
 
 
 def _user(user: str | None) -> str:
@@ -204,7 +200,7 @@ class Conversations:
         or names no conversation of this user); returns the conversation's id."""
         db = self._connect(create=True)
         assert db is not None
-        now = _now()
+        now = now_iso()
         try:
             with db:
                 found = (

@@ -40,6 +40,21 @@ class IndexFormatError(QAError):
     """The index folder holds something this version cannot read, or its files are damaged."""
 
 
+CONFIG_REPAIR_HINT = (
+    "Run `qa check --repair`, which rebuilds it from the copy the index database keeps (the "
+    "stored model name and settings)."
+)
+
+
+class IndexConfigError(IndexFormatError):
+    """The index's ``config.json`` is missing, damaged or disagrees with the copy its database
+    keeps; ``qa check --repair`` rebuilds it from that copy. ``what`` says what is wrong."""
+
+    def __init__(self, what: str, hint: str = CONFIG_REPAIR_HINT) -> None:
+        super().__init__(f"{what} {hint}".strip())
+        self.what = what
+
+
 class IndexBusyError(QAError):
     """Another process is writing to the same index."""
 
@@ -77,6 +92,11 @@ class IndexPermissionError(QAError):
     """The index folder or one of its files may not be read or written by this user."""
 
 
+class IndexFileError(QAError):
+    """The operating system refused a file or folder of the index for another reason (a path
+    that cannot be created, a symbolic link loop, ...)."""
+
+
 @contextmanager
 def translated_os_errors(folder: Path) -> Iterator[None]:
     """Turn a full disk or a refused permission, from the OS or SQLite, into a message.
@@ -86,13 +106,18 @@ def translated_os_errors(folder: Path) -> Iterator[None]:
     """
     try:
         yield
-    except sqlite3.OperationalError as error:
+    except sqlite3.DatabaseError as error:  # OperationalError included
         text = str(error).lower()
         if "disk is full" in text:
             raise DiskFullError(_disk_full(folder / DB_FILE)) from error
         if "readonly" in text or "unable to open" in text:
             raise IndexPermissionError(_denied(folder / DB_FILE, f"SQLite: {error}")) from error
-        raise
+        if "locked" in text or "busy" in text:
+            raise IndexBusyError(
+                f"The index database {folder / DB_FILE} stayed locked by another process "
+                f"({error}). Wait for it to finish, then run this again."
+            ) from error
+        raise IndexFormatError(damaged_database(folder / DB_FILE, error)) from error
     except OSError as error:
         path = Path(error.filename) if error.filename else folder
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -101,7 +126,19 @@ def translated_os_errors(folder: Path) -> Iterator[None]:
             raise IndexPermissionError(_denied(path)) from error
         if error.errno == errno.EROFS:
             raise IndexPermissionError(_denied(path, "the file system is read-only")) from error
-        raise
+        raise IndexFileError(
+            f"Cannot use {path} ({error.strerror or error}). Check the path, or use another "
+            "folder with --index."
+        ) from error
+
+
+def damaged_database(path: Path, error: BaseException) -> str:
+    """The one line for a database SQLite refuses to read (bit flips, a dropped table, ...)."""
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return (
+        f"The index database {path} is damaged ({reason}). Run `qa check` to see what is "
+        "wrong and `qa check --repair` to fix what can be fixed."
+    )
 
 
 def _disk_full(path: Path) -> str:

@@ -8,8 +8,7 @@ from pathlib import Path
 from types import TracebackType
 
 from qa.errors import IndexBusyError
-
-LOCK_FILE = "write.lock"
+from qa.layout import LOCK_FILE
 
 
 class WriteLock:

@@ -6,7 +6,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def now_iso() -> str:
+    """The time now, as every record here writes it (``updated_at``): UTC, ISO 8601, whole
+    seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def content_hash(title: str, text: str, metadata: dict[str, str]) -> str:
@@ -193,8 +200,9 @@ def make_filters(
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk: ``text`` is ``article.text[start:end]`` of the article it names."""
+class PassageRow:
+    """A stored chunk with what a citation needs: its article, and its place in the article's
+    text (``text`` is ``article.text[start:end]``). Stores return these by chunk id."""
 
     chunk_id: int
     article_id: str
@@ -205,6 +213,12 @@ class Passage:
     text: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class Passage(PassageRow):
+    """A retrieved chunk: its ``PassageRow`` and how it ranked."""
+
     score: float  # fused relevance: higher is better, comparable within one search only
     rank: int  # 1 = best
     dense_score: float  # cosine similarity of question and chunk

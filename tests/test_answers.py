@@ -7,9 +7,9 @@ import json
 import pytest
 
 from qa import Answer, Assistant, Filters, IndexEmptyError, Passage, QAError, Turn
+from qa.lexical import content_words, fts_query, stem
 from qa.pipeline.answer import NOT_FOUND, Candidate, choose, compose, overlap
 from qa.pipeline.conversation import contextual_query, needs_context
-from qa.pipeline.lexical import content_words, fts_query, stem
 from qa.pipeline.retrieval import fuse
 from tests.conftest import source_text
 

@@ -16,6 +16,7 @@ from qa.cli.commands import cli
 from qa.errors import IndexFormatError
 from qa.pipeline.chunking import embedding_text
 from qa.stores import vector_format
+from qa.stores.embedded.integrity import vector_faults
 from qa.stores.embedded.sqlite import SENTENCE_FORMAT_KEY, Store
 
 HARBOUR = (
@@ -61,6 +62,68 @@ def test_a_wrong_size_or_an_unknown_format_is_refused() -> None:
     assert vector_format.encode_many(np.zeros((1, 4), np.float32), "int8")[0][4:] == bytes(4)
 
 
+def int8_damage(blob: bytes) -> dict[str, bytes]:
+    """Ways one int8 vector can be damaged that decoding alone would not show (it renormalises)."""
+    scale = np.frombuffer(blob[:4], dtype=np.float32)[0]
+    codes = np.frombuffer(blob[4:], dtype=np.int8).copy()
+    peak = int(np.argmax(np.abs(codes)))
+    lowered = codes.copy()
+    lowered[peak] = np.sign(lowered[peak]) * 100  # the largest code is no longer 127
+    small = int(np.argmin(np.abs(codes)))
+    wrapped = codes.copy()
+    wrapped[small] = -128  # the encoder clips to -127
+    return {
+        "scale doubled": np.float32(scale * 2).tobytes() + blob[4:],
+        "scale negative": np.float32(-scale).tobytes() + blob[4:],
+        "scale not finite": np.float32(np.nan).tobytes() + blob[4:],
+        "largest code lowered": blob[:4] + lowered.tobytes(),
+        "code -128": blob[:4] + wrapped.tobytes(),
+        "codes zeroed": blob[:4] + bytes(len(codes)),
+        "one byte short": blob[:-1],
+    }
+
+
+def test_int8_vectors_are_checked_by_their_own_rule() -> None:
+    rows = unit_rows(300, 384, seed=3)
+    for name in vector_format.FORMATS:
+        assert vector_faults(vector_format.encode_many(rows, name), 384, name) == []
+    blob = vector_format.encode(rows[0], "int8")
+    for kind, damaged in int8_damage(blob).items():
+        assert vector_faults([blob, damaged, blob], 384, "int8") == [1], kind
+    # Decoding renormalises: a changed scale reads back as the same unit vector, so only the
+    # rule above sees it.
+    doubled = int8_damage(blob)["scale doubled"]
+    np.testing.assert_allclose(
+        vector_format.decode([doubled], "int8"), vector_format.decode([blob], "int8")
+    )
+    # float32 bytes are not int8 vectors of the same dimension (and the other way round).
+    assert vector_faults(vector_format.encode_many(rows[:2], "float32"), 384, "int8") == [0, 1]
+
+
+def test_qa_check_finds_a_damaged_int8_sentence_vector_and_repairs_it(
+    index_dir: Path, embedder: HashEmbedder, write
+) -> None:
+    write("harbour.txt", HARBOUR)
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        assistant.ingest([write.base])
+        assert assistant.check().ok
+        db = assistant.store.db
+        rowid, blob = db.execute("SELECT rowid, vector FROM sentences LIMIT 1").fetchone()
+        with assistant.store.transaction():
+            db.execute(
+                "UPDATE sentences SET vector = ? WHERE rowid = ?",
+                (int8_damage(blob)["scale doubled"], rowid),
+            )
+        (problem,) = assistant.check().problems
+        assert "1 sentence vector (of chunk" in problem
+        assert "not 64 finite numbers of unit length" in problem
+        repaired = assistant.repair()
+        assert repaired.ok and any(
+            "re-chunked and re-embedded 1 article" in r for r in repaired.repaired
+        )
+        assert assistant.check().ok
+
+
 def test_a_new_index_stores_sentence_vectors_as_int8(
     index_dir: Path, embedder: HashEmbedder, write
 ) -> None:
@@ -85,7 +148,7 @@ def make_old_index(folder: Path, embedder: HashEmbedder, write) -> None:
     Store(folder / "index.sqlite", sentence_format="float32").close()
     with Assistant.open(folder, embedder=embedder, sentence_vectors="titled") as assistant:
         assistant.ingest([write.base])
-        with assistant.store.sqlite.transaction():
+        with assistant.store.transaction():
             assistant.store.db.execute("DELETE FROM meta WHERE key = ?", (SENTENCE_FORMAT_KEY,))
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     del config["sentence_vectors"]
@@ -99,7 +162,7 @@ def test_an_index_from_before_opens_answers_and_grows_the_old_way(
     # The answer path that reads stored sentence vectors (the trained reader reads text).
     with Assistant.open(index_dir, embedder=embedder, reader=False) as assistant:
         assert assistant.sentence_vectors == "titled"
-        assert assistant.store.sqlite.sentence_format == "float32"
+        assert assistant.store.sentence_format == "float32"
         reply = assistant.ask("When did the harbour reopen?", abstain_below=float("-inf"))
         assert reply.found and "harbour reopened on Monday" in reply.citations[0].quote
         # A new article is embedded the index's way: sentences alone, stored as float32.
@@ -114,7 +177,7 @@ def test_an_index_from_before_opens_answers_and_grows_the_old_way(
         assert sizes == {4 * embedder.dimension}
         # Every sentence vector reads back as the title-prefixed sentence's, old and new.
         for article in assistant.articles():
-            text = assistant.store.sqlite.article_text(article.id) or ""
+            text = assistant.store.article_text(article.id) or ""
             rows = assistant.store.sentence_rows(assistant.catalog.chunk_ids(article.id))
             spans = zip(rows.starts, rows.ends, strict=True)
             want = embedder.embed([embedding_text(article.title, text[a:b]) for a, b in spans])
@@ -142,7 +205,7 @@ def test_check_finds_sentence_vectors_of_the_wrong_size_and_repairs_them(
     with Assistant.open(index_dir, embedder=embedder) as assistant:
         assistant.ingest([write.base])
         db = assistant.store.db
-        with assistant.store.sqlite.transaction():
+        with assistant.store.transaction():
             db.execute("UPDATE sentences SET vector = zeroblob(100) WHERE rowid = 1")
         report = assistant.check()
         (problem,) = report.problems
@@ -161,8 +224,8 @@ def test_a_sentence_format_from_a_newer_version_is_named(
     write("harbour.txt", HARBOUR)
     with Assistant.open(index_dir, embedder=embedder) as assistant:
         assistant.ingest([write.base])
-        with assistant.store.sqlite.transaction():
-            assistant.store.sqlite.set_meta(SENTENCE_FORMAT_KEY, "int4")
+        with assistant.store.transaction():
+            assistant.store.set_meta(SENTENCE_FORMAT_KEY, "int4")
     with Assistant.open(index_dir, embedder=embedder, reader=False) as assistant:
         (problem,) = assistant.check().problems
         assert "stored as 'int4', which this article-qa cannot read" in problem

@@ -199,7 +199,7 @@ def test_a_write_by_the_server_after_another_process_wrote_keeps_both(
     with Assistant.open(index, model="hash") as first:
         first.ingest([write.base / "a.md"])
     state = AppState(index, model="hash")
-    assert state.ask("Did the harbour reopen?", [], 5, None).found  # vectors loaded
+    assert state.ask("Did the harbour reopen?", [], 5, None).passages  # vectors loaded
     write("b.md", "# B\n\nThe bridge opened.")
     with Assistant.open(index, model="hash") as other:
         other.ingest([write.base / "b.md"])

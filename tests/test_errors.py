@@ -74,7 +74,7 @@ def test_garbage_database(built: Path) -> None:
 def test_damaged_config(built: Path) -> None:
     (built / "config.json").write_text('{"model": "hash-64", "dimen', encoding="utf-8")
     line = fails("search", "river", "--index", str(built))
-    assert f"{built / 'config.json'} is damaged" in line and "ingest again" in line
+    assert f"{built / 'config.json'} is damaged" in line and "qa check --repair" in line
 
 
 def test_config_from_a_newer_version(built: Path) -> None:

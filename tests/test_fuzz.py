@@ -317,3 +317,29 @@ def test_a_loader_bug_fails_that_file_only(folder: Path, monkeypatch: pytest.Mon
     (failure,) = result.failures
     assert failure.source == str(path)
     assert "KeyError" in failure.reason and BUG in failure.reason
+
+
+CONFIG_NAMES = ("model", "model_path", "dimension", "model_max_tokens", "probe", "encoding",
+                "chunk_tokens", "overlap_tokens", "format_version", "backend", "vector_index",
+                "store")  # fmt: skip
+CONFIG_FIELDS = st.fixed_dictionaries({}, optional=dict.fromkeys(CONFIG_NAMES, JSON_VALUES))
+
+
+@fuzz(300)
+@given(value=JSON_VALUES | CONFIG_FIELDS, cut=st.integers(min_value=0, max_value=400) | st.none())
+def test_any_config_json_is_read_or_refused_in_one_line(
+    folder: Path, value: object, cut: int | None
+) -> None:
+    """Whatever config.json holds (issue 29: a JSON list, a text dimension, half a file), reading
+    it gives a config or one ``IndexFormatError`` line, never another exception."""
+    from qa.config import read_config
+    from qa.errors import IndexFormatError
+
+    text = json.dumps(value)
+    (folder / "config.json").write_text(text[:cut] if cut is not None else text, encoding="utf-8")
+    try:
+        config = read_config(folder)
+    except IndexFormatError as error:
+        assert "\n" not in str(error) and str(error).endswith(".")
+        return
+    assert config is not None and isinstance(config.dimension, int) and config.dimension >= 1

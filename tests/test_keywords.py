@@ -34,7 +34,7 @@ def test_impact_index_ranks_like_fts5(index_dir: Path, write, small_threshold: N
         for query in ("orchestra number17", "orchestra season market", "glacier"):
             ours = cache.search(query, 10)
             match = " OR ".join(f'"{w}"' for w in query.split())
-            fts = assistant.store.sqlite.keyword_search(match, 10)
+            fts = assistant.store.keyword_search(match, 10)
             # Same words, same formula: the scores agree closely (tokenisers differ a little),
             # and the best chunk is one FTS5 ranks best too (ties may come in another order).
             assert [s for _, s in ours] == pytest.approx([s for _, s in fts], rel=0.15)

@@ -380,13 +380,13 @@ def test_generative_eval_figures_count_as_documented() -> None:
     assert summary["notices"] == ["timed out"] and summary["model"] == "m"
     table = markdown_generative(summary, {"answers": {"answer_hit_rate": 0.75}})
     assert "| answer hit rate | 0.500 | 0.750 |" in table
-    assert "our support check" in table and "ALCE" in table
+    assert "the trained verifier" in table and "ALCE" in table
 
 
 def test_the_cli_marks_each_streamed_sentence_as_it_is_checked(
     assistant: Assistant, write, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from qa.llm.options import UNSUPPORTED, VERIFIED, ask_printing
+    from qa.cli.llm import UNSUPPORTED, VERIFIED, ask_printing
 
     write("rhine.md", "# Rhine\n\nThe Rhine rises in the Swiss Alps. It flows into the North Sea.")
     assert assistant.ingest([write.base]).ok

@@ -1,5 +1,7 @@
-"""The Milvus store (qa/stores/milvus/store.py) itself, on Milvus Lite, a local file. The retrieval,
-answer and ingest suites run on it through Assistant too (the ``store_kind`` fixture).
+"""What only the Milvus store has (qa/stores/milvus/): its addresses, ids and filter expressions,
+its two keyword analyses, and reopening a Lite file. The store contract runs on it in
+tests/test_store_contract.py; the retrieval, answer and ingest suites run on it through Assistant
+too (the ``store_kind`` fixture).
 
 Skipped unless the milvus extra is installed (`make test` installs it; the core install does not).
 """
@@ -9,66 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from embeddings import HashEmbedder
 from qa.errors import IndexFormatError, QAError
-from qa.pipeline.chunking import Chunker
-from qa.pipeline.ingest import chunk_article, embed_hash
 from qa.pipeline.retrieval import fuse
-from qa.stores.base import NewChunk
-from qa.stores.milvus.store import (
-    MilvusStore,
-    chunk_id,
-    client_uri,
-    filter_expression,
-    lite_version,
-    server_database,
-)
-from qa.types import Article, Filters
+from qa.stores.milvus.address import client_uri, server_database
+from qa.stores.milvus.lite import lite_version
+from qa.stores.milvus.schema import chunk_id, filter_expression
+from qa.stores.milvus.store import MilvusStore
+from qa.testing.store_contract import ARTICLES, EMBEDDER, rows
+from qa.types import Filters
 
 pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
 pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (pip install milvus-lite)")
-
-EMBEDDER = HashEmbedder(dimension=64)
-CHUNKER = Chunker(len, chunk_tokens=120, overlap_tokens=20)  # characters, for small chunks
-
-ARTICLES = [
-    Article(
-        "broncos",
-        "Super Bowl 50",
-        "The Denver Broncos defeated the Carolina Panthers to win Super Bowl 50. "
-        "The game was played at Levi's Stadium in Santa Clara, California. "
-        "Von Miller was named the most valuable player of the game after two forced fumbles.",
-        "/corpus/sports/super-bowl.md",
-        date="2016-02-07",
-    ),
-    Article(
-        "normans",
-        "The Normans",
-        "The Normans were the people who gave their name to Normandy, a region in France. "
-        "They claimed lands in England after the conquest of 1066 and ruled for centuries.",
-        "/corpus/history/50%_off/normans.md",
-        date="2010-05-01",
-    ),
-    Article(
-        "oxygen",
-        'The "Oxygen" Article',
-        "Oxygen is a chemical element with symbol O. It is a highly reactive nonmetal and an "
-        "oxidizing agent that readily forms oxides with most elements.",
-        "/corpus/science/oxygen.md",
-    ),
-]
-
-
-def rows(article: Article) -> list[NewChunk]:
-    chunks, texts = chunk_article(article, CHUNKER)
-    vectors = EMBEDDER.embed(texts)
-    return [
-        NewChunk(chunk, embed_hash(text), vector)
-        for chunk, text, vector in zip(chunks, texts, vectors, strict=True)
-    ]
 
 
 @pytest.fixture
@@ -110,32 +65,6 @@ def test_filter_expressions_quote_values() -> None:
     assert '(source >= "/a/" and source < "/a0")' in expression
 
 
-def test_chunks_are_stored_with_offsets(store: MilvusStore) -> None:
-    for article in ARTICLES:
-        ids = store.chunk_ids(article.id)
-        assert len(ids) == len(rows(article)) >= 1
-        passages = store.passage_rows(ids)
-        for chunk, row in passages.items():
-            assert row.article_id == article.id and row.title == article.title
-            assert row.source == article.source
-            assert row.text == article.text[row.start : row.end]
-            assert row.date == article.date and row.url is None
-            assert chunk in ids
-    assert store.count_chunks() == sum(len(rows(a)) for a in ARTICLES)
-    assert store.content_hashes() == {a.id: a.content_hash for a in ARTICLES}
-
-
-def test_dense_search_finds_a_chunk_by_its_own_vector(store: MilvusStore) -> None:
-    new = rows(ARTICLES[1])[1]
-    hits = store.dense_search(new.vector, 5)
-    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
-    assert article_of(store, hits[:1]) == ["normans"]
-    assert store.passage_rows([hits[0][0]])[hits[0][0]].text == new.chunk.text
-    assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
-    stored = store.vectors([hits[0][0]])
-    np.testing.assert_allclose(stored[0], new.vector, atol=1e-6)
-
-
 def test_keyword_search_uses_our_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_MILVUS_KEYWORDS", "terms")
     store = MilvusStore(f"milvus://{tmp_path / 'terms.db'}", dimension=64)
@@ -166,28 +95,6 @@ def check_keyword_search(store: MilvusStore) -> None:
     assert store.keyword_search_text("zeppelin", 5) == []
 
 
-def test_filters_are_pushed_into_both_searches(store: MilvusStore) -> None:
-    vector = EMBEDDER.embed(["the game"])[0]
-    cases = {
-        Filters(article_ids=("normans",)): {"normans"},
-        Filters(titles=("super bowl 50",)): {"broncos"},
-        Filters(titles=('the "oxygen" article',)): {"oxygen"},
-        Filters(source_prefix="/corpus/history/50%_off/"): {"normans"},
-        Filters(source_prefix="/corpus/s"): {"broncos", "oxygen"},
-        Filters(date_from="2015-01-01"): {"broncos"},
-        Filters(date_to="2012-12-31"): {"normans"},
-        Filters(article_ids=("oxygen",), date_from="2000-01-01"): set(),  # no date: left out
-        Filters(article_ids=("broncos",), titles=("The Normans",)): {"broncos", "normans"},
-    }
-    for filters, expected in cases.items():
-        dense = set(article_of(store, store.dense_search(vector, 50, filters)))
-        assert dense == expected, filters
-        keyword = set(
-            article_of(store, store.keyword_search_text("the normans game oxygen", 50, filters))
-        )
-        assert keyword <= expected and (keyword or not expected), filters
-
-
 def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
     """Retriever's fusion, fed from Milvus: dense + keyword candidates, exact cosines for the
     keyword-only ones, z-scores mixed client-side."""
@@ -199,29 +106,6 @@ def test_hybrid_fusion_runs_on_milvus_scores(store: MilvusStore) -> None:
     dense.update(zip(missing, (store.vectors(missing) @ vector).tolist(), strict=True))
     ranked = fuse(dense, keyword)
     assert ranked and article_of(store, [(ranked[0].chunk_id, 0.0)]) == ["broncos"]
-
-
-def test_rewriting_and_deleting_articles(store: MilvusStore) -> None:
-    before = store.chunk_ids("broncos")
-    removed, again = store.put_article(ARTICLES[0], rows(ARTICLES[0]))
-    # Idempotent: the same ids, no duplicates.
-    assert again == before == store.chunk_ids("broncos") and removed == []
-    total = store.count_chunks()
-
-    edited = Article(ARTICLES[0].id, ARTICLES[0].title, "Denver won. Zeppelins flew.", "/x.md")
-    removed, new_ids = store.put_article(edited, rows(edited))
-    assert store.chunk_ids("broncos") == new_ids and not set(new_ids) & set(before)
-    assert sorted(removed) == sorted(before)
-    assert store.count_chunks() == total - len(before) + len(new_ids)
-    assert article_of(store, store.keyword_search_text("zeppelins", 5)) == ["broncos"]
-    assert store.keyword_search_text("Carolina Panthers", 5) == []
-    assert store.content_hashes()["broncos"] == edited.content_hash
-
-    assert sorted(store.delete_article("broncos")) == sorted(new_ids)
-    assert store.chunk_ids("broncos") == [] and "broncos" not in store.content_hashes()
-    assert store.keyword_search_text("zeppelins", 5) == []
-    vector = EMBEDDER.embed(["Denver won. Zeppelins flew."])[0]
-    assert "broncos" not in article_of(store, store.dense_search(vector, 50))
 
 
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ answer the same questions on the same corpus alike, within stated tolerances.
 Both index the demo corpus with the hash test model and answer its 36 sample questions. Dense
 search is the same arithmetic on both (exact cosine over the same vectors), so its ranking must
 be identical. Keyword search is not: Milvus scores BM25 with its own English analyzer, the
-embedded store with ours (qa/pipeline/lexical.py), so keyword and fused rankings may differ a
+embedded store with ours (qa/lexical.py), so keyword and fused rankings may differ a
 little, which the tolerances below bound. Measured when written: keyword top passage the same
 for 33 of 36 questions, hybrid top passage for 26 of 36 (top-5 overlap .83), the same answer text
 for 25 of 36, answered on both or abstained on both for 33 of 36.

@@ -18,13 +18,10 @@ from click.testing import CliRunner
 from embeddings import HashEmbedder
 from qa import Assistant, IndexBusyError, IndexFormatError, QAError
 from qa.cli.commands import cli
-from qa.stores.milvus import store as milvus_module
-from qa.stores.milvus.store import (
-    MilvusStore,
-    MilvusUnavailableError,
-    lite_server,
-    normalize_store,
-)
+from qa.stores.factory import normalize_store
+from qa.stores.milvus import lite as milvus_lite
+from qa.stores.milvus.lite import MilvusUnavailableError, lite_server
+from qa.stores.milvus.store import MilvusStore
 from tests.conftest import CORPUS, MILVUS
 
 needs_milvus = pytest.mark.skipif(not MILVUS, reason="the milvus extra is not installed")
@@ -51,7 +48,7 @@ def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
     def missing(name: str) -> object:
         raise ImportError(name)
 
-    monkeypatch.setattr(milvus_module.importlib, "import_module", missing)
+    monkeypatch.setattr(milvus_lite.importlib, "import_module", missing)
     with pytest.raises(MilvusUnavailableError, match=r"pip install 'article-qa\[milvus\]'"):
         MilvusStore(f"milvus://{tmp_path / 'x.db'}", dimension=8)
 

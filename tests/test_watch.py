@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from qa.pipeline.watch import Watcher, watch_in_thread
+from qa.watch import Watcher, watch_in_thread
 
 WAIT_S = (
     120.0  # a deadline for polling, not a speed target: the index usually follows within a second

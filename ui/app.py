@@ -17,11 +17,13 @@ import gradio as gr
 
 from qa import Answer, IndexEmptyError, QAError, Turn
 from qa.conversations import turns_label
+from qa.limits import check_filters, check_k, check_question
 from qa.pipeline.corpus import SUFFIXES
 from qa.pipeline.examples import example_questions
 from qa.pipeline.readers.web import is_address
-from qa.pipeline.watch import Watcher, watch_in_thread
 from qa.types import make_filters
+from qa.watch import Watcher, watch_in_thread
+from ui.guard import guard_middleware
 from ui.render import (
     article_rows,
     chat_message,
@@ -147,12 +149,12 @@ def respond(
     try:
         filters = make_filters(titles=titles or (), since=since, until=until)
         if state.llm is None:
-            reply = state.ask(question, history, int(k), filters)
+            reply = state.ask(question, history, check_k(k), filters)
         else:  # the model's words as they come, then its checked sentences replace them
             from qa.llm import Verdict
 
             drafted, marks = "", ""
-            for event in state.ask_stream(question, history, int(k), filters):
+            for event in state.ask_stream(question, history, check_k(k), filters):
                 if isinstance(event, Answer):
                     reply = event
                     break
@@ -277,6 +279,7 @@ def export_saved(state: AppState, user: str | None, conversation_id: str | None,
         raise gr.Error(str(error)) from error
     path = Path(tempfile.mkdtemp(prefix="qa-export-")) / f"conversation-{conversation_id}.{form}"
     path.write_text(text, encoding="utf-8")
+    state.exports.add(path.name, user)  # its download link works for this user only
     return str(path)
 
 
@@ -286,12 +289,13 @@ def user_of(request: gr.Request | None) -> str | None:
 
 
 def add_files(
-    state: AppState, files: list[str] | None, progress: Any = None
+    state: AppState, files: list[str] | None, progress: Any = None, user: str | None = None
 ) -> tuple[str, list[list[str | int]], Any, Any]:
-    """Upload handler: save the files safely, ingest them, report what happened."""
+    """Upload handler: save the files safely (``user``: who uploads, so nobody replaces another's
+    file), ingest them in the writer (questions are answered meanwhile), report what happened."""
     if not files:
         return "Choose one or more article files first.", *article_views(state)
-    saved = save_uploads(files, state.upload_dir)
+    saved = save_uploads(files, state.upload_dir, user=user)
     lines = [f"- {escape_markdown(reason)}" for reason in saved.rejected]
     if saved.paths:
 
@@ -303,6 +307,8 @@ def add_files(
         text = report_markdown(report)
     else:
         text = "**Nothing was added.**"
+    if saved.renamed:
+        text += "\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in saved.renamed)
     if lines:
         text += "\n\nRejected uploads:\n" + "\n".join(lines)
     return text, *article_views(state)
@@ -348,6 +354,24 @@ def article_views(state: AppState) -> tuple[list[list[str | int]], Any, Any]:
 def example_samples(state: AppState) -> Any:
     """The "Try" list, fresh from the index (after articles were added or removed)."""
     return gr.update(samples=[[q] for q in example_questions(state.articles())])
+
+
+def api_ask(
+    state: AppState,
+    question: object,
+    k: object = 5,
+    articles: object = None,
+    since: object = "",
+    until: object = "",
+) -> dict[str, Any]:
+    """The public ``/ask`` API: arguments checked as the CLI checks them (``qa.limits``), each
+    refusal one line."""
+    try:
+        text = check_question(question)
+        filters = check_filters(articles, since, until)
+        return state.ask(text, [], check_k(k), filters).to_dict()
+    except QAError as error:
+        raise gr.Error(str(error)) from error
 
 
 def build_app(state: AppState) -> gr.Blocks:
@@ -519,8 +543,12 @@ def build_app(state: AppState) -> gr.Blocks:
         export_md.click(on_export("md"), [saved_choice], exported, api_visibility="private")
         export_json.click(on_export("json"), [saved_choice], exported, api_visibility="private")
 
-        def on_add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008
-            return add_files(state, files, progress)
+        def on_add(
+            files: list[str] | None,
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
+        ) -> Any:
+            return add_files(state, files, progress, user_of(request))
 
         add.click(
             on_add, [uploads], [report, table, choice, title_filter], api_visibility="private"
@@ -543,12 +571,17 @@ def build_app(state: AppState) -> gr.Blocks:
             api_visibility="private",
         ).then(lambda: example_samples(state), None, examples.dataset, api_visibility="private")
 
-        def ask(question: str, k: int = 5) -> dict[str, Any]:
-            """Answer a question; returns the Answer as a dict (text, found, citations, ...)."""
-            try:
-                return state.ask(question, [], int(k), None).to_dict()
-            except QAError as error:
-                raise gr.Error(str(error)) from error
+        def ask(
+            question: str,
+            k: int = 5,
+            articles: list[str] | None = None,
+            since: str = "",
+            until: str = "",
+        ) -> dict[str, Any]:
+            """Answer a question; returns the Answer as a dict (text, found, citations, ...).
+            ``k``: passages to keep (1 to 50); ``articles``: only these titles or ids;
+            ``since``/``until``: only articles dated in that range."""
+            return api_ask(state, question, k, articles, since, until)
 
         gr.api(ask, api_name="ask")
     return app
@@ -566,16 +599,16 @@ def serve(
     llm: LLMConfig | None = None,
 ) -> gr.Blocks:
     """Build and launch the app (blocking unless ``block=False``); ``watch`` keeps the index
-    in sync with those files and folders while it runs (qa/pipeline/watch.py)."""
+    in sync with those files and folders while it runs (qa/watch.py)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls)
     state.warm_up()
     if watch:
-        watcher = Watcher(
-            lambda: state.assistant,
+        watcher = Watcher(  # writes as the upload worker does: questions never wait for it
+            state.writer.assistant,
             watch,
             log=lambda line: print(line, file=sys.stderr),
-            lock=state.lock,
+            lock=state.writer.lock,
         )
         watch_in_thread(watcher)
     app = build_app(state)
@@ -592,5 +625,7 @@ def serve(
         head=HEAD,
         footer_links=["api"],
         quiet=not block,
+        # Login throttling and owner-only export links (ui/guard.py).
+        app_kwargs={"middleware": [guard_middleware(state)]},
     )
     return app

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from qa.cli.llm import llm_config, llm_options
 from qa.cli.options import index_option
-from qa.llm.options import llm_config, llm_options
 
 AUTH_ENV = "QA_AUTH"
 
@@ -69,6 +69,7 @@ def serve(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     no_stream: bool,
 ) -> None:
     """Start the chat web UI (Gradio) on this machine.
@@ -92,7 +93,7 @@ def serve(
             err=True,
         )
     click.echo(f"article-qa on http://{host}:{port}  (Ctrl-C stops it)", err=True)
-    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     run(
         Path(index_dir),
         host=host,

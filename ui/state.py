@@ -1,8 +1,10 @@
-"""The server's one assistant, shared by every browser session behind a lock.
+"""The server's reading assistant, shared by every browser session behind a lock, and its writer.
 
 Gradio runs handlers in threads; the assistant's SQLite connection and in-memory FAISS index are
-not meant for concurrent writers, so calls are serialised (a question takes ~0.1 s; an upload
-holds the lock while it ingests).
+not meant for concurrent use, so reads are serialised (a question takes ~0.1 s). Writes (uploads,
+web addresses, removals) never take that lock: they are jobs for the writer (``ui.jobs``), a
+worker thread with its own assistant, so questions are answered from the last committed state
+while an upload is indexed.
 
 Other processes may change the index while the server runs (``qa ingest`` in a terminal): the
 assistant follows their writes itself (each question reads one consistent state and reloads the
@@ -13,7 +15,7 @@ replaced since (a new database file), so the server never needs a restart.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,8 @@ from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
 from qa.config import read_config
 from qa.conversations import Conversations
 from qa.layout import CONFIG_FILE, DB_FILE
+from ui.guard import OwnedFiles
+from ui.jobs import Progress, Writer
 
 if TYPE_CHECKING:
     from qa.llm import LLMConfig, Token, Verdict
@@ -47,6 +51,15 @@ class AppState:
         self._database: tuple[int, int] | None = None  # (device, inode) of the open database
         # Its own SQLite file and connections: saving a chat never waits for the index lock.
         self.conversations = Conversations(index_dir)
+        self.writer = Writer(index_dir, self._open_writer)
+        # Exported conversations and who made each: its link works for that user only.
+        self.exports = OwnedFiles()
+
+    def _open_writer(self) -> Assistant:
+        """The writer's own assistant on the folder, with the readers' model (loaded once)."""
+        with self.lock:
+            embedder = self.assistant.embedder
+        return Assistant.open(self.index_dir, embedder=embedder)
 
     @property
     def assistant(self) -> Assistant:
@@ -109,23 +122,32 @@ class AppState:
             question, reply.passages, reply, self.assistant.embedder, self.llm, history
         )
 
-    def ingest(
-        self, paths: list[Path] | list[str], progress: Callable[[str, int, int], None]
-    ) -> IngestReport:
-        with self.lock:
-            return self.assistant.ingest(
-                paths, progress=progress, allow_private_urls=self.allow_private_urls
-            )
+    def ingest(self, paths: list[Path] | list[str], progress: Progress | None) -> IngestReport:
+        """Ingest ``paths`` in the writer, showing its progress; questions go on meanwhile."""
+        allow = self.allow_private_urls
+        job = self.writer.submit(
+            f"ingest of {len(paths)} paths",
+            lambda assistant, report: assistant.ingest(
+                paths, progress=report, allow_private_urls=allow
+            ),
+        )
+        report: IngestReport = job.result(progress)
+        return report
 
     def remove(self, article_ids: list[str]) -> list[str]:
-        with self.lock:
-            return self.assistant.remove(article_ids)
+        job = self.writer.submit(
+            f"removal of {len(article_ids)} articles",
+            lambda assistant, _progress: assistant.remove(article_ids),
+        )
+        removed: list[str] = job.result()
+        return removed
 
     def articles(self) -> list[ArticleInfo]:
         with self.lock:
             return self.assistant.articles()
 
     def close(self) -> None:
+        self.writer.close()
         with self.lock:
             if self._assistant is not None:
                 self._assistant.close()

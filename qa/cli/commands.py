@@ -7,7 +7,7 @@ Heavy modules (torch, faiss) load inside commands, so ``qa --help`` starts insta
 
 from __future__ import annotations
 
-import json
+import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -15,12 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qa.cli.options import backend_option, index_option, json_option, reader_option
+from qa.cli.llm import ask_printing, llm_config, llm_options, print_checks
+from qa.cli.options import (
+    backend_option,
+    index_option,
+    json_option,
+    print_json,
+    reader_option,
+)
+from qa.cli.output import echo, secho
 from qa.errors import QAError
-from qa.llm.options import ask_printing, llm_config, llm_options, print_checks
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -36,12 +44,26 @@ class QAGroup(click.Group):
         except QAError as error:
             raise click.ClickException(str(error)) from error
         except KeyboardInterrupt:
-            click.echo(
+            echo(
                 "\nInterrupted. The index keeps every article finished before the interruption; "
                 "run the same command again to finish.",
                 err=True,
             )
             sys.exit(130)
+
+
+class FormatsHelp(click.Command):
+    """A command whose help names the formats ingest reads: ``{formats}`` in its help becomes
+    the list of ``qa.pipeline.formats`` (plugins' formats included) when the help is shown."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from qa.pipeline.formats import listed
+
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        text = text.replace("{formats}", listed())
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(text)
 
 
 def open_assistant(
@@ -50,10 +72,6 @@ def open_assistant(
     from qa.assistant import Assistant
 
     return Assistant.open(index_dir, model=model, create=create, **kw)
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @click.group(cls=QAGroup)
@@ -69,7 +87,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=FormatsHelp)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @index_option
 @click.option(
@@ -133,9 +151,8 @@ def ingest(
 ) -> None:
     """Add or update articles from files, folders (searched recursively) and web addresses.
 
-    Reads .txt, .md, .html, .json (records or SQuAD), .jsonl, .pdf, .docx, and their .gz
-    versions; an http(s) address is fetched (a page, or each item of an RSS/Atom feed), and
-    fetched again only when it changed.
+    Reads {formats}, and their .gz versions; an http(s) address is fetched (a page, or each
+    item of an RSS/Atom feed), and fetched again only when it changed.
     Unchanged articles are skipped; changed ones are re-indexed; a bad file is reported and
     the rest is ingested. Exit status 1 means some file or record failed.
 
@@ -165,10 +182,10 @@ def ingest(
         print_json(report.to_dict())
     else:
         for failure in report.failed:
-            click.secho(f"failed: {failure}", fg="red", err=True)
+            secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            click.echo(f"skipped {len(report.skipped)} files of other types", err=True)
-        click.echo(report.summary())
+            echo(f"skipped {len(report.skipped)} files of other types", err=True)
+        echo(report.summary())
     if not report.ok:
         sys.exit(1)
 
@@ -189,11 +206,11 @@ def list_articles(index_dir: str, as_json: bool) -> None:
         print_json([a.to_dict() for a in articles])
         return
     if not articles:
-        click.echo("The index is empty. Add articles with: qa ingest PATH")
+        echo("The index is empty. Add articles with: qa ingest PATH")
         return
     for article in articles:
-        click.echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
-    click.echo(f"{len(articles)} articles")
+        echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
+    echo(f"{len(articles)} articles")
 
 
 @cli.command()
@@ -225,7 +242,7 @@ def stats(index_dir: str, as_json: bool) -> None:
         ("updated", info.updated_at or "never"),
     ]
     for name, value in rows:
-        click.echo(f"{name:>13}: {value}")
+        echo(f"{name:>13}: {value}")
 
 
 @cli.command()
@@ -241,7 +258,7 @@ def remove(targets: tuple[str, ...], index_dir: str) -> None:
     """
     with open_assistant(index_dir) as assistant:
         removed = assistant.remove(targets)
-    click.echo(f"removed {len(removed)} article{'s' if len(removed) != 1 else ''}")
+    echo(f"removed {plural(len(removed), 'article')}")
 
 
 @cli.command()
@@ -269,18 +286,18 @@ def check(index_dir: str, repair: bool, as_json: bool) -> None:
         print_json(report.to_dict())
     else:
         for line in report.repaired:
-            click.echo(f"repaired: {line}")
+            echo(f"repaired: {line}")
         for line in report.notes:
-            click.echo(f"note: {line}")
+            echo(f"note: {line}")
         for line in report.problems:
-            click.secho(f"problem: {line}", fg="red", err=True)
+            secho(f"problem: {line}", fg="red", err=True)
         if report.ok:
             agree = (
                 "articles, chunks and offsets agree"
                 if assistant.store_uri
                 else "the database, vectors, keyword index and offsets agree"
             )
-            click.echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
+            echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
     if not report.ok:
         sys.exit(1)
 
@@ -310,7 +327,7 @@ def quote(text: str, limit: int = 160) -> str:
 def print_answer(reply: Answer) -> None:
     from qa.conversations import answer_text
 
-    click.echo(answer_text(reply))
+    echo(answer_text(reply))
 
 
 @cli.command()
@@ -335,6 +352,7 @@ def ask(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     no_stream: bool,
     index_dir: str,
     as_json: bool,
@@ -348,7 +366,7 @@ def ask(
       qa ask "Who won Super Bowl 50?"
       qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
-    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
         filters = make_filters(articles, source=source, since=since, until=until)
         if config is None:
@@ -402,11 +420,11 @@ def search(
     for passage in passages:
         where = f" ({passage.url})" if passage.url else ""
         reader = "" if passage.reader_score is None else f"reader {passage.reader_score:.2f}, "
-        click.echo(
+        echo(
             f"{passage.rank}. {passage.title}{where}  {reader}score {passage.score:.2f} "
             f"(cosine {passage.dense_score:.2f}, bm25 {passage.keyword_score:.1f})"
         )
-        click.echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
+        echo(f"   chars {passage.start}-{passage.end}: {quote(passage.text, 300)}")
 
 
 @cli.command()
@@ -432,6 +450,7 @@ def chat(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     no_stream: bool,
     index_dir: str,
 ) -> None:
@@ -452,7 +471,7 @@ def chat(
     from qa.conversations import Conversations, turns_label
     from qa.types import Turn
 
-    config = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
         chats = Conversations(index_dir)
         history: list[Turn] = []
@@ -463,13 +482,13 @@ def chat(
                 raise QAError("No saved conversation to resume yet. Start one with: qa chat")
             conversation_id, history = resumed.id, resumed.history()
             turns = turns_label(len(history))
-            click.echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
-        click.echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
+            echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
+        echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
             try:
                 question = input("? ").strip()
             except EOFError:
-                click.echo(err=True)
+                echo(err=True)
                 break
             if not question:
                 break
@@ -480,11 +499,11 @@ def chat(
                     stream = not no_stream
                     reply = ask_printing(assistant, question, history, k, None, config, stream)
             except QAError as error:
-                click.secho(f"Error: {error}", fg="red", err=True)
+                secho(f"Error: {error}", fg="red", err=True)
                 continue
             print_answer(reply)
             print_checks(reply)
-            click.echo()
+            echo()
             history.append(Turn(question, reply.text if reply.found else ""))
             conversation_id = chats.save(None, conversation_id, reply)
 
@@ -504,11 +523,11 @@ _add_eval_command()
 
 def _add_plugin_commands() -> None:
     """Commands registered by other packages under the ``article_qa.commands`` entry point."""
-    from importlib.metadata import entry_points
+    from qa.plugins import registered
 
-    for entry in entry_points(group="article_qa.commands"):
-        if entry.name not in cli.commands:
-            cli.add_command(entry.load(), entry.name)
+    for name, command in registered("article_qa.commands", click.Command):
+        if name not in cli.commands:
+            cli.add_command(command, name)
 
 
 _add_plugin_commands()

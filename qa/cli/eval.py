@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from qa.cli.llm import llm_config, llm_eval_options
 from qa.cli.options import backend_option, json_option, reader_option
-from qa.llm.options import llm_config, llm_eval_options
 
 
 @click.command(name="eval")
@@ -83,6 +83,7 @@ def eval_command(
     llm_model: str | None,
     llm_context: int,
     llm_timeout: float,
+    llm_check: str,
     as_json: bool,
 ) -> None:
     """Measure retrieval (recall@1/5/10, MRR, nDCG), answers and abstention on SQuAD data.
@@ -109,7 +110,7 @@ def eval_command(
     from qa.eval import evaluation
     from qa.eval.protocol import EvalSettings, evaluate_files
 
-    llm = llm_config(llm_url, llm_model, llm_context, llm_timeout)
+    llm = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     run = EvalSettings(
         limit, seed, compare, split, out_of_corpus, holdout, model, backend, llm,
         reader=not no_reader, half=half,

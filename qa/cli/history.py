@@ -6,12 +6,12 @@ The command line has no login, so it sees the conversations saved without one (`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from qa.cli.options import index_option, json_option
+from qa.cli.options import index_option, json_option, print_json
+from qa.cli.output import echo
 from qa.conversations import Conversations, turns_label
 
 
@@ -36,13 +36,13 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
     """List saved conversations, the latest first: id, turns, last time, title."""
     listed = Conversations(index_dir).list(None)
     if as_json:
-        click.echo(json.dumps([c.to_dict() for c in listed], indent=2, ensure_ascii=False))
+        print_json([c.to_dict() for c in listed])
         return
     if not listed:
-        click.echo("No saved conversations yet. Start one with: qa chat")
+        echo("No saved conversations yet. Start one with: qa chat")
         return
     for info in listed:
-        click.echo(f"{info.id}  {turns_label(info.turns):>9}  {info.updated_at}  {info.title}")
+        echo(f"{info.id}  {turns_label(info.turns):>9}  {info.updated_at}  {info.title}")
 
 
 @history_command.command()
@@ -50,7 +50,7 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
 @index_option
 def show(conversation_id: str, index_dir: str) -> None:
     """Print a conversation: each question and its answer with sources, as qa chat did."""
-    click.echo(Conversations(index_dir).markdown(None, conversation_id), nl=False)
+    echo(Conversations(index_dir).markdown(None, conversation_id), nl=False)
 
 
 @history_command.command()
@@ -77,9 +77,9 @@ def export(conversation_id: str, form: str, output: str | None, index_dir: str) 
     )
     if output:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 @history_command.command()
@@ -89,7 +89,7 @@ def export(conversation_id: str, form: str, output: str | None, index_dir: str) 
 def rename(conversation_id: str, title: str, index_dir: str) -> None:
     """Give a conversation a new title (it is listed by its first question until then)."""
     Conversations(index_dir).rename(None, conversation_id, title)
-    click.echo(f"renamed {conversation_id}")
+    echo(f"renamed {conversation_id}")
 
 
 @history_command.command()
@@ -98,4 +98,4 @@ def rename(conversation_id: str, title: str, index_dir: str) -> None:
 def delete(conversation_id: str, index_dir: str) -> None:
     """Delete a saved conversation."""
     Conversations(index_dir).delete(None, conversation_id)
-    click.echo(f"deleted {conversation_id}")
+    echo(f"deleted {conversation_id}")

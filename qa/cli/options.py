@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from qa.cli.output import json_text
 from qa.layout import DEFAULT_INDEX, INDEX_ENV
 
 INDEX_HELP = f"Index folder (default: ${INDEX_ENV} or ./{DEFAULT_INDEX})."
@@ -26,6 +27,12 @@ def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
+
+
+def print_json(data: Any) -> None:
+    """What ``--json`` prints, the same for every command: indented, non-ASCII kept, no
+    control character reaching the terminal."""
+    click.echo(json_text(data))
 
 
 # The same names as embeddings.onnx.BACKENDS (a test checks), spelled out here so that parsing

@@ -1,10 +1,11 @@
-"""``qa watch``: keep an index in sync with folders (the logic is in qa/pipeline/watch.py)."""
+"""``qa watch``: keep an index in sync with folders (the logic is in qa/watch.py)."""
 
 from __future__ import annotations
 
 import click
 
 from qa.cli.options import backend_option, index_option
+from qa.cli.output import echo
 
 
 @click.command(name="watch")
@@ -28,12 +29,12 @@ def watch_command(
       qa watch notes/ reports/ --index index
     """
     from qa.assistant import Assistant
-    from qa.pipeline.watch import Watcher
+    from qa.watch import Watcher
 
     with Assistant.open(index_dir, model=model, backend=backend, create=True) as assistant:
-        watcher = Watcher(lambda: assistant, paths, log=lambda line: click.echo(line, err=True))
-        click.echo(f"watching {', '.join(paths)} (Ctrl-C stops)", err=True)
+        watcher = Watcher(lambda: assistant, paths, log=lambda line: echo(line, err=True))
+        echo(f"watching {', '.join(paths)} (Ctrl-C stops)", err=True)
         try:
             watcher.run()
         except KeyboardInterrupt:
-            click.echo("stopped; the index holds every change applied so far", err=True)
+            echo("stopped; the index holds every change applied so far", err=True)

@@ -1,8 +1,9 @@
 """Generative answers measured (``qa eval --llm``, ``benchmarks/llm.py``; issue 16).
 
 Citation recall and precision are in the sense of ALCE (Gao et al., 2023), but judged by our own
-support check (qa/llm/check.py: cosine + word overlap against each passage sentence) instead of
-ALCE's NLI model, over the sentences the model wrote (before the check drops any):
+support check (qa/llm/check.py: the trained verifier by default, or cosine + word overlap with
+``--check cosine``) instead of ALCE's NLI model, over the sentences the model wrote (before the
+check drops any):
 
 - citation recall: the share of the model's sentences that a passage they cite supports (a
   sentence that cites nothing, or only numbers that were not given, counts against it);
@@ -109,8 +110,17 @@ def citation_counts(sentences: Sequence[SentenceCheck]) -> tuple[int, int, int]:
     return len(sentences), right, sum(bool(s.cited) for s in sentences)
 
 
-def summarise_generative(results: Sequence[GenerativeResult]) -> dict[str, Any]:
-    """The figures of ``qa eval --llm`` over in-corpus questions (see the module docstring)."""
+JUDGES = {
+    "verifier": "the trained verifier (qa/llm/check.py), not ALCE's NLI model",
+    "cosine": "cosine + word overlap (qa/llm/check.py --check cosine), not an NLI model",
+}
+
+
+def summarise_generative(
+    results: Sequence[GenerativeResult], check: str = "verifier"
+) -> dict[str, Any]:
+    """The figures of ``qa eval --llm`` over in-corpus questions (see the module docstring);
+    ``check`` names the support check that judged them."""
     inside = [r for r in results if r.question.article_id is not None]
     outside = [r for r in results if r.question.article_id is None]
     asked = [r for r in inside if r.asked]
@@ -145,7 +155,8 @@ def summarise_generative(results: Sequence[GenerativeResult]) -> dict[str, Any]:
             statistics.median(r.seconds for r in results) if results else None
         ),
         "notices": sorted({r.notice for r in asked if r.notice}),
-        "judge": "our support check (qa/llm/check.py), not ALCE's NLI model",
+        "judge": JUDGES[check],
+        "refuted_sentences": _share(sum(s.refuted for r in asked for s in r.sentences), sentences),
     }
 
 
@@ -163,9 +174,9 @@ def markdown_generative(summary: dict[str, Any], extractive: dict[str, Any] | No
             summary["gold_citation_precision"],
             answers.get("citation_precision"),
         ),
-        ("citation recall (ALCE-style, by our support check)", summary["citation_recall"], None),
+        ("citation recall (ALCE-style, by our check)", summary["citation_recall"], None),
         (
-            "citation precision (ALCE-style, by our support check)",
+            "citation precision (ALCE-style, by our check)",
             summary["citation_precision"],
             None,
         ),
@@ -184,8 +195,8 @@ def markdown_generative(summary: dict[str, Any], extractive: dict[str, Any] | No
         f"Asked the model {summary['asked_model']} of {summary['questions_in_corpus']} "
         f"in-corpus questions ({summary['generative_answers']} answers stayed generative); "
         f"{summary['sentences']} sentences written. Citation recall/precision as in ALCE, but "
-        "judged by our support check (cosine + word overlap, qa/llm/check.py), not an NLI model; "
-        "the model's own [n] are what they score.",
+        f"judged by {summary['judge']}; the model's own [n] are what they score. "
+        f"Sentences contradicted by their passage: {summary.get('refuted_sentences') or 0:.3f}.",
     ]
     if summary["asked_model_out_of_corpus"] is not None:
         lines.append(

@@ -217,7 +217,7 @@ def evaluate_generative(
                 "sentences": [s.to_dict() for s in r.sentences],
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return summarise_generative(results)
+    return summarise_generative(results, llm.check)
 
 
 def evaluate_files(

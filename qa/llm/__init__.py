@@ -1,6 +1,6 @@
 """Generative answers from any OpenAI-compatible server, every sentence checked (issue 16).
 
-Loaded lazily (module ``__getattr__``): the CLI imports ``qa.llm.options`` to parse ``--llm``,
+Loaded lazily (module ``__getattr__``): the CLI imports ``qa.cli.llm`` to parse ``--llm``,
 which must not import httpx unless a URL is given.
 """
 

@@ -34,7 +34,7 @@ from typing import Protocol
 import numpy as np
 
 from embeddings import Embedder
-from qa.pipeline.lexical import content_words, stem, words
+from qa.lexical import content_words, stem, words
 from qa.pipeline.sentences import split_sentences
 from qa.types import Passage
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,29 +143,24 @@ class LLMClient:
         if self.model_used:
             body["model"] = self.model_used
         produced = False
-        try:
-            with self._http.stream("POST", "/chat/completions", json=body) as response:
-                if response.status_code != 200:
-                    self._raise_for_status(response, response.read().decode("utf-8", "replace"))
-                parser = SSEParser()
-                for chunk in response.iter_bytes():
-                    for event in parser.feed(chunk):
-                        for text in self._deltas(event.data):
-                            produced = produced or bool(text.strip())
-                            yield Delta(text)
-                        if event.data.strip() == "[DONE]":
-                            break
-                for event in parser.close():
+        with (
+            self._translated_errors(),
+            self._http.stream("POST", "/chat/completions", json=body) as response,
+        ):
+            if response.status_code != 200:
+                self._raise_for_status(response, response.read().decode("utf-8", "replace"))
+            parser = SSEParser()
+            for chunk in response.iter_bytes():
+                for event in parser.feed(chunk):
                     for text in self._deltas(event.data):
                         produced = produced or bool(text.strip())
                         yield Delta(text)
-        except httpx.TimeoutException as error:
-            raise LLMError(
-                f"The language model at {self.config.url} did not answer within "
-                f"{self.config.timeout:g} s. A CPU server may need longer: raise --llm-timeout."
-            ) from error
-        except httpx.TransportError as error:
-            raise LLMError(self._unreachable(error)) from error
+                    if event.data.strip() == "[DONE]":
+                        break
+            for event in parser.close():
+                for text in self._deltas(event.data):
+                    produced = produced or bool(text.strip())
+                    yield Delta(text)
         if not produced:
             raise LLMError(
                 f"The language model at {self.config.url} answered with no text "
@@ -172,15 +168,25 @@ class LLMClient:
             )
 
     def _request(self, method: str, path: str) -> httpx.Response:
-        try:
+        with self._translated_errors():
             return self._http.request(method, path)
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """httpx's timeouts and connection faults, as one ``LLMError`` each."""
+        try:
+            yield
         except httpx.TimeoutException as error:
             raise LLMError(
                 f"The language model at {self.config.url} did not answer within "
-                f"{self.config.timeout:g} s. Raise --llm-timeout if the server is slow."
+                f"{self.config.timeout:g} s. A CPU server may need longer: raise --llm-timeout."
             ) from error
         except httpx.TransportError as error:
-            raise LLMError(self._unreachable(error)) from error
+            raise LLMError(
+                f"Could not reach the language model at {self.config.url} "
+                f"({type(error).__name__}: {error}). Is the server running (ollama serve, "
+                "llama-server --port ...)?"
+            ) from error
 
     def _deltas(self, data: str) -> Iterator[str]:
         if data.strip() == "[DONE]":
@@ -242,12 +248,6 @@ class LLMClient:
             f"The language model server has no model {model!r}{why}.{have} List its models with "
             f"GET {self.config.url}/models (curl {self.config.url}/models) and pass one with "
             "--llm-model or QA_LLM_MODEL."
-        )
-
-    def _unreachable(self, error: Exception) -> str:
-        return (
-            f"Could not reach the language model at {self.config.url} ({type(error).__name__}: "
-            f"{error}). Is the server running (ollama serve, llama-server --port ...)?"
         )
 
 

@@ -9,7 +9,7 @@ context for the difference and the chat template's own tokens (SmolLM2's tokeniz
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.pipeline.sentences import split_sentences
 from qa.pipeline.tokens import DEFAULT_ENCODING, get_encoding
@@ -117,18 +117,4 @@ def _cut(passage: Passage, room: int) -> Passage | None:
     text = passage.text[:end]
     if count_tokens(text) < MIN_PASSAGE_TOKENS:
         return None
-    return Passage(
-        chunk_id=passage.chunk_id,
-        article_id=passage.article_id,
-        title=passage.title,
-        url=passage.url,
-        date=passage.date,
-        source=passage.source,
-        text=text,
-        start=passage.start,
-        end=passage.start + end,
-        score=passage.score,
-        rank=passage.rank,
-        dense_score=passage.dense_score,
-        keyword_score=passage.keyword_score,
-    )
+    return replace(passage, text=text, end=passage.start + end)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import Embedder
+from qa.lexical import STOPWORDS, content_words, stem, words
 from qa.pipeline.chunking import heading_text
-from qa.pipeline.lexical import STOPWORDS, content_words, stem, words
 from qa.pipeline.sentences import split_sentences
 from qa.types import Answer, Citation, Passage
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from embeddings import Embedder
-from qa.pipeline.lexical import content_words, words
+from qa.lexical import content_words, words
 from qa.pipeline.retrieval import Retriever
 from qa.types import Answer, Filters, Passage, Turn
 

@@ -1,10 +1,10 @@
 """Find article files and read them into ``Article``s, one file at a time, never failing the lot.
 
-Supported: ``.txt``, ``.md``, ``.html``/``.htm``, ``.json`` (records or SQuAD), ``.jsonl``,
-``.pdf`` and ``.docx`` (qa/pipeline/readers/), and any of these gzip-compressed (``.json.gz``).
-Folders are walked recursively; hidden files and other types found inside them are skipped
-(and counted), while a file named on the command line must be readable or it is reported as
-failed.
+What is read is ``qa.pipeline.formats``'s table (``.txt``, ``.md``, ``.html``, ``.json``,
+``.jsonl``, ``.pdf``, ``.docx`` and formats that plugins add), each also gzip-compressed
+(``.json.gz``). Folders are walked recursively; hidden files and other types found inside them
+are skipped (and counted), while a file named on the command line must be readable or it is
+reported as failed.
 """
 
 from __future__ import annotations
@@ -18,31 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.layout import LOCK_FILE
 from qa.pipeline import formats
-from qa.pipeline.formats import FormatError, Record, RecordError
+from qa.pipeline.formats import normalise
+from qa.pipeline.records import FormatError, Record, RecordError, title_from_name
 from qa.types import Article, IngestFailure
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx")
+# The built-in formats' suffixes (``formats.suffixes()`` adds those of plugins).
+SUFFIXES = tuple(suffix for known in formats.FORMATS for suffix in known.suffixes)
 DEFAULT_MAX_FILE_MB = 32
-_SNIFF_BYTES = 8192
-# Every index folder holds its write lock file (qa/locking.py); its files are not articles.
-INDEX_MARKER = "write.lock"
-
-
-def _read_pdf(data: bytes, stem: str) -> list[Record]:
-    from qa.pipeline.readers.pdf import parse_pdf  # loads PDFium only when a PDF is read
-
-    return parse_pdf(data, stem)
-
-
-def _read_docx(data: bytes, stem: str) -> list[Record]:
-    from qa.pipeline.readers.docx import parse_docx
-
-    return parse_docx(data, stem)
-
-
-# Formats read from bytes by their own module (qa/pipeline/readers/).
-BINARY_READERS = {".pdf": _read_pdf, ".docx": _read_docx}
 
 
 @dataclass
@@ -66,15 +50,9 @@ class Discovery:
     skipped: list[str]
 
 
-def kind_of(path: Path) -> str | None:
-    """The format suffix of ``path`` (``.json`` for ``a.json.gz``), or None if unsupported."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    for suffix in SUFFIXES:
-        if name.endswith(suffix):
-            return suffix
-    return None
+def kind_of(path: Path) -> formats.Format | None:
+    """The format of ``path`` (JSON for ``a.json.gz``), or None if unsupported."""
+    return formats.format_of(path.name)
 
 
 def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Discovery:
@@ -90,11 +68,11 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            missing.append(IngestFailure(str(raw), "no such file or folder"))
+            missing.append(IngestFailure(str(raw), _missing_reason(path)))
             continue
         if path.is_dir():
             for root, dirs, names in os.walk(path):
-                if root != str(path) and INDEX_MARKER in names:
+                if root != str(path) and LOCK_FILE in names:
                     dirs[:] = []  # an article-qa index folder (e.g. ./index under a watched .)
                     continue
                 dirs[:] = sorted(
@@ -108,13 +86,34 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
                         continue
                     if kind_of(child) is None:
                         skipped.append(str(child))
-                    elif child.resolve() not in seen:
-                        seen.add(child.resolve())
+                        continue
+                    resolved = _resolved(child)
+                    if resolved is None:  # one bad link fails itself, never the whole ingest
+                        missing.append(IngestFailure(str(child), _missing_reason(child)))
+                    elif resolved not in seen:
+                        seen.add(resolved)
                         files.append(child)
-        elif path.resolve() not in seen:
-            seen.add(path.resolve())
+        elif (resolved := _resolved(path)) is None:
+            missing.append(IngestFailure(str(raw), _missing_reason(path)))
+        elif resolved not in seen:
+            seen.add(resolved)
             files.append(path)
     return Discovery(files, missing, skipped)
+
+
+def _resolved(path: Path) -> Path | None:
+    """The real path of ``path``; None for a symbolic link that loops or points nowhere."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return None
+    return resolved
+
+
+def _missing_reason(path: Path) -> str:
+    if path.is_symlink():
+        return "is a symbolic link that loops or points to nothing; fix or remove the link"
+    return "no such file or folder"
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -139,50 +138,13 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM allowed) or BOM-marked UTF-16; binary or bad bytes raise."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise FormatError("is not valid UTF-16 text despite its byte-order mark") from error
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise FormatError("looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        bad = data[error.start : error.start + 1].hex()
-        raise FormatError(
-            f"is not valid UTF-8 (byte 0x{bad} at position {error.start}); save it as UTF-8"
-        ) from error
-
-
-def normalise(text: str) -> str:
-    # One newline convention, so offsets and content hashes do not depend on the platform.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _parse(path: Path, data: bytes) -> tuple[list[Record], list[RecordError]]:
-    kind = kind_of(path)
+def _parse(
+    known: formats.Format, path: Path, data: bytes
+) -> tuple[list[Record], list[RecordError]]:
     stem = path.name.split(".")[0] or path.name
     if not data.strip():
         raise FormatError("is empty")
-    if kind in (".html", ".htm"):
-        if b"\x00" in data[:_SNIFF_BYTES]:
-            raise FormatError("looks like a binary file, not HTML")
-        return formats.parse_html(data, stem), []
-    if kind in BINARY_READERS:
-        return BINARY_READERS[kind](data, stem), []
-    text = normalise(decode(data))
-    if not text.strip():
-        raise FormatError("is empty")
-    if kind == ".txt":
-        return formats.parse_text(text, stem), []
-    if kind in (".md", ".markdown"):
-        return formats.parse_markdown(text, stem), []
-    if kind == ".jsonl":
-        return formats.parse_jsonl(text, stem)
-    return formats.parse_json(text, stem)
+    return known.read(data, stem)
 
 
 def article_id(source: str, key: str) -> str:
@@ -192,14 +154,17 @@ def article_id(source: str, key: str) -> str:
 
 def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> FileResult:
     """Read one file into articles; never raises for bad content (failures are returned)."""
-    source = str(path.resolve()) if path.exists() else str(path)
+    resolved = _resolved(path)
+    source = str(resolved) if resolved is not None else str(path)
     result = FileResult(path=source)
+    known = kind_of(path)
+    if known is None:
+        supported = ", ".join(formats.suffixes())
+        reason = f"unsupported file type; supported: {supported} (optionally gzipped)"
+        result.failures.append(IngestFailure(str(path), reason))
+        return result
     try:
-        if kind_of(path) is None:
-            raise FormatError(
-                f"unsupported file type; supported: {', '.join(SUFFIXES)} (optionally gzipped)"
-            )
-        records, record_errors = _parse(path, _read_bytes(path, max_file_bytes))
+        records, record_errors = _parse(known, path, _read_bytes(path, max_file_bytes))
     except FormatError as error:
         result.failures.append(IngestFailure(str(path), str(error)))
         return result
@@ -217,7 +182,7 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
         return result
     for bad in record_errors:
         result.failures.append(IngestFailure(f"{path} ({bad.where})", bad.reason))
-    many = len(records) > 1 or kind_of(path) in (".json", ".jsonl")
+    many = len(records) > 1 or known.records
     keys_seen: dict[str, int] = {}
     for position, record in enumerate(records, start=1):
         text = normalise(record.text)
@@ -232,7 +197,7 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
         result.articles.append(
             Article(
                 id=record.id or article_id(source, key),
-                title=record.title.strip() or formats.title_from_name(path.stem),
+                title=record.title.strip() or title_from_name(path.stem),
                 text=text,
                 source=source,
                 url=record.meta.get("url"),

@@ -1,17 +1,28 @@
-"""Parse one file's content into article records, by format.
+"""The formats article-qa reads: one table (``FORMATS``), and the parsers of the text formats.
 
-Each parser takes the decoded text (or bytes, for HTML) and returns ``Record``s; problems raise
-``FormatError`` with a reason written for users. Turning records into ``Article``s (ids, sources,
-hashes) is ``qa.pipeline.corpus``'s job.
+Each ``Format`` names its suffixes, the reader that turns a file's bytes into ``Record``s, and
+how help texts name it; discovery, ``qa ingest --help``, the web UI and the README's list all
+follow the table (tests/test_formats.py holds them to it). A reader raises ``FormatError`` with a
+reason written for users. Turning records into ``Article``s (ids, sources, hashes) is
+``qa.pipeline.corpus``'s job.
+
+Another package adds a format through the ``article_qa.formats`` entry point group: each entry
+names a ``Format`` (docs/architecture.md has an example; tests/plugins/ has one).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
+
+from qa.pipeline.records import FormatError, Record, RecordError, title_from_name
+from qa.plugins import registered
 
 # Keys a JSON record may carry besides ``title`` and ``text``.
 RECORD_FIELDS = ("url", "date", "author")
@@ -20,33 +31,6 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 # a heading with a long run of spaces (found by fuzzing: 40,000 spaces took 5 s).
 HEADING = re.compile(r"^#[ \t]+(.+)$", re.MULTILINE)
 NESTED_TOO_DEEP = "is nested too deeply to read (JSON deeper than about 1,000 levels)"
-
-
-class FormatError(Exception):
-    """A whole file could not be parsed."""
-
-
-@dataclass
-class Record:
-    """An article before it gets an id: ``key`` tells records of one file apart."""
-
-    title: str
-    text: str
-    key: str = ""
-    id: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class RecordError:
-    """One bad record inside an otherwise readable file (e.g. a malformed JSON line)."""
-
-    where: str
-    reason: str
-
-
-def title_from_name(stem: str) -> str:
-    return re.sub(r"[_\s]+", " ", stem).strip() or stem
 
 
 def parse_text(text: str, stem: str) -> list[Record]:
@@ -230,3 +214,159 @@ def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
     if not records and not errors:
         raise FormatError("holds no articles")
     return records, errors
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+Parsed = tuple[list[Record], list[RecordError]]
+Reader = Callable[[bytes, str], Parsed]
+"""``read(content, stem)``: a file's records, and its bad records (the rest are kept); ``stem``
+is the file name without suffixes, for a title when the file has none."""
+
+ENTRY_POINT_GROUP = "article_qa.formats"
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Format:
+    """A kind of article file: its suffixes, how to read it, and how help texts name it."""
+
+    suffixes: tuple[str, ...]  # lower case, with the dot: (".md", ".markdown"); any may be .gz
+    read: Reader
+    label: str  # in `qa ingest --help` and the UI: ".json (records or SQuAD)"
+    paged: bool = False  # the text marks page breaks with form feeds: citations get pages
+    records: bool = False  # a file of records (JSON): each article is keyed by its title
+
+    def __post_init__(self) -> None:
+        bad = [s for s in self.suffixes if not s.startswith(".") or s != s.lower()]
+        if not self.suffixes or bad:
+            raise ValueError(
+                f'A format\'s suffixes are lower case and start with a dot, e.g. (".md",). '
+                f"Currently, suffixes is {self.suffixes!r}"
+            )
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (BOM allowed) or BOM-marked UTF-16; binary or bad bytes raise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise FormatError("is not valid UTF-16 text despite its byte-order mark") from error
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise FormatError("looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        raise FormatError(
+            f"is not valid UTF-8 (byte 0x{bad} at position {error.start}); save it as UTF-8"
+        ) from error
+
+
+def normalise(text: str) -> str:
+    # One newline convention, so offsets and content hashes do not depend on the platform.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_of(data: bytes) -> str:
+    """A text file's content, decoded and normalised (``FormatError`` if it holds no text)."""
+    text = normalise(decode(data))
+    if not text.strip():
+        raise FormatError("is empty")
+    return text
+
+
+def read_text(data: bytes, stem: str) -> Parsed:
+    return parse_text(text_of(data), stem), []
+
+
+def read_markdown(data: bytes, stem: str) -> Parsed:
+    return parse_markdown(text_of(data), stem), []
+
+
+def read_html(data: bytes, stem: str) -> Parsed:
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise FormatError("looks like a binary file, not HTML")
+    return parse_html(data, stem), []
+
+
+def read_json(data: bytes, stem: str) -> Parsed:
+    return parse_json(text_of(data), stem)
+
+
+def read_jsonl(data: bytes, stem: str) -> Parsed:
+    return parse_jsonl(text_of(data), stem)
+
+
+def read_pdf(data: bytes, stem: str) -> Parsed:
+    from qa.pipeline.readers.pdf import parse_pdf  # loads PDFium only when a PDF is read
+
+    return parse_pdf(data, stem), []
+
+
+def read_docx(data: bytes, stem: str) -> Parsed:
+    from qa.pipeline.readers.docx import parse_docx
+
+    return parse_docx(data, stem), []
+
+
+FORMATS: tuple[Format, ...] = (
+    Format((".txt",), read_text, ".txt"),
+    Format((".md", ".markdown"), read_markdown, ".md"),
+    Format((".html", ".htm"), read_html, ".html"),
+    Format((".json",), read_json, ".json (records or SQuAD)", records=True),
+    Format((".jsonl",), read_jsonl, ".jsonl", records=True),
+    Format((".pdf",), read_pdf, ".pdf", paged=True),
+    Format((".docx",), read_docx, ".docx"),
+)
+"""The formats built in, in the order help texts list them."""
+
+
+@functools.cache
+def all_formats() -> tuple[Format, ...]:
+    """``FORMATS``, then those other packages add under ``article_qa.formats`` (read once per
+    process). A plugin's suffix that is already taken is left out with a warning."""
+    found = list(FORMATS)
+    taken = {suffix for known in FORMATS for suffix in known.suffixes}
+    for name, added in registered(ENTRY_POINT_GROUP, Format):
+        clash = sorted(taken.intersection(added.suffixes))
+        if clash:
+            warnings.warn(
+                f"The format {name!r} of a plugin is left out: {', '.join(clash)} is read by "
+                "another format already",
+                stacklevel=2,
+            )
+            continue
+        taken.update(added.suffixes)
+        found.append(added)
+    return tuple(found)
+
+
+def format_of(name: str) -> Format | None:
+    """The format of a file called ``name`` (``a.json.gz`` is JSON), or None if unsupported."""
+    name = name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    best: tuple[int, Format | None] = (0, None)
+    for known in all_formats():
+        for suffix in known.suffixes:
+            if name.endswith(suffix) and len(suffix) > best[0]:
+                best = (len(suffix), known)
+    return best[1]
+
+
+def suffixes() -> tuple[str, ...]:
+    """Every suffix read (without ``.gz``, which any of them may add)."""
+    return tuple(suffix for known in all_formats() for suffix in known.suffixes)
+
+
+def is_paged(source: str) -> bool:
+    """Whether an article read from ``source`` has page breaks (a PDF)."""
+    known = format_of(source)
+    return known is not None and known.paged
+
+
+def listed() -> str:
+    """The formats as help texts list them: ".txt, .md, ..., .docx"."""
+    return ", ".join(known.label for known in all_formats())

@@ -5,7 +5,8 @@
 2. Chunk new and changed articles and split each chunk into sentences; reuse the stored vector
    of any chunk or sentence whose embedded text was embedded before (an edited article re-embeds
    only the chunks and sentences that changed). Sentences are embedded on their own text (or, as
-   an index records, title-prefixed, or pooled from their chunk's pass: ``SENTENCE_VECTORS``).
+   an index records, title-prefixed, or pooled from their chunk's pass:
+   ``qa.config.SENTENCE_VECTORS``).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
 
@@ -27,6 +28,7 @@ import numpy as np
 from embeddings import Embedder, VectorIndex
 from embeddings.batching import Batch, GroupEmbedder, InProcess
 from embeddings.spans import Span
+from qa.config import DEFAULT_SENTENCE_VECTORS, LATE, SENTENCE_VECTORS, TITLED
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, FileResult, discover, read_file
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, file_results, is_address
@@ -40,22 +42,6 @@ Progress = Callable[[str, int, int], None]
 # Articles are written in groups of about this many texts to embed (chunks, with their sentences
 # when those are embedded on their own): one transaction each.
 BATCH_CHUNKS = 512
-
-# How sentence vectors are made (recorded in config.json, so every later ingest of an index makes
-# them the same way):
-# - "alone": each sentence embedded on its own text;
-# - "titled": each sentence embedded on its own, title-prefixed like its chunk (issue 15; the
-#   indexes written before issue 26 record nothing and were made this way). On news the repeated
-#   titles made the sentences' tokens 1.84x the chunks';
-# - "late": pooled from the chunk's own pass over each sentence's tokens (embeddings/spans.py):
-#   one forward pass per chunk gives the chunk's vector and all its sentences'.
-# Measured on both dev files (benchmarks/README.md, issue 26): late chunking halves what the model
-# reads but lost .017 R@1 and .021 answer hit on SQuAD, so new indexes embed sentences alone.
-ALONE = "alone"
-TITLED = "titled"
-LATE = "late"
-SENTENCE_VECTORS = (ALONE, TITLED, LATE)
-DEFAULT_SENTENCE_VECTORS = ALONE
 
 
 def embed_hash(text: str) -> str:

@@ -1,48 +1,31 @@
 """Page numbers for citations into paged articles (PDFs).
 
 A PDF's article text holds a form feed at each page break (qa/pipeline/readers/pdf.py), so the
-page of an offset is one more than the form feeds before it. The embedded store keeps each article's
-text, which gives the exact count. A Milvus store keeps only chunk texts: the text before the
-offset is rebuilt from the article's chunks, exact when neighbouring chunks overlap (the default
-40 tokens do) and an undercount only where a page break falls in a gap between two chunks.
+page of an offset is one more than the form feeds before it. Every store keeps each article's
+exact text (``Catalog.article_text``), so the count is exact, also where a page break falls
+between two chunks.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
+from qa.pipeline.formats import is_paged
 from qa.pipeline.readers.pdf import PAGE_BREAK
+from qa.stores.base import Catalog
 from qa.types import Answer
 
-PAGED_SUFFIXES = (".pdf", ".pdf.gz")
 
-
-def _breaks_before(catalog: Any, article_id: str, offset: int, texts: dict[str, str]) -> int:
-    if article_id not in texts:
-        if hasattr(catalog, "articles_by_id"):  # the embedded store keeps the whole text
-            found = catalog.articles_by_id([article_id])
-            texts[article_id] = found[0].text if found else ""
-        else:
-            text = ""
-            for chunk in sorted(catalog.chunk_rows(article_id), key=lambda c: c.start):
-                if chunk.start >= len(text):
-                    text += " " * (chunk.start - len(text)) + chunk.text
-                elif chunk.end > len(text):
-                    text += chunk.text[len(text) - chunk.start :]
-            texts[article_id] = text
-    return texts[article_id].count(PAGE_BREAK, 0, max(0, offset))
-
-
-def with_pages(catalog: Any, reply: Answer) -> Answer:
+def with_pages(catalog: Catalog, reply: Answer) -> Answer:
     """``reply`` with ``Citation.page`` set for citations into paged articles."""
     sources = {passage.chunk_id: passage.source for passage in reply.passages}
     texts: dict[str, str] = {}
     citations = []
     for citation in reply.citations:
-        source = sources.get(citation.chunk_id, "").lower()
-        if source.endswith(PAGED_SUFFIXES):
-            page = 1 + _breaks_before(catalog, citation.article_id, citation.start, texts)
-            citation = replace(citation, page=page)
+        if is_paged(sources.get(citation.chunk_id, "")):
+            if citation.article_id not in texts:
+                texts[citation.article_id] = catalog.article_text(citation.article_id) or ""
+            breaks = texts[citation.article_id].count(PAGE_BREAK, 0, max(0, citation.start))
+            citation = replace(citation, page=1 + breaks)
         citations.append(citation)
     return replace(reply, citations=citations)

@@ -1,16 +1,21 @@
-"""The two sides of a store, as the rest of article-qa uses them (docs/scaling-out.md).
+"""The store contract: small protocols, one per concern, that the rest of article-qa uses.
 
-- ``Catalog``: articles and their chunks, what incremental ingest compares and writes, and
-  what ``qa list`` / ``qa stats`` read.
-- ``SearchIndex``: what retrieval reads: dense and keyword candidates with filters applied
-  inside the search, stored vectors for exact cosines, and the rows a citation needs.
+- ``Catalog``: articles and their chunks as records: what incremental ingest compares and writes,
+  what removal deletes, and the exact article text (citations' pages).
+- ``Listing``: what ``qa list`` and ``qa stats`` read.
+- ``VectorSearch`` and ``KeywordSearch``: dense and keyword candidates with filters applied
+  inside the search, and stored vectors for exact cosines. ``SearchIndex`` is both plus the rows
+  a citation needs: what ``qa.pipeline.retrieval.Retriever`` reads.
+- ``SentenceSearch``: each chunk's stored sentence vectors (sentence evidence).
+- ``Maintenance``: what keeps a store in step with other processes and its own caches.
+- ``Checking``: ``qa check`` and its repair.
 
-- ``Maintenance``: what keeps a store in step with its writers and checks it (``qa check``).
-
-``IndexStore`` is all three; two implementations, each one object: the embedded default
-(``qa.stores.embedded.store.EmbeddedStore``: SQLite + FAISS in the index folder) and Milvus
-(``qa.stores.milvus.store.MilvusStore``). ``qa.stores.open_store`` picks one. Score fusion stays
-in ``qa.pipeline.retrieval``, so both rank the same way.
+``IndexStore`` is all of them, as one object; ``qa.stores.factory.open_store`` picks it from the
+index's store URI. Built in: the embedded default (``qa.stores.embedded.store.EmbeddedStore``:
+SQLite + FAISS in the index folder) and Milvus (``qa.stores.milvus.store.MilvusStore``); other
+packages add stores through the ``article_qa.stores`` entry point group.
+``qa.testing.store_contract`` holds the tests every store passes. Score fusion stays in
+``qa.pipeline.retrieval``, so every store ranks the same way.
 """
 
 from __future__ import annotations
@@ -18,16 +23,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.types import Article, ArticleInfo, Chunk, Filters, PassageRow
 
 if TYPE_CHECKING:
     from embeddings import VectorIndex
+    from qa.config import IndexConfig
 
 
 @dataclass(frozen=True)
@@ -67,20 +72,6 @@ class SentenceRows:
         return SentenceRows(none, none, none, np.zeros((0, dimension), dtype=np.float32))
 
 
-@dataclass(frozen=True)
-class PassageRow:
-    """What a citation needs of one chunk: its article and its place in the article text."""
-
-    article_id: str
-    title: str
-    url: str | None
-    date: str | None
-    source: str
-    text: str
-    start: int
-    end: int
-
-
 Hits = list[tuple[int, float]]
 """(chunk id, score), best first."""
 
@@ -88,6 +79,12 @@ Hits = list[tuple[int, float]]
 Reindex = Callable[[list[Article]], int]
 """Re-chunk and re-embed articles into the store from their text; return the chunks written.
 The facade passes one to ``repair`` (chunking and the model are the pipeline's, not the store's)."""
+
+Recover = Callable[[str, str, frozenset[str]], "Article | None"]
+"""Read an article again from its source: ``recover(article id, source, content hashes)`` gives
+the article as its file or web address holds it now when its content hash is one of those, else
+None. ``repair`` uses it for an article whose stored text fails its hash (reading is the
+pipeline's: ``qa.pipeline.recover``)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +108,15 @@ class CheckReport:
         return data
 
 
+EXAMPLES = 3  # ids a check message quotes
+
+
+def some_ids(ids: Sequence[Any]) -> str:
+    """The first ``EXAMPLES`` of ``ids`` for a check message: "4, 9, 12, …"."""
+    shown = ", ".join(str(i) for i in ids[:EXAMPLES])
+    return shown + (", …" if len(ids) > EXAMPLES else "")
+
+
 @dataclass(frozen=True)
 class StoreStats:
     """The store's part of ``qa stats``."""
@@ -121,41 +127,67 @@ class StoreStats:
     outside_bytes: int = 0  # bytes the store keeps outside the index folder
 
 
-def now_iso() -> str:
-    """The time now, as both stores record it (UTC, ISO 8601, whole seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Catalog(Protocol):
-    """Articles and chunks: what ``Ingestor`` and ``Assistant`` read and write."""
+    """Articles and their chunks as records: what ``Ingestor`` compares and writes, and what
+    ``Assistant.remove`` looks up and deletes."""
 
-    def transaction(self) -> AbstractContextManager[None]: ...
-    def content_hashes(self) -> dict[str, str]: ...
-    def ids_by_source(self, source: str) -> list[str]: ...
-    def ids_under(self, folder: str) -> list[tuple[str, str]]: ...
-    def has_article(self, article_id: str) -> bool: ...
-    def has_chunks(self) -> bool: ...
-    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]: ...
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside are kept whole or not at all (where the store has transactions; a store
+        without them orders its writes so that the next ingest redoes an interrupted one)."""
+        ...
+
     def put_article(
         self, article: Article, chunks: Sequence[NewChunk]
-    ) -> tuple[list[int], list[int]]: ...
-    def delete_article(self, article_id: str) -> list[int]: ...
+    ) -> tuple[list[int], list[int]]:
+        """Insert or replace ``article`` with ``chunks``; return (removed ids, new chunk ids)."""
+        ...
+
+    def delete_article(self, article_id: str) -> list[int]:
+        """Delete an article and its chunks; return the removed chunk ids."""
+        ...
+
+    def content_hashes(self) -> dict[str, str]: ...
+    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Stored vectors (float32 bytes) of texts embedded before, by the hash of the embedded
+        text: reused instead of embedded again."""
+        ...
+
+    def has_article(self, article_id: str) -> bool: ...
+    def ids_by_source(self, source: str) -> list[str]: ...
+    def ids_under(self, folder: str) -> list[tuple[str, str]]:
+        """(id, source) of the articles whose source file lies inside ``folder``."""
+        ...
+
     def chunk_ids(self, article_id: str) -> list[int]: ...
     def chunk_rows(self, article_id: str) -> list[Chunk]: ...
+    def article_text(self, article_id: str) -> str | None:
+        """The article's text exactly as ingested (what chunk and citation offsets point into);
+        None for an unknown article."""
+        ...
+
+
+class Listing(Protocol):
+    """What the index holds, as ``qa list`` and ``qa stats`` read it."""
+
     def list_articles(self) -> list[ArticleInfo]: ...
+    def has_chunks(self) -> bool: ...
     def count_articles(self) -> int: ...
     def count_chunks(self) -> int: ...
     def count_tokens(self) -> int: ...
-    def get_meta(self, key: str) -> str | None: ...
+    def get_meta(self, key: str) -> str | None:
+        """A recorded value; ``"updated_at"`` (the time of the newest write) in every store."""
+        ...
 
 
-class SearchIndex(Protocol):
-    """The searchable chunks: what ``Retriever`` reads."""
+class VectorSearch(Protocol):
+    """Dense candidates and the stored chunk vectors."""
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None
-    ) -> Hits: ...
-    def keyword_search_text(self, query: str, k: int, filters: Filters | None) -> Hits: ...
+    ) -> Hits:
+        """(chunk id, cosine) of the ``k`` nearest chunks passing ``filters``, best first."""
+        ...
+
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]: ...
     def cosines(
         self, query_vector: npt.NDArray[np.float32], chunk_ids: Sequence[int]
@@ -163,6 +195,19 @@ class SearchIndex(Protocol):
         """Exact cosine of each stored chunk of ``chunk_ids`` with ``query_vector`` (the
         keyword-only candidates of a hybrid search)."""
         ...
+
+
+class KeywordSearch(Protocol):
+    """Keyword candidates: BM25 over ``qa.lexical`` terms (``qa.stores.keywords``)."""
+
+    def keyword_search_text(self, query: str, k: int, filters: Filters | None) -> Hits:
+        """(chunk id, BM25) of the ``k`` best matches of ``query`` passing ``filters``, best
+        first; [] when the query has only stop words."""
+        ...
+
+
+class SearchIndex(VectorSearch, KeywordSearch, Protocol):
+    """The searchable chunks: what ``Retriever`` reads."""
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]: ...
 
@@ -200,7 +245,7 @@ class SentenceSearch(Protocol):
 
 
 class Maintenance(Protocol):
-    """What keeps a store in step with other processes and checks it (``qa check``)."""
+    """What keeps a store in step with other processes and with its own caches."""
 
     def follow_writers(self) -> None:
         """Pick up what other processes wrote since this store was last read (call inside
@@ -220,12 +265,28 @@ class Maintenance(Protocol):
     def claim(self) -> None:
         """A new index is being created on this store: refuse one that holds another's chunks."""
 
-    def check(self) -> CheckReport: ...
-    def repair(self, reindex: Reindex) -> CheckReport: ...
-    def rebuild_vectors(self) -> int: ...
+    def recorded_config(self) -> IndexConfig | None:
+        """The store's own copy of the index's config.json (None: it keeps none), from which
+        ``repair`` rebuilds a lost or damaged one."""
+
     def stats(self) -> StoreStats: ...
     def close(self) -> None: ...
 
 
-class IndexStore(Catalog, SearchIndex, SentenceSearch, Maintenance, Protocol):
-    """One store object: what ``qa.stores.open_store`` returns and ``Assistant`` uses."""
+class Checking(Protocol):
+    """``qa check``: what the store finds wrong, and its repair."""
+
+    def check(self) -> CheckReport: ...
+    def repair(self, reindex: Reindex, recover: Recover | None = None) -> CheckReport:
+        """Mend what ``check`` found: ``reindex`` re-chunks and re-embeds articles whose rows
+        were damaged; ``recover`` gives an article's text back from its source, when it can."""
+        ...
+
+    def rebuild_vectors(self) -> int:
+        """Rebuild derived vector files from the stored vectors; return how many (a store that
+        keeps none raises ``QAError``)."""
+        ...
+
+
+class IndexStore(Catalog, Listing, SearchIndex, SentenceSearch, Maintenance, Checking, Protocol):
+    """One store object: what ``qa.stores.factory.open_store`` returns and ``Assistant`` uses."""

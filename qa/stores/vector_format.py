@@ -32,7 +32,7 @@ FORMATS = (FLOAT32, FLOAT16, INT8)
 DEFAULT_SENTENCE_FORMAT = INT8
 # What an index that records no format holds (every index written before issue 26).
 LEGACY_FORMAT = FLOAT32
-_SCALE_BYTES = 4
+SCALE_BYTES = 4
 
 
 class UnknownFormatError(ValueError):
@@ -54,7 +54,7 @@ def blob_bytes(name: str, dimension: int) -> int:
         return 4 * dimension
     if name == FLOAT16:
         return 2 * dimension
-    return _SCALE_BYTES + dimension
+    return SCALE_BYTES + dimension
 
 
 def encode(vector: npt.NDArray[np.floating], name: str) -> bytes:
@@ -85,7 +85,7 @@ def dimension_of(name: str, size: int) -> int:
         return size // 4
     if name == FLOAT16:
         return size // 2
-    return max(size - _SCALE_BYTES, 0)
+    return max(size - SCALE_BYTES, 0)
 
 
 def decode(
@@ -108,7 +108,7 @@ def decode(
         return raw.view(np.float32).copy()
     if name == FLOAT16:
         return raw.view(np.float16).astype(np.float32)
-    scales = raw[:, :_SCALE_BYTES].copy().view(np.float32)
-    vectors = raw[:, _SCALE_BYTES:].view(np.int8).astype(np.float32) * scales
+    scales = raw[:, :SCALE_BYTES].copy().view(np.float32)
+    vectors = raw[:, SCALE_BYTES:].view(np.int8).astype(np.float32) * scales
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

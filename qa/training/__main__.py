@@ -38,6 +38,36 @@ BUDGET = {
 }
 
 
+# The verifier (issue 24) is trained apart, by the same script (--model verifier): VitaminC and
+# claims from the QA files with their paraphrases, ~30k pairs, about 40 minutes on 2 cores.
+VERIFIER_BUDGET = {
+    "vitaminc": 20000,
+    "squad-claims": 5000,
+    "nyt-claims": 3000,
+    "amazon-claims": 3000,
+}
+
+
+def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
+    cached = work / "pairs.jsonl.gz"
+    if cached.exists():
+        return data.read_pairs(cached)
+    rng = random.Random(seed)
+    train_dir = data_dir / "train"
+    pairs = data.vitaminc_pairs(train_dir / "vitaminc.jsonl.gz", VERIFIER_BUDGET["vitaminc"], rng)
+    for path, name in (
+        (data_dir / "squad-dev-v1.1.json.gz", "squad-claims"),
+        (data_dir / "squadshifts-nyt-dev.json.gz", "nyt-claims"),
+        (train_dir / "squadshifts-amazon.json.gz", "amazon-claims"),
+    ):
+        raw = data.load_json(path)["data"]
+        pairs += data.verifier_pairs_from_squad(
+            raw, name, VERIFIER_BUDGET[name], rng, paraphrases=True
+        )
+    data.write_pairs(pairs, cached)
+    return pairs
+
+
 def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
     cached = work / "pairs.jsonl.gz"
     if cached.exists():
@@ -66,7 +96,13 @@ def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--work", type=Path, default=Path("reader-work"))
+    parser.add_argument(
+        "--model",
+        choices=("reader", "verifier"),
+        default="reader",
+        help="reader: both heads, reader.onnx; verifier: the verify head, verifier.onnx",
+    )
+    parser.add_argument("--work", type=Path, help="default: reader-work or verifier-work")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).resolve().parents[2] / "embeddings" / "trained"
     )
@@ -75,7 +111,11 @@ def main() -> None:
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    pairs = mine(args.data, args.work, args.seed)
+    work = args.work or Path(f"{args.model}-work")
+    if args.model == "verifier":
+        pairs = mine_verifier(args.data, work, args.seed)
+    else:
+        pairs = mine(args.data, work, args.seed)
     counts: dict[str, int] = {}
     for pair in pairs:
         counts[f"{pair.task}:{pair.source}"] = counts.get(f"{pair.task}:{pair.source}", 0) + 1
@@ -84,9 +124,9 @@ def main() -> None:
         return
     examples = [Example(p.task, p.group, p.a, p.b, p.label) for p in pairs]
     settings = TrainSettings(seed=args.seed)
-    weights = train(examples, default_model_path(), args.work, settings, args.max_steps)
+    weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
-    report = export(default_model_path(), weights, args.out)
+    report = export(default_model_path(), weights, args.out, f"{args.model}.onnx")
     report["minutes"] = round((time.perf_counter() - started) / 60, 1)
     print(json.dumps(report, indent=1))
 

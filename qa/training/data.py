@@ -138,9 +138,18 @@ def squad_questions(
 
 
 def verifier_pairs_from_squad(
-    raw: list[dict[str, Any]], source: str, limit: int, rng: random.Random
+    raw: list[dict[str, Any]],
+    source: str,
+    limit: int,
+    rng: random.Random,
+    paraphrases: bool = False,
 ) -> list[Pair]:
-    """Claims from training articles' questions: supports / not enough info / refutes."""
+    """Claims from training articles' questions: supports / not enough info / refutes.
+
+    With ``paraphrases`` (the verifier's own training), the gold sentence itself is a claim too
+    (supports), and so is the gold sentence with its answer replaced by another number or name
+    of the paragraph (refutes): the same words with another fact, what a small model writes
+    when it paraphrases wrongly."""
     pairs: list[Pair] = []
     rows = [row for row in squad_questions(raw) if article_side(row[0]) == "train"]
     rng.shuffle(rows)
@@ -165,6 +174,17 @@ def verifier_pairs_from_squad(
         if other:
             wrong = claim_of(str(qa["question"]), other)
             pairs.append(Pair(VERIFIER, group, source, wrong, evidence, LABELS.index("refutes")))
+        if paraphrases:
+            a, b = golds[0]
+            sentence = context[a:b]
+            pairs.append(
+                Pair(VERIFIER, group, source, sentence, evidence, LABELS.index("supports"))
+            )
+            if other:
+                changed = context[a:start] + other + context[start + len(answer) : b]
+                pairs.append(
+                    Pair(VERIFIER, group, source, changed, evidence, LABELS.index("refutes"))
+                )
         lacking = [
             (a, b)
             for a, b in sentence_spans(context)

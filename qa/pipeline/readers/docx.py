@@ -13,7 +13,7 @@ import re
 import zipfile
 from typing import Any
 
-from qa.pipeline.formats import FormatError, Record, title_from_name
+from qa.pipeline.records import FormatError, Record, title_from_name
 
 _HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 

@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from qa.pipeline.formats import FormatError, Record, title_from_name
+from qa.pipeline.records import FormatError, Record, title_from_name
 
 PAGE_BREAK = "\f"
 EDGE_LINES = 2

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qa.pipeline.formats import FormatError, Record
+from qa.pipeline.records import FormatError, Record
 
 # Per hop: a page that takes longer than this to connect or to send its next bytes is given up.
 TIMEOUT_S = 15.0
@@ -349,7 +349,8 @@ class WebIngest:
 def file_results(web: WebIngest, addresses: list[str], stored: Callable[[str], bool]) -> list[Any]:
     """``qa.pipeline.corpus.FileResult``s for ``addresses`` (``None`` for each one that did not
     change, paired with its address), in the order fetched."""
-    from qa.pipeline.corpus import FileResult, article_id, normalise
+    from qa.pipeline.corpus import FileResult, article_id
+    from qa.pipeline.formats import normalise
     from qa.types import Article, IngestFailure
 
     out: list[Any] = []

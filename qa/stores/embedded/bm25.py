@@ -10,7 +10,7 @@ FTS5 stays the source of truth. The matrix is a cache over the chunks that exist
 built: chunks added later (higher ids) are searched with FTS5 restricted to ``rowid > max_id``,
 which seeks past the rest, and chunks deleted since are dropped from results. The cache is rebuilt
 when that tail or the deletions pass ``REBUILD_SHARE`` of it. Scoring mirrors the FTS5 setup
-(BM25 with k1 = 1.2, b = 0.75; title words count half), with the lexical module's tokens.
+(``qa.stores.keywords``: BM25, title words count half), with ``qa.lexical``'s terms.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from qa.pipeline.lexical import terms
+from qa.lexical import terms
 from qa.stores.embedded.sqlite import Store
+from qa.stores.keywords import K1, TITLE_WEIGHT, B
 
 CACHE_FROM = 50_000  # chunks; below this FTS5 alone answers in a few milliseconds
 REBUILD_SHARE = 0.02  # rebuild when chunks added or removed since exceed 2% of the cache
-K1, B = 1.2, 0.75
-TITLE_WEIGHT = 0.5
 _READ_ROWS = 20_000
 
 

@@ -9,15 +9,19 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings import VectorIndex
-from qa.pipeline.lexical import content_words, fts_query
-from qa.stores.base import Hits, PassageRow, SentenceRows, best_sentence_scores
+from qa.errors import IndexFormatError
+from qa.lexical import content_words, fts_query
+from qa.stores.base import Hits
 from qa.stores.embedded.bm25 import KeywordIndex
 from qa.stores.embedded.sqlite import Store
-from qa.types import Filters
+from qa.types import Filters, PassageRow
 
 
 class EmbeddedSearch:
-    """``SearchIndex`` over an index folder's database, FAISS index and keyword cache."""
+    """``SearchIndex`` over an index folder's database, FAISS index and keyword cache.
+
+    Made for one state of the vectors and the keyword cache: ``EmbeddedStore`` makes a new one
+    when either changes (the filter cache below may name deleted chunks by then)."""
 
     def __init__(
         self, store: Store, vectors: VectorIndex, keywords: KeywordIndex | None = None
@@ -62,7 +66,14 @@ class EmbeddedSearch:
         return [hit for hit in hits if hit[0] in alive][:k]
 
     def vectors(self, chunk_ids: Sequence[int]) -> npt.NDArray[np.float32]:
-        return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        try:
+            return self.index.vectors(np.asarray(chunk_ids, dtype=np.int64))
+        except RuntimeError as error:  # FAISS: "key N not found"
+            raise IndexFormatError(
+                "The vector index holds no vector for a chunk the database has (the database "
+                f"or vectors.faiss was damaged: {' '.join(str(error).split())[-60:]}). Run "
+                "`qa check` to see what is wrong and `qa check --repair` to fix it."
+            ) from error
 
     def cosines(
         self, query_vector: npt.NDArray[np.float32], chunk_ids: Sequence[int]
@@ -73,20 +84,4 @@ class EmbeddedSearch:
         return {int(i): float(score) for i, score in zip(chunk_ids, scores, strict=True)}
 
     def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
-        rows = self.store.passage_rows(chunk_ids)
-        return {chunk_id: PassageRow(*row) for chunk_id, row in rows.items()}  # type: ignore[arg-type]
-
-    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
-        return self.store.sentence_rows(chunk_ids)
-
-    def sentence_vectors(
-        self, chunk_ids: list[int]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceSearch``)."""
-        rows = self.store.sentence_rows(chunk_ids)
-        return rows.vectors, rows.chunk_ids
-
-    def best_sentence_cosines(
-        self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
-    ) -> dict[int, float]:
-        return best_sentence_scores(query_vector, *self.sentence_vectors(chunk_ids))
+        return self.store.passage_rows(chunk_ids)

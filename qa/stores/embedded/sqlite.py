@@ -19,8 +19,9 @@ import numpy.typing as npt
 
 from qa.errors import IndexFormatError
 from qa.stores import vector_format
-from qa.stores.base import NewChunk, SentenceRows, now_iso
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.stores.base import NewChunk, SentenceRows
+from qa.stores.embedded.integrity import RowsDigest
+from qa.types import Article, ArticleInfo, Chunk, Filters, PassageRow, now_iso
 
 SCHEMA_VERSION = 1
 
@@ -63,11 +64,22 @@ CREATE TABLE IF NOT EXISTS sentences (
 );
 CREATE INDEX IF NOT EXISTS sentences_chunk ON sentences(chunk_id);
 CREATE INDEX IF NOT EXISTS sentences_embed_hash ON sentences(embed_hash);
+-- A SHA-256 of each article's chunk and sentence rows, as written (qa/stores/embedded/
+-- integrity.py): `qa check` recomputes it, so a changed vector or offset cannot pass unseen.
+CREATE TABLE IF NOT EXISTS digests (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    rows_sha256 TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 KEYWORD_TABLE = SCHEMA[SCHEMA.index("CREATE VIRTUAL TABLE") :]
+DIGEST_TABLE = SCHEMA[
+    SCHEMA.index("CREATE TABLE IF NOT EXISTS digests") : SCHEMA.index("CREATE VIRTUAL TABLE")
+]
+# The tables every index database has (``digests`` came later: older databases lack it).
+TABLES = ("meta", "articles", "chunks", "sentences", "chunks_fts")
 
 
 # The meta key recording how the sentences table stores its vectors (qa/stores/vector_format.py);
@@ -162,6 +174,18 @@ class Store:
             (key, value),
         )
 
+    def int_meta(self, key: str) -> int:
+        """A number kept in ``meta`` (0 when absent); text there is damage, said in one line."""
+        value = self.get_meta(key)
+        try:
+            return int(value or 0)
+        except ValueError:
+            raise IndexFormatError(
+                f"The index database {self.path} records {key} = {(value or '')[:40]!r}, which "
+                "is not a number (the database was damaged or changed by another program). Run "
+                "`qa check --repair` to reset it."
+            ) from None
+
     @property
     def sentence_format(self) -> str:
         """How this database stores sentence vectors (a name of ``vector_format.FORMATS``)."""
@@ -180,7 +204,13 @@ class Store:
     @property
     def generation(self) -> int:
         """Bumped by every write that changes chunks; the FAISS file records the one it holds."""
-        return int(self.get_meta("generation") or 0)
+        return self.int_meta("generation")
+
+    def has_table(self, name: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
 
     def _bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
@@ -366,8 +396,8 @@ class Store:
             found.update(int(row[0]) for row in rows)
         return found
 
-    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[object, ...]]:
-        """chunk id -> (article id, title, url, date, source, text, start, end)."""
+    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
+        """What a citation needs of each chunk, by chunk id."""
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
@@ -376,7 +406,7 @@ class Store:
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
             list(chunk_ids),
         )
-        return {int(row[0]): tuple(row[1:]) for row in rows}
+        return {int(row[0]): PassageRow(*row) for row in rows}
 
     # -- writes (call inside `transaction()`) ---------------------------------------------------
 
@@ -401,23 +431,28 @@ class Store:
         new_ids: list[int] = []
         next_id = self._next_chunk_id()
         sentence_format = self.sentence_format
-        for item in chunks:
+        digest = RowsDigest()  # over the rows as written, in the order `qa check` reads them
+        for item in sorted(chunks, key=lambda item: item.chunk.seq):
             chunk = item.chunk
             chunk_id = next_id
             next_id += 1
-            self.db.execute(
-                "INSERT INTO chunks (id, article_id, seq, start, end, tokens, text, embed_hash, "
-                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chunk_id, article.id, chunk.seq, chunk.start, chunk.end, chunk.tokens,
-                    chunk.text, item.embed_hash,
-                    np.ascontiguousarray(item.vector, dtype=np.float32).tobytes(),
-                ),
+            # Columns as in integrity.CHUNK_DIGEST_COLUMNS and SENTENCE_DIGEST_COLUMNS.
+            row = (
+                chunk.seq, chunk.start, chunk.end, chunk.tokens, item.embed_hash,
+                np.ascontiguousarray(item.vector, dtype=np.float32).tobytes(),
             )  # fmt: skip
+            digest.chunk(row)
+            self.db.execute(
+                "INSERT INTO chunks (id, article_id, seq, start, end, tokens, embed_hash, "
+                "vector, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (chunk_id, article.id, *row, chunk.text),
+            )
             self.db.execute(
                 "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (chunk_id, article.title, chunk.text),
             )
+            # Sentence vectors in the database's format (vector_format: int8 in new indexes);
+            # the digest covers the bytes as stored.
             blobs = (
                 vector_format.encode_many(
                     np.asarray([sentence.vector for sentence in item.sentences], dtype=np.float32),
@@ -426,23 +461,45 @@ class Store:
                 if item.sentences
                 else []
             )
+            sentences = sorted(
+                (sentence.start, sentence.end, sentence.embed_hash, blob)
+                for sentence, blob in zip(item.sentences, blobs, strict=True)
+            )
+            for sentence_row in sentences:
+                digest.sentence(sentence_row)
             self.db.executemany(
                 "INSERT INTO sentences (chunk_id, start, end, embed_hash, vector) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (chunk_id, sentence.start, sentence.end, sentence.embed_hash, blob)
-                    for sentence, blob in zip(item.sentences, blobs, strict=True)
-                ],
-            )  # fmt: skip
+                [(chunk_id, *sentence_row) for sentence_row in sentences],
+            )
             new_ids.append(chunk_id)
+        self.record_digest(article.id, digest.hexdigest())
         self.set_meta("next_chunk_id", str(next_id))
         self._bump_generation()
         return removed, new_ids
 
+    def record_digest(self, article_id: str, rows_sha256: str) -> None:
+        """Record the digest of an article's rows (the table is made here for databases written
+        before digests existed: readers never write)."""
+        if not self.has_table("digests"):
+            self.db.execute(DIGEST_TABLE)
+        self.db.execute(
+            "INSERT INTO digests (article_id, rows_sha256) VALUES (?, ?) "
+            "ON CONFLICT(article_id) DO UPDATE SET rows_sha256 = excluded.rows_sha256",
+            (article_id, rows_sha256),
+        )
+
+    def digests(self) -> dict[str, str]:
+        """article id -> recorded digest of its rows (none for an index written before them)."""
+        if not self.has_table("digests"):
+            return {}
+        rows = self.db.execute("SELECT article_id, rows_sha256 FROM digests")
+        return {str(article_id): str(digest) for article_id, digest in rows}
+
     def _next_chunk_id(self) -> int:
         """Chunk ids are never reused, even after the newest chunks are deleted: caches built
         over "every id up to N" (the keyword index) stay correct."""
-        recorded = int(self.get_meta("next_chunk_id") or 0)
+        recorded = self.int_meta("next_chunk_id")
         highest = int(self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
         return max(recorded, highest + 1)
 
@@ -456,6 +513,8 @@ class Store:
     def clear_chunks(self, article_id: str) -> list[int]:
         """Delete an article's chunks but keep the article (to re-chunk it); return their ids."""
         removed = self._delete_chunks(article_id)
+        if self.has_table("digests"):  # the article's next rows record their own
+            self.db.execute("DELETE FROM digests WHERE article_id = ?", (article_id,))
         self._bump_generation()
         return removed
 

@@ -1,17 +1,17 @@
 """``EmbeddedStore``: the default store, everything in the index folder, as one object.
 
-It composes the pieces of this package: the SQLite catalog (``sqlite.Store``, the truth), the
-search over it (``search.EmbeddedSearch``: FAISS + FTS5), the two caches beside the database
-(``caches``: ``vectors.faiss`` and the BM25 impact index of large indexes, ``bm25``) and
-``check``. What it adds is the bookkeeping between them: which database generation the loaded
-vectors hold, and following other processes that write the same folder.
+It is the SQLite catalog (``sqlite.Store``, the truth: articles, chunks, sentences, FTS5), from
+which it inherits the catalog and listing, plus what is derived from it: the search
+(``search.EmbeddedSearch``: FAISS + FTS5), the two caches beside the database (``caches``:
+``vectors.faiss`` and the BM25 impact index of large indexes, ``bm25``) and ``check``. What it
+adds is the bookkeeping between them: which database generation the loaded vectors hold, and
+following other processes that write the same folder.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,37 +19,30 @@ import numpy.typing as npt
 
 from embeddings import VectorIndex
 from embeddings.index import choose_layout
-from qa.config import IndexConfig, read_config
-from qa.errors import IndexFormatError, QAError, translated_os_errors
+from qa.config import IndexConfig, config_from_dict, read_config, same_config
+from qa.errors import IndexConfigError, IndexFormatError, QAError, translated_os_errors
 from qa.layout import DB_FILE
-from qa.stores.base import (
-    CheckReport,
-    Hits,
-    NewChunk,
-    PassageRow,
-    Reindex,
-    SentenceRows,
-    StoreStats,
-)
+from qa.stores.base import CheckReport, Hits, Recover, Reindex, StoreStats, best_sentence_scores
 from qa.stores.embedded import caches
 from qa.stores.embedded.bm25 import KeywordIndex
-from qa.stores.embedded.check import check_index, repair_index
+from qa.stores.embedded.check import check_index
+from qa.stores.embedded.repair import repair_index
 from qa.stores.embedded.search import EmbeddedSearch
 from qa.stores.embedded.sqlite import Store
-from qa.types import Article, ArticleInfo, Chunk, Filters
+from qa.types import Article, Filters
 
 VECTORS_FILE = caches.VECTORS_FILE
 
 
-class EmbeddedStore:
+class EmbeddedStore(Store):
     """``EmbeddedStore.open(folder, dimension)``: catalog, search and upkeep of an index folder.
 
     ``dimension`` gives the vector size while the folder has no config yet (a new index).
     """
 
-    def __init__(self, folder: Path, sqlite: Store, dimension: Callable[[], int]) -> None:
+    def __init__(self, folder: Path, dimension: Callable[[], int]) -> None:
+        super().__init__(folder / DB_FILE)
         self.folder = folder
-        self.sqlite = sqlite
         self._dimension = dimension
         self._config: IndexConfig | None = None
         self._vectors: VectorIndex | None = None
@@ -63,31 +56,53 @@ class EmbeddedStore:
         """Open (or create) the database in ``folder``; a damaged one is an ``IndexFormatError``."""
         try:
             with translated_os_errors(folder):
-                opened = Store(folder / DB_FILE)
-        except QAError:
-            raise
-        except Exception as error:  # sqlite3.DatabaseError and friends
+                return cls(folder, dimension)
+        except IndexFormatError as translated:  # a sqlite3.DatabaseError SQLite could not open
+            error = translated.__cause__ or translated
             raise IndexFormatError(
                 f"{folder / DB_FILE} cannot be opened as an index database ({error}): it is "
                 "damaged, or not an article-qa index. Move the folder away and ingest your "
                 f"articles again into a new one: qa ingest PATH --index {folder}"
             ) from error
-        return cls(folder, opened, dimension)
-
-    def close(self) -> None:
-        self.sqlite.close()
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        """The SQLite connection (for tests and ``check``)."""
-        return self.sqlite.db
 
     @property
     def config(self) -> IndexConfig | None:
-        """The folder's config, as this store last read it (the vector layout is recorded there)."""
+        """The folder's config, as this store last read it (the vector layout is recorded there).
+
+        Where config.json is missing, damaged or differs from the copy the database keeps, the
+        copy: ``qa check`` reports the difference and ``--repair`` writes the copy back (the
+        facade refuses other work meanwhile)."""
         if self._config is None:
-            self._config = read_config(self.folder)
+            try:
+                on_disk = self.config_file()
+            except IndexConfigError:
+                on_disk = None
+            recorded = self.recorded_config()
+            if recorded is not None and (
+                on_disk is None or not same_config(on_disk, recorded, layout=False)
+            ):
+                on_disk = recorded
+            self._config = on_disk
         return self._config
+
+    def config_file(self) -> IndexConfig | None:
+        """config.json as it is on disk (an ``IndexConfigError`` when it is damaged)."""
+        return read_config(self.folder)
+
+    def recorded_config(self) -> IndexConfig | None:
+        """The copy of config.json the database keeps (saved with each write of the vectors);
+        None when there is none, or it is not readable."""
+        text = self.get_meta(caches.CONFIG_COPY)
+        if not text:
+            return None
+        try:
+            return config_from_dict(json.loads(text), "the database's copy of config.json")
+        except (ValueError, QAError):
+            return None
+
+    def forget_config(self) -> None:
+        """Read the config again on next use (after ``repair`` wrote it)."""
+        self._config = None
 
     @property
     def dimension(self) -> int:
@@ -100,9 +115,7 @@ class EmbeddedStore:
     def vector_index(self) -> VectorIndex:
         """The FAISS index, loaded from disk, or rebuilt from SQLite if the file is stale."""
         if self._vectors is None:
-            self._vectors = caches.load_vectors(
-                self.folder, self.sqlite, self.config, self.dimension
-            )
+            self._vectors = caches.load_vectors(self.folder, self, self.config, self.dimension)
             self._search = None
         return self._vectors
 
@@ -111,7 +124,7 @@ class EmbeddedStore:
         """The BM25 impact index, if the index is large enough for one (stores.embedded.bm25)."""
         if not self._keywords_loaded:
             self._keywords_loaded = True
-            self._keywords = caches.open_keywords(self.folder, self.sqlite)
+            self._keywords = caches.open_keywords(self.folder, self)
             self._search = None
         return self._keywords
 
@@ -127,17 +140,15 @@ class EmbeddedStore:
         """Save the vector file (in the layout its size calls for) and refresh the keyword cache."""
         config = self.config
         assert config is not None
-        vectors, self._config = caches.save_vectors(
-            self.folder, self.sqlite, config, self.vector_index
-        )
+        vectors, self._config = caches.save_vectors(self.folder, self, config, self.vector_index)
         if vectors is not self._vectors:
             self._vectors, self._search = vectors, None
-        keywords = caches.refresh_keywords(self.folder, self.sqlite, self.keywords)
+        keywords = caches.refresh_keywords(self.folder, self, self.keywords)
         if keywords is not self._keywords:
             self._keywords, self._search = keywords, None
 
     def _vectors_saved(self) -> bool:
-        return self.sqlite.get_meta("faiss_generation") == str(self.sqlite.generation)
+        return self.get_meta("faiss_generation") == str(self.generation)
 
     def after_write(self, changed: bool, removed_ids: Sequence[int] = ()) -> None:
         if self.config is None:  # nothing was ever written
@@ -146,30 +157,29 @@ class EmbeddedStore:
             self.vector_index.remove(np.asarray(removed_ids, dtype=np.int64))
         if changed or not self._vectors_saved():
             self._save_vectors()
-        self._vectors_generation = self.sqlite.generation
+        self._vectors_generation = self.generation
         self._search = None  # its filter cache may name deleted chunks
 
-    def rebuild_vectors(self) -> int:
-        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it; return how
-        many vectors it holds."""
-        with self.sqlite.transaction():
-            self.sqlite.set_meta("faiss_generation", "")  # not current: loading rebuilds it
+    def rebuild_vectors(self, keywords: bool = False) -> int:
+        """Rebuild ``vectors.faiss`` from the vectors stored in SQLite and save it (``keywords``:
+        the keyword cache of a large index too); return how many vectors it holds."""
+        with self.transaction():
+            self.set_meta("faiss_generation", "")  # not current: loading rebuilds it
         self._vectors = None
         self._search = None
+        if keywords:
+            self._keywords, self._keywords_loaded = None, True  # none: refreshing builds one
         self._save_vectors()
-        self._vectors_generation = self.sqlite.generation
+        self._vectors_generation = self.generation
         return len(self.vector_index)
 
     # -- other processes ------------------------------------------------------------------------
-
-    def snapshot(self) -> AbstractContextManager[None]:
-        return self.sqlite.snapshot()
 
     def follow_writers(self) -> None:
         """Each write bumps the database generation; when it moved, the vectors are loaded
         again, and checked against this snapshot's chunk ids: a FAISS file saved by a writer
         after the snapshot began is not used, the snapshot's own vectors are (from SQLite)."""
-        generation = self.sqlite.generation
+        generation = self.generation
         if self._vectors is not None and generation == self._vectors_generation:
             return
         self._vectors = None
@@ -177,15 +187,15 @@ class EmbeddedStore:
         self._keywords, self._keywords_loaded = None, False  # the writer may have rebuilt it
         self._vectors_generation = generation
         # A writer may have moved the vector index to another layout (see choose_layout).
-        self._config = read_config(self.folder) or self._config
-        if self.config is None or self.sqlite.count_chunks() == 0:
+        self._config = None
+        if self.config is None or self.count_chunks() == 0:
             return
         loaded = self.vector_index
-        rows = self.sqlite.db.execute("SELECT id FROM chunks ORDER BY id")
+        rows = self.db.execute("SELECT id FROM chunks ORDER BY id")
         chunk_ids = np.fromiter((row[0] for row in rows), dtype=np.int64)
         if not np.array_equal(np.sort(loaded.ids()), chunk_ids):
             dimension = self.dimension
-            ids, vectors = self.sqlite.all_vectors(dimension)
+            ids, vectors = self.all_vectors(dimension)
             layout = choose_layout(len(ids), self.config.vector_index)
             self._vectors = VectorIndex.build(dimension, ids, vectors, layout)
 
@@ -197,16 +207,19 @@ class EmbeddedStore:
     def check(self) -> CheckReport:
         return check_index(self)
 
-    def repair(self, reindex: Reindex) -> CheckReport:
-        return repair_index(self, reindex)
+    def repair(self, reindex: Reindex, recover: Recover | None = None) -> CheckReport:
+        return repair_index(self, reindex, recover)
 
-    def reindex_articles(self, article_ids: list[str], reindex: Reindex) -> int:
-        """Clear the chunks of stored articles (so no damaged vector is reused) and have
-        ``reindex`` chunk and embed them again; the vector file is left stale."""
-        articles = self.sqlite.articles_by_id(article_ids)
-        with self.sqlite.transaction():
+    def reindex_articles(
+        self, article_ids: list[str], reindex: Reindex, restored: Sequence[Article] = ()
+    ) -> int:
+        """Clear the chunks of stored articles, and of ``restored`` ones (articles read again
+        from their source), so no damaged vector is reused; have ``reindex`` chunk and embed
+        them all again (writing the restored text). The vector file is left stale."""
+        articles = [*self.articles_by_id(article_ids), *restored]
+        with self.transaction():
             for article in articles:
-                self.sqlite.clear_chunks(article.id)
+                self.clear_chunks(article.id)
         return reindex(articles)
 
     def stats(self) -> StoreStats:
@@ -217,79 +230,17 @@ class EmbeddedStore:
             keyword_index="fts5 + bm25 impact index" if self.keywords is not None else "fts5",
         )
 
-    # -- Catalog --------------------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.sqlite.transaction():
-            yield
-
-    def content_hashes(self) -> dict[str, str]:
-        return self.sqlite.content_hashes()
-
-    def ids_by_source(self, source: str) -> list[str]:
-        return self.sqlite.ids_by_source(source)
-
-    def ids_under(self, folder: str) -> list[tuple[str, str]]:
-        return self.sqlite.ids_under(folder)
-
-    def has_article(self, article_id: str) -> bool:
-        return self.sqlite.has_article(article_id)
-
-    def has_chunks(self) -> bool:
-        return self.sqlite.has_chunks()
-
-    def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
-        return self.sqlite.vectors_by_embed_hash(hashes)
-
-    def put_article(
-        self, article: Article, chunks: Sequence[NewChunk]
-    ) -> tuple[list[int], list[int]]:
-        return self.sqlite.put_article(article, chunks)
-
-    def delete_article(self, article_id: str) -> list[int]:
-        return self.sqlite.delete_article(article_id)
-
-    def chunk_ids(self, article_id: str) -> list[int]:
-        return self.sqlite.chunk_ids(article_id)
-
-    def chunk_rows(self, article_id: str) -> list[Chunk]:
-        return self.sqlite.chunk_rows(article_id)
-
-    def list_articles(self) -> list[ArticleInfo]:
-        return self.sqlite.list_articles()
-
-    def count_articles(self) -> int:
-        return self.sqlite.count_articles()
-
-    def count_sentences(self) -> int:
-        return self.sqlite.count_sentences()
-
-    def orphan_sentences(self) -> int:
-        """Sentence rows whose chunk is gone (``qa check``)."""
-        return self.sqlite.orphan_sentences()
-
-    def count_chunks(self) -> int:
-        return self.sqlite.count_chunks()
-
-    def count_tokens(self) -> int:
-        return self.sqlite.count_tokens()
-
-    def get_meta(self, key: str) -> str | None:
-        return self.sqlite.get_meta(key)
-
-    def article_text(self, article_id: str) -> str | None:
-        return self.sqlite.article_text(article_id)
-
-    # -- SearchIndex ----------------------------------------------------------------------------
+    # -- search ---------------------------------------------------------------------------------
 
     @property
     def search(self) -> EmbeddedSearch:
         """The search over the current vectors and keyword cache (made again when they change)."""
         vectors, keywords = self.vector_index, self.keywords
         if self._search is None:
-            self._search = EmbeddedSearch(self.sqlite, vectors, keywords)
+            self._search = EmbeddedSearch(self, vectors, keywords)
         return self._search
+
+    # These four pass to the search of the current vectors and keyword cache (see ``search``).
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: Filters | None
@@ -307,18 +258,14 @@ class EmbeddedStore:
     ) -> dict[int, float]:
         return self.search.cosines(query_vector, chunk_ids)
 
-    def passage_rows(self, chunk_ids: Sequence[int]) -> dict[int, PassageRow]:
-        return self.search.passage_rows(chunk_ids)
-
-    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
-        return self.search.sentence_rows(chunk_ids)
-
     def sentence_vectors(
         self, chunk_ids: list[int]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        return self.search.sentence_vectors(chunk_ids)
+        """Every stored sentence vector of ``chunk_ids`` and its chunk id (``SentenceSearch``)."""
+        rows = self.sentence_rows(chunk_ids)
+        return rows.vectors, rows.chunk_ids
 
     def best_sentence_cosines(
         self, query_vector: npt.NDArray[np.float32], chunk_ids: list[int]
     ) -> dict[int, float]:
-        return self.search.best_sentence_cosines(query_vector, chunk_ids)
+        return best_sentence_scores(query_vector, *self.sentence_vectors(chunk_ids))

@@ -1,1 +1,3 @@
-"""The Milvus store (``pip install 'article-qa[milvus]'``): ``store`` and its ``check``."""
+"""The Milvus store (``pip install 'article-qa[milvus]'``): ``store`` (``MilvusStore``), ``address``
+(the ``--store`` values), ``schema`` (collections and rows), ``lite`` (pymilvus, Milvus Lite's
+server) and ``check``."""

@@ -1,11 +1,13 @@
 """``qa check`` on a Milvus store: what an interrupted write can leave behind, and its repair.
 
 Milvus has no transactions, so ``MilvusStore.put_article`` orders its writes (new chunks, then
-deleting the old version's, then the article row as the commit marker; see there). A process
+deleting the old version's, then the article's text, then the article row as the commit marker;
+see there). A process
 killed in between leaves one of these, each found here and repaired without the model:
 
 - chunks whose article row is missing (a new article interrupted, its file since deleted):
-  searchable text no article lists. Repair deletes them.
+  searchable text no article lists. Repair deletes them, and the article's text if it was
+  written.
 - chunks of an older version next to the new one (an update interrupted before the delete):
   a search could cite the old text. Repair deletes the version the article row does not name.
 - an article whose row counts other chunks than it has (e.g. a removal interrupted): repair
@@ -14,22 +16,25 @@ killed in between leaves one of these, each found here and repaired without the 
   Repair deletes it and marks its article changed, as above.
 - sentence rows whose chunk is gone (a write interrupted between deleting old chunks and their
   sentences): never searched, but stored. Repair deletes them.
+- a chunk or sentence vector that is not finite numbers of unit length (``vector_faults``, as
+  the embedded store checks them): repair deletes the chunk and marks its article changed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from qa.stores.base import CheckReport
-from qa.stores.embedded.check import plural, some_ids
+import numpy as np
 
-if TYPE_CHECKING:
-    from qa.stores.milvus.store import MilvusStore
+from qa.stores.base import CheckReport, some_ids
+from qa.stores.embedded.integrity import vector_faults
+from qa.stores.milvus.schema import Collections
+from qa.wording import plural
 
 
-def _examine(milvus: MilvusStore) -> dict[str, Any]:
+def _examine(milvus: Collections) -> dict[str, Any]:
     articles = {
         str(row["article_id"]): row
         for row in milvus.scan(milvus.articles, ["article_id", "content_hash", "chunks", "source"])
@@ -40,10 +45,14 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
     damaged: set[str] = set()  # articles with a chunk whose offsets are wrong
     current: Counter[str] = Counter()
     chunk_ids: set[int] = set()
+    vectors: list[tuple[int, bytes]] = []  # (chunk id, a chunk's or a sentence's vector)
+    article_of: dict[int, str] = {}
     for row in milvus.scan(
-        milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text"]
+        milvus.chunks, ["chunk_id", "article_id", "content_hash", "start", "end", "text", "dense"]
     ):
         chunk_id, article_id = int(row["chunk_id"]), str(row["article_id"])
+        article_of[chunk_id] = article_id
+        vectors.append((chunk_id, _vector_bytes(row["dense"])))
         chunk_ids.add(chunk_id)
         article = articles.get(article_id)
         if article is None:
@@ -58,11 +67,20 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
             bad_offsets.append(chunk_id)
             if article is not None:
                 damaged.add(article_id)
-    orphan_sentences = [
-        int(row["sentence_id"])
-        for row in milvus.scan(milvus.sentences, ["sentence_id", "chunk_id"])
-        if int(row["chunk_id"]) not in chunk_ids
-    ]
+    orphan_sentences: list[int] = []
+    for row in milvus.scan(milvus.sentences, ["sentence_id", "chunk_id", "dense"]):
+        if int(row["chunk_id"]) not in chunk_ids:
+            orphan_sentences.append(int(row["sentence_id"]))
+        else:
+            vectors.append((int(row["chunk_id"]), _vector_bytes(row["dense"])))
+    faults = vector_faults([blob for _, blob in vectors], milvus.dimension)
+    bad_vectors = sorted({vectors[n][0] for n in faults})
+    damaged.update(article_of[chunk] for chunk in bad_vectors if article_of[chunk] in articles)
+    # Texts are written after the chunks, so text of no article comes with orphan chunks.
+    orphan_texts = sorted(
+        {str(row["article_id"]) for row in milvus.scan(milvus.texts, ["article_id"])}
+        - articles.keys()
+    )
     pending = sorted(a for a, row in articles.items() if row["content_hash"] == "")
     miscounted = sorted(
         a for a, row in articles.items() if int(row["chunks"]) != current[a] and a not in pending
@@ -72,8 +90,10 @@ def _examine(milvus: MilvusStore) -> dict[str, Any]:
         "articles": articles,
         "orphans": orphans,
         "orphan_sentences": orphan_sentences,
+        "orphan_texts": orphan_texts,
         "stale": stale,
         "bad_offsets": bad_offsets,
+        "bad_vectors": [chunk for chunk in bad_vectors if chunk not in bad_offsets],
         "damaged": sorted(damaged),
         "miscounted": miscounted,
     }
@@ -109,7 +129,17 @@ def _problems(found: dict[str, Any]) -> list[str]:
             f"their text: {some_ids(found['bad_offsets'])}. Run `qa check --repair`, then "
             "`qa ingest` their files again."
         )
+    if found["bad_vectors"]:
+        problems.append(
+            f"{plural(len(found['bad_vectors']), 'chunk')} hold a chunk or sentence vector that "
+            f"is not finite numbers of unit length (damaged): {some_ids(found['bad_vectors'])}. "
+            "Run `qa check --repair`, then `qa ingest` their files again."
+        )
     return problems
+
+
+def _vector_bytes(value: Any) -> bytes:
+    return np.asarray(value, dtype=np.float32).tobytes()
 
 
 def _pending_note(found: dict[str, Any]) -> list[str]:
@@ -122,7 +152,7 @@ def _pending_note(found: dict[str, Any]) -> list[str]:
     ]
 
 
-def _report(milvus: MilvusStore, found: dict[str, Any], repaired: list[str]) -> CheckReport:
+def _report(milvus: Collections, found: dict[str, Any], repaired: list[str]) -> CheckReport:
     return CheckReport(
         index_dir=str(milvus.index_dir or ""),
         articles=milvus.count_articles(),
@@ -133,12 +163,12 @@ def _report(milvus: MilvusStore, found: dict[str, Any], repaired: list[str]) -> 
     )
 
 
-def check_milvus(milvus: MilvusStore) -> CheckReport:
+def check_milvus(milvus: Collections) -> CheckReport:
     """Check a Milvus store; read-only (``MilvusStore.check``)."""
     return _report(milvus, _examine(milvus), [])
 
 
-def repair_milvus(milvus: MilvusStore) -> CheckReport:
+def repair_milvus(milvus: Collections) -> CheckReport:
     """Delete orphan and stale chunks; mark miscounted articles changed; check again
     (``MilvusStore.repair``)."""
     found = _examine(milvus)
@@ -147,10 +177,13 @@ def repair_milvus(milvus: MilvusStore) -> CheckReport:
         ("orphans", "that belonged to no article"),
         ("stale", "of old versions"),
         ("bad_offsets", "with wrong offsets"),
+        ("bad_vectors", "with damaged vectors"),
     ):
         if found[key]:
             milvus.delete_chunks(found[key])
             repaired.append(f"deleted {plural(len(found[key]), 'chunk')} {what}")
+    if found["orphan_texts"]:  # an interrupted new article's text: never read, not reported
+        milvus.delete_texts(found["orphan_texts"])
     # After the chunk deletions above: their sentences went with them.
     if found["orphan_sentences"]:
         milvus.delete_sentences(found["orphan_sentences"])

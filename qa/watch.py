@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from qa.errors import ArticleNotFoundError
 from qa.pipeline.corpus import kind_of
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -31,10 +32,6 @@ DEBOUNCE_MS = 300
 IDLE_YIELD_MS = 200
 
 Log = Callable[[str], None]
-
-
-def _plural(count: int) -> str:
-    return f"{count} article{'s' if count != 1 else ''}"
 
 
 class Watcher:
@@ -90,7 +87,7 @@ class Watcher:
                     removed = self.get_assistant().remove([str(path)])
             except ArticleNotFoundError:
                 continue  # a file of another type, or one that never had articles
-            self.log(f"removed {path} ({_plural(len(removed))})")
+            self.log(f"removed {path} ({plural(len(removed), 'article')})")
         for path in sorted(set(changed)):
             if not path.is_file() or self._ignored(path):
                 continue
@@ -99,14 +96,14 @@ class Watcher:
             for failure in report.failed:
                 self.log(f"failed: {failure}")
             if report.added:
-                self.log(f"added {path} ({_plural(len(report.added))})")
+                self.log(f"added {path} ({plural(len(report.added), 'article')})")
             if report.updated:
                 self.log(
-                    f"updated {path} ({_plural(len(report.updated))}, "
+                    f"updated {path} ({plural(len(report.updated), 'article')}, "
                     f"{report.chunks_embedded} chunks embedded, {report.chunks_reused} reused)"
                 )
             if report.removed:
-                self.log(f"removed {_plural(len(report.removed))} no longer in {path}")
+                self.log(f"removed {plural(len(report.removed), 'article')} no longer in {path}")
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Start watching, sync, then apply changes until ``stop`` is set (or Ctrl-C)."""

@@ -1,4 +1,7 @@
-"""Words for keyword matching: tokenising, stopwords, a light stemmer, FTS5 query building."""
+"""Words for keyword matching: tokenising, stopwords, a light stemmer, FTS5 query building.
+
+Below the stores (both index ``terms``) and the pipeline (answers and follow-ups compare words).
+"""
 
 from __future__ import annotations
 

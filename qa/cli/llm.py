@@ -1,7 +1,7 @@
 """The ``--llm`` options of ``qa ask``, ``qa chat`` (and ``qa serve``), and the streaming printer.
 
-Kept apart from qa/cli.py so the commands change by a decorator and a call. Parsing the options
-imports nothing heavy; httpx loads only when a URL is given.
+Kept apart from qa/cli/commands.py so the commands change by a decorator and a call. Parsing the
+options imports nothing heavy; httpx loads only when a URL is given.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from qa.cli.output import echo, secho
+
 if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.llm.client import LLMConfig
@@ -18,9 +20,10 @@ if TYPE_CHECKING:
 
 
 # The mark printed after each streamed sentence once it is checked: a passage supports it (✓),
-# or none does and it will be left out of the answer (✗).
+# none does and it will be left out of the answer (✗), or a passage contradicts it (✗!).
 VERIFIED = " \u2713"
 UNSUPPORTED = " \u2717"
+CONTRADICTED = " \u2717!"
 
 
 def llm_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,6 +74,15 @@ def _server_options(
             help="The model's context in tokens; passages are trimmed to fit it.",
         ),
         click.option(
+            "--check",
+            "llm_check",
+            type=click.Choice(["verifier", "cosine"]),
+            default="verifier",
+            show_default=True,
+            help="How each sentence is checked: the trained verifier (sees a wrong number or "
+            "name) or embedding cosine + word overlap (the check before it, for comparison).",
+        ),
+        click.option(
             "--llm-timeout",
             type=click.FloatRange(min=0, min_open=True),
             default=120.0,
@@ -81,13 +93,20 @@ def _server_options(
 
 
 def llm_config(
-    llm_url: str | None, llm_model: str | None, llm_context: int, llm_timeout: float
+    llm_url: str | None,
+    llm_model: str | None,
+    llm_context: int,
+    llm_timeout: float,
+    llm_check: str = "verifier",
 ) -> LLMConfig | None:
     if not llm_url:
         return None
+    from dataclasses import replace
+
     from qa.llm.client import LLMConfig
 
-    return LLMConfig.from_env(llm_url, llm_model, timeout=llm_timeout, context=llm_context)
+    config = LLMConfig.from_env(llm_url, llm_model, timeout=llm_timeout, context=llm_context)
+    return replace(config, check=llm_check) if config is not None else None
 
 
 def ask_printing(
@@ -111,17 +130,19 @@ def ask_printing(
         if isinstance(event, Token):
             if stream:
                 if not streamed:
-                    click.secho("Model: ", err=True, nl=False, dim=True)
-                click.secho(event.text, err=True, nl=False, dim=True)
+                    secho("Model: ", err=True, nl=False, dim=True)
+                secho(event.text, err=True, nl=False, dim=True)
                 streamed = True
         elif isinstance(event, Verdict):
             if stream and streamed:
                 mark, colour = (VERIFIED, "green") if event.supported else (UNSUPPORTED, "red")
-                click.secho(mark, err=True, nl=False, fg=colour)
+                if event.refuted:
+                    mark = CONTRADICTED
+                secho(mark, err=True, nl=False, fg=colour)
         elif isinstance(event, Answer):
             final = event
     if streamed:
-        click.echo("\n", err=True)
+        echo("\n", err=True)
     assert final is not None
     return final
 
@@ -129,15 +150,15 @@ def ask_printing(
 def print_checks(reply: Answer) -> None:
     """Which sentences were verified, after a generative answer (or why it fell back)."""
     if reply.notice:
-        click.secho(f"Note: {reply.notice}", fg="yellow", err=True)
+        secho(f"Note: {reply.notice}", fg="yellow", err=True)
     dropped = [s for s in reply.sentences if not s.supported]
     if reply.mode == "generative":
         kept = len(reply.sentences) - len(dropped)
-        click.secho(
+        secho(
             f"Checked: {kept} of {len(reply.sentences)} sentences supported by their passages "
             f"(model {reply.model}).",
             err=True,
             dim=True,
         )
     for sentence in dropped:
-        click.secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)
+        secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)

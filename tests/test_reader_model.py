@@ -1,0 +1,226 @@
+"""The shipped reader (embeddings/trained/) with the real embedding model, network blocked.
+
+What a user meets: the sentence that answers is quoted, not its neighbour that shares the rare
+words; questions the demo articles cannot answer abstain; a conversation changes topic when the
+question does; a follow-up is answered inside its article. Plus the model file itself: it is the
+one the model card names, and its tokenisation matches the one it was trained with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.reader import TRAINED_DIR, ReaderModel, file_sha256
+from qa import Assistant, Turn
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_model_file_is_the_one_the_card_names() -> None:
+    card = (TRAINED_DIR / "README.md").read_text(encoding="utf-8")
+    named = re.search(r"^\| reader\.onnx \|.*`([0-9a-f]{64})`", card, re.M)
+    assert named, "the model card names reader.onnx's sha256"
+    assert file_sha256(TRAINED_DIR / "reader.onnx") == named.group(1)
+    assert (TRAINED_DIR / "reader.onnx").stat().st_size <= 25 * 2**20
+
+
+def test_tokenisation_matches_training() -> None:
+    """Query time tokenises with `tokenizers`; training used transformers' tokenizer."""
+    from transformers import AutoTokenizer
+
+    from embeddings.reader import ANSWER_MAX_TOKENS
+    from embeddings.sentence import default_model_path
+
+    pairs = [
+        ("Who brought the plague to Sicily?", "Black Death\nGenoese traders fled by ship."),
+        ("x " * 80, "Warsaw\n" + "the river flows " * 40),
+    ]
+    reference = AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
+    model = ReaderModel()
+    tokenizer = model._tokenizer(ANSWER_MAX_TOKENS)
+    for a, b in pairs:
+        expected = reference(a, b, truncation="longest_first", max_length=ANSWER_MAX_TOKENS)
+        got = tokenizer.encode(a, b)
+        assert got.ids == expected["input_ids"]
+        assert got.type_ids == expected["token_type_ids"]
+
+
+def test_answer_logits_prefer_the_answering_sentence() -> None:
+    model = ReaderModel()
+    logits = model.answer_logits(
+        ["Which group claimed responsibility for the attack on the Bataclan?"] * 2,
+        [
+            "Paris attacks\nGunmen attacked the Bataclan theatre on a Friday night.",
+            "Paris attacks\nThe militant group Islamic State claimed responsibility.",
+        ],
+    )
+    assert logits[1] > logits[0]
+
+
+def test_verify_logits_see_a_changed_number() -> None:
+    model = ReaderModel()
+    evidence = "Westlife\nWestlife has sold more than 24 million records in the UK."
+    logits = model.verify_logits(
+        ["Westlife sold more than 24 million records in the UK.",
+         "Westlife sold fewer than 2 million records in the UK."],
+        [evidence, evidence],
+    )  # fmt: skip
+    supports, refutes = 0, 1
+    assert np.argmax(logits[0]) == supports
+    assert logits[1][refutes] > logits[0][refutes]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    folder = tmp_path_factory.mktemp("demo") / "index"
+    with Assistant.open(folder) as assistant:
+        assert assistant.ingest([CORPUS]).ok
+        yield assistant
+
+
+# Questions the 12 demo articles cannot answer, as a new user tried them (issue 23).
+OFF_TOPIC = [
+    "What is the population of Tokyo?",
+    "Who painted the Mona Lisa?",
+    "How tall is Mount Everest?",
+    "How do I bake sourdough bread?",
+    "What is the boiling point of ethanol?",
+    "Who won the 2018 FIFA World Cup?",
+    "What is the capital of Australia?",
+]
+
+
+def test_off_topic_questions_read_less_sure_than_the_demo_questions(demo: Assistant) -> None:
+    """The reader is less sure of every question the articles cannot answer than of nine in
+    ten of the demo's own questions. (The shipped threshold, fitted to keep false abstention
+    at 5% on news, lets the surest of these through: see the model card.)"""
+    off = [demo.ask(q, abstain_below=-1.0).confidence for q in OFF_TOPIC]
+    questions = json.loads((CORPUS.parent / "questions.json").read_text(encoding="utf-8"))
+    on = sorted(demo.ask(q["question"], abstain_below=-1.0).confidence for q in questions)
+    assert max(off) < on[len(on) // 10], (sorted(off), on[:5])
+    assert not demo.ask("How do I bake sourdough bread?").found
+
+
+def test_a_conversation_changes_topic(demo: Assistant) -> None:
+    first = demo.ask("Who won Super Bowl 50?")
+    assert first.found and first.citations[0].title == "Super Bowl 50"
+    second = demo.ask("Where is the Rhine?", history=[Turn(first.question, first.text)])
+    assert second.found and second.citations[0].title == "Rhine"
+
+
+def test_a_follow_up_is_answered_inside_its_article(demo: Assistant) -> None:
+    first = demo.ask("How did the Black Death reach Europe?")
+    assert first.found and first.citations[0].title == "Black Death"
+    follow = demo.ask("When did it start?", history=[Turn(first.question, first.text)])
+    assert follow.found and follow.citations[0].title == "Black Death"
+
+
+def test_the_answering_sentence_beats_its_neighbour(tmp_path: Path) -> None:
+    """Articles written for this test: the first sentence names the venue, the next says who
+    claimed the attack; the question names the venue."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "attack.md").write_text(
+        "# Attack on the Corrib Arena\n\n"
+        "Gunmen opened fire at the Corrib Arena in Galway during a concert on Saturday night, "
+        "killing four people. A group calling itself the Western Front claimed responsibility "
+        "for the attack in a statement on Sunday. Police arrested two men on Monday.\n",
+        encoding="utf-8",
+    )
+    (docs / "harbour.md").write_text(
+        "# Harbour reopens\n\nThe harbour of Port Ellis reopened on Monday after a storm. "
+        "Fishing boats returned at dawn and the ferry resumed its service.\n",
+        encoding="utf-8",
+    )
+    with Assistant.open(tmp_path / "index") as assistant:
+        assert assistant.ingest([docs]).ok
+        reply = assistant.ask("Which group claimed responsibility for the Corrib Arena attack?")
+    assert reply.found
+    assert "Western Front" in reply.citations[0].quote, json.dumps(reply.to_dict())[:500]
+
+
+class ReplayServer:
+    """A loopback OpenAI-compatible server that replays one recorded llama-server stream
+    (the SSE frames of SmolLM2 via xllamacpp, with its text replaced by ``text``)."""
+
+    def __init__(self, text: str) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        words = text.split(" ")
+        frames = [
+            {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}]},
+            *(
+                {"choices": [{"index": 0, "delta": {"content": w if n == 0 else " " + w}}]}
+                for n, w in enumerate(words)
+            ),
+            {"choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]},
+        ]
+        body = b"".join(
+            b"data: " + json.dumps({**f, "model": "smollm2-135m"}).encode() + b"\n\n"
+            for f in frames
+        )
+        self.stream = body + b"data: [DONE]\n\n"
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            request = conn.recv(65536)
+            if request.startswith(b"GET"):
+                reply, kind = b'{"data":[{"id":"smollm2-135m"}]}', "application/json"
+            else:
+                reply, kind = self.stream, "text/event-stream"
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\n"
+            head += f"Content-Length: {len(reply)}\r\nConnection: close\r\n\r\n"
+            conn.sendall(head.encode() + reply)
+            conn.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> None:
+    """The verifier drops "fewer than 2 million" against "more than 24 million"; the cosine
+    check (same words, same topic) keeps it."""
+    from qa.llm import LLMConfig
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "westlife.md").write_text(
+        "# Westlife\n\nWestlife are an Irish boy band formed in Sligo in 1998. The band has "
+        "sold more than 24 million records in the United Kingdom. Their first single, Swear "
+        "It Again, went to number one in the UK and Ireland.\n",
+        encoding="utf-8",
+    )
+    server = ReplayServer(
+        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold fewer than 2 million "
+        "records in the United Kingdom [1]."
+    )
+    try:
+        with Assistant.open(tmp_path / "index") as assistant:
+            assert assistant.ingest([docs]).ok
+            question = "How many records has Westlife sold in the UK?"
+            verified = assistant.ask(question, llm=LLMConfig(server.url))
+            cosine = assistant.ask(question, llm=LLMConfig(server.url, check="cosine"))
+    finally:
+        server.close()
+    assert verified.mode == "generative", verified.notice
+    formed, sold = verified.sentences
+    assert formed.supported and not formed.refuted
+    assert sold.refuted and not sold.supported and "24 million" in sold.quote
+    assert "fewer than 2 million" not in verified.text
+    assert cosine.mode == "generative"
+    assert cosine.sentences[1].supported, "the cosine check cannot see the changed number"
