@@ -301,3 +301,14 @@ def test_damaged_lookup_indexes_are_rebuilt(built: Path) -> None:
     assert code == 0 and "rebuilt the database's lookup indexes" in out, out
     assert "Genoese" in answer(built)
 
+
+def test_a_chunk_cut_from_its_article_is_left_out_of_answers(built: Path) -> None:
+    top = best_chunk(built)
+    sql(built, f"UPDATE chunks SET article_id = 'gone' WHERE id = {top}")  # a flipped bit
+    with Assistant.open(built, model="hash") as assistant:
+        passages = assistant.search(QUESTION, k=3)
+        assert passages and top not in [p.chunk_id for p in passages]
+        assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+        assistant.ask(QUESTION)  # answers from what is left, no KeyError
+    code, out = run("check", "--index", str(built))
+    assert code == 1 and "belongs to no article" in out, out
