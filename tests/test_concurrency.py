@@ -83,7 +83,7 @@ def test_readers_see_a_consistent_index_during_an_ingest(tmp_path: Path) -> None
         assert all(versions[-1][p.article_id][p.start : p.end] == p.text for p in final)
         # The long-lived reader followed the writers to their last commit.
         with Assistant.open(index, embedder=HashEmbedder(), create=False) as fresh:
-            assert reader.store.loaded_generation == fresh.store.sqlite.generation
+            assert reader.store.loaded_generation == fresh.store.generation
         assert reader.check().ok
     # How many generations the reader caught mid-way depends on scheduling: printed, not asserted.
     print(f"\n{searches} searches during 2 ingests saw {len(generations)} generations")
