@@ -1,5 +1,5 @@
-"""The ways an index makes sentence vectors (issue 26): each sentence alone (the default), title-
-prefixed (indexes from before), or pooled from its chunk's own pass (late chunking)."""
+"""The ways an index makes sentence vectors (issue 26): each sentence title-prefixed (the default,
+as before), on its own text, or pooled from its chunk's own pass (late chunking)."""
 
 from __future__ import annotations
 
@@ -131,11 +131,10 @@ def test_ingest_reads_each_chunk_once_and_pools_its_sentences(tmp_path: Path, wr
         np.testing.assert_allclose(again.vectors[:3], rows.vectors, atol=1e-6)  # reused
 
 
-def test_a_new_index_embeds_each_sentence_on_its_own_text(tmp_path: Path, write) -> None:
+def test_alone_embeds_each_sentence_on_its_own_text(tmp_path: Path, write) -> None:
     model = PoolingHash()
     write("story.txt", STORY)
-    with Assistant.open(tmp_path / "index", embedder=model) as assistant:
-        assert assistant.sentence_vectors == "alone"
+    with Assistant.open(tmp_path / "index", embedder=model, sentence_vectors="alone") as assistant:
         report = assistant.ingest([write.base])
         (article,) = assistant.articles()
         (chunk,) = assistant.catalog.chunk_rows(article.id)
@@ -147,12 +146,13 @@ def test_a_new_index_embeds_each_sentence_on_its_own_text(tmp_path: Path, write)
 
 
 def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write) -> None:
-    """An index made with sentence_vectors="titled" (how indexes were made before issue 26)
-    embeds each sentence alone, title-prefixed, on every later ingest too."""
+    """A new index makes sentence vectors "titled" (as indexes did before issue 26: each sentence
+    embedded alone, title-prefixed), on every later ingest too."""
     model = PoolingHash()
     write("story.txt", STORY)
     folder = tmp_path / "index"
-    with Assistant.open(folder, embedder=model, sentence_vectors="titled") as assistant:
+    with Assistant.open(folder, embedder=model) as assistant:
+        assert assistant.sentence_vectors == "titled"
         report = assistant.ingest([write.base])
         assert model.read_with_spans == [] and report.sentences_embedded == 3
         assert embedding_text("Harbour news", "Fishing boats left at dawn.") in model.embedded

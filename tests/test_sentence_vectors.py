@@ -66,15 +66,15 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     (harbour,) = assistant.catalog.ids_by_source(str(path.resolve()))
     (bridges,) = {a.id for a in assistant.articles()} - {harbour}
 
-    # Added: every sentence of every chunk, at its article offsets, with the vector of its own
-    # text (what ingest embeds for it). The embedded store keeps them as int8: cosine 1 to 1e-4.
+    # Added: every sentence of every chunk, at its article offsets, with the vector of its
+    # title-prefixed text (the text ingest embeds). The embedded store keeps them as int8.
     old_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(old_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
     text = source_text(str(path.resolve()), harbour)
     sentences = [text[start:end] for start, end in zip(rows.starts, rows.ends, strict=True)]
     assert "Fishing boats left at dawn." in sentences
-    want = embedder.embed(sentences)
+    want = embedder.embed([embedding_text("Harbour news", s) for s in sentences])
     assert rows.vectors.shape == want.shape
     np.testing.assert_allclose((rows.vectors * want).sum(axis=1), 1.0, atol=1e-4)  # cosines
     vectors, owners = store.sentence_vectors(old_ids)
@@ -83,7 +83,8 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
 
     # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
-    # sentences reuse their vectors (only the new sentence and its chunk are embedded).
+    # sentences reuse their vectors (only the new sentence and its chunk are embedded, both
+    # title-prefixed).
     embedder.embedded.clear()
     write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
     report = assistant.ingest([write.base])
@@ -92,7 +93,7 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     edited = next(c for c in assistant.catalog.chunk_rows(harbour) if "Ferries" in c.text)
     assert embedder.embedded == [
         embedding_text("Harbour news", edited.text),
-        "Ferries sailed again.",
+        embedding_text("Harbour news", "Ferries sailed again."),
     ]
     new_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
@@ -184,15 +185,15 @@ def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
 
 def by_hand(assistant: Assistant, embedder: HashEmbedder, vector: np.ndarray) -> tuple[dict, dict]:  # type: ignore[type-arg]
     """Each chunk's cosine and its best sentence's cosine, computed from the texts alone (the
-    model on each chunk's title-prefixed text and each sentence's own), not from stored
-    vectors."""
+    model on each chunk's and each sentence's title-prefixed text), not from stored vectors."""
     chunk_cosines, sentence_cosines = {}, {}
     for article in assistant.articles():
         chunks = assistant.catalog.chunk_rows(article.id)
         for chunk_id, chunk in zip(assistant.catalog.chunk_ids(article.id), chunks, strict=True):
             own = embedder.embed([embedding_text(article.title, chunk.text)])[0]
             chunk_cosines[chunk_id] = float(own @ vector)
-            texts = [chunk.text[a:b] for a, b in split_sentences(chunk.text)]
+            texts = [embedding_text(article.title, chunk.text[a:b])
+                     for a, b in split_sentences(chunk.text)]  # fmt: skip
             sentence_cosines[chunk_id] = float(np.max(embedder.embed(texts) @ vector))
     return chunk_cosines, sentence_cosines
 

@@ -4,8 +4,8 @@
    with the index: unchanged articles cost nothing.
 2. Chunk new and changed articles and split each chunk into sentences; reuse the stored vector
    of any chunk or sentence whose embedded text was embedded before (an edited article re-embeds
-   only the chunks and sentences that changed). Sentences are embedded on their own text (or, as
-   an index records, title-prefixed, or pooled from their chunk's pass:
+   only the chunks and sentences that changed). Sentences are embedded title-prefixed like their
+   chunk (or, as an index records, on their own text, or pooled from their chunk's pass:
    ``qa.config.SENTENCE_VECTORS``).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
