@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINTED := qa embeddings ui tests benchmarks corpus
 
-.PHONY: demo test install lint browser clean reader
+.PHONY: demo test install lint browser clean reader verifier
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ test: $(EXTRAS_STAMP) lint browser
 # cores, seeded and resumable (run it again after an interruption). Needs ../shared/data.
 reader: $(STAMP)
 	nice -n 10 $(BIN)/python -m qa.training --data ../shared/data --work reader-work
+
+# Retrain the shipped verifier of generated sentences (embeddings/trained/README.md): ~30
+# minutes on 2 cores, seeded and resumable like the reader.
+verifier: $(STAMP)
+	nice -n 10 $(BIN)/python -m qa.training --data ../shared/data --work verifier-work --model verifier
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,7 +1,7 @@
 """The support check of generated sentences (qa/llm/check.py): the trained verifier against the
 cosine check, on articles never trained on.
 
-    nice -n 10 python benchmarks/verifier_eval.py [--side held-out] [--claims 600]
+    nice -n 10 python benchmarks/verifier_eval.py [--side held-out] [--claims 600] [--file F]
 
 ``--side held-out`` (the default) reports on the odd-numbered articles and VitaminC titles;
 ``--side calibration`` on the calibration ones (every fifth even one, never trained on: where
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from embeddings import load_embedder  # noqa: E402
-from embeddings.reader import ReaderModel, evidence_text  # noqa: E402
+from embeddings.reader import VERIFIER_FILE, ReaderModel, evidence_text  # noqa: E402
 from qa.llm import check  # noqa: E402
 from qa.llm.check import AnswerSentence, SupportChecker  # noqa: E402
 from qa.training.data import (  # noqa: E402
@@ -135,8 +135,13 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=600)
     parser.add_argument("--vitaminc", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--file",
+        default=VERIFIER_FILE,
+        help="the model file in embeddings/trained/ (reader.onnx: the reader's own verify head)",
+    )
     args = parser.parse_args()
-    model = ReaderModel()
+    model = ReaderModel(file_name=args.file)
     embedder = load_embedder()
     print(f"VitaminC ({args.side} titles): {vitaminc(model, args.side, args.vitaminc, args.seed)}")
     cases = claims(args.side, args.claims, args.seed)

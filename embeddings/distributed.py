@@ -124,6 +124,9 @@ class RayGroups:
         quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if self.address is None:
+                # A local cluster we start sends no usage report: Ray's (on unless turned off)
+                # asks the AWS, GCP and Azure metadata addresses which cloud it runs on.
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
                 env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
                 ray.init(
                     num_cpus=self.num_cpus or os.cpu_count() or 1,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.base import EmbeddingError
+from embeddings.sentence import go_offline
 
 log = logging.getLogger("article_qa")
 # No usage telemetry from ONNX Runtime during the conversion either (see embeddings/onnx.py).
@@ -162,6 +163,8 @@ def quietly(step: Any, *args: Any) -> None:
 
 def _export(model_dir: Path, out: Path) -> None:
     import torch
+
+    go_offline()
     from transformers import AutoModel
     from transformers.utils import logging as transformers_logging
 

@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from embeddings.sentence import go_offline
+
 LABELS = ("supports", "refutes", "not_enough_info")
 CHECKPOINT_STEPS = 150
 LOG_STEPS = 25
@@ -110,6 +112,8 @@ def batches(
 
 def build_model(model_dir: Path) -> Any:
     import torch
+
+    go_offline()
     from transformers import AutoModel
 
     class Reader(torch.nn.Module):
@@ -165,6 +169,8 @@ def train(
     ``max_steps`` trains on the first batches only (probes, tests); ``stop_at`` stops after
     that step's checkpoint and returns None, as an interruption would (tests of resuming)."""
     import torch
+
+    go_offline()
     from transformers import AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
@@ -364,6 +370,7 @@ def export(
         ("Sales were under 23.5 million.", "Westlife\nTotal sales exceed 24 million."),
         ("What is the capital of Poland?", "Warsaw\nWarsaw is the capital of Poland."),
     ]
+    go_offline()
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)

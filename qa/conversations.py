@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ConversationNotFoundError, QAError
+from qa.links import answer_dict, answer_links
 from qa.types import Answer, Citation, Passage, SentenceCheck, Turn, now_iso
 from qa.wording import plural
 
@@ -77,7 +78,8 @@ class SavedTurn:
     answer: Answer
 
     def to_dict(self) -> dict[str, Any]:
-        return {"asked_at": self.asked_at, "answer": self.answer.to_dict()}
+        """The turn as exported: ``Answer.to_dict()`` with each citation's ``link``."""
+        return {"asked_at": self.asked_at, "answer": answer_dict(self.answer)}
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class Conversation:
         return [Turn(a.question, a.text if a.found else "") for a in self.answers]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON export: the conversation and ``Answer.to_dict()`` of each turn."""
+        """The JSON export: the conversation and ``Answer.to_dict()`` of each turn, each
+        citation with the link that opens its quote (qa/links.py)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -108,9 +111,13 @@ class Conversation:
 
 
 def answer_from_dict(data: dict[str, Any]) -> Answer:
-    """The inverse of ``Answer.to_dict()`` (for answers read back from the history)."""
+    """The inverse of ``Answer.to_dict()`` (for answers read back from the history, or from a
+    JSON export, whose citations also carry their ``link``)."""
     fields = dict(data)
-    fields["citations"] = [Citation(**c) for c in data.get("citations", [])]
+    fields["citations"] = [
+        Citation(**{key: value for key, value in c.items() if key != "link"})
+        for c in data.get("citations", [])
+    ]
     fields["passages"] = [Passage(**p) for p in data.get("passages", [])]
     fields["sentences"] = [SentenceCheck(**s) for s in data.get("sentences", [])]
     return Answer(**fields)
@@ -121,15 +128,18 @@ def _quote(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def answer_text(reply: Answer) -> str:
+def answer_text(reply: Answer, links: bool = False) -> str:
     """An answer as the command line prints it: the text with its ``[n]``, then one line per
-    source (title, page, the quote, the link); for "not found", the possibly related passages.
-    The same lines make the Markdown export."""
+    source (title, page, the quote, the address); for "not found", the possibly related
+    passages. With ``links`` (the Markdown export), a source's address is the link that opens
+    it at the quote (qa/links.py), and a local PDF's file at its page."""
     lines = [reply.text]
     if reply.citations:
         lines.append("")
+        opened = answer_links(reply) if links else {}
         for citation in reply.citations:
-            where = f" ({citation.url})" if citation.url else ""
+            link = opened.get(citation.number) or citation.url
+            where = f" ({link})" if link else ""
             page = f", p. {citation.page}" if citation.page else ""
             said = " ".join(citation.quote.split())  # a page break inside is a form feed
             lines.append(f'[{citation.number}] {citation.title}{page} — "{said}"{where}')
@@ -154,7 +164,7 @@ def conversation_markdown(conversation: Conversation) -> str:
         parts.append("")
         parts.append(f"*{turn.asked_at}*")
         parts.append("")
-        text, _, sources = answer_text(reply).partition("\n\n")
+        text, _, sources = answer_text(reply, links=True).partition("\n\n")
         parts.append(text)
         if sources:
             parts.append("")

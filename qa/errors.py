@@ -24,6 +24,15 @@ class SearchOptionError(QAError, ValueError):
     too, for callers written before it was a QAError."""
 
 
+class FilterError(SearchOptionError):
+    """A search filter that cannot be used: a date that is not one (qa/dates.py), or a start
+    date after the end date."""
+
+
+class NoMatchingArticlesError(QAError):
+    """The filters leave no article to search (the message says how many have no date)."""
+
+
 class ConversationNotFoundError(QAError):
     """No saved conversation with that id for this user (``qa history``, ``qa chat --resume``)."""
 

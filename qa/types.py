@@ -124,9 +124,11 @@ class IngestReport:
             f"unchanged {len(self.unchanged)}, removed {len(self.removed)}, "
             f"failed {len(self.failed)}"
         )
+        # The embedding progress bar counts chunks and sentences together: so does this line.
+        reused = self.chunks_reused + self.sentences_reused
         return (
-            f"{line} ({self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, "
-            f"{self.seconds:.1f} s)"
+            f"{line} ({self.chunks_embedded:,} chunks + {self.sentences_embedded:,} sentences "
+            f"embedded, {reused:,} reused, {self.seconds:.1f} s)"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,15 +188,20 @@ def make_filters(
 ) -> Filters | None:
     """Filters from what a user typed (CLI options, UI fields), or None when nothing narrows.
 
-    ``articles`` match by id or exact title; ``source`` is a path (made absolute here)."""
+    ``articles`` match by id or exact title; ``source`` is a path (made absolute here);
+    ``since`` and ``until`` are read by ``qa.dates.date_range`` ("2024-03-01", "2024-03",
+    "2024", "last year"...), and a date that is not one is a ``FilterError``."""
     from pathlib import Path
 
+    from qa.dates import date_range
+
+    date_from, date_to = date_range(since, until)
     filters = Filters(
         article_ids=tuple(articles),
         titles=tuple(articles) + tuple(titles),
         source_prefix=str(Path(source).expanduser().resolve()) if source else None,
-        date_from=(since or "").strip() or None,
-        date_to=(until or "").strip() or None,
+        date_from=date_from,
+        date_to=date_to,
     )
     return None if filters.empty else filters
 
@@ -245,6 +252,24 @@ class Citation:
     score: float
     chunk_id: int
     page: int | None = None  # 1-based page of ``start``, for articles read from a PDF
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """``article.text[start:end]`` of one article (``Assistant.excerpt``), word for word;
+    ``page`` is the 1-based page of ``start`` for an article read from a PDF."""
+
+    article_id: str
+    title: str
+    url: str | None
+    source: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -152,6 +152,16 @@ class ProxyTrap:
         self.server.close()
 
 
+def gradio_client(url: str, auth: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """gradio_client's Client without its calls home: its Hugging Face headers fetch an agent
+    registry from the Hub and its telemetry posts there (the proxy trap below saw both)."""
+    import huggingface_hub.constants as hub
+    from gradio_client import Client
+
+    hub.HF_HUB_OFFLINE = hub.HF_HUB_DISABLE_TELEMETRY = True
+    return Client(url, auth=auth, verbose=False, analytics_enabled=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def proxy_trap() -> Iterator[ProxyTrap]:
     trap = ProxyTrap()
@@ -159,7 +169,13 @@ def proxy_trap() -> Iterator[ProxyTrap]:
     for name in PROXY_VARIABLES:
         os.environ[name] = trap.url
         os.environ.pop(name.upper(), None)  # lower case wins for most clients; no mixed advice
-    os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
+    # Ray's dashboard asks the cloud metadata addresses which cloud it runs on even with usage
+    # stats off (ray/dashboard/modules/usage_stats, no switch): its requests go direct and fail
+    # at once offline, so the trap does not count them. Anything else still trips it.
+    os.environ["no_proxy"] = "127.0.0.1,localhost,::1,169.254.169.254,metadata.google.internal"
+    # Ray's usage report asks the cloud metadata addresses; the product turns it off for the
+    # clusters it starts (embeddings.distributed), and so do clusters the tests start.
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.pop("NO_PROXY", None)
     try:
         yield trap

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, gradio_client
 
 ARGS = [
     "--headless",
@@ -28,6 +28,10 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # Chromium's own traffic (component updates, sign-in, autofill) goes to a closed port and
+    # fails at once, instead of reaching the tests' proxy trap: the pages under test load from
+    # loopback, which Chromium never sends through a proxy.
+    "--proxy-server=http://127.0.0.1:9",
 ]
 HARBOUR = (
     "---\ntitle: Harbour storm\nurl: https://news.example/harbour\n---\n\n"
@@ -39,6 +43,20 @@ HOSTILE = (
     "# Hostile page\n\nThe hostile marker phrase is <script>window.__xss = 1</script> and "
     '<img src=x onerror="window.__xss = 2"> right here.'
 )
+
+# Polled waits (Playwright's expect, clicks, fills) allow this long: the machine running the
+# tests may be busy. Nothing waits a fixed time.
+WAIT = 120_000  # ms
+
+
+def patient(page):  # type: ignore[no-untyped-def]
+    """``page`` with ``WAIT`` as the limit of its waits and of ``expect``'s."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT)
+    page.set_default_timeout(WAIT)
+    return page
+
 
 pytestmark = [
     pytest.mark.browser,
@@ -57,24 +75,27 @@ def free_port() -> int:
 def start_server(index: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = index.parent / f"serve-{port}.log"  # what the server said, when it did not start
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa", "serve", "--index", str(index), "--port", str(port),
+             *extra],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 900  # a busy machine (niced, tests in parallel) starts slowly
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=30):  # a busy machine serves slowly
                 return process, url
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("qa serve exited early") from None
+                raise RuntimeError(f"qa serve exited early: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("qa serve did not start")
+    raise RuntimeError(f"qa serve did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +119,7 @@ def page(server: str) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = patient(browser.new_page(viewport={"width": 1400, "height": 1000}))
         page.goto(server)
         page.locator("#qa-question textarea").wait_for(timeout=60_000)
         yield page
@@ -106,17 +127,22 @@ def page(server: str) -> Iterator[object]:
 
 
 def ask(page, question: str, expect: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask as a person does and wait (polling) until the newest answer holds ``expect``."""
+    from playwright.sync_api import expect as expect_that
+
     page.locator("#qa-question textarea").fill(question)
     page.locator("#qa-ask").click()
-    page.locator("#qa-chat").get_by_text(expect).last.wait_for(timeout=30_000)
+    answers = page.locator("#qa-chat .message-row.bot-row")
+    expect_that(answers.last).to_contain_text(expect, timeout=WAIT)
+    expect_that(page.locator("#qa-ask")).to_be_visible(timeout=WAIT)  # the answer is done
 
 
 def test_chat_answers_and_citation_opens_the_quote(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ask(page, "Who reopened the harbour?", "Ana Lima")
-    first = page.locator('#qa-chat a[href$="#qa-cite-0-1"]')
+    first = page.locator('#qa-chat a.qa-cite[href$="#qa-cite-0-1"]')
     assert first.count() == 1
     ask(page, "When did the new bridge over the Vale river open?", "opened in May")
-    # The newer answer's sources are open; the first answer's source is folded until clicked.
+    # The Sources panel shows the newer answer's sources; the first answer's until clicked.
     source = page.locator("#qa-cite-0-1")
     quote = source.locator("mark")
     assert not quote.is_visible()
@@ -139,8 +165,9 @@ def test_uploaded_hostile_article_is_shown_as_text(page, tmp_path: Path) -> None
     page.locator("#qa-report").get_by_text("added 1").wait_for(timeout=30_000)
     page.get_by_role("tab", name="Chat").click()
     # The hash test model matches words, so the question repeats the sentence's words.
+    # (waits for the quoted markup itself: the question holds the other words)
     ask(page, "Which hostile marker phrase is script window xss img src x onerror right here?",
-        "hostile marker phrase is")  # fmt: skip
+        "window.__xss = 1")  # fmt: skip
     chat_text = page.locator("#qa-chat").inner_text()
     assert "<script>window.__xss = 1</script>" in chat_text
     assert '<img src=x onerror="window.__xss = 2">' in chat_text
@@ -149,16 +176,6 @@ def test_uploaded_hostile_article_is_shown_as_text(page, tmp_path: Path) -> None
     assert page.locator("#qa-chat img[src='x'], #qa-sources img[src='x']").count() == 0
     assert dialogs == []
     page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
-
-
-def gradio_client(url: str, auth: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """gradio_client's Client without its calls home: its Hugging Face headers fetch an agent
-    registry from the Hub and its telemetry posts there (the proxy trap in conftest saw both)."""
-    import huggingface_hub.constants as hub
-    from gradio_client import Client
-
-    hub.HF_HUB_OFFLINE = hub.HF_HUB_DISABLE_TELEMETRY = True
-    return Client(url, auth=auth, verbose=False, analytics_enabled=False)
 
 
 def test_api_works_from_gradio_client(server: str) -> None:

@@ -180,7 +180,7 @@ def test_garbage_database_and_missing_index_are_clear_errors(tmp_path: Path) -> 
     out = run_check(tmp_path / "bad", code=1)
     assert "cannot be opened as an index database" in out
     out = run_check(tmp_path / "none", code=1)
-    assert "No index at" in out and "qa ingest" in out
+    assert "No index found in" in out and "qa ingest" in out
 
 
 def test_check_waits_for_no_writer(built: Path) -> None:

@@ -65,7 +65,7 @@ def test_failures_are_one_line_each_on_stderr(index_dir: Path, write) -> None:
 
 def test_errors_are_messages_not_tracebacks(run, tmp_path: Path) -> None:
     out = run("list", "--index", str(tmp_path / "missing"), code=1)
-    assert "No index at" in out and "Traceback" not in out
+    assert "No index found in" in out and "Traceback" not in out
     out = run("ingest", str(CORPUS), "--model", str(tmp_path / "no-model"), code=1)
     assert "not a local folder" in out and "never downloads" in out
     run("ingest", str(CORPUS / "rhine.md"), "--model", "hash", "-q")
@@ -115,7 +115,7 @@ def test_ask_search_and_chat(run, write) -> None:
 
 
 def test_ask_errors(run, index_dir: Path) -> None:
-    assert "No index at" in run("ask", "anything?", code=1)
+    assert "No index found in" in run("ask", "anything?", code=1)
     run("ingest", str(CORPUS / "rhine.md"), "--model", "hash", "-q")
     assert "question is empty" in run("ask", "  ", code=1)
     run("remove", str(CORPUS / "rhine.md"))

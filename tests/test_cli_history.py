@@ -45,7 +45,7 @@ def test_chat_is_saved_and_history_lists_shows_exports(run, tmp_path: Path) -> N
     shown = run("history", "show", info["id"])
     assert "## 1. Who reopened the harbour?" in shown
     assert "## 2. When did the new bridge open?" in shown
-    assert '- [1] Harbour storm — "' in shown and "(https://news.example/h)" in shown
+    assert '- [1] Harbour storm — "' in shown and "(https://news.example/h#:~:text=" in shown
     data = json.loads(run("history", "export", info["id"], "--format", "json"))
     assert [t["answer"]["question"] for t in data["turns"]] == [
         "Who reopened the harbour?", "When did the new bridge open?"

@@ -231,3 +231,15 @@ def test_a_sentence_format_from_a_newer_version_is_named(
         assert "stored as 'int4', which this article-qa cannot read" in problem
         with pytest.raises(IndexFormatError, match="written by a newer version"):
             assistant.ask("When did the harbour reopen?")
+
+
+def test_sentence_vectors_that_are_no_vectors_of_the_format_are_one_line(
+    index_dir: Path, embedder: HashEmbedder, write
+) -> None:
+    write("harbour.txt", HARBOUR)
+    with Assistant.open(index_dir, embedder=embedder, reader=False) as assistant:
+        assistant.ingest([write.base])
+        with assistant.store.transaction():  # all the same size, but too short for an int8 one
+            assistant.store.db.execute("UPDATE sentences SET vector = x'0102'")
+        with pytest.raises(IndexFormatError, match="holds a sentence vector that is not a vector"):
+            assistant.ask("When did the harbour reopen?")

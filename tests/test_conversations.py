@@ -14,6 +14,7 @@ from qa.conversations import (
     answer_from_dict,
     answer_text,
 )
+from qa.links import answer_dict, quote_url
 
 TEXT = "The harbour master Ana Lima reopened the harbour on Monday."
 
@@ -90,9 +91,11 @@ def test_markdown_export_has_answers_with_markers_and_sources_with_quotes(tmp_pa
     assert text.startswith("# Who reopened the harbour?\n")
     assert "## 1. Who reopened the harbour?" in text and "## 2. Who painted it?" in text
     assert f"{TEXT} [1]" in text
-    assert f'- [1] Harbour storm — "{TEXT}" (https://news.example/harbour)' in text
+    # Each source links to its page at the quote (qa/links.py).
+    link = quote_url("https://news.example/harbour", TEXT)
+    assert f'- [1] Harbour storm — "{TEXT}" ({link})' in text
     assert "Possibly related:\n- Harbour storm — " in text
-    # The sources are the lines the command line prints under an answer.
+    # The sources are the lines the command line prints under an answer (with the address).
     assert f'[1] Harbour storm — "{TEXT}" (https://news.example/harbour)' in answer_text(
         chats.get(None, conversation_id).answers[0]
     )
@@ -104,7 +107,8 @@ def test_json_export_is_answer_to_dict_of_each_turn(tmp_path: Path) -> None:
     conversation_id = chats.save(None, None, first)
     data = json.loads(chats.json(None, conversation_id))
     assert data["id"] == conversation_id and data["title"] == first.question
-    assert [t["answer"] for t in data["turns"]] == [first.to_dict()]
+    # Answer.to_dict() of each turn, each citation with the link that opens its quote.
+    assert [t["answer"] for t in data["turns"]] == [answer_dict(first)]
     assert data["turns"][0]["answer"]["citations"][0]["start"] == 40
     assert answer_from_dict(data["turns"][0]["answer"]) == first
 

@@ -47,7 +47,7 @@ def built(index_dir: Path) -> Path:
 )
 def test_missing_index(tmp_path: Path, command: list[str]) -> None:
     line = fails(*command, "--index", str(tmp_path / "nowhere"))
-    assert f"No index at {tmp_path / 'nowhere'}" in line  # what happened
+    assert f"No index found in {tmp_path / 'nowhere'}" in line  # what happened
     assert "Create one with: qa ingest PATH --index" in line  # what to do
 
 
@@ -177,4 +177,6 @@ def test_unsupported_file_type(tmp_path: Path, index_dir: Path) -> None:
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
     assert line.startswith(f"failed: {photo}: unsupported file type")
     assert "supported: .txt, .md" in line and "optionally gzipped" in line  # what to use instead
-    assert result.stdout.strip().endswith("failed 1 (0 chunks embedded, 0 reused, 0.0 s)")
+    assert result.stdout.strip().endswith(
+        "failed 1 (0 chunks + 0 sentences embedded, 0 reused, 0.0 s)"
+    )

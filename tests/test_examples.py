@@ -7,7 +7,8 @@ from pathlib import Path
 
 from qa import Assistant
 from qa.pipeline.examples import example_questions
-from ui.app import add_files, example_samples, remove_article
+from ui.articles import add_files, remove_article
+from ui.chat import index_views
 from ui.state import AppState
 
 
@@ -45,13 +46,16 @@ def test_examples_follow_uploads_and_removals(index_dir: Path, write, tmp_path: 
     with Assistant.open(index_dir, model="hash") as assistant:
         assistant.ingest([write.base])
     state = AppState(index_dir)
-    assert example_samples(state)["samples"] == [["What is known about Harbour storm?"]]
+
+    def samples() -> list[list[str]]:
+        return index_views(state)[1]["samples"]
+
+    assert samples() == [["What is known about Harbour storm?"]]
     new = tmp_path / "bridge.md"
     new.write_text("# New bridge\n\nThe bridge opened in May.", encoding="utf-8")
-    _, rows, _, _ = add_files(state, [str(new)])
-    samples = example_samples(state)["samples"]
-    assert samples[0] == ["What is known about New bridge?"], "the newest article comes first"
-    assert ["What is known about Harbour storm?"] in samples
-    bridge_id = next(row[1] for row in rows if row[0] == "New bridge")
-    remove_article(state, str(bridge_id))
-    assert example_samples(state)["samples"] == [["What is known about Harbour storm?"]]
+    add_files(state, [str(new)])
+    assert samples()[0] == ["What is known about New bridge?"], "the newest article comes first"
+    assert ["What is known about Harbour storm?"] in samples()
+    bridge_id = next(a.id for a in state.articles() if a.title == "New bridge")
+    remove_article(state, bridge_id)
+    assert samples() == [["What is known about Harbour storm?"]]

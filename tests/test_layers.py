@@ -16,11 +16,19 @@ import pytest
 from tests.conftest import ROOT
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shells", ("ui", "qa.cli", "qa.__main__", "qa.testing")),
+    ("shells", ("ui", "qa.cli", "qa.__main__", "qa.testing", "qa.mcp_server")),
     ("public API", ("qa",)),  # qa/__init__.py: the facade's names, loaded lazily
     (
         "facade and services",
-        ("qa.assistant", "qa.watch", "qa.conversations", "qa.llm", "qa.eval", "qa.training"),
+        (
+            "qa.assistant",
+            "qa.watch",
+            "qa.scope",
+            "qa.conversations",
+            "qa.llm",
+            "qa.eval",
+            "qa.training",
+        ),
     ),
     ("pipeline", ("qa.pipeline",)),
     ("stores", ("qa.stores",)),
@@ -29,12 +37,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "base",
         (
             "qa.types",
+            "qa.dates",
             "qa.errors",
             "qa.layout",
             "qa.lexical",
             "qa.wording",
             "qa.limits",
             "qa.plugins",
+            "qa.links",
         ),
     ),
     ("embeddings", ("embeddings",)),

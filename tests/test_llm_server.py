@@ -183,7 +183,7 @@ def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
     server: str, index_dir, write
 ) -> None:
     from qa import Assistant
-    from ui.app import respond
+    from ui.chat import respond
     from ui.render import escape_markdown
     from ui.state import AppState
 
@@ -201,7 +201,7 @@ def test_the_chat_ui_streams_the_model_then_shows_checked_sentences(
     assert drafts, "the model's words are shown while it writes"
     reply = views[-1][2][-1]
     final = views[-1][1][-1]["content"]
-    assert "checking" not in final and "[\\[1\\]]" in final
+    assert "checking" not in final and '<a class="qa-cite" href="#qa-cite-0-1">\\[1\\]' in final
     assert reply.mode == "generative", reply.notice
     supported = [s for s in reply.sentences if s.supported]
     assert supported and all(escape_markdown(s.text) in final for s in supported)
@@ -233,7 +233,8 @@ def test_qa_eval_llm_reports_the_checked_figures_next_to_the_quotes(server: str,
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert (
-        "by our support check" in result.output and "| generative | extractive |" in result.output
+        "judged by the trained verifier" in result.output
+        and "| generative | extractive |" in result.output
     )
     figures = json.loads((out / "metrics.json").read_text())["generative"]
     assert figures["questions_in_corpus"] == 2 and figures["asked_model"] == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.eval.evaluation import Question, Result, questions_for, tune_threshold
+from qa.eval.evaluation import Question, Reply, Result, questions_for, tune_threshold
 from qa.eval.metrics import (
     contains_answer,
     contains_span,
@@ -105,6 +105,6 @@ def test_gold_answers_map_to_exact_article_offsets(tmp_path: Path) -> None:
 
 def test_threshold_keeps_false_abstention_at_five_percent() -> None:
     question = Question("q", "q?", ("a",), "t", "id", ((0, 1),), 0)
-    results = [Result(question, confidence=c / 100) for c in range(100)]
-    threshold = tune_threshold(results)
-    assert sum(r.confidence < threshold for r in results) == 5
+    results = [Result(question, replies={"p": Reply(confidence=c / 100)}) for c in range(100)]
+    threshold = tune_threshold(results, "p")
+    assert sum(r.reply("p").confidence < threshold for r in results) == 5

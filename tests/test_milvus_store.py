@@ -21,9 +21,10 @@ from qa.stores.milvus.schema import chunk_id, filter_expression
 from qa.stores.milvus.store import MilvusStore
 from qa.testing.store_contract import ARTICLES, EMBEDDER, rows
 from qa.types import Filters
+from tests.conftest import require_module
 
-pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus (pip install pymilvus)")
-pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (pip install milvus-lite)")
+require_module("pymilvus", "pip install 'article-qa[milvus]'")
+require_module("milvus_lite", "pip install 'article-qa[milvus]'")
 
 
 @pytest.fixture

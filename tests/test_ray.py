@@ -78,6 +78,7 @@ def fault_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # Workers get DyingActor by value: they need not import this test module.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     saved, distributed.EmbedActor = distributed.EmbedActor, DyingActor  # type: ignore[misc]
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # as embeddings.distributed does: no report
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         yield path

@@ -23,12 +23,13 @@ from tests.conftest import CORPUS
 pytestmark = pytest.mark.integration
 
 
-def test_the_model_file_is_the_one_the_card_names() -> None:
+@pytest.mark.parametrize("name", ["reader.onnx", "verifier.onnx"])
+def test_the_model_file_is_the_one_the_card_names(name: str) -> None:
     card = (TRAINED_DIR / "README.md").read_text(encoding="utf-8")
-    named = re.search(r"^\| reader\.onnx \|.*`([0-9a-f]{64})`", card, re.M)
-    assert named, "the model card names reader.onnx's sha256"
-    assert file_sha256(TRAINED_DIR / "reader.onnx") == named.group(1)
-    assert (TRAINED_DIR / "reader.onnx").stat().st_size <= 25 * 2**20
+    named = re.search(rf"^\| {re.escape(name)} \|.*`([0-9a-f]{{64}})`", card, re.M)
+    assert named, f"the model card names {name}'s sha256"
+    assert file_sha256(TRAINED_DIR / name) == named.group(1)
+    assert (TRAINED_DIR / name).stat().st_size <= 25 * 2**20
 
 
 def test_tokenisation_matches_training() -> None:
@@ -36,8 +37,9 @@ def test_tokenisation_matches_training() -> None:
     from transformers import AutoTokenizer
 
     from embeddings.reader import ANSWER_MAX_TOKENS
-    from embeddings.sentence import default_model_path
+    from embeddings.sentence import default_model_path, go_offline
 
+    go_offline()
     pairs = [
         ("Who brought the plague to Sicily?", "Black Death\nGenoese traders fled by ship."),
         ("x " * 80, "Warsaw\n" + "the river flows " * 40),
@@ -224,3 +226,49 @@ def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> N
     assert "fewer than 2 million" not in verified.text
     assert cosine.mode == "generative"
     assert cosine.sentences[1].supported, "the cosine check cannot see the changed number"
+
+
+def test_the_chat_shows_a_refuted_sentence_as_contradicted(tmp_path: Path) -> None:
+    """qa serve --llm: the server's state checks with the verifier as qa ask does (the cosine
+    check with --check cosine), the draft marks the refuted sentence ✗! while the model
+    writes, and the answer names it with the quote that contradicts it."""
+    from qa.llm import LLMConfig
+    from ui.chat import respond
+    from ui.render import CONTRADICTED_MARK
+    from ui.state import AppState
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "westlife.md").write_text(
+        "# Westlife\n\nWestlife are an Irish boy band formed in Sligo in 1998. The band has "
+        "sold more than 24 million records in the United Kingdom. Their first single, Swear "
+        "It Again, went to number one in the UK and Ireland.\n",
+        encoding="utf-8",
+    )
+    with Assistant.open(tmp_path / "index") as assistant:
+        assert assistant.ingest([docs]).ok
+    server = ReplayServer(
+        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold fewer than 2 million "
+        "records in the United Kingdom [1]."
+    )
+    question = "How many records has Westlife sold in the UK?"
+    messages: dict[str, list[str]] = {}
+    try:
+        for check in ("verifier", "cosine"):
+            state = AppState(tmp_path / "index", llm=LLMConfig(server.url, check=check))
+            try:
+                views = list(respond(state, question, [], [], 5, None, "", ""))
+            finally:
+                state.close()
+            messages[check] = [view[1][-1]["content"] for view in views]
+    finally:
+        server.close()
+    *drafts, final = messages["verifier"]
+    assert any(CONTRADICTED_MARK in draft for draft in drafts), drafts
+    answer, heading, left_out = final.partition("Left out, contradicted by the sources")
+    assert heading, final
+    assert "Sligo" in answer and "fewer than 2 million" not in answer
+    assert "fewer than 2 million" in left_out and "24 million" in left_out
+    assert "Westlife: “" in left_out  # the article the contradicting quote is from
+    *_, kept = messages["cosine"]
+    assert "fewer than 2 million" in kept and "contradicted" not in kept

@@ -144,7 +144,7 @@ def test_cli_shows_the_page(report: Path, index_dir: Path) -> None:
 
 def test_ui_source_shows_the_page() -> None:
     from qa.types import Answer, Citation, Passage
-    from ui.render import sources_html
+    from ui.sources import sources_html
 
     passage = Passage(1, "a", "Report", None, None, "/r.pdf", "Hello there.", 0, 12, 1, 1, 1, 0)
     citation = Citation(1, "a", "Report", None, "Hello there.", 0, 12, 1.0, 1, page=4)

@@ -18,7 +18,9 @@ from starlette.testclient import TestClient
 
 import ui.app
 from qa import Answer, Assistant
-from ui.app import add_files, export_saved
+from tests.conftest import gradio_client
+from ui.articles import add_files
+from ui.saved import export_conversation
 from ui.state import AppState
 
 HARBOUR = "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour on Monday.\n"
@@ -61,7 +63,9 @@ def test_a_question_is_answered_within_2_s_while_an_upload_is_indexed(
     def progress(value: tuple[int, int], desc: str = "") -> None:
         indexing.set()
 
-    upload = threading.Thread(target=add_files, args=(state, [str(big)], progress), daemon=True)
+    upload = threading.Thread(
+        target=add_files, args=(state, [str(big)]), kwargs={"progress": progress}, daemon=True
+    )
     upload.start()
     assert indexing.wait(timeout=300), "the upload never reported progress"
     answers: list[Answer] = []
@@ -84,7 +88,7 @@ def upload(state: AppState, tmp_path: Path, name: str, text: str, user: str | No
     folder = tmp_path / f"from-{user}-{random.random()}"  # browsers upload from temp folders
     folder.mkdir()
     (folder / name).write_text(text, encoding="utf-8")
-    report, *_ = add_files(state, [str(folder / name)], None, user)
+    report, *_ = add_files(state, [str(folder / name)], user=user)
     return report
 
 
@@ -168,10 +172,8 @@ def login(url: str, user: str, password: str) -> httpx.Client:
 
 
 def test_the_ask_api_refuses_bad_arguments_in_one_line(served: tuple[str, AppState]) -> None:
-    from gradio_client import Client
-
     url, _ = served
-    client = Client(url, auth=("a", "pa"), verbose=False)
+    client = gradio_client(url, auth=("a", "pa"))  # without the Hub calls of a plain Client
     assert client.predict(QUESTION, 5, api_name="/ask")["found"] is True
     for k in (0, -1, 1_000_000):
         with pytest.raises(Exception, match="must be a whole number from 1 to 50"):
@@ -233,7 +235,7 @@ def test_an_exported_file_link_works_only_for_its_owner(served: tuple[str, AppSt
     url, state = served
     reply = state.ask(QUESTION, [], 5, None)
     conversation = state.conversations.save("a", None, reply)
-    exported = Path(export_saved(state, "a", conversation, "md"))
+    exported = Path(export_conversation(state, "a", {"id": conversation}, "md"))
     # Gradio serves an event's file from its cache folder; put it there as it would.
     cached = Path(utils.get_cache_folder()) / f"qa-test-{conversation}" / exported.name
     cached.parent.mkdir(parents=True, exist_ok=True)

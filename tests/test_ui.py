@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, Assistant, Citation, Passage
-from ui.app import EMPTY_INDEX, add_files, remove_article, respond
+from ui.articles import add_files, remove_article
+from ui.chat import EMPTY_INDEX, respond
 from ui.command import parse_auth
-from ui.render import answer_markdown, cite_id, escape_markdown, safe_url, sources_html
+from ui.render import (
+    CONTRADICTED_MARK,
+    answer_markdown,
+    chat_message,
+    cite_id,
+    escape_markdown,
+    safe_url,
+    verdict_mark,
+)
+from ui.sources import sources_html
 from ui.state import AppState
 from ui.uploads import safe_name, save_uploads
 
@@ -40,7 +50,7 @@ def test_answer_markdown_links_each_marker_to_its_source() -> None:
     source = passage("Before. " + HOSTILE + " After.")
     reply = cited(HOSTILE, source, len("Before. "))
     text = answer_markdown(reply, turn=3)
-    assert text.endswith(f"[\\[1\\]](#{cite_id(3, 1)})")
+    assert f'<a class="qa-cite" href="#{cite_id(3, 1)}">\\[1\\]' in text
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 
@@ -53,7 +63,7 @@ def test_sources_panel_marks_the_quote_by_offsets_and_escapes_everything() -> No
     marked = panel.split("<mark>")[1].split("</mark>")[0]
     assert marked.startswith("&lt;script&gt;") and marked.endswith("[link](javascript:x)")
     assert panel.count("<mark>") == 1  # the second "Before." is not marked: offsets, not search
-    assert 'href="https://example.org/a"' in panel
+    assert 'href="https://example.org/a#:~:text=' in panel  # opens the page at the quote
 
 
 def test_only_http_links_become_links() -> None:
@@ -82,6 +92,43 @@ def test_possibly_related_lists_each_article_once_with_its_best_passage() -> Non
     assert message.count("Rhine") == 1 and "Danube" in message
     panel = sources_html([reply])
     assert "Rhine part 1." in panel and "Rhine part 2." not in panel and "Danube part." in panel
+
+
+def test_a_contradicted_sentence_is_left_out_and_shown_with_the_quote_against_it() -> None:
+    """--llm with the verifier: a sentence a passage contradicts is not in the answer; the chat
+    names it, marked as the terminal marks it, with the contradicting quote and its article.
+    The same message comes back when the saved conversation is reopened."""
+    import json
+
+    from embeddings import HashEmbedder
+    from qa.conversations import answer_from_dict
+    from qa.llm import checked_answer
+    from qa.llm.check import SupportChecker
+    from tests.test_verifier import EXTRACTIVE, PASSAGES, Scripted
+
+    passages = [replace(PASSAGES[0], title="<i>Westlife</i>"), PASSAGES[1]]
+    extractive = replace(EXTRACTIVE, passages=passages)
+    text = "The Rhine rises in the Swiss Alps [2]. Westlife sold more than 23 million records [1]."
+    embedder = HashEmbedder(64)
+    checker = SupportChecker(passages, embedder, verifier=Scripted())
+    reply = checked_answer("q", text, passages, extractive, embedder, "m", checker)
+    assert [verdict_mark(s) for s in reply.sentences] == ["✓", CONTRADICTED_MARK]
+
+    message = chat_message(reply, 0)
+    answer, heading, left_out = message.partition("Left out, contradicted by the sources")
+    assert heading, message
+    assert "Rhine rises in the Swiss Alps" in answer and "23 million" not in answer
+    assert f"Westlife sold more than 23 million records\\. {CONTRADICTED_MARK}" in left_out
+    against = "Westlife sold more than 24 million records in the UK\\."
+    assert f"&lt;i&gt;Westlife&lt;/i&gt;: “{against}”" in left_out
+    assert "<i>" not in message
+    reopened = answer_from_dict(json.loads(json.dumps(reply.to_dict())))
+    assert chat_message(reopened, 0) == message
+
+    # Without the verifier (--check cosine) nothing is contradicted, so nothing is named so.
+    cosine = SupportChecker(passages, embedder)
+    unchecked = checked_answer("q", text, passages, extractive, embedder, "m", cosine)
+    assert "contradicted" not in chat_message(unchecked, 0)
 
 
 @pytest.mark.parametrize(
@@ -158,9 +205,107 @@ def test_upload_then_remove(state: AppState, tmp_path: Path) -> None:
     new.write_text("# New bridge\n\nThe bridge opened in May.", encoding="utf-8")
     odd = tmp_path / "notes.exe"
     odd.write_bytes(b"MZ")
-    report, rows, _, _ = add_files(state, [str(new), str(odd)])
+    report, table = add_files(state, [str(new), str(odd)])
     assert "added 1" in report and "notes\\.exe: not an article file" in report
-    assert sorted(row[0] for row in rows) == ["Harbour storm", "New bridge"]
-    bridge_id = next(row[1] for row in rows if row[0] == "New bridge")
-    report, rows, _, _ = remove_article(state, str(bridge_id))
-    assert report == "Removed 1 article." and [row[0] for row in rows] == ["Harbour storm"]
+    assert "2 articles" in table and "Harbour storm" in table and "New bridge" in table
+    bridge_id = next(a.id for a in state.articles() if a.title == "New bridge")
+    report, table = remove_article(state, bridge_id)
+    assert report == "Removed “New bridge” (1 chunk)." and "New bridge" not in table
+    assert [a.title for a in state.articles()] == ["Harbour storm"]
+
+
+def test_serve_passes_no_reader_and_check_to_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """qa serve --no-reader (or QA_NO_READER=1) and --check reach ui.app.serve as qa ask's
+    reach the assistant."""
+    from typing import Any
+
+    from click.testing import CliRunner
+
+    import ui.app
+    from qa.cli.commands import cli
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(ui.app, "serve", lambda index_dir, **kw: calls.append(kw))
+    llm = ["--llm", "http://127.0.0.1:9/v1"]
+    runs = [
+        ([], {}),
+        (["--no-reader", *llm, "--check", "cosine"], {}),
+        (llm, {"QA_NO_READER": "1"}),
+    ]
+    unset: dict[str, str | None] = {"QA_NO_READER": None, "QA_LLM_URL": None}
+    for args, env in runs:
+        command = ["serve", "--index", "somewhere", *args]
+        result = CliRunner().invoke(cli, command, env={**unset, **env})
+        assert result.exit_code == 0, result.output
+    default, no_reader, by_variable = calls
+    assert default["reader"] is True and default["llm"] is None
+    assert no_reader["reader"] is False and no_reader["llm"].check == "cosine"
+    assert by_variable["reader"] is False and by_variable["llm"].check == "verifier"
+
+
+def test_the_server_state_answers_without_the_reader_when_told(tmp_path: Path, write) -> None:
+    """AppState(reader=False) opens, and reopens a replaced index, with the reader off."""
+    import shutil
+
+    write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+    index = tmp_path / "index"
+    with Assistant.open(index, model="hash") as other:
+        other.ingest([write.base])
+    state = AppState(index, reader=False)
+    try:
+        first = state.assistant
+        assert first.reader_enabled is False
+        reply = state.ask("Who reopened the harbour?", [], 5, None)
+        assert reply.found and "Ana Lima" in reply.text
+        shutil.rmtree(index)  # another process builds the index again: the state reopens it
+        with Assistant.open(index, model="hash") as other:
+            other.ingest([write.base])
+        assert state.assistant is not first and state.assistant.reader_enabled is False
+    finally:
+        state.close()
+    default = AppState(index)
+    try:
+        assert default.assistant.reader_enabled is True  # on unless told
+    finally:
+        default.close()
+
+
+def test_the_facade_says_when_its_index_was_replaced(tmp_path: Path, write) -> None:
+    import shutil
+
+    write("harbour.md", "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour.")
+    index = tmp_path / "index"
+    served = Assistant.open(index, model="hash")
+    assert not served.replaced()
+    with Assistant.open(index, model="hash") as other:  # another process creates it
+        other.ingest([write.base])
+    assert served.replaced()  # served opened no index: reopen to adopt the new one's model
+    served = served.reopen()
+    write("bridge.md", "# New bridge\n\nThe new bridge over the Vale river opened in May.")
+    with Assistant.open(index, model="hash") as other:  # another process writes: followed
+        other.ingest([write.base])
+    assert not served.replaced() and len(served.articles()) == 2
+    shutil.rmtree(index)  # ... and builds the index again from scratch: replaced
+    with Assistant.open(index, model="hash") as other:
+        other.ingest([write.base])
+    assert served.replaced()
+    fresh = served.reopen()
+    assert not fresh.replaced() and fresh.embedder is served.embedder  # the model is kept
+    assert sorted(a.title for a in fresh.articles()) == ["Harbour storm", "New bridge"]
+    fresh.close()
+
+
+def test_the_ui_reads_no_index_file_itself() -> None:
+    """The UI asks the facade (``Assistant.replaced``) instead of reading the index's files."""
+    import ast
+
+    for path in (Path(__file__).parent.parent / "ui").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}  # fmt: skip
+        assert not imported & {"qa.layout", "qa.config"}, path.name
+        assert not any(name and name.startswith("qa.stores") for name in imported), path.name

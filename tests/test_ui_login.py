@@ -1,14 +1,16 @@
 """The login-to-handler path of ``qa serve --auth``, without a browser: a user logs in over HTTP,
 and the handlers behind the page get that user (not None, not another user).
 
-The page's own load event lists the saved conversations of whoever is logged in; it is called
-through Gradio's queue as the browser calls it. (tests/test_browser_conversations.py does the
-same through Chromium; this one runs wherever the UI's dependencies are installed.)
+The page's own load event lists, in the sidebar, the saved conversations of whoever is logged
+in; it is called through Gradio's queue as the browser calls it.
+(tests/test_browser_conversations.py does the same through Chromium; this one runs wherever the
+UI's dependencies are installed.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,13 +80,24 @@ def test_each_logged_in_user_lists_only_their_own_conversations(
     mine = state.conversations.save("ana", None, reply)
     assert httpx.get(base + "/config", timeout=30, trust_env=False).status_code == 401
     ana = logged_in(base, *USERS[0])
-    dependencies = ana.get("/config").json()["dependencies"]
-    (on_load,) = [i for i, d in enumerate(dependencies) if d.get("targets") == [[0, "load"]]]
-    (listed,) = run_event(ana, on_load, [])
-    assert [choice[1] for choice in listed["choices"]] == [mine]
+    config = ana.get("/config").json()
+    (sidebar,) = [c["id"] for c in config["components"] if c["props"].get("elem_id") == "qa-saved"]
+    (on_load,) = [
+        i
+        for i, d in enumerate(config["dependencies"])
+        # the page's load event (the root's id depends on the apps built before it)
+        if [t[1] for t in d.get("targets", [])] == ["load"] and sidebar in d["outputs"]
+    ]
+    where = config["dependencies"][on_load]["outputs"].index(sidebar)
+
+    def listed(client: httpx.Client) -> list[str]:
+        """The conversations the sidebar lists on this user's page load."""
+        html = str(run_event(client, on_load, [])[where])
+        return re.findall(r'data-conversation="([^"]+)"', html)
+
+    assert listed(ana) == [mine]
     ben = logged_in(base, *USERS[1])
-    (listed,) = run_event(ben, on_load, [])
-    assert listed["choices"] == []  # ana's conversation is not ben's, nor anyone's
+    assert listed(ben) == []  # ana's conversation is not ben's, nor anyone's
     # The store agrees: the conversation belongs to ana alone.
     assert [c.id for c in state.conversations.list("ana")] == [mine]
     assert state.conversations.list(None) == [] and state.conversations.list("ben") == []

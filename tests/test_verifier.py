@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from embeddings import HashEmbedder
 from qa.llm import checked_answer
@@ -104,3 +105,21 @@ def test_the_cosine_check_stays_without_a_verifier() -> None:
     same = "Westlife sold more than 24 million records in the UK."
     (support,) = checker.check([AnswerSentence(same, [1])])
     assert support.supported and not support.refuted
+
+
+def test_the_terminal_names_a_contradicted_sentence_with_the_quote_against_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa.cli.llm import CONTRADICTED, print_checks
+
+    text = (
+        "The Rhine rises in the Swiss Alps [2]. Westlife sold more than 23 million records [1]. "
+        "Dragons guard the treasure of Oslo [1]."
+    )
+    checker, _ = check("", [])
+    print_checks(checked_answer("q", text, PASSAGES, EXTRACTIVE, HashEmbedder(64), "m", checker))
+    said = capsys.readouterr().err
+    assert f"Left out (contradicted{CONTRADICTED}): Westlife sold more than 23 million" in said
+    assert 'The source says: "Westlife sold more than 24 million records in the UK."' in said
+    assert "Left out (no passage supports it): Dragons guard the treasure of Oslo." in said
+    assert "no passage supports it): Westlife" not in said

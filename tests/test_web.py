@@ -345,25 +345,25 @@ def ui_state(index_dir: Path, allow_private: bool):
 
 
 def test_add_by_address_in_the_ui(site: Site, index_dir: Path) -> None:
-    from ui.app import add_address
+    from ui.articles import add_address
 
     state = ui_state(index_dir, allow_private=True)  # as qa serve --allow-private-urls
-    text, rows, *_ = add_address(state, f"{site.base}/article")
-    assert "added 1" in text and rows[0][0] == "Storm closes harbour"
-    text, *_ = add_address(state, "not an address")
+    text, table = add_address(state, f"{site.base}/article")
+    assert "added 1" in text and "Storm closes harbour" in table
+    text, _ = add_address(state, "not an address")
     assert "starting with http://" in text
 
 
 def test_the_ui_refuses_private_addresses_by_default(
     site: Site, index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ui.app import add_address
+    from ui.articles import add_address
 
     state = ui_state(index_dir, allow_private=False)  # qa serve's default
-    text, rows, *_ = add_address(state, f"{site.base}/article")
+    text, _ = add_address(state, f"{site.base}/article")
     text = text.replace("\\", "")  # Markdown escapes
     assert "refused: 127.0.0.1 resolves to 127.0.0.1" in text and "--allow-private-urls" in text
-    assert not rows and not site.requests
+    assert not state.articles() and not site.requests
     # A public-looking site that redirects into the private network is refused at that hop.
     real_public = web._public
     monkeypatch.setattr(
@@ -372,7 +372,8 @@ def test_the_ui_refuses_private_addresses_by_default(
     monkeypatch.setattr(web, "resolve", _resolve_public_test)
     site.redirect_to = "http://169.254.169.254/latest/meta-data/"
     port = site.base.rsplit(":", 1)[1]
-    text, rows, *_ = add_address(state, f"http://public.test:{port}/to-private")
+    text, _ = add_address(state, f"http://public.test:{port}/to-private")
     text = text.replace("\\", "")
-    assert "refused: 169.254.169.254 resolves to 169.254.169.254" in text and not rows
+    assert "refused: 169.254.169.254 resolves to 169.254.169.254" in text
+    assert not state.articles()
     assert site.requests == [("/to-private", None)]

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from qa import Assistant
-from qa.layout import DB_FILE
 
 Progress = Callable[[str, int, int], None]
 Work = Callable[[Assistant, Progress], Any]
@@ -67,14 +66,14 @@ class Writer:
     """The one writer of the server: runs ``Job``s in turn on a daemon thread.
 
     ``open_assistant()`` opens the writer's own ``Assistant`` (the state passes one sharing
-    the readers' model); it is opened again when the index's database was replaced.
+    the readers' model); it is opened again when the index was replaced
+    (``Assistant.replaced``).
     """
 
     def __init__(self, index_dir: Path, open_assistant: Callable[[], Assistant]) -> None:
         self.index_dir = index_dir
         self._open = open_assistant
         self._assistant: Assistant | None = None
-        self._database: tuple[int, int] | None = None
         # Held around each job, and by `qa serve --watch` around its writes (never by readers).
         self.lock = threading.RLock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -93,13 +92,11 @@ class Writer:
     def assistant(self) -> Assistant:
         """The writer's assistant (hold ``lock`` while using it)."""
         with self.lock:
-            database = _database_id(self.index_dir)
-            if self._assistant is not None and database != self._database:
+            if self._assistant is not None and self._assistant.replaced():
                 self._assistant.close()  # the index was created or replaced meanwhile
                 self._assistant = None
             if self._assistant is None:
                 self._assistant = self._open()
-                self._database = _database_id(self.index_dir)
             return self._assistant
 
     def _run(self) -> None:
@@ -120,11 +117,3 @@ class Writer:
             if self._assistant is not None:
                 self._assistant.close()
                 self._assistant = None
-
-
-def _database_id(index_dir: Path) -> tuple[int, int] | None:
-    try:
-        info = (index_dir / DB_FILE).stat()
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino

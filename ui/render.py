@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
-from qa.conversations import answer_text
 from qa.pipeline.answer import related
+from qa.pipeline.quotes import clean_quote
+
+if TYPE_CHECKING:  # qa.llm loads httpx: only a server with --llm needs it
+    from qa.llm import Verdict
+    from qa.types import SentenceCheck
 
 # Markdown punctuation that could start markup; a backslash before each makes it literal.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 RELATED_SHOWN = 3
+# After a streamed sentence once checked, as the terminal marks it (qa/cli/llm.py): a passage
+# supports it, none does (it is left out), or a passage contradicts it (left out, and named).
+SUPPORTED_MARK = "✓"
+UNSUPPORTED_MARK = "✗"
+CONTRADICTED_MARK = "✗!"
 
 
 def escape_markdown(text: str) -> str:
@@ -37,18 +46,42 @@ def cite_id(turn: int, number: int) -> str:
     return f"qa-cite-{turn}-{number}"
 
 
+def _source_label(passage_or_citation: Passage | Citation, date: str | None) -> str:
+    """ "Title · date" of a source, escaped for Markdown."""
+    parts = [passage_or_citation.title] + ([date[:10]] if date else [])
+    return escape_markdown(" · ".join(parts))
+
+
+def cite_link(reply: Answer, turn: int, number: int) -> str:
+    """``[n]`` of an answer: a link to its source in the Sources panel whose accessible name is
+    "[n] Title" (the title in a visually hidden span), with a preview of the quote shown on
+    hover and focus (ui/static/qa.css)."""
+    citation = next((c for c in reply.citations if c.number == number), None)
+    marker = f"\\[{number}\\]"
+    if citation is None:  # a generative sentence's number with no citation: plain text
+        return marker
+    passage = next((p for p in reply.passages if p.chunk_id == citation.chunk_id), None)
+    title = escape_markdown(citation.title)
+    preview = f"{_source_label(citation, passage.date if passage else None)}: “"
+    preview += f"{escape_markdown(clean_quote(citation.quote))}”"
+    return (
+        f'<span class="qa-ref"><a class="qa-cite" href="#{cite_id(turn, number)}">{marker}'
+        f'<span class="qa-sr"> {title}</span></a><span class="qa-preview">{preview}</span></span>'
+    )
+
+
 def answer_parts(reply: Answer, turn: int) -> list[str]:
-    """The chat message in pieces (one per cited sentence), for streaming."""
+    """The chat message in pieces (one per cited sentence)."""
     if not reply.found:
         return [answer_markdown(reply, turn)]
     if reply.mode == "generative":  # the model's checked sentences, each with its quote's [n]
         return [
-            f"{escape_markdown(s.text)} [\\[{s.citation}\\]](#{cite_id(turn, s.citation)})"
+            f"{escape_markdown(s.text)} {cite_link(reply, turn, s.citation)}"
             for s in reply.sentences
             if s.citation is not None
         ]
     return [
-        f"{escape_markdown(c.quote)} [\\[{c.number}\\]](#{cite_id(turn, c.number)})"
+        f"{escape_markdown(clean_quote(c.quote))} {cite_link(reply, turn, c.number)}"
         for c in reply.citations
     ]
 
@@ -66,103 +99,60 @@ def answer_markdown(reply: Answer, turn: int) -> str:
     return "\n".join(lines)
 
 
+def source_chips(reply: Answer, turn: int) -> str:
+    """The sources of an answer, under its text: one small "[n] Title · date" link each."""
+    if not reply.found or not reply.citations:
+        return ""
+    dates = {p.chunk_id: p.date for p in reply.passages}
+    chips = [
+        f'<a class="qa-chip" href="#{cite_id(turn, c.number)}">\\[{c.number}\\] '
+        f"{_source_label(c, dates.get(c.chunk_id))}</a>"
+        for c in reply.citations
+    ]
+    return f'<span class="qa-chips">{" ".join(chips)}</span>'
+
+
+def verdict_mark(check: Verdict | SentenceCheck) -> str:
+    """The mark of a checked sentence: ``SUPPORTED_MARK``, ``UNSUPPORTED_MARK`` or
+    ``CONTRADICTED_MARK``."""
+    if check.refuted:
+        return CONTRADICTED_MARK
+    return SUPPORTED_MARK if check.supported else UNSUPPORTED_MARK
+
+
+def contradicted_markdown(reply: Answer) -> str:
+    """The model's sentences that a source contradicts (``--llm`` with the verifier), which
+    are left out of the answer: each with the quote that contradicts it and its article's
+    title, as the terminal names them (qa/cli/llm.py ``print_checks``). Empty when none."""
+    lines = []
+    for sentence in reply.sentences:
+        if not sentence.refuted:
+            continue
+        said = f"- {escape_markdown(sentence.text)} {CONTRADICTED_MARK}"
+        if sentence.quote:
+            passage = next((p for p in reply.passages if sentence.quote in p.text), None)
+            source = f"{escape_markdown(passage.title)}: " if passage is not None else ""
+            said += f"  \n  {source}“{escape_markdown(clean_quote(sentence.quote))}”"
+        lines.append(said)
+    if not lines:
+        return ""
+    return "**Left out, contradicted by the sources:**\n" + "\n".join(lines)
+
+
 def chat_message(reply: Answer, turn: int) -> str:
     """The finished answer as the chat shows it (after streaming, and when a saved conversation
-    is reopened): the answer with its ``[n]`` links, then the notice, if any."""
+    is reopened): the answer with its ``[n]`` links, its sources as chips, the sentences a
+    source contradicts, then the notice."""
     final = answer_markdown(reply, turn)
+    chips = source_chips(reply, turn)
+    if chips:
+        final += f"\n\n{chips}"
+    contradicted = contradicted_markdown(reply)
+    if contradicted:
+        final += f"\n\n{contradicted}"
     if reply.notice:
         final += f"\n\n*{escape_markdown(reply.notice)}*"
     return final
-
-
-def copy_id(turn: int) -> str:
-    return f"qa-copy-{turn}"
-
-
-def copy_text(reply: Answer) -> str:
-    """What the copy button copies: the answer and its sources as ``qa chat`` prints them,
-    with only http(s) links (a ``javascript:`` url is left out here too)."""
-    safe = replace(
-        reply,
-        citations=[replace(c, url=safe_url(c.url)) for c in reply.citations],
-        passages=[replace(p, url=safe_url(p.url)) for p in reply.passages],
-    )
-    return answer_text(safe)
-
-
-def _marked_passage(passage: Passage, citation: Citation | None) -> str:
-    """The passage as HTML, with the cited sentence in ``<mark>`` (offsets, not string search)."""
-    text = passage.text
-    if citation is None or not passage.start <= citation.start < citation.end <= passage.end:
-        return html.escape(text)
-    a, b = citation.start - passage.start, citation.end - passage.start
-    return (
-        html.escape(text[:a])
-        + "<mark>"
-        + html.escape(text[a:b])
-        + "</mark>"
-        + html.escape(text[b:])
-    )
-
-
-def _source_block(
-    element_id: str, label: str, passage: Passage, citation: Citation | None, open_: bool
-) -> str:
-    meta = [html.escape(passage.title)]
-    if citation is not None and citation.page:
-        meta.append(f"p. {citation.page}")
-    if passage.date:
-        meta.append(html.escape(passage.date))
-    url = safe_url(passage.url)
-    link = (
-        f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f"{html.escape(url)}</a>"
-        if url
-        else ""
-    )
-    return (
-        f'<details class="qa-source" id="{element_id}"{" open" if open_ else ""}>'
-        f"<summary><b>{html.escape(label)}</b> {' · '.join(meta)}</summary>"
-        f'<div class="qa-link">{link}</div>'
-        f'<blockquote class="qa-passage">{_marked_passage(passage, citation)}</blockquote>'
-        "</details>"
-    )
-
-
-def sources_html(turns: list[Answer]) -> str:
-    """The Sources panel: every answer's citations (newest first), each passage with its quote
-    highlighted; for "not found" answers, the possibly related passages."""
-    if not turns:
-        return '<div class="qa-empty">Sources of each answer appear here.</div>'
-    blocks: list[str] = []
-    for turn in range(len(turns) - 1, -1, -1):
-        reply = turns[turn]
-        newest = turn == len(turns) - 1
-        blocks.append(f'<div class="qa-question">Q{turn + 1}: {html.escape(reply.question)}</div>')
-        # What the chat's copy button copies for this answer (see COPY_SCRIPT in ui/app.py):
-        # the answer with its sources, as `qa chat` prints it.
-        blocks.append(
-            f'<pre class="qa-copy" id="{copy_id(turn)}" hidden>'
-            f"{html.escape(copy_text(reply))}</pre>"
-        )
-        passages = {p.chunk_id: p for p in reply.passages}
-        if reply.found:
-            for citation in reply.citations:
-                passage = passages.get(citation.chunk_id)
-                if passage is None:  # cannot happen: citations come from these passages
-                    continue
-                blocks.append(
-                    _source_block(
-                        cite_id(turn, citation.number), f"[{citation.number}]", passage, citation,
-                        open_=newest,
-                    )
-                )  # fmt: skip
-        else:
-            for number, passage in enumerate(related(reply.passages, RELATED_SHOWN), start=1):
-                blocks.append(
-                    _source_block(cite_id(turn, number), "related", passage, None, open_=False)
-                )
-    return "\n".join(blocks)
 
 
 def report_markdown(report: IngestReport) -> str:

@@ -8,8 +8,8 @@ while an upload is indexed.
 
 Other processes may change the index while the server runs (``qa ingest`` in a terminal): the
 assistant follows their writes itself (each question reads one consistent state and reloads the
-vectors when the index changed), and this state reopens it when the index was created or
-replaced since (a new database file), so the server never needs a restart.
+vectors when the index changed), and this state reopens it when the assistant says the index
+was created or replaced since (``Assistant.replaced``), so the server never needs a restart.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
-from qa.config import read_config
 from qa.conversations import Conversations
-from qa.layout import CONFIG_FILE, DB_FILE
 from ui.guard import OwnedFiles
 from ui.jobs import Progress, Writer
 
 if TYPE_CHECKING:
     from qa.llm import LLMConfig, Token, Verdict
+    from qa.scope import Scope
 
 UPLOADS = "uploads"
 
@@ -39,16 +38,17 @@ class AppState:
         model: str | None = None,
         llm: LLMConfig | None = None,
         allow_private_urls: bool = False,
+        reader: bool = True,
     ) -> None:
         self.index_dir = index_dir
         self.model = model
         self.llm = llm  # a language model writes the answers when set (qa serve --llm)
+        self.reader = reader  # answers chosen by the trained reader (qa serve --no-reader: not)
         # Web addresses a visitor adds may not reach this server's own network unless the
         # operator says so (qa serve --allow-private-urls); see qa/pipeline/readers/web.py.
         self.allow_private_urls = allow_private_urls
         self.lock = threading.RLock()
         self._assistant: Assistant | None = None
-        self._database: tuple[int, int] | None = None  # (device, inode) of the open database
         # Its own SQLite file and connections: saving a chat never waits for the index lock.
         self.conversations = Conversations(index_dir)
         self.writer = Writer(index_dir, self._open_writer)
@@ -64,35 +64,14 @@ class AppState:
     @property
     def assistant(self) -> Assistant:
         with self.lock:
-            if self._assistant is not None and self._replaced():
-                self._reopen(self._assistant)
+            if self._assistant is not None and self._assistant.replaced():
+                old, self._assistant = self._assistant, None  # closed, even if opening fails
+                self._assistant = old.reopen(self.model)
             if self._assistant is None:
-                self._assistant = Assistant.open(self.index_dir, model=self.model)
-                self._database = self._database_id()
+                self._assistant = Assistant.open(
+                    self.index_dir, model=self.model, reader=self.reader
+                )
             return self._assistant
-
-    def _database_id(self) -> tuple[int, int] | None:
-        try:
-            info = (self.index_dir / DB_FILE).stat()
-        except OSError:
-            return None
-        return info.st_dev, info.st_ino
-
-    def _replaced(self) -> bool:
-        """Did another process create or replace the index since it was opened here?"""
-        assert self._assistant is not None
-        if self._database_id() != self._database:
-            return True
-        return self._assistant.config is None and (self.index_dir / CONFIG_FILE).exists()
-
-    def _reopen(self, old: Assistant) -> None:
-        """Open the index again, keeping the loaded model when the index uses the same one."""
-        old.close()
-        self._assistant = None
-        config = read_config(self.index_dir) if (self.index_dir / DB_FILE).exists() else None
-        if config is not None and config.model == old.embedder.name:
-            self._assistant = Assistant.open(self.index_dir, embedder=old.embedder)
-            self._database = self._database_id()
 
     @property
     def upload_dir(self) -> Path:
@@ -111,15 +90,19 @@ class AppState:
     def ask_stream(
         self, question: str, history: list[Turn], k: int, filters: Filters | None
     ) -> Iterator[Token | Verdict | Answer]:
-        """The model's words, then the checked answer (``self.llm`` must be set). The index lock
-        covers retrieval only: the model may take a minute, and Gradio may resume a generator
-        on another thread (a lock held across ``yield`` could not be released there)."""
+        """The model's words, then the answer checked as ``self.llm.check`` says (``self.llm``
+        must be set), as ``Assistant.ask_stream`` does. The index lock covers retrieval and
+        loading the verifier only: the model may take a minute, and Gradio may resume a
+        generator on another thread (a lock held across ``yield`` could not be released there)."""
         from qa.llm import generate
 
         assert self.llm is not None
-        reply = self.ask(question, history, k, filters)
+        with self.lock:
+            reply = self.assistant.ask(question, history=history, k=k, filters=filters)
+            assistant = self.assistant
+            verifier = assistant.verifier(self.llm)
         yield from generate(
-            question, reply.passages, reply, self.assistant.embedder, self.llm, history
+            question, reply.passages, reply, assistant.embedder, self.llm, history, verifier
         )
 
     def ingest(self, paths: list[Path] | list[str], progress: Progress | None) -> IngestReport:
@@ -145,6 +128,10 @@ class AppState:
     def articles(self) -> list[ArticleInfo]:
         with self.lock:
             return self.assistant.articles()
+
+    def scope(self, filters: Filters | None) -> Scope:
+        with self.lock:
+            return self.assistant.scope(filters)
 
     def close(self) -> None:
         self.writer.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import shlex
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,9 @@ from qa.cli.options import (
     reader_option,
 )
 from qa.cli.output import echo, secho
+from qa.cli.summaries import WholeSummaries
 from qa.errors import QAError
+from qa.layout import DEFAULT_INDEX
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from qa.types import Answer
 
 
-class QAGroup(click.Group):
+class QAGroup(WholeSummaries):
     """Turns ``QAError`` into ``Error: <message>`` and exit status 1, and Ctrl-C into 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -311,8 +314,18 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Only this article (id or exact title); repeatable.",
         ),
         click.option("--source", help="Only articles read from files under this path."),
-        click.option("--since", help="Only articles dated on or after this day (YYYY-MM-DD)."),
-        click.option("--until", help="Only articles dated on or before this day (YYYY-MM-DD)."),
+        click.option(
+            "--since",
+            metavar="DATE",
+            help='Only articles dated on or after this day: 2024-03-01, 2024-03, 2024 or "last '
+            'year" (a month or year counts from its first day).',
+        ),
+        click.option(
+            "--until",
+            metavar="DATE",
+            help="Only articles dated on or before this day (a month or year counts to its "
+            "last day).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -359,7 +372,9 @@ def ask(
 ) -> None:
     """Answer a question with quoted sentences, each cited as [n].
 
-    When the articles don't answer it, says so and lists possibly related passages.
+    When the articles don't answer it, says so and lists possibly related passages. --json
+    prints the whole answer; each citation has a link that opens its source at the quote (a web
+    page with a text fragment, a PDF at its page).
 
     \b
     Example:
@@ -367,15 +382,19 @@ def ask(
       qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
+    filters = make_filters(articles, source=source, since=since, until=until)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
-        filters = make_filters(articles, source=source, since=since, until=until)
+        if filters is not None:
+            assistant.scope(filters).require()  # "No article is dated since ...", not silence
         if config is None:
             reply = assistant.ask(question, k=k, filters=filters)
         else:
             stream = not (no_stream or as_json)
             reply = ask_printing(assistant, question, None, k, filters, config, stream)
     if as_json:
-        print_json(reply.to_dict())
+        from qa.links import answer_dict
+
+        print_json(answer_dict(reply))  # each citation with the link that opens its quote
     else:
         print_answer(reply)
         print_checks(reply)
@@ -410,10 +429,11 @@ def search(
     Example:
       qa search "plague ships Sicily" -k 3
     """
+    filters = make_filters(articles, source=source, since=since, until=until)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
-        passages = assistant.search(
-            query, k=k, filters=make_filters(articles, source=source, since=since, until=until)
-        )
+        if filters is not None:
+            assistant.scope(filters).require()
+        passages = assistant.search(query, k=k, filters=filters)
     if as_json:
         print_json([p.to_dict() for p in passages])
         return
@@ -484,12 +504,15 @@ def chat(
             turns = turns_label(len(history))
             echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
         echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
+        piped = not sys.stdin.isatty()
         while True:
             try:
                 question = input("? ").strip()
             except EOFError:
                 echo(err=True)
                 break
+            if piped:  # a terminal shows what was typed; a transcript of a pipe shows it here
+                echo(question)
             if not question:
                 break
             try:
@@ -506,15 +529,24 @@ def chat(
             echo()
             history.append(Turn(question, reply.text if reply.found else ""))
             conversation_id = chats.save(None, conversation_id, reply)
+    if conversation_id is not None:
+        where = "" if index_dir == DEFAULT_INDEX else f" --index {shlex.quote(index_dir)}"
+        echo(
+            f"Saved as conversation {conversation_id}. Continue it with: "
+            f"qa chat --resume {conversation_id}{where}",
+            err=True,
+        )
 
 
 def _add_eval_command() -> None:
     from qa.cli.eval import eval_command
     from qa.cli.history import history_command
+    from qa.cli.mcp import mcp_command
     from qa.cli.watch import watch_command
 
     cli.add_command(eval_command)
     cli.add_command(history_command)
+    cli.add_command(mcp_command)
     cli.add_command(watch_command)
 
 

@@ -12,10 +12,11 @@ import click
 
 from qa.cli.options import index_option, json_option, print_json
 from qa.cli.output import echo
+from qa.cli.summaries import WholeSummaries
 from qa.conversations import Conversations, turns_label
 
 
-@click.group(name="history")
+@click.group(name="history", cls=WholeSummaries)
 def history_command() -> None:
     """List, show, rename, delete and export saved conversations.
 
@@ -49,7 +50,8 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
 @click.argument("conversation_id")
 @index_option
 def show(conversation_id: str, index_dir: str) -> None:
-    """Print a conversation: each question and its answer with sources, as qa chat did."""
+    """Print a conversation: each question and its answer with sources, as qa chat did, each
+    source with the link that opens its quote."""
     echo(Conversations(index_dir).markdown(None, conversation_id), nl=False)
 
 

@@ -161,4 +161,12 @@ def print_checks(reply: Answer) -> None:
             dim=True,
         )
     for sentence in dropped:
-        secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)
+        if sentence.refuted:  # named with what the source says instead
+            secho(
+                f"Left out (contradicted{CONTRADICTED}): {sentence.text}\n"
+                f'  The source says: "{sentence.quote}"',
+                err=True,
+                dim=True,
+            )
+        else:
+            secho(f"Left out (no passage supports it): {sentence.text}", err=True, dim=True)

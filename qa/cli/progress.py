@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-UNITS = {"Reading": "file", "Embedding": "chunk"}
+# "Embedding" counts chunks and sentences (each has a vector), as the summary line does.
+UNITS = {"Reading": "file", "Embedding": "text"}
 
 
 class TqdmProgress:

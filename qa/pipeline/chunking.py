@@ -7,10 +7,11 @@ section are merged up to ``chunk_tokens`` tiktoken tokens; a longer paragraph is
 sentence boundaries that repeat up to ``overlap_tokens`` of the previous window's last sentences,
 so an answer that straddles a cut is still whole in one chunk.
 
-Headings (Markdown ``#`` lines, or a short line without final punctuation standing alone) are
-never part of a chunk; they become the chunk's context. The embedding model sees
-``embedding_text(title, chunk, heading)``; every chunk is checked against the model's own
-tokenizer and split further until it fits, so the model never truncates silently.
+Headings (Markdown ``#`` lines, or short lines without final punctuation where a heading
+stands: qa/pipeline/headings.py) are never part of a chunk; they become the chunk's context.
+The embedding model sees ``embedding_text(title, chunk, heading)``; every chunk is checked
+against the model's own tokenizer and split further until it fits, so the model never
+truncates silently.
 """
 
 from __future__ import annotations
@@ -19,20 +20,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# heading_text is re-exported: qa/pipeline/answer.py imports it from here.
+from qa.pipeline.headings import heading_lines
+from qa.pipeline.headings import heading_text as heading_text
 from qa.pipeline.sentences import split_sentences
 
 DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 40
 # Titles are prepended to the embedded text (it helps retrieval); cap their share of the window.
 TITLE_CHARS = 120
-
-
-# A line without final punctuation, at most this long, standing alone, is a heading.
-HEADING_MAX_CHARS = 80
-HEADING_MAX_WORDS = 10
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-_MARKDOWN_HEADING = re.compile(r"[ \t]*#{1,6}[ \t]+(?P<text>.*?)[ \t#]*")
-_FINAL_PUNCTUATION = ".!?,;:…\"'”’)]"
 
 
 def embedding_text(title: str, text: str, heading: str = "") -> str:
@@ -54,29 +51,14 @@ class Span:
     heading: str = ""  # the section heading the chunk sits under ("" before any heading)
 
 
-def heading_text(line: str) -> str | None:
-    """The heading's text when ``line`` (one line, no newline) is a heading, else None."""
-    markdown = _MARKDOWN_HEADING.fullmatch(line)
-    if markdown:
-        return markdown.group("text").strip()
-    stripped = line.strip()
-    if (
-        not stripped
-        or len(stripped) > HEADING_MAX_CHARS
-        or len(stripped.split()) > HEADING_MAX_WORDS
-        or stripped[-1] in _FINAL_PUNCTUATION
-        or not (stripped[0].isupper() or stripped[0].isdigit())
-    ):
-        return None
-    return stripped
-
-
 def blocks(text: str) -> list[tuple[int, int, str | None]]:
     """Paragraphs and headings of ``text`` in order: (start, end, heading text or None).
 
-    A paragraph ends at a blank line. A heading is a Markdown ``#`` line anywhere, a paragraph
-    that is one short line without final punctuation, or such a line opening a paragraph when
-    the next line starts with a capital (a heading glued to its text: "Blame game\nIn a ...").
+    A paragraph ends at a blank line; its headings are found by ``heading_lines``
+    (qa/pipeline/headings.py): a Markdown ``#`` line anywhere, a paragraph that is one short
+    line without final punctuation, such a line opening a paragraph when the next line starts
+    with a capital (a heading glued to its text: "Blame game\nIn a ..."), or standing between
+    a sentence's end and a capital inside one ("...years.\nOutlook\nThe operator...").
     """
     found: list[tuple[int, int, str | None]] = []
     start = 0
@@ -91,40 +73,17 @@ def blocks(text: str) -> list[tuple[int, int, str | None]]:
 
 def _split_block(text: str, start: int, end: int) -> list[tuple[int, int, str | None]]:
     out: list[tuple[int, int, str | None]] = []
-    lines = []
     position = start
-    for line in text[start:end].split("\n"):
-        lines.append((position, position + len(line)))
-        position += len(line) + 1
-    body_start: int | None = None
-    for number, (a, b) in enumerate(lines):
-        line = text[a:b]
-        heading = None
-        if _MARKDOWN_HEADING.fullmatch(line):
-            heading = heading_text(line)
-        elif body_start is None and number == 0:
-            rest = [text[x:y].strip() for x, y in lines[1:] if text[x:y].strip()]
-            candidate = heading_text(line)
-            if candidate is not None and (not rest or rest[0][:1].isupper()):
-                heading = candidate
-        if heading is not None:
-            if body_start is not None:
-                out.append((body_start, a, None))
-                body_start = None
-            trimmed = _trim(text, a, b)
-            if trimmed:
-                out.append((trimmed[0], trimmed[1], heading))
-            continue
-        if body_start is None and line.strip():
-            body_start = a
-    if body_start is not None:
-        out.append((body_start, end, None))
-    result = []
-    for a, b, heading in out:
-        trimmed = _trim(text, a, b)
-        if trimmed:
-            result.append((trimmed[0], trimmed[1], heading))
-    return result
+    for a, b, heading in heading_lines(text, start, end):
+        body = _trim(text, position, a)
+        if body:
+            out.append((body[0], body[1], None))
+        out.append((a, b, heading))
+        position = b
+    body = _trim(text, position, end)
+    if body:
+        out.append((body[0], body[1], None))
+    return out
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 
 import numpy as np
 
@@ -128,6 +129,12 @@ def retrieve(
     query = contextual_query(question, history) if leaning else question
     vector = own_vector if query == question else embedder.embed([query])[0]
     on_topic = retriever.search(query, count, narrowed, vector) if narrowed else []
+    if on_topic and query != question:
+        # The history's words pull toward what was asked before ("Where was he born?" after
+        # the induction motor finds motor passages of Tesla's article); the question's own
+        # words, searched inside the subject, find the birthplace. Taken in turn.
+        own = retriever.search(question, count, narrowed, own_vector)
+        on_topic = _in_turn(on_topic, own, count)
     if not on_topic:
         return Retrieved(alone, own_vector, False)
     # Both searches used the question alone here, so their cosines compare.
@@ -138,6 +145,17 @@ def retrieve(
     ):
         return Retrieved(alone, own_vector, False)
     return Retrieved(on_topic, own_vector, True, _related(on_topic, alone), alone)
+
+
+def _in_turn(first: list[Passage], second: list[Passage], count: int) -> list[Passage]:
+    """Passages of both rankings taken in turn (``first``'s first), each once, ``count`` in all,
+    renumbered; each keeps the fused score of the search that found it."""
+    taken: dict[int, Passage] = {}
+    for pair in zip_longest(first, second):
+        for passage in pair:
+            if passage is not None and passage.chunk_id not in taken and len(taken) < count:
+                taken[passage.chunk_id] = passage
+    return [replace(p, rank=n) for n, p in enumerate(taken.values(), start=1)]
 
 
 def _related(on_topic: list[Passage], alone: list[Passage]) -> list[Passage]:

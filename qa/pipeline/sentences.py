@@ -2,14 +2,18 @@
 
 Rule-based, no model: a sentence ends at ``.``, ``!`` or ``?`` (with closing quotes or brackets)
 followed by whitespace and an upper-case letter, digit or opening quote, unless the word before
-the period is a known abbreviation or an initial. Blank lines and Markdown block starts (headings,
-list items, quotes) always end a sentence. Offsets are exact, so ``text[start:end]`` is the
-sentence with its surrounding whitespace trimmed.
+the period is a known abbreviation or an initial. Blank lines and Markdown block starts (list
+items, quotes) always end a sentence. A heading line (qa/pipeline/headings.py: the chunker's
+rule, e.g. "Outlook" between "...for years." and "The operator plans...") is a span of its own,
+never the start of the next sentence; the answer stage skips such spans. Offsets are exact, so
+``text[start:end]`` is the sentence with its surrounding whitespace trimmed.
 """
 
 from __future__ import annotations
 
 import re
+
+from qa.pipeline.headings import heading_lines
 
 # Words that end in a period without ending a sentence (lower case, without the final period).
 ABBREVIATIONS = frozenset(
@@ -21,7 +25,7 @@ ABBREVIATIONS = frozenset(
 )
 
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:#{1,6}\s|[-*+]\s|>\s|\d+[.)]\s))")
-_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t][^\n]*$", re.MULTILINE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _DOTTED = re.compile(r"^(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}$")
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
 
@@ -49,13 +53,25 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
+def _heading_edges(text: str) -> set[int]:
+    """Where each heading line of ``text`` starts and ends."""
+    edges: set[int] = set()
+    start = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        for a, b, _ in heading_lines(text, start, end):
+            edges.update((a, b))
+        start = match.end() if match else end
+    return edges
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans of ``text``, in order, non-overlapping, whitespace trimmed."""
     spans: list[tuple[int, int]] = []
     block_start = 0
     breaks = sorted(
         {match.start() for match in _BLOCK_BREAK.finditer(text)}
-        | {match.end() for match in _HEADING_LINE.finditer(text)}  # a heading is its own line
+        | _heading_edges(text)  # a heading is a span of its own
         | {len(text)}
     )
     for block_end in breaks:

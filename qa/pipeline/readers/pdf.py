@@ -28,6 +28,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from qa.pipeline.headings import heading_lines
 from qa.pipeline.records import FormatError, Record, title_from_name
 
 PAGE_BREAK = "\f"
@@ -130,16 +131,23 @@ def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
 
 
 def reflow(lines: list[str]) -> list[str]:
-    """Paragraphs of one page: lines joined, hyphenation at line ends repaired."""
+    """Paragraphs of one page: lines joined, hyphenation at line ends repaired; a heading line
+    stays a paragraph of its own (else "Outlook" would be glued to "The operator plans...")."""
     widest = max((len(line.strip()) for line in lines), default=0)
     paragraphs: list[str] = []
     current = ""
-    for raw in lines:
+    for number, raw in enumerate(lines):
         line = " ".join(raw.split())
         if not line:
             if current:
                 paragraphs.append(current)
                 current = ""
+            continue
+        if _is_heading(line, current, lines[number + 1 :], widest):
+            if current:
+                paragraphs.append(current)
+            paragraphs.append(line)
+            current = ""
             continue
         if not current:
             current = line
@@ -153,6 +161,17 @@ def reflow(lines: list[str]) -> list[str]:
     if current:
         paragraphs.append(current)
     return paragraphs
+
+
+def _is_heading(line: str, current: str, rest: list[str], widest: int) -> bool:
+    """A heading line by qa/pipeline/headings.py's rule, before a line of full width (a
+    heading introduces prose; short lines after short lines are a list, kept as text)."""
+    following = next((" ".join(r.split()) for r in rest if r.strip()), "")
+    if len(following) < SHORT_LINE * widest:
+        return False
+    text = "\n".join(part for part in (current, line, following) if part)
+    start = len(current) + 1 if current else 0
+    return any(a == start for a, _, _ in heading_lines(text, 0, len(text)))
 
 
 def join_pages(pages: list[list[str]]) -> str:

@@ -7,6 +7,7 @@ happen in transactions: an article is replaced whole or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -280,11 +281,23 @@ class Store:
         ).fetchall()
         if not found:
             return SentenceRows.empty(0)
+        blobs = [row[3] for row in found]
+        vectors = None
+        if all(isinstance(b, bytes) and len(b) == len(blobs[0]) and b for b in blobs):
+            # In the database's format: a size that is no whole vector of it is a ValueError.
+            with contextlib.suppress(ValueError):
+                vectors = vector_format.decode(blobs, self.sentence_format)
+        if vectors is None:
+            raise IndexFormatError(
+                f"The index database {self.path} holds a sentence vector that is not a vector "
+                "(the database was damaged or changed by another program). Run `qa check` to "
+                "see what is wrong and `qa check --repair` to fix it."
+            )
         return SentenceRows(
             np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
-            vector_format.decode([row[3] for row in found], self.sentence_format),
+            vectors,
         )
 
     def count_sentences(self) -> int:

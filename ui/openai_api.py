@@ -1,0 +1,502 @@
+"""The OpenAI-compatible endpoint of ``qa serve``: any chat client talks to the articles.
+
+``GET /v1/models`` lists the index as one model (``MODEL``); ``POST /v1/chat/completions``
+answers the last user message, with the earlier messages as the conversation so far, streamed
+(server-sent events) or not. The reply's content is the answer with its sources, as ``qa chat``
+prints it; an extra ``citations`` field holds each citation (article, URL, quote, offsets, page)
+and the link that opens it at the quote (qa/links.py), and ``article_qa`` says how the answer
+was made (``about``). With ``qa serve --llm`` the answer is the
+checked generative one: a stream sends its sentences once they are checked, never a sentence
+that the check leaves out.
+
+A shell like the CLI and the UI: it calls the ``Assistant`` facade, through the server's shared
+``AppState`` (one assistant, one lock), and turns errors into OpenAI-style error objects here,
+once (``error_response``). The request parsing and the reply shapes are plain functions,
+tested without a server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from qa import Answer, QAError, Turn
+from qa.conversations import answer_text
+from qa.errors import (
+    DiskFullError,
+    IndexBusyError,
+    IndexEmptyError,
+    IndexFormatError,
+    IndexNotFoundError,
+    IndexPermissionError,
+    ModelError,
+    ModelMismatchError,
+    SearchOptionError,
+    WorkersError,
+)
+from qa.limits import check_question
+from qa.links import answer_links
+
+if TYPE_CHECKING:
+    from ui.state import AppState
+
+MODEL = "article-qa"  # the index, as the one model this endpoint lists
+MAX_MESSAGE_BYTES = 32 * 1024  # one message's text, UTF-8
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a whole request: a long history of long messages
+API_KEY_ENV = "QA_API_KEY"
+LOOPBACK_NAMES = ("localhost",)
+KEEP_ALIVE_SECONDS = 5.0  # a comment line this often while a model writes keeps proxies patient
+INTERNAL_ERROR = {
+    "error": {
+        "message": "The server failed to answer (see its log).",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
+}
+log = logging.getLogger("article_qa")
+
+
+class APIRequestError(QAError):
+    """A request this endpoint refuses; ``status``, ``code`` and ``param`` as OpenAI's API
+    gives them (``str(error)`` is the message)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        code: str | None = None,
+        param: str | None = None,
+        kind: str = "invalid_request_error",
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.param, self.kind = status, code, param, kind
+
+
+# Library errors by HTTP status: the server's own state (503, a client may retry later) or its
+# failure (500); any other QAError is about the request (400).
+_UNAVAILABLE = (IndexEmptyError, IndexNotFoundError, IndexBusyError)
+_SERVER = (
+    IndexFormatError,
+    ModelError,
+    ModelMismatchError,
+    DiskFullError,
+    IndexPermissionError,
+    WorkersError,
+)
+
+
+def error_body(error: QAError) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and OpenAI-style error object for ``error``."""
+    if isinstance(error, APIRequestError):
+        status, kind, code, param = error.status, error.kind, error.code, error.param
+    elif isinstance(error, _UNAVAILABLE):
+        status, kind, code, param = 503, "server_error", "index_unavailable", None
+    elif isinstance(error, _SERVER):
+        status, kind, code, param = 500, "server_error", None, None
+    else:
+        status, kind, code, param = 400, "invalid_request_error", None, None
+    return status, {"error": {"message": str(error), "type": kind, "param": param, "code": code}}
+
+
+def error_response(error: QAError) -> JSONResponse:
+    status, body = error_body(error)
+    return JSONResponse(body, status_code=status)
+
+
+# -- requests -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What a chat completion request asks: the question, the turns before it, streamed?"""
+
+    question: str
+    history: tuple[Turn, ...]
+    stream: bool
+
+
+def parse_chat(body: bytes) -> ChatRequest:
+    """The question (the last user message) and the history (the user and assistant messages
+    before it) of a ``/v1/chat/completions`` body; ``APIRequestError`` when it is malformed,
+    names another model, has no user message, a message over ``MAX_MESSAGE_BYTES`` (an earlier
+    answer may be long), or a question over ``MAX_QUESTION_CHARS`` (as ``qa ask`` and the UI)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise APIRequestError(
+            f"The request is over {MAX_BODY_BYTES // 2**20} MB.", status=413, code="too_large"
+        )
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise APIRequestError(
+            f"We could not parse the JSON body of your request ({error}).", code="invalid_json"
+        ) from None
+    if not isinstance(data, dict):
+        raise APIRequestError("The request body must be a JSON object.", code="invalid_json")
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise APIRequestError(
+            f"Name the model: {MODEL!r}.", param="model", code="missing_required_parameter"
+        )
+    if model != MODEL:
+        raise APIRequestError(
+            f"The model {model!r} does not exist. This server has one: {MODEL!r}.",
+            status=404,
+            param="model",
+            code="model_not_found",
+        )
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise APIRequestError(
+            "'messages' must be a non-empty list.", param="messages", code="invalid_type"
+        )
+    said: list[tuple[str, str]] = []
+    for number, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise APIRequestError(
+                "Each message must be an object with a 'role'.",
+                param=f"messages[{number}]",
+                code="invalid_type",
+            )
+        text = message_text(message.get("content"), f"messages[{number}].content")
+        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise APIRequestError(
+                f"messages[{number}] is over {MAX_MESSAGE_BYTES // 1024} kB: ask a shorter "
+                "question.",
+                param=f"messages[{number}].content",
+                code="string_above_max_length",
+            )
+        said.append((message["role"], text))
+    asked = [n for n, (role, text) in enumerate(said) if role == "user" and text.strip()]
+    if not asked:
+        raise APIRequestError(
+            "There is no user message to answer: the last message with role 'user' is the "
+            "question.",
+            param="messages",
+            code="no_user_message",
+        )
+    stream = data.get("stream", False)
+    if not isinstance(stream, bool):
+        raise APIRequestError("'stream' must be true or false.", param="stream")
+    last = asked[-1]
+    try:  # the question's bound is the CLI's and the web UI's (qa/limits.py)
+        question = check_question(said[last][1])
+    except SearchOptionError as error:
+        raise APIRequestError(
+            str(error), param=f"messages[{last}].content", code="string_above_max_length"
+        ) from None
+    return ChatRequest(question, tuple(history(said[:last])), stream)
+
+
+def message_text(content: object, param: str) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "text":
+                raise APIRequestError(
+                    "Only text content is supported.", param=param, code="invalid_content"
+                )
+            texts.append(str(part.get("text", "")))
+        return "\n".join(texts)
+    raise APIRequestError("A message's content must be text.", param=param, code="invalid_type")
+
+
+def history(said: list[tuple[str, str]]) -> list[Turn]:
+    """Each user message with the assistant message after it (system and tool messages are
+    left out). An answer this server wrote counts without its sources list, as ``qa chat``
+    passes its own answers on."""
+    turns: list[Turn] = []
+    for role, text in said:
+        if role == "user" and text.strip():
+            turns.append(Turn(text))
+        elif role == "assistant" and turns and not turns[-1].answer:
+            turns[-1] = Turn(turns[-1].question, answer_only(text))
+    return turns
+
+
+def answer_only(content: str) -> str:
+    """The answer of a reply's content, without the sources lines ``answer_text`` adds; ""
+    for a "not found" reply (its possibly related passages follow it), as ``qa chat`` passes
+    such a turn on."""
+    if "\n\nPossibly related:" in content:
+        return ""
+    return content.split("\n\n[1] ", 1)[0].strip()
+
+
+# -- replies --------------------------------------------------------------------------------
+
+
+def citations(reply: Answer, server: str) -> list[dict[str, Any]]:
+    """The ``citations`` field: each citation, with the link that opens it at the quote."""
+    links = answer_links(reply, server)
+    return [{**c.to_dict(), "link": links.get(c.number)} for c in reply.citations]
+
+
+def about(reply: Answer) -> dict[str, Any]:
+    """The ``article_qa`` field: how the answer was made (``mode`` "extractive" or
+    "generative", the language model, and why a generative answer fell back, if it did)."""
+    return {"found": reply.found, "mode": reply.mode, "llm": reply.model, "notice": reply.notice}
+
+
+def completion(reply: Answer, completion_id: str, created: int, server: str) -> dict[str, Any]:
+    """A ``chat.completion`` object for ``reply``."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer_text(reply)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "citations": citations(reply, server),
+        "article_qa": about(reply),
+    }
+
+
+def chunk(
+    completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+    }
+
+
+def content_pieces(reply: Answer) -> list[str]:
+    """The content in the pieces a stream sends (the answer, then a source a line); joined,
+    they are the content of the reply that is not streamed."""
+    lines = answer_text(reply).split("\n")
+    return [lines[0], *("\n" + line for line in lines[1:])]
+
+
+def event(data: dict[str, Any] | str) -> str:
+    """One server-sent event."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return f"data: {text}\n\n"
+
+
+# -- the server's side ----------------------------------------------------------------------
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(host: str, api_key: str | None) -> str | None:
+    """Why ``qa serve --host HOST`` must not start the API, or None when it may."""
+    if api_key or is_loopback(host):
+        return None
+    return (
+        f"The OpenAI-compatible API (/v1) is off: on {host} anyone who can reach it could read "
+        f"the index. Set a key with --api-key or ${API_KEY_ENV} (clients send it as a bearer "
+        "token) to turn it on."
+    )
+
+
+def authorized(request: Request, api_key: str | None) -> bool:
+    """With a key, every request must bear it. Without one (the server listens on loopback
+    only), only requests from this machine to a loopback name are answered: a web page whose
+    domain resolves to 127.0.0.1 (DNS rebinding) cannot read the index through a browser."""
+    if not api_key:
+        client = request.client.host if request.client else None
+        return is_loopback(client) and is_loopback(request.url.hostname)
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), api_key)
+
+
+Events = Iterator[Any]  # the facade's stream: Token, Verdict, then the Answer
+
+
+class Answering:
+    """One request's answer from the shared assistant: every step of the facade runs under
+    the server's lock (a step at a time, so a model writing a long answer does not hold the
+    index from the UI's questions, and a stream may resume on another thread)."""
+
+    def __init__(self, state: AppState, request: ChatRequest) -> None:
+        self.state, self.request = state, request
+        self.events: Events | None = None
+        self._first: Any = None
+
+    def start(self) -> Answer | None:
+        """The extractive answer, or (with ``--llm``) None after the stream's first step:
+        either way the index was read and its errors are raised here, before any reply."""
+        question, turns = self.request.question, list(self.request.history)
+        with self.state.lock:
+            assistant = self.state.assistant
+            if self.state.llm is None:
+                return assistant.ask(question, turns)
+            self.events = assistant.ask_stream(question, turns, llm=self.state.llm)
+            self._first = next(self.events)
+        return None
+
+    def rest(self) -> Iterator[Any]:
+        """The stream's events, the first included; the last is the Answer."""
+        assert self.events is not None
+        yield self._first
+        while True:
+            with self.state.lock:
+                step = next(self.events, None)
+            if step is None:
+                return
+            yield step
+
+    def close(self) -> None:
+        close = getattr(self.events, "close", None)  # a generator's: ends the model's request
+        if close is not None:
+            close()
+
+    def final(self) -> Answer:
+        reply = self.start()
+        if reply is not None:
+            return reply
+        try:
+            for step in self.rest():
+                if isinstance(step, Answer):
+                    return step
+        finally:
+            self.close()
+        raise QAError("The answer stream ended without an answer.")
+
+
+def stream(answering: Answering, first: Answer | None, server: str) -> Iterator[str]:
+    """The server-sent events of a streamed reply (``first``: the extractive answer, if
+    that is the answer). While a model writes, a comment line a step keeps the connection
+    alive; the checked sentences follow, then the sources, the citations and ``[DONE]``."""
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    yield event(chunk(completion_id, created, {"role": "assistant", "content": ""}))
+    reply, alive = first, time.monotonic()
+    try:
+        if reply is None:
+            for step in answering.rest():
+                if isinstance(step, Answer):
+                    reply = step
+                    break
+                if time.monotonic() - alive > KEEP_ALIVE_SECONDS:
+                    alive = time.monotonic()
+                    yield ": checking the model's sentences\n\n"
+    except QAError as error:
+        yield event(error_body(error)[1])
+        return
+    except Exception:  # a bug: logged here; the client gets an error event, not a hang
+        log.exception("The OpenAI-compatible API failed while streaming")
+        yield event(INTERNAL_ERROR)
+        return
+    finally:
+        answering.close()
+    if reply is None:
+        yield event(error_body(QAError("The answer stream ended without an answer."))[1])
+        return
+    for piece in content_pieces(reply):
+        yield event(chunk(completion_id, created, {"content": piece}))
+    last = chunk(completion_id, created, {}, "stop")
+    last["citations"] = citations(reply, server)
+    last["article_qa"] = about(reply)
+    yield event(last)
+    yield event("[DONE]")
+
+
+def models_body() -> dict[str, Any]:
+    return {"object": "list", "data": [model_body()]}
+
+
+def model_body() -> dict[str, Any]:
+    return {"id": MODEL, "object": "model", "created": 0, "owned_by": "article-qa"}
+
+
+def api_router(state: AppState, api_key: str | None) -> APIRouter:
+    """The ``/v1`` routes, answering from ``state`` (the server's one assistant)."""
+    router = APIRouter(prefix="/v1")
+
+    def guarded(
+        handler: Callable[[Request], Any],
+    ) -> Callable[[Request], Any]:
+        """Check the key, then run the handler; its errors become OpenAI error objects here."""
+
+        async def run(request: Request) -> Response:
+            if not authorized(request, api_key):
+                return error_response(
+                    APIRequestError(
+                        "Send the server's API key as 'Authorization: Bearer KEY' (qa serve "
+                        f"--api-key or ${API_KEY_ENV}).",
+                        status=401,
+                        code="invalid_api_key",
+                    )
+                )
+            try:
+                response: Response = await handler(request)
+                return response
+            except QAError as error:
+                return error_response(error)
+            except Exception:  # a bug: its traceback goes to the server's log, not the client
+                log.exception("The OpenAI-compatible API failed on %s", request.url.path)
+                return JSONResponse(INTERNAL_ERROR, status_code=500)
+
+        return run
+
+    @guarded
+    async def list_models(request: Request) -> Response:
+        return JSONResponse(models_body())
+
+    @guarded
+    async def get_model(request: Request) -> Response:
+        if request.path_params["model"] != MODEL:
+            raise APIRequestError(
+                f"The model {request.path_params['model']!r} does not exist.",
+                status=404,
+                param="model",
+                code="model_not_found",
+            )
+        return JSONResponse(model_body())
+
+    @guarded
+    async def chat_completions(request: Request) -> Response:
+        asked = parse_chat(await request.body())
+        server = str(request.base_url).rstrip("/")
+        answering = Answering(state, asked)
+        if not asked.stream:
+            reply = await run_in_threadpool(answering.final)
+            created = int(time.time())
+            return JSONResponse(completion(reply, f"chatcmpl-{uuid.uuid4().hex}", created, server))
+        first = await run_in_threadpool(answering.start)
+        return StreamingResponse(
+            stream(answering, first, server),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    router.add_api_route("/models", list_models, methods=["GET"])
+    router.add_api_route("/models/{model}", get_model, methods=["GET"])
+    router.add_api_route("/chat/completions", chat_completions, methods=["POST"])
+    return router

@@ -1,0 +1,138 @@
+// The page script of `qa serve` (ui/page.py puts it in the page's <head>). Our own code only:
+// article content never reaches it as code.
+
+const PHONE = "(max-width: 768px)";
+let lastCitation = null;  // the [n] or chip that opened the Sources, for "Back to the answer"
+
+// Clicking a [n] marker or a source chip shows the Sources of that answer (each answer has
+// its section, #qa-turn-T) and opens and highlights the passage; on a phone the Sources open
+// as a sheet over the chat.
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest('a[href*="#qa-cite-"]');
+  if (!link) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  const target = document.getElementById(link.getAttribute("href").split("#").pop());
+  if (!target) { return; }
+  const section = target.closest(".qa-turn");
+  if (section) {
+    section.parentElement.querySelectorAll(".qa-turn").forEach(function (other) {
+      other.hidden = other !== section;
+    });
+  }
+  lastCitation = link;
+  const column = document.getElementById("qa-sources-column");
+  if (column && window.matchMedia(PHONE).matches) { column.setAttribute("data-sheet", "open"); }
+  target.open = true;
+  target.classList.add("qa-flash");
+  setTimeout(function () { target.classList.remove("qa-flash"); }, 1600);
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+// Hovering or focusing a [n] previews its quote (the answer's hidden .qa-preview) in one
+// floating box, placed in the window so the chat's edges never cut it.
+const tooltip = document.createElement("div");
+tooltip.id = "qa-tooltip";
+tooltip.setAttribute("role", "tooltip");
+tooltip.hidden = true;
+function showPreview(reference) {
+  const preview = reference.querySelector(".qa-preview");
+  const link = reference.querySelector(".qa-cite");
+  if (!preview || !link) { return; }
+  if (!tooltip.isConnected) { document.body.appendChild(tooltip); }
+  tooltip.textContent = preview.textContent;
+  tooltip.hidden = false;
+  link.setAttribute("aria-describedby", "qa-tooltip");
+  const box = link.getBoundingClientRect();
+  const width = Math.min(420, window.innerWidth - 16);
+  tooltip.style.width = width + "px";
+  tooltip.style.left = Math.max(8, Math.min(box.left, window.innerWidth - width - 8)) + "px";
+  const above = box.top - tooltip.offsetHeight - 6;
+  tooltip.style.top = (above > 8 ? above : box.bottom + 6) + "px";
+}
+function hidePreview() { tooltip.hidden = true; }
+["mouseover", "focusin"].forEach(function (kind) {
+  document.addEventListener(kind, function (event) {
+    const reference = event.target.closest && event.target.closest(".qa-ref");
+    if (reference) { showPreview(reference); }
+  });
+});
+["mouseout", "focusout"].forEach(function (kind) {
+  document.addEventListener(kind, function (event) {
+    if (event.target.closest && event.target.closest(".qa-ref")) { hidePreview(); }
+  });
+});
+// "Back to the answer" (a phone's Sources sheet) closes the sheet and returns to the [n].
+function closeSheet() {
+  const column = document.getElementById("qa-sources-column");
+  if (!column || !column.hasAttribute("data-sheet")) { return false; }
+  column.removeAttribute("data-sheet");
+  if (lastCitation && lastCitation.isConnected) {
+    lastCitation.scrollIntoView({block: "center"});
+    lastCitation.focus({preventScroll: true});
+  }
+  return true;
+}
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest(".qa-back")) { closeSheet(); }
+});
+// The copy button of an answer copies the answer with its sources (the text `qa chat` prints,
+// kept hidden in the Sources panel as #qa-copy-N) instead of the message's escaped Markdown.
+// An answer is matched to its turn N by its [n] links (#qa-cite-N-n); a message without them
+// keeps Gradio's own copy.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest && event.target.closest("#qa-chat button");
+  if (!button || !/copy/i.test(button.getAttribute("aria-label") || button.title || "")) {
+    return;
+  }
+  // Gradio puts a message's buttons inside its row or right after it.
+  const panel = button.closest(".message-buttons");
+  const row = button.closest(".message-row") || (panel && panel.previousElementSibling);
+  const link = row && row.querySelector('a[href*="#qa-cite-"]');
+  if (!link) { return; }
+  const turn = link.getAttribute("href").split("#qa-cite-").pop().split("-")[0];
+  const text = document.getElementById("qa-copy-" + turn);
+  if (!text || !navigator.clipboard) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+  navigator.clipboard.writeText(text.textContent);
+}, true);
+// Escape closes a phone's Sources sheet, else folds the open sources of the Sources panel (and
+// gives the question box the focus when it was inside the panel); Enter in the question box
+// sends (Gradio's submit).
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") { return; }
+  if (!tooltip.hidden) { hidePreview(); return; }
+  if (closeSheet()) { return; }
+  const panel = document.getElementById("qa-sources");
+  if (!panel) { return; }
+  panel.querySelectorAll("details[open]").forEach(function (d) { d.open = false; });
+  if (panel.contains(document.activeElement)) {
+    const box = document.querySelector("#qa-question textarea");
+    if (box) { box.focus(); }
+  }
+});
+// Ask is enabled only while the question box holds a question (ui/chat.py calls this on each
+// change of the box, in the browser).
+window.qaSyncAsk = function (question) {
+  const ask = document.querySelector("#qa-ask");
+  if (ask) { ask.disabled = !(question || "").trim(); }
+};
+// On a wide screen the conversations stay open beside the chat; on a phone they are a drawer,
+// shut until asked for (Gradio's sidebar opens or shuts for every width alike).
+window.qaOpenSidebar = function () {
+  const box = document.querySelector("#qa-question textarea");
+  window.qaSyncAsk(box ? box.value : "");
+  const sidebar = document.getElementById("qa-sidebar");
+  if (sidebar && !sidebar.classList.contains("open") && !window.matchMedia(PHONE).matches) {
+    const toggle = sidebar.querySelector(".toggle-button");
+    if (toggle) { toggle.click(); }
+  }
+};
+// Gradio names the upload area "Click to upload or drop files" while it shows "Drop File Here
+// - or - Click to Upload": without the attribute the visible words are its name (axe's
+// label-content-name-mismatch, a serious violation).
+new MutationObserver(function () {
+  document.querySelectorAll("#qa-upload button[aria-label]").forEach(function (b) {
+    b.removeAttribute("aria-label");
+  });
+}).observe(document.documentElement, {childList: true, subtree: true});
