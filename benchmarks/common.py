@@ -7,7 +7,10 @@ import json
 import random
 import resource
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -84,3 +87,42 @@ def rss_mb() -> float:
 
 def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+class Recording:
+    """The model, recording what it reads and how long it takes (the ingest's embedding stage)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.seconds = 0.0
+
+    name = property(lambda self: self.inner.name)
+    path = property(lambda self: self.inner.path)
+    backend = property(lambda self: self.inner.backend)
+    dimension = property(lambda self: self.inner.dimension)
+    max_tokens = property(lambda self: self.inner.max_tokens)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return list(self.inner.count_tokens(texts))
+
+    def embed(self, texts: list[str]) -> Any:
+        started = time.perf_counter()
+        vectors = self.inner.embed(texts)
+        self.seconds += time.perf_counter() - started
+        self.texts.extend(texts)
+        return vectors
+
+    def embed_spans(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]) -> Any:
+        from embeddings.spans import embed_with_spans  # not at the top: stdlib-only import
+
+        started = time.perf_counter()
+        vectors = embed_with_spans(self.inner, texts, spans)
+        self.seconds += time.perf_counter() - started
+        self.texts.extend(texts)
+        return vectors
+
+    def model_tokens(self) -> int:
+        """Tokens the model read (each text's, capped at its limit as the model cuts it)."""
+        counts = self.inner.count_tokens(self.texts)
+        return sum(min(n, self.inner.max_tokens) for n in counts)

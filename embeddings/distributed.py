@@ -12,6 +12,7 @@ embedding starts. Each node needs article-qa, its model folder and the same Ray 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import warnings
@@ -23,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.base import EmbeddingError, Vectors
-from embeddings.batching import sorted_slices
+from embeddings.batching import Batch, sorted_slices
 from embeddings.models import load_embedder
+from embeddings.spans import embed_with_spans
 
 RAY_EXTRA = "pip install 'article-qa[ray]'"
 LOCAL = "ray"
@@ -56,7 +58,7 @@ def ray_address(workers: str) -> str | None:
 @dataclass
 class _Slice:
     group: int
-    positions: list[int]  # where its texts sit in the group
+    positions: list[int]  # where its vectors go in the group's (Batch.destinations)
 
 
 class RayGroups:
@@ -84,24 +86,32 @@ class RayGroups:
         self.num_cpus = num_cpus
 
     def __call__(
-        self, groups: Iterable[list[str]], on_done: Callable[[int], None]
+        self, groups: Iterable[Batch], on_done: Callable[[int], None]
     ) -> Generator[Vectors, None, None]:
-        texts_by_group = list(groups)
+        batches = list(groups)
         slices: list[_Slice] = []
         rows: list[dict[str, Any]] = []
-        for group, texts in enumerate(texts_by_group):
-            for positions in sorted_slices(texts):
-                rows.append({"slice": len(slices), "texts": [texts[i] for i in positions]})
-                slices.append(_Slice(group, positions))
+        for group, batch in enumerate(batches):
+            for positions in sorted_slices(batch.texts):
+                spans = None if batch.spans is None else [batch.spans[i] for i in positions]
+                rows.append(
+                    {
+                        "slice": len(slices),
+                        "texts": [batch.texts[i] for i in positions],
+                        # JSON: one plain string per slice, whatever Ray Data does with lists
+                        "spans": "" if spans is None else json.dumps(spans),
+                    }
+                )
+                slices.append(_Slice(group, batch.destinations(positions)))
         if not rows:
-            for _ in texts_by_group:
+            for _ in batches:
                 yield np.zeros((0, 0), dtype=np.float32)
             return
         ray = _import_ray()
         started = self._connect(ray)
         results = self._stream(ray, rows)
         try:
-            yield from _assemble(results, slices, [len(t) for t in texts_by_group], on_done)
+            yield from _assemble(results, slices, [batch.rows for batch in batches], on_done)
         finally:
             results.close()  # Ray Data's iterator cleans up while still connected
             if started:
@@ -199,8 +209,14 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
         vectors = []
-        for texts in batch["texts"]:
-            embedded = self.embedder.embed([str(text) for text in texts])
+        spans_of = batch["spans"] if "spans" in batch else [""] * len(batch["texts"])
+        for texts, spans in zip(batch["texts"], spans_of, strict=True):
+            plain = [str(text) for text in texts]
+            if spans:
+                pieces = [[(int(a), int(b)) for a, b in ss] for ss in json.loads(str(spans))]
+                embedded = embed_with_spans(self.embedder, plain, pieces)
+            else:
+                embedded = self.embedder.embed(plain)
             vectors.append(np.ascontiguousarray(embedded, dtype=np.float32).tobytes())
         return {"slice": np.asarray(batch["slice"]), "vectors": np.array(vectors, dtype=object)}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.base import EmbeddingError, Vectors
+from embeddings.spans import Span, pool_spans, spans_alone
 
 # ONNX Runtime 1.29+ sends usage telemetry to Microsoft from Linux and macOS too, unless this is
 # set before it starts; article-qa sends nothing anywhere (the tests' proxy trap caught it).
@@ -151,17 +153,48 @@ class OnnxEmbedder:
         parts = [self._run(texts[b : b + BATCH_SIZE]) for b in range(0, len(texts), BATCH_SIZE)]
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
+    def embed_spans(self, texts: list[str], spans: Sequence[Sequence[Span]]) -> Vectors:
+        """Each text's vector (exactly as ``embed`` gives it), then one per span: the mean of
+        the text's contextual token vectors inside the span (late chunking, embeddings/spans.py).
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._cls_pooling:  # a CLS vector has no per-token counterpart: embed spans alone
+            return spans_alone(self.embed, texts, spans)
+        rows: list[Vectors] = []
+        for begin in range(0, len(texts), BATCH_SIZE):
+            batch = texts[begin : begin + BATCH_SIZE]
+            hidden, mask, offsets = self._forward(batch)
+            pooled = _normalised(_mean_pool(hidden, mask))
+            for n in range(len(batch)):
+                real = int(mask[n].sum())
+                rows.append(pooled[n : n + 1])
+                rows.append(pool_spans(hidden[n, :real], offsets[n], spans[begin + n], pooled[n]))
+        return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
     def _run(self, texts: list[str]) -> Vectors:
+        hidden, mask, _ = self._forward(texts)
+        pooled = hidden[:, 0, :] if self._cls_pooling else _mean_pool(hidden, mask)
+        return _normalised(pooled)
+
+    def _forward(
+        self, texts: list[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], list[list[tuple[int, int]]]]:
+        """Token vectors (padded), the attention mask, and each text's token offsets."""
         session = self.session
         encodings = self.tokenizer.encode_batch(texts)
         # Like sentence-transformers, cut inputs past the model's limit (the chunker makes
         # sure chunks never get here too long; questions might).
         rows = []
+        offsets = []
         for encoding in encodings:
             row = list(encoding.ids)
+            where = list(encoding.offsets)
             if len(row) > self._max_tokens:
                 row = [*row[: self._max_tokens - 1], row[-1]]  # keep the closing [SEP]
+                where = [*where[: self._max_tokens - 1], where[-1]]
             rows.append(row)
+            offsets.append(where)
         width = max(len(ids) for ids in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -172,13 +205,19 @@ class OnnxEmbedder:
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden = session.run(None, feed)[0]
-        if self._cls_pooling:
-            pooled = hidden[:, 0, :]
-        else:
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        return hidden, mask, offsets
+
+
+def _mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:
+    weights = mask[..., None].astype(np.float32)
+    return np.asarray(
+        (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32
+    )
+
+
+def _normalised(pooled: npt.NDArray[np.float32]) -> Vectors:
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

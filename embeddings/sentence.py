@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.base import EmbeddingError, Vectors
+from embeddings.spans import Span, pool_spans, spans_alone
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Texts are embedded in slices of this size; sentence-transformers pads each slice to its
@@ -123,3 +125,46 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_spans(self, texts: list[str], spans: Sequence[Sequence[Span]]) -> Vectors:
+        """Each text's vector, then one per span: the mean of the text's contextual token
+        vectors inside the span (late chunking, embeddings/spans.py)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        modes = [_pooling_mode(module) for module in model if type(module).__name__ == "Pooling"]
+        if modes != ["mean"]:  # only mean pooling has a per-span counterpart
+            return spans_alone(self.embed, texts, spans)
+        tokens = model.encode(
+            texts,
+            batch_size=BATCH_SIZE,
+            output_value="token_embeddings",
+            convert_to_numpy=False,
+            show_progress_bar=False,
+        )
+        # The same tokenizer and length limit as encode, asked for character offsets.
+        offsets = model.tokenizer(
+            texts,
+            add_special_tokens=True,
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_offsets_mapping=True,
+        )["offset_mapping"]
+        rows: list[Vectors] = []
+        for text_tokens, text_offsets, text_spans in zip(tokens, offsets, spans, strict=True):
+            matrix = text_tokens.float().cpu().numpy()
+            whole = matrix.mean(axis=0)
+            whole = whole / max(float(np.linalg.norm(whole)), 1e-12)
+            rows.append(whole[None, :].astype(np.float32))
+            rows.append(pool_spans(matrix, text_offsets[: len(matrix)], text_spans, whole))
+        return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+
+def _pooling_mode(module: Any) -> str | None:
+    """A sentence-transformers ``Pooling`` module's mode ("mean", "cls", ...), in the API of
+    the installed version (an attribute in 5.x, a method before)."""
+    mode = getattr(module, "pooling_mode", None)
+    if isinstance(mode, str):
+        return mode
+    getter = getattr(module, "get_pooling_mode_str", None)
+    return str(getter()) if callable(getter) else None

@@ -29,9 +29,11 @@ from embeddings import Embedder, EmbeddingError
 from embeddings.batching import GroupEmbedder
 from embeddings.distributed import RayError, RayGroups  # Ray itself loads only when used
 from qa.config import (
+    DEFAULT_SENTENCE_VECTORS,
     PROBE_DIMS,
     PROBE_TEXT,
     PROBE_TOLERANCE,
+    SENTENCE_VECTORS,
     IndexConfig,
     check_same_model,
     load_model,
@@ -123,6 +125,7 @@ class Assistant:
         store_uri: str | None = None,
         reader: bool | AnswerModel = True,
         reader_dir: Path | None = None,
+        sentence_vectors: str = DEFAULT_SENTENCE_VECTORS,
     ) -> None:
         self.index_dir = index_dir
         self.store = store
@@ -131,6 +134,7 @@ class Assistant:
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
+        self.sentence_vectors = sentence_vectors  # how ingest makes them (config.json keeps it)
         self._model_checked = False
         self._chunker: Chunker | None = None
         self._retriever: Retriever | None = None
@@ -164,6 +168,7 @@ class Assistant:
         store: str | None = None,
         reader: bool | AnswerModel = True,
         reader_dir: str | Path | None = None,
+        sentence_vectors: str | None = None,
     ) -> Assistant:
         """Open the index in ``index_dir`` (default ``$QA_INDEX`` or ``./index``).
 
@@ -182,6 +187,10 @@ class Assistant:
         of the shipped one (tests). ``reader_dir`` loads another
         trained reader (a folder with reader.onnx and tokenizer.json) instead of the shipped one.
         Any index works with the reader: it reads sentences as text, nothing is re-embedded.
+        ``sentence_vectors`` says how a new index makes its sentence vectors: "titled" (the
+        default: each sentence embedded title-prefixed, like its chunk), "alone" (on its own
+        text) or "late" (pooled from each chunk's own pass); an existing index keeps its own
+        (naming another is an ``IndexFormatError``).
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
         folder = folder.expanduser()
@@ -220,6 +229,12 @@ class Assistant:
                     chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
                     overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
                     Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
+                    pooling = sentence_vectors or DEFAULT_SENTENCE_VECTORS
+                    if pooling not in SENTENCE_VECTORS:
+                        raise IndexFormatError(
+                            f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, "
+                            f"not {pooling!r}."
+                        )
                 else:
                     chosen = _model_for(folder, config, chosen, model, backend)
                     for name, asked, built in (
@@ -232,6 +247,13 @@ class Assistant:
                                 f"{asked}, ingest into a new index folder (--index)."
                             )
                     chunks, overlap = config.chunk_tokens, config.overlap_tokens
+                    pooling = config.sentence_vectors
+                    if sentence_vectors is not None and sentence_vectors != pooling:
+                        raise IndexFormatError(
+                            f"The index in {folder} makes its sentence vectors the {pooling!r} "
+                            f"way, not {sentence_vectors!r}. Leave it out, or ingest into a new "
+                            "index folder."
+                        )
             except BaseException:
                 opened.close()
                 raise
@@ -245,6 +267,7 @@ class Assistant:
             store_uri,
             reader=reader,
             reader_dir=Path(reader_dir) if reader_dir is not None else None,
+            sentence_vectors=pooling,
         )
         assistant.config_problem = problem
         return assistant
@@ -298,6 +321,7 @@ class Assistant:
                 overlap_tokens=self.overlap_tokens,
                 backend=self.embedder.backend,
                 store=self.store_uri,
+                sentence_vectors=self.sentence_vectors,
             )
             write_config(self.index_dir, self.config)
         elif dimension != self.config.dimension or any(
@@ -357,7 +381,14 @@ class Assistant:
             web = WebIngest(Fetcher(allow_private=allow_private_urls), WebState(self.index_dir))
             vectors = self.store.live_vectors()
             ingestor = Ingestor(
-                self.store, vectors, self.embedder, self.chunker, progress, embed_groups, web
+                self.store,
+                vectors,
+                self.embedder,
+                self.chunker,
+                progress,
+                embed_groups,
+                web,
+                self.sentence_vectors,
             )
             report = _run_ingest(ingestor, paths, prune, max_file_mb, self.index_dir)
             self.store.after_write(bool(report.added or report.updated or report.removed))
@@ -789,6 +820,7 @@ class Assistant:
             )
         self.config = config
         self.chunk_tokens, self.overlap_tokens = config.chunk_tokens, config.overlap_tokens
+        self.sentence_vectors = config.sentence_vectors
         self._model_checked = False
         self._chunker = None
 
@@ -828,7 +860,10 @@ class Assistant:
         """Re-chunk and re-embed stored articles from their text (``repair`` of chunks that do
         not match it); return the chunks written. The store rebuilds its vectors afterwards."""
         self._ready_model()
-        return Ingestor(self.store, None, self.embedder, self.chunker).reindex(articles)
+        ingestor = Ingestor(
+            self.store, None, self.embedder, self.chunker, sentence_vectors=self.sentence_vectors
+        )
+        return ingestor.reindex(articles)
 
 
 def _shown(folder: Path) -> str:

@@ -23,7 +23,9 @@ from embeddings import HashEmbedder
 from embeddings.base import Vectors
 from qa import Assistant, QAError
 from qa.cli.commands import cli
+from qa.stores import vector_format
 from qa.stores.embedded import bm25
+from qa.stores.embedded.sqlite import SENTENCE_FORMAT_KEY
 from tests.test_web import ARTICLE, Site, site  # noqa: F401 (the local web server fixture)
 
 BLACK_DEATH = (
@@ -156,10 +158,15 @@ def test_random_bytes_in_a_stored_vector_are_a_problem(built: Path) -> None:
 def test_a_unit_vector_changed_by_a_sign_is_caught_by_the_rows_digest(built: Path) -> None:
     db = sqlite3.connect(built / "index.sqlite")
     rowid, blob = db.execute("SELECT rowid, vector FROM sentences LIMIT 1").fetchone()
+    (stored_as,) = db.execute(
+        "SELECT value FROM meta WHERE key = ?", (SENTENCE_FORMAT_KEY,)
+    ).fetchone()
     db.close()
-    vector = np.frombuffer(blob, dtype=np.float32).copy()
+    vector = vector_format.decode([blob], stored_as)[0]
     vector[np.flatnonzero(vector)[0]] *= -1  # still finite, still of unit length
-    sql(built, f"UPDATE sentences SET vector = ? WHERE rowid = {rowid}", params=(vector.tobytes(),))
+    flipped = vector_format.encode(vector, stored_as)
+    assert flipped != blob and len(flipped) == len(blob)
+    sql(built, f"UPDATE sentences SET vector = ? WHERE rowid = {rowid}", params=(flipped,))
     code, out = run("check", "--index", str(built))
     assert code == 1 and "do not match the digest recorded when they were written" in out, out
     assert run("check", "--repair", "--index", str(built))[0] == 0
@@ -293,3 +300,15 @@ def test_damaged_lookup_indexes_are_rebuilt(built: Path) -> None:
     code, out = run("check", "--repair", "--index", str(built))
     assert code == 0 and "rebuilt the database's lookup indexes" in out, out
     assert "Genoese" in answer(built)
+
+
+def test_a_chunk_cut_from_its_article_is_left_out_of_answers(built: Path) -> None:
+    top = best_chunk(built)
+    sql(built, f"UPDATE chunks SET article_id = 'gone' WHERE id = {top}")  # a flipped bit
+    with Assistant.open(built, model="hash") as assistant:
+        passages = assistant.search(QUESTION, k=3)
+        assert passages and top not in [p.chunk_id for p in passages]
+        assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+        assistant.ask(QUESTION)  # answers from what is left, no KeyError
+    code, out = run("check", "--index", str(built))
+    assert code == 1 and "belongs to no article" in out, out

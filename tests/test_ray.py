@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 import embeddings.distributed as distributed
 from embeddings import HashEmbedder
+from embeddings.batching import Batch
 from embeddings.distributed import EmbedActor, RayError, RayGroups, _assemble, _Slice
 from qa import Assistant, WorkersError
 from qa.cli.commands import cli
@@ -162,7 +163,7 @@ def test_a_dead_workers_slice_is_retried_not_lost_or_duplicated(
 def test_a_model_that_fails_on_the_workers_is_reported_in_its_own_words(fault_file: Path) -> None:
     embed = RayGroups("ray", "hash-abc", None)
     with pytest.raises(RayError, match="Unknown test model 'hash-abc'"):
-        list(embed([["some text", "more text"]], lambda count: None))
+        list(embed([Batch(["some text", "more text"])], lambda count: None))
 
 
 def test_without_ray_installed_the_error_names_the_extra(

@@ -67,7 +67,7 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     (bridges,) = {a.id for a in assistant.articles()} - {harbour}
 
     # Added: every sentence of every chunk, at its article offsets, with the vector of its
-    # title-prefixed text (the text ingest embeds).
+    # title-prefixed text (the text ingest embeds). The embedded store keeps them as int8.
     old_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(old_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
@@ -75,20 +75,26 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     sentences = [text[start:end] for start, end in zip(rows.starts, rows.ends, strict=True)]
     assert "Fishing boats left at dawn." in sentences
     want = embedder.embed([embedding_text("Harbour news", s) for s in sentences])
-    np.testing.assert_allclose(rows.vectors, want, atol=1e-6)
+    assert rows.vectors.shape == want.shape
+    np.testing.assert_allclose((rows.vectors * want).sum(axis=1), 1.0, atol=1e-4)  # cosines
     vectors, owners = store.sentence_vectors(old_ids)
     assert owners.tolist() == rows.chunk_ids.tolist() and vectors.shape == want.shape
     total = count_sentences(assistant)
     assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
 
     # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
-    # sentences reuse their vectors (only the new sentence and its chunk are embedded).
+    # sentences reuse their vectors (only the new sentence and its chunk are embedded, both
+    # title-prefixed).
     embedder.embedded.clear()
     write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
     report = assistant.ingest([write.base])
     assert report.updated == [harbour]
     assert report.sentences_embedded == 1 and report.sentences_reused >= 1
-    assert "Harbour news\nFerries sailed again." in embedder.embedded
+    edited = next(c for c in assistant.catalog.chunk_rows(harbour) if "Ferries" in c.text)
+    assert embedder.embedded == [
+        embedding_text("Harbour news", edited.text),
+        embedding_text("Harbour news", "Ferries sailed again."),
+    ]
     new_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
     assert stored_rows(rows) == expected_rows(assistant, harbour)
@@ -192,9 +198,17 @@ def by_hand(assistant: Assistant, embedder: HashEmbedder, vector: np.ndarray) ->
     return chunk_cosines, sentence_cosines
 
 
-def assert_same_scores(found: dict[int, float], expected: dict[int, float]) -> None:
+def assert_same_scores(
+    found: dict[int, float], expected: dict[int, float], within: float = 1e-6
+) -> None:
     assert found.keys() == expected.keys()
-    assert all(found[i] == pytest.approx(expected[i], abs=1e-6) for i in expected)
+    assert all(found[i] == pytest.approx(expected[i], abs=within) for i in expected)
+
+
+# Sentence vectors stored as int8 with a per-vector scale (the embedded store) move a cosine by a
+# few thousandths with the hash model, whose vectors have a few large coordinates (a real model's
+# 384 small ones move it by ~1e-4: tests/test_compact_vectors.py).
+INT8_COSINE = 5e-3
 
 
 def test_best_sentence_cosines_are_each_chunks_best_stored_sentence(
@@ -207,7 +221,8 @@ def test_best_sentence_cosines_are_each_chunks_best_stored_sentence(
     _, expected = by_hand(assistant_on_each_store, embedder, vector)
     assert sorted(expected) == sorted(ids) and len(ids) >= 2
     # A repeated id and an unknown one change nothing.
-    assert_same_scores(store.best_sentence_cosines(vector, [*ids, ids[0], 10**12]), expected)
+    found = store.best_sentence_cosines(vector, [*ids, ids[0], 10**12])
+    assert_same_scores(found, expected, INT8_COSINE)
     assert store.best_sentence_cosines(vector, []) == {}
 
 

@@ -4,7 +4,9 @@
    with the index: unchanged articles cost nothing.
 2. Chunk new and changed articles and split each chunk into sentences; reuse the stored vector
    of any chunk or sentence whose embedded text was embedded before (an edited article re-embeds
-   only the chunks and sentences that changed).
+   only the chunks and sentences that changed). Sentences are embedded title-prefixed like their
+   chunk (or, as an index records, on their own text, or pooled from their chunk's pass:
+   ``qa.config.SENTENCE_VECTORS``).
 3. Embed the rest in length-sorted batches and write each batch of articles in one transaction,
    so an interrupted ingest keeps what it finished and never leaves half an article.
 
@@ -24,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import Embedder, VectorIndex
-from embeddings.batching import GroupEmbedder, InProcess
+from embeddings.batching import Batch, GroupEmbedder, InProcess
+from embeddings.spans import Span
+from qa.config import DEFAULT_SENTENCE_VECTORS, LATE, SENTENCE_VECTORS, TITLED
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB, FileResult, discover, read_file
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, file_results, is_address
@@ -35,8 +39,8 @@ from qa.types import Article, Chunk, IngestFailure, IngestReport
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (stages: "Reading", "Embedding")."""
 
-# Articles are written in groups of about this many newly embedded texts (chunks and their
-# sentences): one transaction each.
+# Articles are written in groups of about this many texts to embed (chunks, with their sentences
+# when those are embedded on their own): one transaction each.
 BATCH_CHUNKS = 512
 
 
@@ -44,14 +48,33 @@ def embed_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def late_hash(chunk_hash: str, span: Span) -> str:
+    """The key of a sentence vector pooled from a chunk's pass: it depends on the whole chunk
+    text (its context), so an unchanged chunk reuses its sentences' vectors, nothing else does."""
+    return embed_hash(f"late:{chunk_hash}:{span[0]}:{span[1]}")
+
+
 @dataclass(frozen=True)
 class SentenceText:
-    """A sentence of a chunk: article offsets and the text the model embeds for it."""
+    """A sentence of a chunk: article offsets, the text the model reads for it on its own
+    ("alone", "titled"), its characters in the chunk's embedded text ("late"), and its vector's
+    key."""
 
     start: int
     end: int
     text: str
     digest: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One text the model reads, and the keys of the vectors it gives: the text's own, then one
+    per span of it (late chunking; none when sentences are embedded on their own)."""
+
+    text: str
+    spans: tuple[Span, ...]
+    digests: tuple[str, ...]
 
 
 @dataclass
@@ -62,38 +85,72 @@ class _Planned:
     hashes: list[str]
     is_new: bool
     sentences: list[list[SentenceText]] = field(default_factory=list)  # per chunk
+    late: bool = True
 
-    def embed_texts(self) -> Iterator[tuple[str, str]]:
-        """(text, embed hash) of every chunk, then of every sentence."""
-        yield from zip(self.texts, self.hashes, strict=True)
-        for chunk_sentences in self.sentences:
-            for sentence in chunk_sentences:
-                yield sentence.text, sentence.digest
+    def units(self) -> Iterator[_Unit]:
+        """What the model reads for this article: each chunk with its sentences' spans (late),
+        or every chunk, then every sentence, each on its own."""
+        for text, digest, sentences in zip(self.texts, self.hashes, self.sentences, strict=True):
+            if self.late:
+                spans = tuple(s.span for s in sentences)
+                yield _Unit(text, spans, (digest, *(s.digest for s in sentences)))
+            else:
+                yield _Unit(text, (), (digest,))
+        if not self.late:
+            for chunk_sentences in self.sentences:
+                for sentence in chunk_sentences:
+                    yield _Unit(sentence.text, (), (sentence.digest,))
+
+    def digests(self) -> Iterator[str]:
+        for unit in self.units():
+            yield from unit.digests
 
 
-def _planned(article: Article, chunker: Chunker, is_new: bool) -> _Planned:
+def _planned(article: Article, chunker: Chunker, is_new: bool, pooling: str) -> _Planned:
     chunks, texts, headings = _chunks(article, chunker)
-    sentences = [
-        [
-            SentenceText(chunk.start + a, chunk.start + b, text, embed_hash(text))
-            for a, b in split_sentences(chunk.text)
-            # Title-prefixed like the chunks: measured best for best-sentence retrieval
-            # (SENTENCE_FUSION in qa/pipeline/retrieval.py).
-            for text in [embedding_text(article.title, chunk.text[a:b], heading)]
-        ]
-        for chunk, heading in zip(chunks, headings, strict=True)
-    ]
     hashes = [embed_hash(text) for text in texts]
-    return _Planned(article, chunks, texts, hashes, is_new, sentences)
+    sentences = []
+    for chunk, text, heading, digest in zip(chunks, texts, headings, hashes, strict=True):
+        prefix = len(text) - len(chunk.text)  # the model reads "title › heading\n" + chunk
+        row = []
+        for a, b in split_sentences(chunk.text):
+            span = (prefix + a, prefix + b)
+            if pooling == LATE:
+                row.append(
+                    SentenceText(
+                        chunk.start + a, chunk.start + b, text[span[0] : span[1]],
+                        late_hash(digest, span), span,
+                    )
+                )  # fmt: skip
+                continue
+            alone = chunk.text[a:b]
+            if pooling == TITLED:
+                alone = embedding_text(article.title, alone, heading)
+            row.append(
+                SentenceText(chunk.start + a, chunk.start + b, alone, embed_hash(alone), span)
+            )
+        sentences.append(row)
+    return _Planned(article, chunks, texts, hashes, is_new, sentences, pooling == LATE)
 
 
 @dataclass
 class _Group:
-    """Articles written in one transaction, and the texts embedded for them first."""
+    """Articles written in one transaction, and what the model reads for them first."""
 
     items: list[_Planned]
-    texts: dict[str, str]  # embed hash -> text, for texts neither stored nor in an earlier group
-    chunk_texts: int = 0  # how many of ``texts`` are chunks' (the rest are sentences')
+    units: dict[str, _Unit]  # by first key: what neither the store nor an earlier group holds
+    chunk_units: int = 0  # how many of ``units`` are chunks (the rest are sentences alone)
+
+    def batch(self) -> Batch:
+        units = list(self.units.values())
+        texts = [unit.text for unit in units]
+        if any(item.late for item in self.items):
+            return Batch(texts, [list(unit.spans) for unit in units])
+        return Batch(texts)
+
+    def digests(self) -> list[str]:
+        """The keys of the vectors ``batch()`` gives, in its row order."""
+        return [digest for unit in self.units.values() for digest in unit.digests]
 
 
 @dataclass
@@ -139,7 +196,14 @@ class Ingestor:
         progress: Progress | None = None,
         embed_groups: GroupEmbedder | None = None,
         web: WebIngest | None = None,
+        sentence_vectors: str = DEFAULT_SENTENCE_VECTORS,
     ) -> None:
+        if sentence_vectors not in SENTENCE_VECTORS:
+            raise ValueError(
+                f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}. Currently, "
+                f"sentence_vectors is {sentence_vectors!r}"
+            )
+        self.sentence_vectors = sentence_vectors
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
@@ -186,7 +250,7 @@ class Ingestor:
         damaged vector is reused."""
         planned = []
         for article in articles:
-            planned.append(_planned(article, self.chunker, is_new=False))
+            planned.append(_planned(article, self.chunker, False, self.sentence_vectors))
         self._write(planned)
         return sum(len(item.chunks) for item in planned)
 
@@ -232,7 +296,9 @@ class Ingestor:
                 if known.get(article.id) == article.content_hash:
                     plan.unchanged.append(article.id)
                     continue
-                plan.planned.append(_planned(article, self.chunker, article.id not in known))
+                plan.planned.append(
+                    _planned(article, self.chunker, article.id not in known, self.sentence_vectors)
+                )
             if result.complete:  # records gone from a fully read file are gone from the index
                 stale.update(self.store.ids_by_source(result.path))
             self.progress("Reading", done, total)
@@ -256,10 +322,11 @@ class Ingestor:
         """Embed and write ``planned``; return (added, updated, chunks embedded, chunks reused,
         tokens, (sentences embedded, sentences reused))."""
         stored = self.store.vectors_by_embed_hash(
-            [digest for item in planned for _, digest in item.embed_texts()]
+            [digest for item in planned for digest in item.digests()]
         )
         groups = _groups(planned, stored)
-        to_embed = sum(len(group.texts) for group in groups)
+        batches = [group.batch() for group in groups]
+        to_embed = sum(batch.rows for batch in batches)
         added: list[str] = []
         updated: list[str] = []
         embedded = reused = tokens = done = 0
@@ -274,22 +341,20 @@ class Ingestor:
 
         # Lazy: each group's vectors are made (in-process) or awaited (Ray) just before that
         # group is written, so writing starts long before the last group is embedded.
-        vectors = self.embed_groups(
-            (list(group.texts.values()) for group in groups if group.texts), advance
-        )
+        vectors = self.embed_groups((batch for batch in batches if batch.texts), advance)
         try:
-            for group in groups:
-                if group.texts:
+            for group, batch in zip(groups, batches, strict=True):
+                if batch.texts:
                     fresh = next(vectors)
-                    for digest, vector in zip(group.texts, fresh, strict=True):
+                    for digest, vector in zip(group.digests(), fresh, strict=True):
                         stored[digest] = vector.tobytes()
                 self._commit(group.items, stored)
                 for item in group.items:
                     (added if item.is_new else updated).append(item.article.id)
                     tokens += sum(chunk.tokens for chunk in item.chunks)
-                embedded += group.chunk_texts
-                reused += sum(len(item.chunks) for item in group.items) - group.chunk_texts
-                fresh_sentences = len(group.texts) - group.chunk_texts
+                embedded += group.chunk_units
+                reused += sum(len(item.chunks) for item in group.items) - group.chunk_units
+                fresh_sentences = batch.rows - group.chunk_units
                 sentences_embedded += fresh_sentences
                 sentences_reused += (
                     sum(len(s) for item in group.items for s in item.sentences) - fresh_sentences
@@ -348,18 +413,18 @@ def _vector(blob: bytes) -> np.ndarray:
 
 
 def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
-    """Group articles so each group has about BATCH_CHUNKS chunks that need embedding.
+    """Group articles so each group has about BATCH_CHUNKS texts that need embedding.
 
-    All groups are decided before any is embedded (Ray embeds them all at once); a text that an
-    earlier group embeds counts as stored for the later ones, as when groups are embedded in turn.
+    All groups are decided before any is embedded (Ray embeds them all at once); a vector that an
+    earlier group makes counts as stored for the later ones, as when groups are embedded in turn.
     """
     groups: list[_Group] = []
-    earlier: set[str] = set()  # embed hashes that earlier groups embed
+    earlier: set[str] = set()  # keys of the vectors that earlier groups make
     batch: list[_Planned] = []
     pending = 0
     for item in planned:
         batch.append(item)
-        pending += sum(1 for _, d in item.embed_texts() if d not in stored and d not in earlier)
+        pending += sum(1 for unit in item.units() if _missing(unit, stored, earlier))
         if pending >= BATCH_CHUNKS:
             groups.append(_group(batch, stored, earlier))
             batch, pending = [], 0
@@ -368,13 +433,20 @@ def _groups(planned: list[_Planned], stored: Container[str]) -> list[_Group]:
     return groups
 
 
+def _missing(unit: _Unit, stored: Container[str], earlier: set[str]) -> bool:
+    """Whether the model must read ``unit``: some vector it gives is neither stored nor made by
+    an earlier group (a late-chunked chunk is read again whole for a missing sentence)."""
+    return any(digest not in stored and digest not in earlier for digest in unit.digests)
+
+
 def _group(items: list[_Planned], stored: Container[str], earlier: set[str]) -> _Group:
-    texts: dict[str, str] = {}
-    chunk_texts = 0
+    units: dict[str, _Unit] = {}
+    chunk_units = 0
     for item in items:
-        for text, digest in item.embed_texts():
-            if digest not in stored and digest not in earlier and digest not in texts:
-                texts[digest] = text
-                chunk_texts += digest in item.hashes  # a sentence alone as a chunk counts once
-    earlier.update(texts)
-    return _Group(items, texts, chunk_texts)
+        for unit in item.units():
+            key = unit.digests[0]
+            if key not in units and _missing(unit, stored, earlier):
+                units[key] = unit
+                chunk_units += key in item.hashes  # a sentence alone as a chunk counts once
+    earlier.update(digest for unit in units.values() for digest in unit.digests)
+    return _Group(items, units, chunk_units)

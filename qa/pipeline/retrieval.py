@@ -186,6 +186,10 @@ class Retriever:
             else:
                 ranked = self.fuse(dense, keyword, vector)[:k]
         rows = self.index.passage_rows([s.chunk_id for s in ranked])
+        # A ranked chunk without a row is left out: a writer deleted it since the search, or
+        # damage cut it from its article (``qa check`` reports that; found by benchmarks/
+        # damage_probe.py, a flipped bit in a chunk's article id).
+        ranked = [scored for scored in ranked if scored.chunk_id in rows]
         passages = []
         for rank, scored in enumerate(ranked, start=1):
             row = rows[scored.chunk_id]

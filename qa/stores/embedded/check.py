@@ -8,8 +8,10 @@ keyword indexes are derived from it, so they can always be rebuilt. What is chec
 - ``config.json`` is there, readable, and the same as the copy the database keeps;
 - each article's title, text and metadata match its content hash (SHA-256, recorded at ingest);
 - every chunk belongs to an article and ``article.text[start:end] == chunk.text``;
-- every stored vector (chunks' and sentences') is finite and of unit length, and each article's
-  chunk and sentence rows match the digest recorded when they were written (``integrity``);
+- every stored vector (chunks' and sentences') is finite and of unit length, in the format the
+  database records for sentence vectors (``qa.stores.vector_format``: float32 before issue 26,
+  int8 since; each format checked by its own rule), and each article's chunk and sentence rows
+  match the digest recorded when they were written (``integrity``);
 - the keyword index holds exactly the chunks, with their text and title, and passes FTS5's own
   integrity check;
 - the FAISS file, when the database records it as current, has the recorded SHA-256 and holds
@@ -35,6 +37,7 @@ from embeddings import VectorIndex
 from qa.config import same_config
 from qa.errors import IndexConfigError, QAError
 from qa.layout import CONFIG_FILE
+from qa.stores import vector_format
 from qa.stores.base import EXAMPLES, CheckReport, some_ids
 from qa.stores.embedded import caches
 from qa.stores.embedded.caches import VECTORS_FILE
@@ -45,7 +48,7 @@ from qa.stores.embedded.integrity import (
     vector_bytes,
     vector_faults,
 )
-from qa.stores.embedded.sqlite import TABLES
+from qa.stores.embedded.sqlite import SENTENCE_FORMAT_KEY, TABLES
 from qa.types import Article
 from qa.wording import plural
 
@@ -202,7 +205,7 @@ def _examine_database(store: EmbeddedStore, found: Findings) -> None:
     _check_articles(store, found)
     _check_chunks(store, found)
     if "sentences" not in missing:
-        _check_rows(store, found)
+        _check_rows(store, found, _sentence_format(store, found))
     if "chunks_fts" not in missing:
         _check_keywords(store, found, chunk_ids)
     if not found.meta_reset:  # the FAISS file is keyed by the generation
@@ -358,8 +361,35 @@ def _check_chunks(store: EmbeddedStore, found: Findings) -> None:
         )
 
 
-def _check_rows(store: EmbeddedStore, found: Findings) -> None:
-    """Vectors (finite, unit length) and each article's rows against their recorded digest."""
+def _sentence_format(store: EmbeddedStore, found: Findings) -> str | None:
+    """The format the database records for its sentence vectors (None: one this version cannot
+    read, a problem), with a note when it is the float32 of indexes made before compact ones."""
+    recorded = store.get_meta(SENTENCE_FORMAT_KEY)
+    name = recorded or vector_format.LEGACY_FORMAT
+    if name not in vector_format.FORMATS:
+        found.problems.append(
+            f"The sentence vectors are stored as {name!r}, which this article-qa cannot read "
+            f"(it reads {', '.join(vector_format.FORMATS)}): the index was written by a newer "
+            "version. Upgrade article-qa, or ingest your articles again into a new index folder."
+        )
+        return None
+    if recorded is None and store.count_sentences():
+        config = store.config
+        assert config is not None
+        compact = vector_format.DEFAULT_SENTENCE_FORMAT
+        found.notes.append(
+            f"Sentence vectors are stored as {name} "
+            f"({vector_format.blob_bytes(name, config.dimension)} bytes each), as in indexes "
+            f"made before compact vectors; a new index stores them as {compact} "
+            f"({vector_format.blob_bytes(compact, config.dimension)} bytes): ingest into a new "
+            "folder to shrink this one."
+        )
+    return name
+
+
+def _check_rows(store: EmbeddedStore, found: Findings, sentence_format: str | None) -> None:
+    """Vectors (finite, unit length) and each article's rows against their recorded digest.
+    Sentence vectors are read in ``sentence_format`` (None: unreadable, only digested)."""
     config = store.config
     assert config is not None
     db = store.db
@@ -371,13 +401,23 @@ def _check_rows(store: EmbeddedStore, found: Findings) -> None:
     pending_sentences: list[tuple[str, int, object]] = []
 
     wrong_size: list[tuple[str, int]] = []  # chunk vectors of another length than the model's
+    wrong_size_sentences: list[tuple[str, int]] = []  # not the size of the recorded format
     width = vector_bytes(config.dimension)
+    sentence_width = vector_bytes(config.dimension, sentence_format or vector_format.FLOAT32)
 
     def flush(rows: list[tuple[str, int, object]], bad: list[tuple[str, int]]) -> None:
-        for n in vector_faults([row[2] for row in rows], config.dimension):
+        sentences = bad is bad_sentences
+        if sentences and sentence_format is None:
+            rows.clear()
+            return
+        size = sentence_width if sentences else width
+        dtype = sentence_format if sentences and sentence_format else vector_format.FLOAT32
+        for n in vector_faults([row[2] for row in rows], config.dimension, dtype):
             blob = rows[n][2]
-            sized = isinstance(blob, bytes) and len(blob) == width
-            (bad if sized or bad is bad_sentences else wrong_size).append(rows[n][:2])
+            sized = isinstance(blob, bytes) and len(blob) == size
+            (bad if sized else wrong_size_sentences if sentences else wrong_size).append(
+                rows[n][:2]
+            )
         rows.clear()
 
     digest: RowsDigest | None = None
@@ -428,6 +468,16 @@ def _check_rows(store: EmbeddedStore, found: Findings) -> None:
             f"(expected {config.dimension} numbers for the model {config.model!r}; chunk "
             f"{_ids([chunk for _, chunk in wrong_size])}). Run `qa check --repair` to embed "
             f"{_verb(len(wrong_size), 'it', 'them')} again."
+        )
+    if wrong_size_sentences:
+        found.reindex.update(article for article, _ in wrong_size_sentences)
+        owners = sorted({chunk for _, chunk in wrong_size_sentences})
+        count = len(wrong_size_sentences)
+        found.problems.append(
+            f"{plural(count, 'sentence vector')} {_verb(count, 'has', 'have')} the wrong size "
+            f"(expected {sentence_width} bytes: {config.dimension} numbers as {sentence_format}; "
+            f"chunk {_ids(owners)}). Run `qa check --repair` to embed "
+            f"{_verb(len(owners), 'it', 'them')} again."
         )
     if bad_chunks or bad_sentences:
         articles = sorted({article for article, _ in bad_chunks + bad_sentences})

@@ -7,6 +7,7 @@ happen in transactions: an article is replaced whole or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.errors import IndexFormatError
+from qa.stores import vector_format
 from qa.stores.base import NewChunk, SentenceRows
 from qa.stores.embedded.integrity import RowsDigest
 from qa.types import Article, ArticleInfo, Chunk, Filters, PassageRow, now_iso
@@ -81,10 +83,21 @@ DIGEST_TABLE = SCHEMA[
 TABLES = ("meta", "articles", "chunks", "sentences", "chunks_fts")
 
 
-class Store:
-    """``Store(path)`` opens (or creates) the database; use ``with store.transaction():``."""
+# The meta key recording how the sentences table stores its vectors (qa/stores/vector_format.py);
+# a database without it is from before issue 26 and holds float32.
+SENTENCE_FORMAT_KEY = "sentence_vector_format"
 
-    def __init__(self, path: Path) -> None:
+
+class Store:
+    """``Store(path)`` opens (or creates) the database; use ``with store.transaction():``.
+
+    ``sentence_format`` is how a new database stores sentence vectors (an existing one keeps
+    the format it records).
+    """
+
+    def __init__(
+        self, path: Path, sentence_format: str = vector_format.DEFAULT_SENTENCE_FORMAT
+    ) -> None:
         self.path = path
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans exactly
         # what `transaction()` wraps.
@@ -103,6 +116,8 @@ class Store:
                 if self.get_meta("schema_version") is None:
                     self.set_meta("schema_version", str(SCHEMA_VERSION))
                     self.set_meta("generation", "0")
+                    self.set_meta(SENTENCE_FORMAT_KEY, sentence_format)
+        self._sentence_format: str | None = None
 
     def _use_wal(self) -> None:
         # Switching a new database to WAL fails at once ("database is locked", no busy wait)
@@ -173,6 +188,21 @@ class Store:
             ) from None
 
     @property
+    def sentence_format(self) -> str:
+        """How this database stores sentence vectors (a name of ``vector_format.FORMATS``)."""
+        if self._sentence_format is None:
+            recorded = self.get_meta(SENTENCE_FORMAT_KEY) or vector_format.LEGACY_FORMAT
+            if recorded not in vector_format.FORMATS:
+                raise IndexFormatError(
+                    f"{self.path} stores its sentence vectors as {recorded!r}, which this "
+                    f"article-qa cannot read (it reads {', '.join(vector_format.FORMATS)}): it "
+                    "was written by a newer version. Upgrade article-qa, or ingest your "
+                    "articles again into a new index folder."
+                )
+            self._sentence_format = recorded
+        return self._sentence_format
+
+    @property
     def generation(self) -> int:
         """Bumped by every write that changes chunks; the FAISS file records the one it holds."""
         return self.int_meta("generation")
@@ -215,7 +245,8 @@ class Store:
         return [row[0] for row in rows]
 
     def vectors_by_embed_hash(self, hashes: Sequence[str]) -> dict[str, bytes]:
-        """Stored vectors for texts embedded before (any article): reused instead of re-embedded."""
+        """Stored vectors for texts embedded before (any article), as float32 bytes: reused
+        instead of re-embedded."""
         found: dict[str, bytes] = {}
         unique = list(dict.fromkeys(hashes))
         for begin in range(0, len(unique), 500):
@@ -228,11 +259,15 @@ class Store:
             missing = [digest for digest in part if digest not in found]
             if missing:  # sentences' texts (a chunk's text is looked up first)
                 marks = ",".join("?" * len(missing))
-                rows = self.db.execute(
+                sentences = self.db.execute(
                     f"SELECT embed_hash, vector FROM sentences WHERE embed_hash IN ({marks})",
                     missing,
+                ).fetchall()
+                vectors = vector_format.decode([row[1] for row in sentences], self.sentence_format)
+                found.update(
+                    (row[0], vector.tobytes())
+                    for row, vector in zip(sentences, vectors, strict=True)
                 )
-                found.update((row[0], row[1]) for row in rows)
         return found
 
     def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
@@ -247,7 +282,12 @@ class Store:
         if not found:
             return SentenceRows.empty(0)
         blobs = [row[3] for row in found]
-        if any(not isinstance(b, bytes) or len(b) != len(blobs[0]) or not b for b in blobs):
+        vectors = None
+        if all(isinstance(b, bytes) and len(b) == len(blobs[0]) and b for b in blobs):
+            # In the database's format: a size that is no whole vector of it is a ValueError.
+            with contextlib.suppress(ValueError):
+                vectors = vector_format.decode(blobs, self.sentence_format)
+        if vectors is None:
             raise IndexFormatError(
                 f"The index database {self.path} holds a sentence vector that is not a vector "
                 "(the database was damaged or changed by another program). Run `qa check` to "
@@ -257,7 +297,7 @@ class Store:
             np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
             np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
-            np.vstack([np.frombuffer(blob, dtype=np.float32) for blob in blobs]),
+            vectors,
         )
 
     def count_sentences(self) -> int:
@@ -409,6 +449,7 @@ class Store:
         )  # fmt: skip
         new_ids: list[int] = []
         next_id = self._next_chunk_id()
+        sentence_format = self.sentence_format
         digest = RowsDigest()  # over the rows as written, in the order `qa check` reads them
         for item in sorted(chunks, key=lambda item: item.chunk.seq):
             chunk = item.chunk
@@ -429,13 +470,20 @@ class Store:
                 "INSERT INTO chunks_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (chunk_id, article.title, chunk.text),
             )
-            sentences = sorted(
-                (
-                    sentence.start, sentence.end, sentence.embed_hash,
-                    np.ascontiguousarray(sentence.vector, dtype=np.float32).tobytes(),
+            # Sentence vectors in the database's format (vector_format: int8 in new indexes);
+            # the digest covers the bytes as stored.
+            blobs = (
+                vector_format.encode_many(
+                    np.asarray([sentence.vector for sentence in item.sentences], dtype=np.float32),
+                    sentence_format,
                 )
-                for sentence in item.sentences
-            )  # fmt: skip
+                if item.sentences
+                else []
+            )
+            sentences = sorted(
+                (sentence.start, sentence.end, sentence.embed_hash, blob)
+                for sentence, blob in zip(item.sentences, blobs, strict=True)
+            )
             for sentence_row in sentences:
                 digest.sentence(sentence_row)
             self.db.executemany(
