@@ -176,6 +176,9 @@ def proxy_trap() -> Iterator[ProxyTrap]:
     # Ray's usage report asks the cloud metadata addresses; the product turns it off for the
     # clusters it starts (embeddings.distributed), and so do clusters the tests start.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    # The UI built in-process (not through `qa serve`, which sets these) stays off the Hub too.
+    for name, value in (("GRADIO_ANALYTICS_ENABLED", "False"), ("HF_HUB_OFFLINE", "1")):
+        os.environ[name] = value
     os.environ.pop("NO_PROXY", None)
     try:
         yield trap

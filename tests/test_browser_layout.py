@@ -146,7 +146,8 @@ def test_on_a_desktop_the_conversations_are_a_sidebar_and_the_chat_uses_the_widt
         opened(page, conversation)
         page.wait_for_function(
             "() => document.querySelector('#qa-sidebar').classList.contains('open')"
-        )
+            " && document.querySelector('#qa-saved').getBoundingClientRect().x >= 0"
+        )  # open, and done sliding in (a busy machine draws the transition slowly)
         sidebar, chat = box(page, "#qa-saved"), box(page, "#qa-chat")
         question, sources = box(page, "#qa-question"), box(page, "#qa-sources-column")
         assert 0 <= sidebar["x"] < 60 and sidebar["x"] + sidebar["width"] < chat["x"]
