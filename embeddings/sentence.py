@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,18 @@ def go_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # huggingface_hub reads these once, when it is first imported. A process that imported it
+    # before this call (Gradio does, so `qa serve` did) kept asking the Hub: CI's proxy trap
+    # caught a `CONNECT huggingface.co:443` from the server. Its constants are set here too.
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None:
+        hub.HF_HUB_OFFLINE = _is_on(os.environ["HF_HUB_OFFLINE"])
+        hub.HF_HUB_DISABLE_TELEMETRY = _is_on(os.environ["HF_HUB_DISABLE_TELEMETRY"])
+
+
+def _is_on(value: str) -> bool:
+    """An environment switch as huggingface_hub reads one."""
+    return value.upper() in {"1", "ON", "YES", "TRUE"}
 
 
 class SentenceTransformerEmbedder:

@@ -19,6 +19,7 @@ from types import ModuleType
 import pytest
 
 from embeddings import HashEmbedder
+from embeddings.sentence import go_offline
 from qa import Assistant
 from qa.pipeline.corpus import read_file
 
@@ -132,6 +133,7 @@ class ProxyTrap:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.reached: list[str] = []
+        self.current = "(no test yet)"  # the test running in this process, named in reports
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -144,9 +146,10 @@ class ProxyTrap:
             with connection:
                 connection.settimeout(2)
                 try:
-                    self.reached.append(connection.recv(200).decode("latin-1").split("\r\n")[0])
+                    line = connection.recv(200).decode("latin-1").split("\r\n")[0]
                 except OSError:
-                    self.reached.append("(a connection that sent nothing)")
+                    line = "(a connection that sent nothing)"
+                self.reached.append(f"{line} (during {self.current})")
 
     def close(self) -> None:
         self.server.close()
@@ -155,10 +158,9 @@ class ProxyTrap:
 def gradio_client(url: str, auth: tuple[str, str] | None = None):  # type: ignore[no-untyped-def]
     """gradio_client's Client without its calls home: its Hugging Face headers fetch an agent
     registry from the Hub and its telemetry posts there (the proxy trap below saw both)."""
-    import huggingface_hub.constants as hub
     from gradio_client import Client
 
-    hub.HF_HUB_OFFLINE = hub.HF_HUB_DISABLE_TELEMETRY = True
+    go_offline()
     return Client(url, auth=auth, verbose=False, analytics_enabled=False)
 
 
@@ -190,6 +192,13 @@ def proxy_trap() -> Iterator[ProxyTrap]:
                 os.environ[name] = value
         trap.close()
         assert not trap.reached, f"a subprocess tried to reach the network: {trap.reached}"
+
+
+@pytest.fixture(autouse=True)
+def trap_names_the_test(proxy_trap: ProxyTrap, request: pytest.FixtureRequest) -> None:
+    """A connection the trap counts is reported with the test that was running: the failure
+    otherwise lands on whichever test a worker ran last."""
+    proxy_trap.current = request.node.nodeid
 
 
 # -- the real model: one int8 conversion per run ---------------------------------------------------

@@ -206,3 +206,24 @@ def test_standalone_question_is_not_hurt_by_history(demo: Assistant) -> None:
     earlier = demo.ask("What is the capital of Poland?")
     question = "In what year was Nikola Tesla born?"
     assert demo.ask(question, history=[(earlier.question, earlier.text)]) == demo.ask(question)
+
+
+def test_going_offline_reaches_a_hub_library_imported_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """huggingface_hub reads HF_HUB_OFFLINE once, at import; Gradio imports it before any model
+    loads. go_offline must still turn it offline in that process (`qa serve` asked the Hub)."""
+    import huggingface_hub.constants as hub
+
+    from embeddings.sentence import go_offline
+
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "HF_HUB_DISABLE_TELEMETRY", False)
+    go_offline()
+    assert hub.is_offline_mode() and hub.HF_HUB_DISABLE_TELEMETRY
+    # A user's explicit choice stands.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    go_offline()
+    assert not hub.is_offline_mode()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from embeddings.sentence import go_offline
 from qa.watch import Watcher, watch_in_thread
 from ui.api import register_api
 from ui.articles import build_articles
@@ -81,9 +82,7 @@ def serve(
     answers without the trained reader (qa serve --no-reader); ``mount`` adds routes to the
     server next to the UI (ui/routes.py: the OpenAI-compatible API, PDFs)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    # Local-first: Gradio's Hub lookups (huggingface_hub) stay off; nothing is fetched.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    go_offline()  # local-first: Gradio's Hub lookups (huggingface_hub) stay off too
     state = AppState(index_dir, model, llm, allow_private_urls=allow_private_urls, reader=reader)
     state.warm_up()
     if watch:
