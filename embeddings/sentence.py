@@ -39,10 +39,10 @@ def go_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # huggingface_hub reads these once, when it is first imported. A process that imported it
-    # before this call (Gradio does, so `qa serve` did) kept asking the Hub: CI's proxy trap
-    # caught a `CONNECT huggingface.co:443` from the server. Its constants are set here too.
-    hub = sys.modules.get("huggingface_hub.constants")
+    # huggingface_hub reads these once, when it is first imported, and Gradio imports it early.
+    # In such a process, a gradio_client Client still fetched the Hub's agent registry (CI's
+    # proxy trap caught `CONNECT huggingface.co:443`): its constants are set here too.
+    hub: Any = sys.modules.get("huggingface_hub.constants")
     if hub is not None:
         hub.HF_HUB_OFFLINE = _is_on(os.environ["HF_HUB_OFFLINE"])
         hub.HF_HUB_DISABLE_TELEMETRY = _is_on(os.environ["HF_HUB_DISABLE_TELEMETRY"])
