@@ -53,7 +53,7 @@ from qa.types import Article
 from qa.wording import plural
 
 if TYPE_CHECKING:
-    from qa.stores.embedded.store import EmbeddedStore
+    from qa.stores.embedded.folder import IndexFolder
 
 __all__ = ["CheckReport", "Findings", "check_index", "examine", "plural", "some_ids"]
 
@@ -122,7 +122,7 @@ def _verb(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-def examine(store: EmbeddedStore) -> Findings:
+def examine(store: IndexFolder) -> Findings:
     """Everything ``check`` finds (read-only)."""
     found = Findings()
     _leftovers(store, found)
@@ -135,7 +135,7 @@ def examine(store: EmbeddedStore) -> Findings:
     return found
 
 
-def _leftovers(store: EmbeddedStore, found: Findings) -> None:
+def _leftovers(store: IndexFolder, found: Findings) -> None:
     # Atomic writes go through ".NAME.PID.tmp" files; one left behind is a killed or failed write.
     found.leftovers = sorted(store.folder.glob(".*.tmp"))
     if found.leftovers:
@@ -152,7 +152,7 @@ def _leftovers(store: EmbeddedStore, found: Findings) -> None:
         )
 
 
-def _examine_database(store: EmbeddedStore, found: Findings) -> None:
+def _examine_database(store: IndexFolder, found: Findings) -> None:
     db = store.db
     path = store.path
     try:
@@ -213,7 +213,7 @@ def _examine_database(store: EmbeddedStore, found: Findings) -> None:
     _check_keyword_cache(store, found)
 
 
-def _check_config(store: EmbeddedStore, found: Findings, has_chunks: bool) -> bool:
+def _check_config(store: IndexFolder, found: Findings, has_chunks: bool) -> bool:
     """Compare config.json with the database's copy; False when nothing more can be checked."""
     path = store.folder / CONFIG_FILE
     recorded = store.recorded_config()
@@ -270,7 +270,7 @@ def _check_config(store: EmbeddedStore, found: Findings, has_chunks: bool) -> bo
     return False
 
 
-def _check_articles(store: EmbeddedStore, found: Findings) -> None:
+def _check_articles(store: IndexFolder, found: Findings) -> None:
     """Each article's stored title, text and metadata against its content hash."""
     rows = store.db.execute(
         "SELECT id, title, text, source, url, date, author, content_hash FROM articles ORDER BY id"
@@ -303,7 +303,7 @@ def _check_articles(store: EmbeddedStore, found: Findings) -> None:
         )
 
 
-def _check_chunks(store: EmbeddedStore, found: Findings) -> None:
+def _check_chunks(store: IndexFolder, found: Findings) -> None:
     db = store.db
     orphans = [
         int(row[0])
@@ -361,7 +361,7 @@ def _check_chunks(store: EmbeddedStore, found: Findings) -> None:
         )
 
 
-def _sentence_format(store: EmbeddedStore, found: Findings) -> str | None:
+def _sentence_format(store: IndexFolder, found: Findings) -> str | None:
     """The format the database records for its sentence vectors (None: one this version cannot
     read, a problem), with a note when it is the float32 of indexes made before compact ones."""
     recorded = store.get_meta(SENTENCE_FORMAT_KEY)
@@ -387,7 +387,7 @@ def _sentence_format(store: EmbeddedStore, found: Findings) -> str | None:
     return name
 
 
-def _check_rows(store: EmbeddedStore, found: Findings, sentence_format: str | None) -> None:
+def _check_rows(store: IndexFolder, found: Findings, sentence_format: str | None) -> None:
     """Vectors (finite, unit length) and each article's rows against their recorded digest.
     Sentence vectors are read in ``sentence_format`` (None: unreadable, only digested)."""
     config = store.config
@@ -514,7 +514,7 @@ def _check_rows(store: EmbeddedStore, found: Findings, sentence_format: str | No
         )
 
 
-def _check_keywords(store: EmbeddedStore, found: Findings, chunk_ids: list[int]) -> None:
+def _check_keywords(store: IndexFolder, found: Findings, chunk_ids: list[int]) -> None:
     db = store.db
     try:
         rows = {int(row[0]) for row in db.execute("SELECT rowid FROM chunks_fts")}
@@ -546,7 +546,7 @@ def _check_keywords(store: EmbeddedStore, found: Findings, chunk_ids: list[int])
         found.problems.append(f"The keyword index {' and '.join(parts)}. {REPAIR}")
 
 
-def _check_vector_file(store: EmbeddedStore, found: Findings, chunk_ids: list[int]) -> None:
+def _check_vector_file(store: IndexFolder, found: Findings, chunk_ids: list[int]) -> None:
     config = store.config
     assert config is not None
     path = store.folder / VECTORS_FILE
@@ -610,7 +610,7 @@ def _vector_count(path: Path, dimension: int) -> int:
         return 1 if path.stat().st_size else 0
 
 
-def _check_keyword_cache(store: EmbeddedStore, found: Findings) -> None:
+def _check_keyword_cache(store: IndexFolder, found: Findings) -> None:
     name = caches.keywords_name(store)
     if name is None or not (store.folder / name).is_dir():
         return
@@ -622,7 +622,7 @@ def _check_keyword_cache(store: EmbeddedStore, found: Findings) -> None:
         )
 
 
-def report(store: EmbeddedStore, found: Findings, repaired: list[str]) -> CheckReport:
+def report(store: IndexFolder, found: Findings, repaired: list[str]) -> CheckReport:
     try:
         articles, chunks = store.count_articles(), store.count_chunks()
     except sqlite3.DatabaseError:
@@ -637,7 +637,7 @@ def report(store: EmbeddedStore, found: Findings, repaired: list[str]) -> CheckR
     )
 
 
-def check_index(store: EmbeddedStore) -> CheckReport:
+def check_index(store: IndexFolder) -> CheckReport:
     """Check the index ``store`` holds; read-only. ``Assistant.check`` calls this with the
     write lock held, so the FAISS file cannot change under it."""
     with store.snapshot():

@@ -8,8 +8,9 @@
   address: ``recover``) and restored only if the source still matches the hash; otherwise it is
   removed, and the report says which to ingest again. Repair never re-chunks damaged text.
 
-The functions take the ``EmbeddedStore`` (``EmbeddedStore.repair`` calls them); re-chunking and
-re-embedding are the pipeline's, passed in as ``reindex``, and re-reading as ``recover``.
+The functions take the index folder (``folder.IndexFolder``; ``EmbeddedStore.repair`` calls
+them); re-chunking and re-embedding are the pipeline's, passed in as ``reindex``, and re-reading
+as ``recover``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from qa.stores.embedded.sqlite import SCHEMA
 from qa.types import Article
 
 if TYPE_CHECKING:
-    from qa.stores.embedded.store import EmbeddedStore
+    from qa.stores.embedded.folder import IndexFolder
 
 
 def repair_index(
-    store: EmbeddedStore, reindex: Reindex, recover: Recover | None, reindexed: bool = False
+    store: IndexFolder, reindex: Reindex, recover: Recover | None, reindexed: bool = False
 ) -> CheckReport:
     """Rebuild what can be rebuilt, then check again (``Assistant.repair`` calls this with the
     write lock held). Re-chunking loads the model; the rest does not."""
@@ -107,7 +108,7 @@ def repair_index(
     return replace(after, repaired=repaired)
 
 
-def _repair_tables(store: EmbeddedStore, found: Findings, repaired: list[str]) -> None:
+def _repair_tables(store: IndexFolder, found: Findings, repaired: list[str]) -> None:
     db = store
     if found.missing_tables:
         db.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")  # CREATE ... IF NOT EXISTS
@@ -121,7 +122,7 @@ def _repair_tables(store: EmbeddedStore, found: Findings, repaired: list[str]) -
         repaired.append(f"reset {' and '.join(found.meta_reset)} in the database's meta table")
 
 
-def _repair_config(store: EmbeddedStore, found: Findings, repaired: list[str]) -> None:
+def _repair_config(store: IndexFolder, found: Findings, repaired: list[str]) -> None:
     recorded = store.recorded_config()
     if found.config_restore and recorded is not None:
         write_config(store.folder, recorded)
@@ -136,7 +137,7 @@ def _repair_config(store: EmbeddedStore, found: Findings, repaired: list[str]) -
 
 
 def _recover_articles(
-    store: EmbeddedStore, found: Findings, recover: Recover | None, repaired: list[str]
+    store: IndexFolder, found: Findings, recover: Recover | None, repaired: list[str]
 ) -> list[Article]:
     """Articles whose stored text fails its hash: read again from the source when it still
     matches, else removed (the report names each, and the source to ingest again)."""
@@ -155,7 +156,7 @@ def _recover_articles(
     return restored
 
 
-def _record_digests(store: EmbeddedStore, article_ids: list[str]) -> None:
+def _record_digests(store: IndexFolder, article_ids: list[str]) -> None:
     """Record the digest of the rows as they are now (articles written before digests)."""
     db = store
     chunk_columns = ", ".join(CHUNK_DIGEST_COLUMNS)
