@@ -59,29 +59,19 @@ from qa.errors import (
 from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.limits import check_k, check_question
 from qa.locking import WriteLock
-from qa.pipeline.answer import PASSAGES_READ, answer
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
-from qa.pipeline.conversation import needs_context, retrieve
+from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
-from qa.pipeline.reader import (
-    FOLLOW_UP_ABSTAIN_BELOW,
-    FOLLOW_UP_HEAD,
-    READ_PASSAGES,
-    AnswerModel,
-    read,
-    reader_query,
-    reading_answer,
-    scored_passages,
-    switches_topic,
-)
+from qa.pipeline.reader import READ_PASSAGES, AnswerModel, read, scored_passages
 from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
+from qa.pipeline.stages import ANSWER_STAGES, AnswerStage, Found
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
@@ -501,6 +491,10 @@ class Assistant:
             stored = stored_sentence_vectors(self.retriever.sentences, passages, READ_PASSAGES)
         return scored_passages(read(reader, query, passages, model, vector, stored))[:k]
 
+    def _answer_stage(self) -> AnswerStage:
+        """The answer stage (qa.pipeline.stages): the reader's, or the one from before it."""
+        return ANSWER_STAGES["reader" if self.reader_enabled else "overlap"](self._trained_model)
+
     def _reader_model(self) -> AnswerModel | None:
         """The reader model, loaded once (None when the reader is off)."""
         if not self.reader_enabled:
@@ -585,56 +579,35 @@ class Assistant:
             self._follow_writers()
             self._require_articles()
             model = self._ready_model()
-            reader = self._reader_model()
-            count = max(k, READ_PASSAGES if reader is not None else PASSAGES_READ)
+            stage = self._answer_stage()
+            count = max(k, stage.passages_read)
             vector = model.embed([question])[0]
             # With history, the conversation's subject may choose the passages
             # (qa.pipeline.conversation).
-            found = (
+            conversation = (
                 retrieve(question, turns, self.retriever, model, count, filters, vector)
                 if turns
                 else None
             )
             passages = (
-                found.passages
-                if found is not None
+                conversation.passages
+                if conversation is not None
                 else (self.retriever.search(question, count, filters, vector))
             )
-            read_count = READ_PASSAGES if reader is not None else PASSAGES_READ
-            stored = stored_sentence_vectors(self.retriever.sentences, passages, read_count)
-            if reader is not None and found is not None and found.follow_up:
-                alone_stored = stored_sentence_vectors(
-                    self.retriever.sentences, found.alone, read_count
-                )
-        shown = " ".join(t.answer for t in turns) if found is not None and found.follow_up else ""
-        if reader is not None and found is not None and found.follow_up:
-            # Read inside the subject (the question read with the one before it, as a
-            # follow-up), and alone: a new topic ("Where is the Rhine?" after Super Bowl 50)
-            # reads surer alone and leaves the subject.
-            asked = reader_query(question, [t.question for t in turns])
-            topic = read(reader, question, passages, model, vector, stored, asked)
-            alone = read(reader, question, found.alone, model, vector, alone_stored)
-            if switches_topic(topic, alone, needs_context(question), question):
-                reply = reading_answer(question, alone, "", abstain_below)
-            else:  # a follow-up: its own head and threshold decide
-                reply = reading_answer(
-                    question,
-                    topic.with_head(FOLLOW_UP_HEAD),
-                    shown,
-                    abstain_below,
-                    FOLLOW_UP_ABSTAIN_BELOW,
-                )
-                reply = replace(reply, passages=reply.passages + found.related)
-        elif reader is not None:
-            reading = read(reader, question, passages, model, vector, stored)
-            reply = reading_answer(question, reading, "", abstain_below)
-        else:
-            reply = answer(
-                question, passages, model, vector, shown, abstain_below,
-                sentence_vectors=stored,
-            )  # fmt: skip
-            if found is not None and found.follow_up:
-                reply = replace(reply, passages=reply.passages + found.related)
+            sentences, reads = self.retriever.sentences, stage.passages_read
+            alone = None
+            if conversation is not None and conversation.follow_up and stage.reads_alone:
+                alone = stored_sentence_vectors(sentences, conversation.alone, reads)
+            found = Found(
+                question=question,
+                vector=vector,
+                passages=passages,
+                stored=stored_sentence_vectors(sentences, passages, reads),
+                turns=turns,
+                conversation=conversation,
+                alone_stored=alone,
+            )
+        reply = stage.answer(found, model, abstain_below)
         if reply.citations:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)

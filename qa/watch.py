@@ -58,6 +58,9 @@ class Watcher:
     def _ignored(self, path: Path) -> bool:
         """Hidden files, unsupported types, and the index folder itself (its config.json would
         otherwise be read as an article)."""
+        return self._hidden_or_index(path) or kind_of(path) is None
+
+    def _hidden_or_index(self, path: Path) -> bool:
         index_dir = self.get_assistant().index_dir.resolve()
         if path == index_dir or path.is_relative_to(index_dir):
             return True
@@ -66,7 +69,7 @@ class Watcher:
                 inside = path.relative_to(root).parts
                 if any(part.startswith(".") for part in inside):
                     return True
-        return kind_of(path) is None
+        return False
 
     def sync(self) -> IngestReport:
         """Catch up with everything under ``paths``, removing articles of deleted files."""
@@ -77,8 +80,11 @@ class Watcher:
         self.log(f"in sync: {report.summary()}")
         return report
 
-    def apply(self, changed: Iterable[Path], deleted: Iterable[Path]) -> None:
-        """Ingest ``changed`` files, remove the articles of ``deleted`` files or folders."""
+    def apply(
+        self, changed: Iterable[Path], deleted: Iterable[Path], folders: Iterable[Path] = ()
+    ) -> None:
+        """Ingest ``changed`` files and the content of new ``folders``, remove the articles of
+        ``deleted`` files or folders."""
         for path in sorted(set(deleted)):
             if path.exists():
                 continue  # deleted and created again within one batch: it is in ``changed``
@@ -89,21 +95,31 @@ class Watcher:
                 continue  # a file of another type, or one that never had articles
             self.log(f"removed {path} ({plural(len(removed), 'article')})")
         for path in sorted(set(changed)):
-            if not path.is_file() or self._ignored(path):
-                continue
-            with self.lock:
-                report = self.get_assistant().ingest([path])
-            for failure in report.failed:
-                self.log(f"failed: {failure}")
-            if report.added:
-                self.log(f"added {path} ({plural(len(report.added), 'article')})")
-            if report.updated:
-                self.log(
-                    f"updated {path} ({plural(len(report.updated), 'article')}, "
-                    f"{report.chunks_embedded} chunks embedded, {report.chunks_reused} reused)"
-                )
-            if report.removed:
-                self.log(f"removed {plural(len(report.removed), 'article')} no longer in {path}")
+            if path.is_file() and not self._ignored(path):
+                self._ingest(path)
+        # A new folder (or one moved in) is one event: files made in it before the watcher
+        # added the folder (inotify watches each folder by itself) send none, so its whole
+        # content is ingested; files already in the index cost nothing. (CI once missed two
+        # files written just after their folder was made.)
+        for path in sorted(set(folders)):
+            if path.is_dir() and not self._hidden_or_index(path):
+                self._ingest(path)
+
+    def _ingest(self, path: Path) -> None:
+        """Ingest one file or folder and say what changed."""
+        with self.lock:
+            report = self.get_assistant().ingest([path])
+        for failure in report.failed:
+            self.log(f"failed: {failure}")
+        if report.added:
+            self.log(f"added {path} ({plural(len(report.added), 'article')})")
+        if report.updated:
+            self.log(
+                f"updated {path} ({plural(len(report.updated), 'article')}, "
+                f"{report.chunks_embedded} chunks embedded, {report.chunks_reused} reused)"
+            )
+        if report.removed:
+            self.log(f"removed {plural(len(report.removed), 'article')} no longer in {path}")
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Start watching, sync, then apply changes until ``stop`` is set (or Ctrl-C)."""
@@ -130,13 +146,16 @@ class Watcher:
                 continue
             changed: list[Path] = []
             deleted: list[Path] = []
+            folders: list[Path] = []
             for change, raw in changes:
                 path = Path(raw)
                 if change == watchfiles.Change.deleted:
                     deleted.append(path)
+                elif change == watchfiles.Change.added and path.is_dir():
+                    folders.append(path)
                 else:
                     changed.append(path)
-            self.apply(changed, deleted)
+            self.apply(changed, deleted, folders)
 
 
 def watch_in_thread(watcher: Watcher) -> tuple[threading.Thread, threading.Event]:

@@ -138,6 +138,43 @@ def test_no_reader_keeps_todays_answer_path(index_dir: Path, docs: Path) -> None
         assert all(p.reader_score is None for p in assistant.search(question))
 
 
+def test_an_answer_stage_plugs_in_through_the_table(
+    index_dir: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facade has no branch per stage: the entry of ANSWER_STAGES it names answers, after
+    getting as many passages as the stage reads, with their stored sentence vectors; the
+    reader's loader is called only by a stage that asks for it."""
+    from qa.pipeline import stages
+
+    seen: list[stages.Found] = []
+
+    class Echo:
+        passages_read, reads_alone = 6, False
+
+        def answer(self, found: stages.Found, embedder: object, abstain_below: object):  # type: ignore[no-untyped-def]
+            seen.append(found)
+            return stages.OverlapStage().answer(found, embedder, abstain_below)  # type: ignore[arg-type]
+
+    loads: list[str] = []
+
+    def loader(load):  # type: ignore[no-untyped-def]
+        loads.append("loaded")
+        return Echo()
+
+    monkeypatch.setitem(stages.ANSWER_STAGES, "overlap", loader)
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader=False) as assistant:
+        assert assistant.ingest([docs]).ok
+        reply = assistant.ask("When did the harbour master reopen the harbour?", k=2)
+    (found,) = seen
+    assert loads == ["loaded"] and reply.found
+    assert len(found.passages) == 3  # every chunk of the index: 6 asked for, k=2 returned
+    assert len(reply.passages) == 2
+    assert found.stored and {key[0] for key in found.stored} == {
+        p.article_id for p in found.passages
+    }
+    assert found.conversation is None and found.shown == ""
+
+
 def test_follow_up_is_read_with_the_question_before_it(index_dir: Path, docs: Path) -> None:
     model = Scripted({"When did it": "Friday"})
     with open_with(index_dir, docs, model) as assistant:

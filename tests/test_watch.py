@@ -89,6 +89,26 @@ def test_the_index_folder_inside_a_watched_folder_is_ignored(tmp_path: Path, emb
         assert {a.title for a in assistant.articles()} == {"A"}
 
 
+def test_a_new_folder_is_ingested_whole_even_without_events_for_its_files(
+    tmp_path: Path, embedder
+) -> None:
+    """inotify watches each folder by itself: files written just after their folder was made
+    can come before the watch on it, and send no event. The folder's own event brings them;
+    a hidden new folder and the index folder stay out."""
+    folder, index_dir = tmp_path / "notes", tmp_path / "notes" / "index"
+    folder.mkdir()
+    lines: list[str] = []
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        watcher = Watcher(lambda: assistant, [folder], log=lines.append)
+        for name in ("sub", ".hidden"):
+            (folder / name).mkdir()
+            (folder / name / "a.txt").write_text(f"Note in {name}\n\nWritten before any watch.\n")
+            (folder / name / "b.txt").write_text(f"Other in {name}\n\nAlso unseen.\n")
+        watcher.apply([], [], folders=[folder / "sub", folder / ".hidden", index_dir])
+        assert {a.title for a in assistant.articles()} == {"Note in sub", "Other in sub"}
+    assert lines == [f"added {folder / 'sub'} (2 articles)"]
+
+
 def test_a_change_made_during_the_first_sync_is_not_missed(
     tmp_path: Path, index_dir: Path, embedder
 ) -> None:

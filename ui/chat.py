@@ -31,7 +31,7 @@ EMPTY_INDEX = (
 READY = "Ask about your articles."
 DATE_HINT = 'e.g. 2024-03-01, 2024-03, 2024 or "last year"'
 # In the browser only (no server call): Ask is enabled while the question box holds a question.
-SYNC_ASK = "(question) => { window.qaSyncAsk && window.qaSyncAsk(question); }"
+SYNC_ASK = "() => { window.qaSyncAsk && window.qaSyncAsk(); }"
 
 
 def respond(

@@ -111,17 +111,26 @@ document.addEventListener("keydown", function (event) {
     if (box) { box.focus(); }
   }
 });
-// Ask is enabled only while the question box holds a question (ui/chat.py calls this on each
-// change of the box, in the browser).
-window.qaSyncAsk = function (question) {
+// Ask is enabled only while the question box holds a question. It reads the box itself, not
+// the value an event was given: an answer's last step can run after the next question was
+// typed, and Gradio may draw the button anew (CI once saw Ask stay disabled under a typed
+// question). ui/chat.py calls it on each change of the box; typing and a new button call it too.
+function syncAsk() {
   const ask = document.querySelector("#qa-ask");
-  if (ask) { ask.disabled = !(question || "").trim(); }
-};
+  const box = document.querySelector("#qa-question textarea");
+  if (!ask || !box) { return; }
+  const empty = !box.value.trim();
+  if (ask.disabled !== empty) { ask.disabled = empty; }
+}
+// Again once Gradio has written a value it set into the box (the change event can come first).
+window.qaSyncAsk = function () { syncAsk(); setTimeout(syncAsk, 50); };
+document.addEventListener("input", function (event) {
+  if (event.target.closest && event.target.closest("#qa-question")) { syncAsk(); }
+}, true);
 // On a wide screen the conversations stay open beside the chat; on a phone they are a drawer,
 // shut until asked for (Gradio's sidebar opens or shuts for every width alike).
 window.qaOpenSidebar = function () {
-  const box = document.querySelector("#qa-question textarea");
-  window.qaSyncAsk(box ? box.value : "");
+  window.qaSyncAsk();
   const sidebar = document.getElementById("qa-sidebar");
   if (sidebar && !sidebar.classList.contains("open") && !window.matchMedia(PHONE).matches) {
     const toggle = sidebar.querySelector(".toggle-button");
@@ -135,4 +144,5 @@ new MutationObserver(function () {
   document.querySelectorAll("#qa-upload button[aria-label]").forEach(function (b) {
     b.removeAttribute("aria-label");
   });
+  syncAsk();  // a button Gradio drew anew starts from its own state
 }).observe(document.documentElement, {childList: true, subtree: true});
