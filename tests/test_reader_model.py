@@ -66,6 +66,25 @@ def test_answer_logits_prefer_the_answering_sentence() -> None:
     assert logits[1] > logits[0]
 
 
+def test_pairs_read_in_length_order_come_back_in_the_order_given() -> None:
+    """``_run`` reads pairs sorted by length, RUN_PAIRS at a time: each logit must come back to
+    its own pair. Every pair here has its own length, so the calls are the same whatever order
+    the pairs are given in, and reversing the input must reverse the output exactly."""
+    from embeddings.reader import RUN_PAIRS
+
+    model = ReaderModel()
+    question = "Which group claimed responsibility for the attack on the Bataclan?"
+    sentences = [
+        "Paris attacks\nGunmen attacked the Bataclan theatre" + " again" * n + "."
+        for n in range(RUN_PAIRS * 2 + 3)
+    ]
+    sentences[7] = "Paris attacks\nThe militant group Islamic State claimed responsibility."
+    given = model.answer_logits([question] * len(sentences), sentences)
+    backwards = model.answer_logits([question] * len(sentences), sentences[::-1])
+    assert np.array_equal(given, backwards[::-1])
+    assert np.argmax(given) == 7
+
+
 def test_verify_logits_see_a_changed_number() -> None:
     model = ReaderModel()
     evidence = "Westlife\nWestlife has sold more than 24 million records in the UK."
@@ -192,6 +211,41 @@ class ReplayServer:
 
     def close(self) -> None:
         self.listener.close()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kept"),
+    [
+        ("The band has sold more than 24 million records in the United Kingdom.", True),
+        ("Westlife were formed in Sligo in 1998.", True),
+        ("The band has sold more than 31 million records in the United Kingdom.", False),
+        ("The band has sold more than 24 million records in the United States.", False),
+        ("Westlife were formed in Dublin in 1998.", False),
+        ("Westlife were formed in Sligo in 1996.", False),
+    ],
+)
+def test_the_shipped_check_keeps_the_facts_and_drops_a_swapped_one(
+    sentence: str, kept: bool
+) -> None:
+    """verifier.onnx with the text checks of qa/llm/check.py: a copy of the quote with one
+    number or name changed is contradicted by it; the quote's own facts are kept."""
+    from embeddings import HashEmbedder
+    from embeddings.reader import VERIFIER_FILE
+    from qa.llm.check import AnswerSentence, SupportChecker
+    from qa.types import Passage
+
+    text = (
+        "Westlife are an Irish boy band formed in Sligo in 1998. The band has sold more than "
+        "24 million records in the United Kingdom."
+    )
+    passage = Passage(1, "westlife", "Westlife", None, None, "", text, 0, len(text), 1.0, 1, 0, 0)
+    checker = SupportChecker(
+        [passage], HashEmbedder(64), verifier=ReaderModel(file_name=VERIFIER_FILE)
+    )
+    (support,) = checker.check([AnswerSentence(sentence, [1])])
+    assert support.supported is kept, support
+    if not kept:
+        assert support.refuted and support.quote
 
 
 def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> None:
