@@ -16,7 +16,7 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa.llm import checked_answer
-from qa.llm.check import AnswerSentence, SupportChecker
+from qa.llm.check import AnswerSentence, SupportChecker, numbers_written, swapped_fact
 from qa.types import Answer, Passage
 
 WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
@@ -123,3 +123,71 @@ def test_the_terminal_names_a_contradicted_sentence_with_the_quote_against_it(
     assert 'The source says: "Westlife sold more than 24 million records in the UK."' in said
     assert "Left out (no passage supports it): Dragons guard the treasure of Oslo." in said
     assert "no passage supports it): Westlife" not in said
+
+
+class Credulous:
+    """A verifier blind to facts: it reads a pair as support when the claim's other words are
+    in the quote, whatever its numbers and names (what a small cross-encoder often does with a
+    copied sentence whose number or name was changed)."""
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> np.ndarray:
+        out = []
+        for claim, quote in zip(claims, evidence, strict=True):
+            plain = re.findall(r"\b[a-z]+\b", claim)
+            there = set(re.findall(r"[a-z]+", quote.lower()))
+            out.append([4.0, -4.0, -4.0] if set(plain) <= there else [-4.0, -4.0, 4.0])
+        return np.array(out, dtype=np.float32)
+
+
+def credulous_check(text: str, cited: list[int]):  # type: ignore[no-untyped-def]
+    (support,) = SupportChecker(PASSAGES, HashEmbedder(64), verifier=Credulous()).check(
+        [AnswerSentence(text, cited)]
+    )
+    return support
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "Westlife sold more than 31 million records in the UK.",  # another number
+        "Westlife sold more than 24 million records in the US.",  # another name
+        "Boyzone sold more than 24 million records in the UK.",
+    ],
+)
+def test_a_copied_quote_with_a_swapped_fact_is_contradicted_though_the_model_agrees(
+    copy: str,
+) -> None:
+    support = credulous_check(copy, [1])
+    assert not support.supported and support.refuted
+    assert support.quote == "Westlife sold more than 24 million records in the UK."
+
+
+@pytest.mark.parametrize(
+    "true",
+    [
+        "Westlife sold more than 24 million records in the UK.",
+        "In the UK, Westlife sold more than 24 million records.",  # reordered, same facts
+        "The Rhine flows into the North Sea.",
+        "The band formed in 1998.",
+    ],
+)
+def test_a_sentence_with_the_quotes_facts_is_kept(true: str) -> None:
+    assert credulous_check(true, [1, 2]).supported
+
+
+def test_a_number_no_passage_writes_is_not_supported() -> None:
+    support = credulous_check("The band formed in 1996.", [1])
+    assert not support.supported
+
+
+def test_numbers_are_compared_as_written_not_as_characters() -> None:
+    assert numbers_written("It sold 24,000,000 copies.", "It sold 24000000 copies")
+    assert numbers_written("There were 3 of them.", "There were three of them")
+    assert numbers_written("It cost 2.50 dollars.", "It cost 2.5 dollars")
+    assert not numbers_written("It sold 23 million.", "It sold 24 million")
+    assert not swapped_fact("Westlife sold 24 million.", "Westlife sold 24 million records.")
+    # A sentence that shares a name but is not a copy is not read as a swap.
+    assert not swapped_fact(
+        "Sales of records by Westlife peaked in the UK early.",
+        "Westlife sold more than 24 million records in the US.",
+    )
