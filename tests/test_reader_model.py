@@ -99,10 +99,9 @@ def test_verify_logits_see_a_changed_number() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    folder = tmp_path_factory.mktemp("demo") / "index"
-    with Assistant.open(folder) as assistant:
-        assert assistant.ingest([CORPUS]).ok
+def demo(real_model: object, demo_index: Path) -> Iterator[Assistant]:
+    """The run's shared real-model index of the demo corpus, opened here to read only."""
+    with Assistant.open(demo_index, embedder=real_model, create=False) as assistant:  # type: ignore[arg-type]
         yield assistant
 
 
