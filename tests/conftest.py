@@ -10,6 +10,7 @@ import fcntl
 import importlib
 import importlib.util
 import os
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -223,6 +224,20 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
         os.environ.pop("QA_CACHE_DIR", None)
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_as_at_a_terminal() -> None:
+    """A run started in the background by a script (`make test &`, a runner without job control)
+    ignores SIGINT, and every process it starts inherits that: `qa watch` and `qa ingest` would
+    then ignore the tests' Ctrl-C, as the shell asked. The tests stand for a user at a
+    terminal, so the processes they start get Ctrl-C back (a handler is reset to the default
+    at exec; an ignored signal stays ignored)."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     """pytest-xdist's worker name ("gw0", ...), or "master" without xdist."""
@@ -250,12 +265,25 @@ def real_model(model_cache: None) -> object:
 
 
 @pytest.fixture(scope="session")
-def demo_index(real_model: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo corpus indexed with the real model, once per process: open it read-only
+def demo_index(
+    real_model: object, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Path:
+    """The demo corpus indexed with the real model, once per run: the first process to get here
+    builds it, the others wait on a lock file and read it. Open it read-only
     (``Assistant.open(demo_index, embedder=real_model, create=False)``), never write to it."""
-    index = tmp_path_factory.mktemp("demo") / "index"
-    with Assistant.open(index, embedder=real_model) as assistant:  # type: ignore[arg-type]
-        assert assistant.ingest([CORPUS]).ok
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    index = shared / "demo-index"
+    built = shared / "demo-index.built"
+    with open(shared / "demo-index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not built.exists():
+                with Assistant.open(index, embedder=real_model) as assistant:  # type: ignore[arg-type]
+                    assert assistant.ingest([CORPUS]).ok
+                built.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return index
 
 
