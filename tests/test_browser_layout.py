@@ -33,7 +33,14 @@ AXE_JS = Path(
         Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js",
     )
 )
+# The audit waits for transitions to end (a sheet sliding in, a menu fading): mid-way, text over
+# a half-transparent background reads as low contrast. Endless animations (a spinner) don't count.
 AUDIT = """async () => {
+  const moving = () => document.getAnimations().some(
+    a => a.playState === "running" && a.effect && a.effect.getTiming().iterations !== Infinity);
+  for (let waited = 0; moving() && waited < 5000; waited += 50) {
+    await new Promise(done => setTimeout(done, 50));
+  }
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
