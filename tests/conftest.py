@@ -205,6 +205,13 @@ def trap_names_the_test(proxy_trap: ProxyTrap, request: pytest.FixtureRequest) -
 # -- the real model: one int8 conversion per run ---------------------------------------------------
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A temporary folder of this run that the pytest-xdist workers share (their base temp
+    folders' parent), or this process's own without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id != "master" else base
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
     """Convert the model to ONNX into a fresh cache once per run (subprocesses inherit it), so
@@ -213,9 +220,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
     if os.environ.get("QA_CACHE_DIR"):
         yield
         return
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if worker_id != "master" else base
-    cache = shared / "model-cache"
+    cache = run_folder(tmp_path_factory, worker_id) / "model-cache"
     cache.mkdir(exist_ok=True)
     os.environ["QA_CACHE_DIR"] = str(cache)
     try:
@@ -271,8 +276,7 @@ def demo_index(
     """The demo corpus indexed with the real model, once per run: the first process to get here
     builds it, the others wait on a lock file and read it. Open it read-only
     (``Assistant.open(demo_index, embedder=real_model, create=False)``), never write to it."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if worker_id != "master" else base
+    shared = run_folder(tmp_path_factory, worker_id)
     index = shared / "demo-index"
     built = shared / "demo-index.built"
     with open(shared / "demo-index.lock", "w") as lock:
