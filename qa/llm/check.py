@@ -315,6 +315,8 @@ class SupportChecker:
         logits = self.verifier.verify_logits([sentences[i].text for i, _, _ in pairs], evidence)
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        # Each pair's text check, once: it both bars a quote's support and makes it refute.
+        swapped = [swapped_fact(sentences[i].text, spans[j][3]) for i, j, _ in pairs]
         results = []
         for i, sentence in enumerate(sentences):
             mine = [(n, j, cited) for n, (s, j, cited) in enumerate(pairs) if s == i]
@@ -323,8 +325,8 @@ class SupportChecker:
                 (n, j, cited)
                 for n, j, cited in mine
                 if probabilities[n, 0] >= SUPPORTS_AT_LEAST
+                and not swapped[n]
                 and numbers_written(sentence.text, self._passage_text(j))
-                and not swapped_fact(sentence.text, self._spans[j][3])
             ]
             if supporting:
                 n, j, cited = max(supporting, key=lambda t: (t[2], probabilities[t[0], 0]))
@@ -337,9 +339,7 @@ class SupportChecker:
                 if probabilities[n, 1] >= REFUTES_AT_LEAST and int(np.argmax(probabilities[n])) == 1
             ]
             if not refuting:  # a copy of the quote with another number or name
-                refuting = [
-                    (n, j) for n, j, _ in mine if swapped_fact(sentence.text, self._spans[j][3])
-                ]
+                refuting = [(n, j) for n, j, _ in mine if swapped[n]]
             best = max((float(probabilities[n, 0]) for n, _, _ in mine), default=0.0)
             if refuting:
                 n, j = max(refuting, key=lambda t: probabilities[t[0], 1])
