@@ -145,4 +145,9 @@ new MutationObserver(function () {
     b.removeAttribute("aria-label");
   });
   syncAsk();  // a button Gradio drew anew starts from its own state
-}).observe(document.documentElement, {childList: true, subtree: true});
+  // Gradio also writes the button's disabled property again whenever one of its props changes
+  // (Stop and Ask trade places after every answer): an attribute change, not a new node. CI once
+  // saw Ask left disabled under a typed question after Enter in an empty box.
+}).observe(document.documentElement, {
+  childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"],
+});
