@@ -127,6 +127,9 @@ window.qaSyncAsk = function () { syncAsk(); setTimeout(syncAsk, 50); };
 document.addEventListener("input", function (event) {
   if (event.target.closest && event.target.closest("#qa-question")) { syncAsk(); }
 }, true);
+// And twice a second: Gradio may also write the box's value itself (a value set by a property
+// raises no event), and a missed write must not leave Ask disabled under a typed question.
+setInterval(syncAsk, 500);
 // On a wide screen the conversations stay open beside the chat; on a phone they are a drawer,
 // shut until asked for (Gradio's sidebar opens or shuts for every width alike).
 window.qaOpenSidebar = function () {
