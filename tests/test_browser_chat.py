@@ -91,8 +91,11 @@ def test_no_keystroke_loses_anything(page) -> None:  # type: ignore[no-untyped-d
     assert page.evaluate("() => window.__stopShown") is True
     expect(stop).to_be_hidden()
     first = wait_address(page)
-    # A double Enter in the empty box changes nothing: the chat is never emptied, even for a
-    # moment (the observer records it), and the next question follows the first answer.
+    # A double Enter in the empty box changes nothing: no request leaves the page (a late
+    # reply once wiped the next typed question), the chat is never emptied, even for a moment
+    # (the observer records it), and the next question follows the first answer.
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/queue/join" in r.url else None)
     page.evaluate(
         """() => { window.__wiped = false;
         new MutationObserver(() => {
@@ -104,7 +107,10 @@ def test_no_keystroke_loses_anything(page) -> None:  # type: ignore[no-untyped-d
     box.fill("   ")
     expect(ask_button).to_be_disabled()
     box.press("Enter")
+    page.wait_for_timeout(500)  # time for a request to leave, were one sent
+    assert sent == []
     ask(page, "Did fishing boats return at dawn?", "Fishing boats returned")
+    assert len(sent) >= 1  # a real question is sent
     assert page.evaluate("() => window.__wiped") is False
     expect(page.locator("#qa-chat .message-row.bot-row")).to_have_count(2)
     expect(page.locator("#qa-chat")).to_contain_text("Ana Lima")

@@ -111,6 +111,18 @@ document.addEventListener("keydown", function (event) {
     if (box) { box.focus(); }
   }
 });
+// Enter in an empty question box does nothing, and not even a request leaves the page: an empty
+// question's round trip (and the Ask/Stop update chained after it) could land after the next
+// question was typed, and under load CI saw that typed question wiped from the box.
+function emptyEnter(event) {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) { return; }
+  const box = event.target;
+  if (!box.closest || !box.closest("#qa-question") || box.value.trim()) { return; }
+  event.preventDefault();
+  event.stopPropagation();
+}
+document.addEventListener("keydown", emptyEnter, true);
+document.addEventListener("keypress", emptyEnter, true);
 // Ask is enabled only while the question box holds a question. It reads the box itself, not
 // the value an event was given: an answer's last step can run after the next question was
 // typed, and Gradio may draw the button anew (CI once saw Ask stay disabled under a typed
