@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from qa import Answer, Assistant, Citation, Passage
@@ -186,13 +188,37 @@ def test_respond_streams_an_answer_and_fills_the_sources(state: AppState) -> Non
     steps = list(respond(state, "Who reopened the harbour?", [], [], 5, None, "", ""))
     assert steps[0][1][-1]["content"].startswith("Searching")
     textbox, messages, turns, panel = steps[-1]
-    assert textbox == "" and len(turns) == 1 and turns[0].found
+    # The first view clears the box; later ones leave it alone (a next question typed while
+    # the answer is written is kept).
+    assert steps[0][0] == "" and textbox == gr.skip()
+    assert len(turns) == 1 and turns[0].found
     assert messages[0] == {"role": "user", "content": "Who reopened the harbour?"}
     assert "Ana Lima" in messages[-1]["content"] and "#qa-cite-0-1" in messages[-1]["content"]
     assert "<mark>" in panel and "Ana Lima" in panel
     # A second turn keeps the first and numbers its own sources.
     again = list(respond(state, "When was it reopened?", messages, turns, 5, None, None, None))
     assert len(again[-1][2]) == 2 and "qa-cite-1-1" in again[-1][3]
+
+
+def test_a_streamed_answer_never_writes_over_the_next_question(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a model the answer comes in many views: only the first clears the box, so a
+    question typed while the model writes is not wiped by the views after it."""
+    from qa.llm import LLMConfig, Token
+
+    answer = state.ask("Who reopened the harbour?", [], 5, None)
+
+    def stream(*asked: object) -> Iterator[object]:
+        yield from (Token("Ana "), Token("Lima."))
+        yield answer
+
+    monkeypatch.setattr(state, "llm", LLMConfig(url="http://127.0.0.1:9/v1"))
+    monkeypatch.setattr(state, "ask_stream", stream)
+    steps = list(respond(state, "Who reopened the harbour?", [], [], 5, None, "", ""))
+    assert len(steps) == 4  # searching, two drafts, the answer
+    assert [step[0] for step in steps] == ["", gr.skip(), gr.skip(), gr.skip()]
+    assert "Ana Lima" in steps[-1][1][-1]["content"]
 
 
 def test_respond_on_an_empty_index_explains_how_to_add_articles(tmp_path: Path) -> None:

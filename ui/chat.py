@@ -44,7 +44,8 @@ def respond(
     since: str,
     until: str,
 ) -> Iterator[tuple[Any, ...]]:
-    """Chat handler: yields (cleared textbox, messages, answers so far, Sources panel HTML).
+    """Chat handler: yields (the textbox, messages, answers so far, Sources panel HTML); the
+    first view clears the textbox, later ones leave it as the user has it.
 
     An empty question changes nothing (one view of ``gr.skip()``: a handler that yields
     nothing would blank the chat). A question the filters cannot be asked with (a date that
@@ -56,6 +57,9 @@ def respond(
     messages = [*messages, {"role": "user", "content": escape_markdown(question)}]
     panel = sources_html(turns)
     yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
+    # The box was cleared when the question was taken; later views leave it alone, so a next
+    # question typed while this answer is written is never wiped by it.
+    box = gr.skip()
     history = [Turn(t.question, t.text if t.found else "") for t in turns]
     try:
         filters = make_filters(titles=titles or (), since=since, until=until)
@@ -76,18 +80,18 @@ def respond(
                 else:
                     drafted += event.text
                 draft = f"{escape_markdown(drafted)} ▍\n\n*(checking against the sources…{marks})*"
-                yield "", [*messages, {"role": "assistant", "content": draft}], turns, panel
+                yield box, [*messages, {"role": "assistant", "content": draft}], turns, panel
     except IndexEmptyError:
-        yield "", [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
+        yield box, [*messages, {"role": "assistant", "content": EMPTY_INDEX}], turns, panel
         return
     except QAError as error:  # said in the chat; nothing is saved
         said = f"**Not asked:** {escape_markdown(str(error))}"
-        yield "", [*messages, {"role": "assistant", "content": said}], turns, panel
+        yield box, [*messages, {"role": "assistant", "content": said}], turns, panel
         return
     # Without a model the answer is complete at once: it is shown whole, not replayed.
     turns = [*turns, reply]
     final = chat_message(reply, len(turns) - 1)
-    yield "", [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
+    yield box, [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
 
 
 def respond_and_save(
