@@ -68,8 +68,7 @@ def test_no_keystroke_loses_anything(page) -> None:  # type: ignore[no-untyped-d
     expect(ask_button).to_be_disabled()  # nothing to ask yet
     expect(stop).to_be_hidden()
     # Gradio writes Ask's disabled property again whenever Stop and Ask trade places, maybe
-    # after the next question is typed (CI saw Ask stay disabled under one): Ask follows the
-    # box, not the last write.
+    # after the next question is typed: Ask follows the box, not the last write.
     box.fill("Where did the boats go?")
     page.wait_for_timeout(1_000)  # the page's start-up events have ended: nothing else syncs Ask
     page.evaluate("() => { document.querySelector('#qa-ask').disabled = true; }")

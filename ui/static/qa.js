@@ -113,7 +113,8 @@ document.addEventListener("keydown", function (event) {
 });
 // Enter in an empty question box does nothing, and not even a request leaves the page: an empty
 // question's round trip (and the Ask/Stop update chained after it) could land after the next
-// question was typed, and under load CI saw that typed question wiped from the box.
+// question was typed and wipe it from the box (CI saw Ask stay disabled over the wiped box; the
+// wipe was reproduced on a loaded machine in 2 runs of 6).
 function emptyEnter(event) {
   if (event.key !== "Enter" || event.shiftKey || event.isComposing) { return; }
   const box = event.target;
@@ -161,8 +162,7 @@ new MutationObserver(function () {
   });
   syncAsk();  // a button Gradio drew anew starts from its own state
   // Gradio also writes the button's disabled property again whenever one of its props changes
-  // (Stop and Ask trade places after every answer): an attribute change, not a new node. CI once
-  // saw Ask left disabled under a typed question after Enter in an empty box.
+  // (Stop and Ask trade places after every answer): an attribute change, not a new node.
 }).observe(document.documentElement, {
   childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"],
 });
