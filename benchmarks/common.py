@@ -14,7 +14,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-SQUAD = ROOT.parent / "shared" / "data" / "squad-dev-v1.1.json.gz"
+DATA = ROOT.parent / "shared" / "data"
+SQUAD = DATA / "squad-dev-v1.1.json.gz"
+# The three QA files the reader is trained and measured on (../shared/data READMEs).
+QA_FILES = {
+    "squad": SQUAD,
+    "nyt": DATA / "squadshifts-nyt-dev.json.gz",
+    "amazon": DATA / "train" / "squadshifts-amazon.json.gz",
+}
 # The 48 SQuAD dev articles, ingested with the default model and backend; reused across runs.
 SQUAD_INDEX = RESULTS / "squad-all-index"
 

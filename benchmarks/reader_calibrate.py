@@ -39,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import QA_FILES, RESULTS  # noqa: E402
 from embeddings.reader import ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.eval.evaluation import questions_for  # noqa: E402
@@ -47,13 +48,7 @@ from qa.pipeline import reader as reader_stage  # noqa: E402
 from qa.pipeline.evidence import stored_sentence_vectors  # noqa: E402
 from qa.training.data import article_side, load_json  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-FILES = {
-    "squad": DATA / "squad-dev-v1.1.json.gz",
-    "nyt": DATA / "squadshifts-nyt-dev.json.gz",
-    "amazon": DATA / "train" / "squadshifts-amazon.json.gz",
-}
-RESULTS = ROOT / "benchmarks" / "results"
+FILES = QA_FILES
 MAX_FALSE_ABSTENTION = 0.05
 EXTRA_MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3)
 

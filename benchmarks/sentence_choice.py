@@ -29,17 +29,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import QA_FILES  # noqa: E402
 from embeddings import load_embedder  # noqa: E402
 from embeddings.reader import ReaderModel, evidence_text  # noqa: E402
 from qa.pipeline.sentences import split_sentences  # noqa: E402
 from qa.training.data import article_side, load_json, title_text  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-FILES = {
-    "SQuAD dev": DATA / "squad-dev-v1.1.json.gz",
-    "NYT dev": DATA / "squadshifts-nyt-dev.json.gz",
-    "Amazon reviews": DATA / "train" / "squadshifts-amazon.json.gz",
-}
+NAMES = {"squad": "SQuAD dev", "nyt": "NYT dev", "amazon": "Amazon reviews"}
 
 
 def items(path: Path, limit: int, seed: int) -> list[tuple[str, str, list[tuple[int, int]], Any]]:
@@ -77,7 +73,8 @@ def main() -> None:
     embedder = load_embedder()
     print(f"| {args.questions} held-out questions per file | reader | cosine | sentences |")
     print("|---|---|---|---|")
-    for name, path in FILES.items():
+    for key, path in QA_FILES.items():
+        name = NAMES[key]
         scores = {"reader": 0, "cosine": 0}
         sentences = 0
         chosen = items(path, args.questions, args.seed)
