@@ -48,7 +48,6 @@ from qa.pipeline import reader as reader_stage  # noqa: E402
 from qa.pipeline.evidence import stored_sentence_vectors  # noqa: E402
 from qa.training.data import article_side, load_json  # noqa: E402
 
-FILES = QA_FILES
 MAX_FALSE_ABSTENTION = 0.05
 EXTRA_MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3)
 
@@ -77,7 +76,7 @@ class Asked:
 def collect(
     name: str, questions: int, seed: int, work: Path, reader_dir: Path | None
 ) -> list[Asked]:
-    raw = load_json(FILES[name])["data"]
+    raw = load_json(QA_FILES[name])["data"]
     calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
     train = [n for n in range(len(raw)) if article_side(n) == "train"]
     rng = random.Random(seed)
@@ -364,7 +363,7 @@ def main() -> None:
         ]  # fmt: skip
     else:
         asked = []
-        for name in FILES:
+        for name in QA_FILES:
             asked += collect(name, args.questions, args.seed, args.work, args.reader_dir)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(

@@ -13,7 +13,7 @@ gold answer span. Paragraphs of one sentence are skipped (nothing to choose).
 - cosine: the bundled embedder's cosine of question and sentence (the cheap score's main part).
 
 This isolates what the reader adds to the quote: the ``qa eval`` figures mix it with retrieval.
-It takes about two minutes on 2 cores.
+It takes about a minute on 2 cores.
 """
 
 from __future__ import annotations
