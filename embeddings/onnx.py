@@ -21,15 +21,22 @@ import numpy.typing as npt
 from embeddings.base import EmbeddingError, Vectors
 from embeddings.spans import Span, pool_spans, spans_alone
 
+Encoded = tuple[list[int], list[tuple[int, int]]]  # a text's token ids and character offsets
+
 # ONNX Runtime 1.29+ sends usage telemetry to Microsoft from Linux and macOS too, unless this is
 # set before it starts; article-qa sends nothing anywhere (the tests' proxy trap caught it).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 BACKENDS = ("onnx-int8", "onnx", "torch")
 DEFAULT_BACKEND = "onnx-int8"
-# Texts per ONNX Runtime call. Smaller batches pad less and stay in cache: on 2 cores, 16 was
-# faster than 32 and 64 (benchmarks/README.md). Callers sort texts by length first.
+# Texts per ONNX Runtime call: at most BATCH_SIZE, and at most BATCH_TOKENS padded tokens (rows
+# x the longest). Smaller batches pad less and stay in cache: on 2 cores, 16 was faster than 32
+# and 64 (benchmarks/README.md). The token cap bounds the call's working set, which grows with
+# rows x tokens^2 (attention): 16 chunks of ~250 tokens took 240 MB above the model, against
+# 50 MB for 4 of them, and ran no faster (benchmarks/README.md, "Memory of ingest"). Callers
+# sort texts by length first.
 BATCH_SIZE = 16
+BATCH_TOKENS = 1024
 
 
 def cpu_threads() -> int:
@@ -139,7 +146,7 @@ class OnnxEmbedder:
     @property
     def dimension(self) -> int:
         if self._dimension is None:
-            self._dimension = int(self._run(["dimension"]).shape[1])
+            self._dimension = int(self._run(self._encode(["dimension"])).shape[1])
         return self._dimension
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -150,7 +157,8 @@ class OnnxEmbedder:
     def embed(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [self._run(texts[b : b + BATCH_SIZE]) for b in range(0, len(texts), BATCH_SIZE)]
+        encodings = self._encode(texts)
+        parts = [self._run(encodings[b:e]) for b, e in calls([len(x[0]) for x in encodings])]
         return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
     def embed_spans(self, texts: list[str], spans: Sequence[Sequence[Span]]) -> Vectors:
@@ -162,39 +170,42 @@ class OnnxEmbedder:
         if self._cls_pooling:  # a CLS vector has no per-token counterpart: embed spans alone
             return spans_alone(self.embed, texts, spans)
         rows: list[Vectors] = []
-        for begin in range(0, len(texts), BATCH_SIZE):
-            batch = texts[begin : begin + BATCH_SIZE]
-            hidden, mask, offsets = self._forward(batch)
+        encodings = self._encode(texts)
+        for begin, end in calls([len(x[0]) for x in encodings]):
+            hidden, mask, offsets = self._forward(encodings[begin:end])
             pooled = _normalised(_mean_pool(hidden, mask))
-            for n in range(len(batch)):
+            for n in range(end - begin):
                 real = int(mask[n].sum())
                 rows.append(pooled[n : n + 1])
                 rows.append(pool_spans(hidden[n, :real], offsets[n], spans[begin + n], pooled[n]))
         return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
-    def _run(self, texts: list[str]) -> Vectors:
-        hidden, mask, _ = self._forward(texts)
+    def _run(self, encodings: Sequence[Encoded]) -> Vectors:
+        hidden, mask, _ = self._forward(encodings)
         pooled = hidden[:, 0, :] if self._cls_pooling else _mean_pool(hidden, mask)
         return _normalised(pooled)
 
-    def _forward(
-        self, texts: list[str]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], list[list[tuple[int, int]]]]:
-        """Token vectors (padded), the attention mask, and each text's token offsets."""
-        session = self.session
-        encodings = self.tokenizer.encode_batch(texts)
-        # Like sentence-transformers, cut inputs past the model's limit (the chunker makes
-        # sure chunks never get here too long; questions might).
-        rows = []
-        offsets = []
-        for encoding in encodings:
+    def _encode(self, texts: list[str]) -> list[Encoded]:
+        """Each text's token ids and their character offsets, cut like sentence-transformers
+        cuts inputs past the model's limit (the chunker makes sure chunks never get here too
+        long; questions might)."""
+        encoded: list[Encoded] = []
+        for encoding in self.tokenizer.encode_batch(texts):
             row = list(encoding.ids)
             where = list(encoding.offsets)
             if len(row) > self._max_tokens:
                 row = [*row[: self._max_tokens - 1], row[-1]]  # keep the closing [SEP]
                 where = [*where[: self._max_tokens - 1], where[-1]]
-            rows.append(row)
-            offsets.append(where)
+            encoded.append((row, where))
+        return encoded
+
+    def _forward(
+        self, encodings: Sequence[Encoded]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], list[list[tuple[int, int]]]]:
+        """Token vectors (padded), the attention mask, and each text's token offsets."""
+        session = self.session
+        rows = [row for row, _ in encodings]
+        offsets = [where for _, where in encodings]
         width = max(len(ids) for ids in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -206,6 +217,22 @@ class OnnxEmbedder:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden = session.run(None, feed)[0]
         return hidden, mask, offsets
+
+
+def calls(lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """Cut texts of these token lengths (in the caller's order) into ONNX Runtime calls of at
+    most ``BATCH_SIZE`` texts and ``BATCH_TOKENS`` padded tokens; one text per call at least."""
+    out: list[tuple[int, int]] = []
+    begin, width = 0, 0
+    for end, length in enumerate(lengths):
+        wider = max(width, length)
+        if end > begin and (end - begin >= BATCH_SIZE or (end - begin + 1) * wider > BATCH_TOKENS):
+            out.append((begin, end))
+            begin, wider = end, length
+        width = wider
+    if begin < len(lengths):
+        out.append((begin, len(lengths)))
+    return out
 
 
 def _mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:

@@ -1,0 +1,27 @@
+"""How the ONNX embedder cuts texts into calls: every text once, in order, and no call past its
+caps unless one text alone is longer (the cap bounds ingest's memory, benchmarks/README.md)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from embeddings.onnx import BATCH_SIZE, BATCH_TOKENS, calls
+
+
+@given(st.lists(st.integers(min_value=1, max_value=600), max_size=80))
+def test_calls_cover_every_text_once_in_order_within_the_caps(lengths: list[int]) -> None:
+    cut = calls(lengths)
+    assert [n for begin, end in cut for n in range(begin, end)] == list(range(len(lengths)))
+    for begin, end in cut:
+        rows = end - begin
+        assert 1 <= rows <= BATCH_SIZE
+        padded = rows * max(lengths[begin:end])
+        assert padded <= BATCH_TOKENS or rows == 1
+
+
+def test_short_texts_fill_whole_calls_and_long_ones_go_few_at_a_time() -> None:
+    assert calls([20] * 40) == [(0, 16), (16, 32), (32, 40)]
+    assert calls([250] * 9) == [(0, 4), (4, 8), (8, 9)]
+    # Longest first, as callers sort: the call grows once the long text is behind it.
+    assert calls([700, 30, 30]) == [(0, 1), (1, 3)]
