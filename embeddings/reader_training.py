@@ -58,6 +58,7 @@ class TrainSettings:
     listwise_weight: float = 1.0
     threads: int = 0  # 0: every core this process may use
     checkpoint_steps: int = CHECKPOINT_STEPS
+    epochs: int = 1  # passes over the pairs, each in its own seeded order
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ def batches(
     """The run's batches, in a fixed order: reader batches of whole groups, verifier batches of
     pairs, each kind bucketed by length (less padding), then all shuffled together."""
     rng = random.Random(settings.seed)
+    out: list[tuple[str, list[Example]]] = []
+    for _ in range(settings.epochs):
+        out += _one_pass(examples, settings, rng)
+    return out
+
+
+def _one_pass(
+    examples: Sequence[Example], settings: TrainSettings, rng: random.Random
+) -> list[tuple[str, list[Example]]]:
     groups: dict[str, list[Example]] = {}
     verify: list[Example] = []
     for example in examples:

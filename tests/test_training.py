@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch  # a core dependency (through sentence-transformers): never skipped
 
-from embeddings.reader_training import Example, TrainSettings, train
+from embeddings.reader_training import Example, TrainSettings, batches, train
 from embeddings.sentence import default_model_path
 
 TOKENIZER_FILES = (
@@ -105,3 +106,19 @@ def test_a_checkpoint_of_other_settings_is_refused(tiny_model: Path, tmp_path: P
     other = TrainSettings(**{**SETTINGS.__dict__, "learning_rate": 5e-4})
     with pytest.raises(SystemExit, match="other settings"):
         train(data, tiny_model, tmp_path / "run", other)
+
+
+def test_each_epoch_is_a_pass_over_every_pair_in_its_own_order() -> None:
+    data = examples()
+    once = batches(data, SETTINGS)
+    thrice = batches(data, replace(SETTINGS, epochs=3))
+    assert thrice[: len(once)] == once  # one epoch is the plan runs had before epochs
+    passes = [thrice[n * len(once) : (n + 1) * len(once)] for n in range(3)]
+    assert len(thrice) == 3 * len(once)
+
+    def pairs(plan: list[tuple[str, list[Example]]]) -> list[Example]:
+        return [example for _, batch in plan for example in batch]
+
+    for plan in passes:
+        assert sorted(pairs(plan), key=repr) == sorted(data, key=repr)
+    assert pairs(passes[1]) != pairs(passes[0]) and pairs(passes[2]) != pairs(passes[1])
