@@ -71,8 +71,8 @@ test: $(EXTRAS_STAMP) lint browser
 reader: $(STAMP)
 	nice -n 10 $(BIN)/python -m qa.training --data ../shared/data --work reader-work
 
-# Retrain the shipped verifier of generated sentences (embeddings/trained/README.md): ~30
-# minutes on 2 cores, seeded and resumable like the reader.
+# Retrain the shipped verifier of generated sentences (embeddings/trained/README.md): about an
+# hour on 2 cores, seeded and resumable like the reader.
 verifier: $(STAMP)
 	nice -n 10 $(BIN)/python -m qa.training --data ../shared/data --work verifier-work --model verifier
 

@@ -16,6 +16,8 @@ cosine check, on articles never trained on.
   - refuting claim: "question: another number or name." (must be dropped);
   - unsupported: the true claim, with its gold sentence removed from the passages (must be
     dropped: nothing given says it).
+- The share the verifier shows as contradicted ("✗", with the quote that says otherwise), per
+  kind: a refuting one should be, a true one never.
 - Check time per answer of five sentences (p50 over the claims, five at a time).
 """
 
@@ -124,9 +126,10 @@ def claims(side: str, limit: int, seed: int) -> list[dict[str, object]]:
     return out
 
 
-def kept(checker: SupportChecker, text: str) -> bool:
+def verdict(checker: SupportChecker, text: str) -> tuple[bool, bool]:
+    """(kept, shown as contradicted) of one sentence citing passage [1]."""
     (support,) = checker.check([AnswerSentence(text, [1])])
-    return support.supported
+    return support.supported, support.refuted
 
 
 def main() -> None:
@@ -146,6 +149,7 @@ def main() -> None:
     print(f"VitaminC ({args.side} titles): {vitaminc(model, args.side, args.vitaminc, args.seed)}")
     cases = claims(args.side, args.claims, args.seed)
     rows: dict[str, dict[str, list[bool]]] = {"verifier": {}, "cosine": {}}
+    contradicted: dict[str, list[bool]] = {}  # the verifier's "✗ contradicted", by kind
     true_probabilities: list[float] = []
     for case in cases:
         passages = case["passages"]
@@ -155,8 +159,11 @@ def main() -> None:
             bare = SupportChecker(case["without_gold"], embedder, verifier=verifier)  # type: ignore[arg-type]
             found = rows[name]
             for kind in ("true", "refuting_paraphrase", "refuting_claim"):
-                found.setdefault(kind, []).append(kept(checker, str(case[kind])))
-            found.setdefault("unsupported", []).append(kept(bare, str(case["true"])))
+                supported, refuted = verdict(checker, str(case[kind]))
+                found.setdefault(kind, []).append(supported)
+                if name == "verifier":
+                    contradicted.setdefault(kind, []).append(refuted)
+            found.setdefault("unsupported", []).append(verdict(bare, str(case["true"]))[0])
         (support,) = SupportChecker(passages, embedder, verifier=model).check(
             [AnswerSentence(str(case["true"]), [1])]
         )
@@ -172,6 +179,10 @@ def main() -> None:
             f"| {1 - np.mean(found['refuting_claim']):.3f} "
             f"| {1 - np.mean(found['unsupported']):.3f} |"
         )
+    print(
+        "\nShown as contradicted (dropped with the quote that says otherwise): "
+        + ", ".join(f"{kind} {np.mean(flags):.3f}" for kind, flags in contradicted.items())
+    )
     ordered = sorted(true_probabilities)
     print(
         f"\nP(supports) keeping 95% of true claims: {ordered[int(0.05 * len(ordered))]:.3f} "

@@ -248,8 +248,8 @@ def test_the_shipped_check_keeps_the_facts_and_drops_a_swapped_one(
 
 
 def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> None:
-    """The verifier drops "fewer than 2 million" against "more than 24 million"; the cosine
-    check (same words, same topic) keeps it."""
+    """The verifier drops "only 2 million" against "more than 24 million" and shows it as
+    contradicted; the cosine check (same words, same topic) keeps it."""
     from qa.llm import LLMConfig
 
     docs = tmp_path / "docs"
@@ -261,8 +261,8 @@ def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> N
         encoding="utf-8",
     )
     server = ReplayServer(
-        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold fewer than 2 million "
-        "records in the United Kingdom [1]."
+        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold only 2 million records "
+        "in the United Kingdom [1]."
     )
     try:
         with Assistant.open(tmp_path / "index") as assistant:
@@ -276,7 +276,7 @@ def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> N
     formed, sold = verified.sentences
     assert formed.supported and not formed.refuted
     assert sold.refuted and not sold.supported and "24 million" in sold.quote
-    assert "fewer than 2 million" not in verified.text
+    assert "only 2 million" not in verified.text
     assert cosine.mode == "generative"
     assert cosine.sentences[1].supported, "the cosine check cannot see the changed number"
 
@@ -301,8 +301,8 @@ def test_the_chat_shows_a_refuted_sentence_as_contradicted(tmp_path: Path) -> No
     with Assistant.open(tmp_path / "index") as assistant:
         assert assistant.ingest([docs]).ok
     server = ReplayServer(
-        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold fewer than 2 million "
-        "records in the United Kingdom [1]."
+        "Westlife were formed in Sligo in 1998 [1]. Westlife have sold only 2 million records "
+        "in the United Kingdom [1]."
     )
     question = "How many records has Westlife sold in the UK?"
     messages: dict[str, list[str]] = {}
@@ -320,8 +320,8 @@ def test_the_chat_shows_a_refuted_sentence_as_contradicted(tmp_path: Path) -> No
     assert any(CONTRADICTED_MARK in draft for draft in drafts), drafts
     answer, heading, left_out = final.partition("Left out, contradicted by the sources")
     assert heading, final
-    assert "Sligo" in answer and "fewer than 2 million" not in answer
-    assert "fewer than 2 million" in left_out and "24 million" in left_out
+    assert "Sligo" in answer and "only 2 million" not in answer
+    assert "only 2 million" in left_out and "24 million" in left_out
     assert "Westlife: “" in left_out  # the article the contradicting quote is from
     *_, kept = messages["cosine"]
-    assert "fewer than 2 million" in kept and "contradicted" not in kept
+    assert "only 2 million" in kept and "contradicted" not in kept
