@@ -1,6 +1,11 @@
 """Ingest speed: index the SQuAD v1.1 dev articles from scratch and print what it cost.
 
     python benchmarks/ingest.py ../shared/data/squad-dev-v1.1.json.gz [--model PATH] [--limit N]
+        [--batch-tokens N]
+
+``--batch-tokens`` sets the ONNX backend's cap on padded tokens per call (0: no cap, 16 texts a
+call whatever their length), to see what the cap does to peak RSS and time; run each setting in
+its own process, since peak RSS only grows.
 
 Prints articles, chunks, tokens, wall seconds by stage (model load, reading + chunking,
 embedding + writing), chunks/s and tokens/s (whole ingest and embedding stage), index size on
@@ -21,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import embeddings.onnx  # noqa: E402
 from qa import Assistant  # noqa: E402
 
 
@@ -41,7 +47,14 @@ def main() -> None:
     parser.add_argument("--model", help="model folder (default: bundled all-MiniLM-L6-v2)")
     parser.add_argument("--limit", type=int, help="only the first N articles")
     parser.add_argument("--index", type=Path, help="index folder (default: a temporary one)")
+    parser.add_argument(
+        "--batch-tokens",
+        type=int,
+        default=embeddings.onnx.BATCH_TOKENS,
+        help=f"padded tokens per ONNX call, 0: no cap (default {embeddings.onnx.BATCH_TOKENS})",
+    )
     args = parser.parse_args()
+    embeddings.onnx.BATCH_TOKENS = args.batch_tokens or 10**9
 
     with tempfile.TemporaryDirectory() as scratch:
         data = limited_copy(args.data, args.limit, Path(scratch)) if args.limit else args.data
@@ -80,6 +93,7 @@ def main() -> None:
         ("tokens/s (embedding stage)", f"{report.tokens_embedded / embedding:,.0f}"),
         ("index size on disk, MB", f"{stats.size_bytes / 2**20:.1f}"),
         ("peak RSS, MB", f"{peak_mb:,.0f}"),
+        ("padded tokens per ONNX call, at most", f"{args.batch_tokens or 'no cap'}"),
     ]
     print(f"| ingest of {args.data.name} | value |\n|---|---|")
     for name, value in rows:

@@ -32,11 +32,11 @@ DEFAULT_BACKEND = "onnx-int8"
 # Texts per ONNX Runtime call: at most BATCH_SIZE, and at most BATCH_TOKENS padded tokens (rows
 # x the longest). Smaller batches pad less and stay in cache: on 2 cores, 16 was faster than 32
 # and 64 (benchmarks/README.md). The token cap bounds the call's working set, which grows with
-# rows x tokens^2 (attention): 16 chunks of ~250 tokens took 240 MB above the model, against
-# 50 MB for 4 of them, and ran no faster (benchmarks/README.md, "Memory of ingest"). Callers
-# sort texts by length first.
+# rows x tokens^2 (attention): SQuAD dev's ingest peaks at 385 MB without it, 268 MB at 1,024
+# and 232 MB at 512, no slower (`benchmarks/ingest.py --batch-tokens N`; benchmarks/README.md,
+# "Memory of ingest"). Callers sort texts by length first.
 BATCH_SIZE = 16
-BATCH_TOKENS = 1024
+BATCH_TOKENS = 512
 
 
 def cpu_threads() -> int:
