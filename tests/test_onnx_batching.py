@@ -22,6 +22,7 @@ def test_calls_cover_every_text_once_in_order_within_the_caps(lengths: list[int]
 
 def test_short_texts_fill_whole_calls_and_long_ones_go_few_at_a_time() -> None:
     assert calls([20] * 40) == [(0, 16), (16, 32), (32, 40)]
-    assert calls([250] * 9) == [(0, 4), (4, 8), (8, 9)]
+    quarter = BATCH_TOKENS // 4  # four such texts fill a call
+    assert calls([quarter] * 9) == [(0, 4), (4, 8), (8, 9)]
     # Longest first, as callers sort: the call grows once the long text is behind it.
-    assert calls([700, 30, 30]) == [(0, 1), (1, 3)]
+    assert calls([BATCH_TOKENS + 100, 30, 30]) == [(0, 1), (1, 3)]
