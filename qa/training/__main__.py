@@ -94,6 +94,13 @@ def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
     return pairs
 
 
+def _positive(text: str) -> int:
+    """An --epochs value: a whole number of passes, at least one."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of passes, 1 or more: {text!r}")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -109,7 +116,10 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
-        "--epochs", type=int, default=None, help="passes over the pairs (reader 1, verifier 3)"
+        "--epochs",
+        type=_positive,
+        default=None,
+        help="passes over the pairs (default: reader 1, verifier 3)",
     )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
@@ -127,7 +137,7 @@ def main() -> None:
     if args.mine_only:
         return
     examples = [Example(p.task, p.group, p.a, p.b, p.label) for p in pairs]
-    epochs = args.epochs or (3 if args.model == "verifier" else 1)
+    epochs = args.epochs if args.epochs is not None else (3 if args.model == "verifier" else 1)
     settings = TrainSettings(seed=args.seed, epochs=epochs)
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
