@@ -221,11 +221,12 @@ def best_sentence_scores(
     if len(sentence_chunk_ids) == 0:
         return {}
     cosines = sentence_vectors @ query_vector
-    best: dict[int, float] = {}
-    for chunk_id, cosine in zip(sentence_chunk_ids.tolist(), cosines.tolist(), strict=True):
-        if cosine > best.get(chunk_id, -np.inf):
-            best[chunk_id] = float(cosine)
-    return best
+    # Best first within each chunk, then each chunk's first row (no Python loop over sentences).
+    order = np.lexsort((-cosines, sentence_chunk_ids))
+    owners, ranked = sentence_chunk_ids[order], cosines[order]
+    first = np.ones(len(owners), dtype=bool)
+    first[1:] = owners[1:] != owners[:-1]
+    return dict(zip(owners[first].tolist(), ranked[first].tolist(), strict=True))
 
 
 @runtime_checkable

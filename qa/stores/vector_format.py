@@ -108,7 +108,10 @@ def decode(
         return raw.view(np.float32).copy()
     if name == FLOAT16:
         return raw.view(np.float16).astype(np.float32)
-    scales = raw[:, :SCALE_BYTES].copy().view(np.float32)
-    vectors = raw[:, SCALE_BYTES:].view(np.int8).astype(np.float32) * scales
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+    # A positive scale cancels out when the row is renormalised, so the codes are normalised as
+    # they are. Multiplying by the scales first took 0.46 of 0.53 ms for the ~330 sentences of
+    # one question's candidates; this way the decode takes 0.07 ms. (The encoder's scales are
+    # always positive; `qa check` reports any other as damage: integrity.vector_faults.)
+    vectors = raw[:, SCALE_BYTES:].view(np.int8).astype(np.float32)
+    vectors /= np.maximum(np.sqrt(np.einsum("ij,ij->i", vectors, vectors)), 1e-12)[:, None]
+    return vectors

@@ -281,22 +281,21 @@ class Store:
         ).fetchall()
         if not found:
             return SentenceRows.empty(0)
-        blobs = [row[3] for row in found]
+        owners, starts, ends, blobs = zip(*found, strict=True)
         vectors = None
-        if all(isinstance(b, bytes) and len(b) == len(blobs[0]) and b for b in blobs):
-            # In the database's format: a size that is no whole vector of it is a ValueError.
-            with contextlib.suppress(ValueError):
-                vectors = vector_format.decode(blobs, self.sentence_format)
-        if vectors is None:
+        # In the database's format: a blob of another size, or of another type, is damage.
+        with contextlib.suppress(ValueError, TypeError):
+            vectors = vector_format.decode(blobs, self.sentence_format)
+        if vectors is None or vectors.shape[1] == 0:
             raise IndexFormatError(
                 f"The index database {self.path} holds a sentence vector that is not a vector "
                 "(the database was damaged or changed by another program). Run `qa check` to "
                 "see what is wrong and `qa check --repair` to fix it."
             )
         return SentenceRows(
-            np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)),
-            np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found)),
-            np.fromiter((row[2] for row in found), dtype=np.int64, count=len(found)),
+            np.array(owners, dtype=np.int64),
+            np.array(starts, dtype=np.int64),
+            np.array(ends, dtype=np.int64),
             vectors,
         )
 
