@@ -45,7 +45,7 @@ from benchmarks.common import ROOT, SQUAD, Recording, folder_mb, peak_rss_mb, pe
 
 NYT = SQUAD.parent / "squadshifts-nyt-dev.json.gz"
 VARIANTS = ("titled-float32", "alone-float32", "alone-int8", "late-float32", "late-int8")
-WAYS = ("titled", "alone", "late")
+WAYS = ("titled", "alone", "late", "pooled")
 FORMATS = ("float32", "float16", "int8")
 BASE = ROOT / "eval-index" / "sentence-vectors"
 

@@ -1,5 +1,6 @@
-"""The ways an index makes sentence vectors (issue 26): each sentence title-prefixed (the default,
-as before), on its own text, or pooled from its chunk's own pass (late chunking)."""
+"""The ways an index makes sentence vectors (issue 26): each sentence title-prefixed (as before),
+on its own text, or pooled from its chunk's own pass (late chunking); or each sentence
+title-prefixed and the chunk's vector pooled from its sentences' ("pooled")."""
 
 from __future__ import annotations
 
@@ -145,6 +146,53 @@ def test_alone_embeds_each_sentence_on_its_own_text(tmp_path: Path, write) -> No
         assert sorted(model.embedded[-4:]) == sorted(read)
 
 
+def test_pooled_reads_only_the_sentences_and_pools_each_chunk_from_them(
+    tmp_path: Path, write
+) -> None:
+    model = PoolingHash()
+    path = write("story.txt", STORY)
+    folder = tmp_path / "index"
+    with Assistant.open(folder, embedder=model, sentence_vectors="pooled") as assistant:
+        report = assistant.ingest([write.base])
+        (article,) = assistant.articles()
+        (chunk,) = assistant.catalog.chunk_rows(article.id)
+        (chunk_id,) = assistant.catalog.chunk_ids(article.id)
+        spans = split_sentences(chunk.text)
+        titled = [embedding_text("Harbour news", chunk.text[a:b]) for a, b in spans]
+        # The model read each sentence, title-prefixed, and never the chunk.
+        assert sorted(model.embedded[-3:]) == sorted(titled) and model.read_with_spans == []
+        assert embedding_text("Harbour news", chunk.text) not in model.embedded
+        assert report.chunks_embedded == 1 and report.sentences_embedded == 3
+        # The chunk's vector: its sentences' mean, weighted by their length.
+        vectors = HashEmbedder(64, 128).embed(titled)
+        lengths = np.array([b - a for a, b in spans], dtype=np.float64)[:, None]
+        want = (vectors * lengths).sum(axis=0)
+        np.testing.assert_allclose(
+            assistant.store.vectors([chunk_id])[0], want / np.linalg.norm(want), atol=1e-6
+        )
+        assert assistant.search("When did the fishing boats leave?", k=1)[0].chunk_id == chunk_id
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["sentence_vectors"] == "pooled"
+
+    # A new section: only its sentences are read; the first chunk keeps its vector.
+    model.embedded.clear()
+    path.write_text(STORY + "\n\n## Repairs\n\nThe sea wall needs work. It will take months.")
+    with Assistant.open(folder, embedder=model) as assistant:
+        report = assistant.ingest([write.base])
+        assert assistant.sentence_vectors == "pooled"
+        assert report.chunks_embedded == 1 and report.chunks_reused == 1
+        assert report.sentences_embedded == 2 and report.sentences_reused == 3
+        assert sorted(model.embedded[-2:]) == sorted(
+            embedding_text("Harbour news", text, "Repairs")
+            for text in ("The sea wall needs work.", "It will take months.")
+        )
+        (article,) = assistant.articles()
+        first = assistant.catalog.chunk_ids(article.id)[0]
+        np.testing.assert_allclose(
+            assistant.store.vectors([first])[0], want / np.linalg.norm(want), atol=1e-6
+        )
+
+
 def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write) -> None:
     """A new index makes sentence vectors "titled" (as indexes did before issue 26: each sentence
     embedded alone, title-prefixed), on every later ingest too."""
@@ -161,7 +209,7 @@ def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write)
     with Assistant.open(folder, embedder=model) as assistant:
         assert assistant.sentence_vectors == "titled"
     with pytest.raises(IndexFormatError, match="sentence_vectors must be one of"):
-        Assistant.open(tmp_path / "other", embedder=model, sentence_vectors="pooled")
+        Assistant.open(tmp_path / "other", embedder=model, sentence_vectors="mean")
 
 
 # -- the real model --------------------------------------------------------------------------------
