@@ -45,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, SQUAD, peak_rss_mb, percentile
+from qa.config import SENTENCE_VECTORS
 
 FLOP_BOUND_TOKENS_S = 9_000  # the float model on these 2 cores (../shared/FINDINGS.md)
 
@@ -74,7 +75,9 @@ def run_ours(job: dict[str, Any]) -> dict[str, Any]:
     model.dimension  # noqa: B018 (load the model first, as txtai's side loads its own first)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
-        assistant = Assistant.open(Path(scratch) / "index", embedder=model)
+        assistant = Assistant.open(
+            Path(scratch) / "index", embedder=model, sentence_vectors=job.get("sentence_vectors")
+        )
         report = assistant.ingest([SQUAD])
         ingest_s = time.perf_counter() - started
         result: dict[str, Any] = {
@@ -209,13 +212,18 @@ def main() -> None:
         help="the interpreter of a virtual environment with txtai installed (default: "
         "$QA_TXTAI_PYTHON, else this one)",
     )
+    parser.add_argument(
+        "--sentence-vectors",
+        choices=SENTENCE_VECTORS,
+        help="how our index makes its vectors (default: a new index's default)",
+    )
     args = parser.parse_args()
     if args.side:
         job = json.loads(args.job.read_text(encoding="utf-8"))
         result = run_ours(job) if args.side == "ours" else run_txtai(job)
         print(json.dumps(result))
         return
-    job = prepare(args.questions, seed=3)
+    job = prepare(args.questions, seed=3) | {"sentence_vectors": args.sentence_vectors}
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "txtai": []}
     with tempfile.TemporaryDirectory() as scratch:
         job_file = Path(scratch) / "job.json"
