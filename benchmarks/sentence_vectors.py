@@ -18,9 +18,9 @@ For every variant and file, each step in a fresh process:
    even one): R@1, R@5, MRR@10, answer hit, citation precision, false abstention;
 3. open the index and answer ``--questions`` of the file's questions, warm: peak RSS of serving.
 
-Variants, ``WAY-FORMAT``: WAY ``titled`` (each sentence embedded alone, title-prefixed: indexes
-before issue 26), ``alone`` (its own text: the default since) or ``late`` (pooled from the
-chunk's own pass); FORMAT ``float32`` (before), ``int8`` (with a per-vector scale: the default
+Variants, ``WAY-FORMAT``: WAY ``titled`` (each sentence embedded alone, title-prefixed: the
+default), ``alone`` (its own text), ``late`` (pooled from the chunk's own pass) or ``pooled``
+(sentences as ``titled``, each chunk's vector pooled from its sentences'); FORMAT ``float32`` (before), ``int8`` (with a per-vector scale: the default
 since) or ``float16``. Each result is kept beside its index (``VARIANT/FILE.json``), with the
 settings that made it; ``--reuse`` takes it from there instead of building and measuring again,
 when those settings are the same.
