@@ -20,10 +20,10 @@ For every variant and file, each step in a fresh process:
 
 Variants, ``WAY-FORMAT``: WAY ``titled`` (each sentence embedded alone, title-prefixed: the
 default), ``alone`` (its own text), ``late`` (pooled from the chunk's own pass) or ``pooled``
-(sentences as ``titled``, each chunk's vector pooled from its sentences'); FORMAT ``float32`` (before), ``int8`` (with a per-vector scale: the default
-since) or ``float16``. Each result is kept beside its index (``VARIANT/FILE.json``), with the
-settings that made it; ``--reuse`` takes it from there instead of building and measuring again,
-when those settings are the same.
+(sentences as ``titled``, each chunk's vector pooled from its sentences'); FORMAT ``float32``
+(before), ``int8`` (with a per-vector scale: the default since) or ``float16``. Each result is
+kept beside its index (``VARIANT/FILE.json``), with the settings that made it; ``--reuse`` takes
+it from there instead of building and measuring again, when those settings are the same.
 """
 
 from __future__ import annotations

@@ -32,18 +32,19 @@ PROBE_TOLERANCE = 1e-3
 #   indexes written before issue 26 record nothing and were made this way). On news the repeated
 #   titles made the sentences' tokens 1.84x the chunks';
 # - "late": pooled from the chunk's own pass over each sentence's tokens (embeddings/spans.py):
-#   one forward pass per chunk gives the chunk's vector and all its sentences'.
-# Measured on both dev files (benchmarks/README.md, issue 26), a new default had to lose no more
-# than .005 on any figure. Late chunking halves what the model reads but lost .013 R@1 and .019
-# answer hit on SQuAD (with the trained reader; .017 and .021 before it). "alone" reads 36% fewer tokens on news and gains there (+.014 R@1), but on
-# SQuAD it lost .008 R@1 and .008 answer hit (its short titles cost only 2% of the tokens), so new
-# indexes still make them "titled". "pooled" reads 48% fewer tokens on SQuAD and 35% fewer on news
-# and stays within .005 on every figure but one: SQuAD's answer hit, .818 -> .809 (the trained
-# reader on, 1,000 held-out questions a file; benchmarks/sentence_vectors.py --variants
-# titled-int8 pooled-int8), so it is offered, not the default.
+#   one forward pass per chunk gives the chunk's vector and all its sentences';
 # - "pooled": sentences made as "titled"; each chunk's vector is then the mean of its sentences'
 #   vectors, weighted by their length, so the model never reads the chunk itself. Where a chunk
 #   has no sentence, the chunk is embedded.
+# Measured on both dev files (benchmarks/README.md, issue 26), a new default had to lose no more
+# than .005 on any figure. Late chunking halves what the model reads but lost .013 R@1 and .019
+# answer hit on SQuAD (with the trained reader; .017 and .021 before it). "alone" reads 36% fewer
+# tokens on news and gains there (+.014 R@1), but on SQuAD it lost .008 R@1 and .008 answer hit
+# (its short titles cost only 2% of the tokens). "pooled" reads 48% fewer tokens on SQuAD and 35%
+# fewer on news and stays within .005 on every figure but one: SQuAD's answer hit, .818 -> .809
+# (the trained reader on, 1,000 held-out questions a file; benchmarks/sentence_vectors.py
+# --variants titled-int8 pooled-int8). So new indexes still make them "titled"; the others are
+# offered.
 ALONE = "alone"
 TITLED = "titled"
 LATE = "late"
