@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from embeddings import HashEmbedder, load_embedder
 from embeddings.batching import Batch, embed_batch
 from embeddings.spans import Span, embed_with_spans, pool_spans, row_starts
 from qa import Assistant
+from qa.cli.commands import cli
 from qa.errors import IndexFormatError
 from qa.pipeline.chunking import embedding_text
 from qa.pipeline.sentences import split_sentences
@@ -210,6 +212,23 @@ def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write)
         assert assistant.sentence_vectors == "titled"
     with pytest.raises(IndexFormatError, match="sentence_vectors must be one of"):
         Assistant.open(tmp_path / "other", embedder=model, sentence_vectors="mean")
+
+
+def test_qa_ingest_makes_a_new_index_the_way_asked_and_keeps_it(tmp_path: Path, write) -> None:
+    write("story.txt", STORY)
+    folder = str(tmp_path / "index")
+    ingest = ["ingest", str(write.base), "--index", folder, "--model", "hash", "-q"]
+    done = CliRunner().invoke(cli, [*ingest, "--sentence-vectors", "pooled"])
+    assert done.exit_code == 0, done.output
+    config = json.loads((tmp_path / "index" / "config.json").read_text(encoding="utf-8"))
+    assert config["sentence_vectors"] == "pooled"
+    refused = CliRunner().invoke(cli, [*ingest, "--sentence-vectors", "titled"])
+    assert refused.exit_code != 0
+    assert "'pooled' way, not 'titled'" in " ".join(refused.output.split())
+    assert CliRunner().invoke(cli, ingest).exit_code == 0  # left out: the index's own way
+    other = [*ingest[:3], str(tmp_path / "other"), *ingest[4:], "--sentence-vectors", "mean"]
+    wrong = CliRunner().invoke(cli, other)
+    assert wrong.exit_code != 0 and "sentence_vectors must be one of" in wrong.output
 
 
 # -- the real model --------------------------------------------------------------------------------
