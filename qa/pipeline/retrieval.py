@@ -122,13 +122,11 @@ def fuse(
     if sentence is not None and sentence_weight:
         s = np.array([sentence[i] for i in ids], dtype=np.float64)
         fused = fused + sentence_weight * zscores(s)
-    order = sorted(range(len(ids)), key=lambda n: (-fused[n], ids[n]))
-    return [
-        Scored(
-            ids[n], float(fused[n]), float(d[n]), float(k[n]), None if s is None else float(s[n])
-        )
-        for n in order
-    ]
+    # Best first; ids are ascending, so a stable sort breaks ties by chunk id.
+    order = np.argsort(-fused, kind="stable").tolist()
+    fl, dl, kl = fused.tolist(), d.tolist(), k.tolist()
+    sl = None if s is None else s.tolist()
+    return [Scored(ids[n], fl[n], dl[n], kl[n], None if sl is None else sl[n]) for n in order]
 
 
 class Retriever:

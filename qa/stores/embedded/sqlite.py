@@ -270,18 +270,24 @@ class Store:
                 )
         return found
 
-    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
-        """The stored sentences of ``chunk_ids``, in chunk then text order."""
-        unique = list(dict.fromkeys(int(i) for i in chunk_ids))
-        # The ids as one JSON parameter: any number of candidates binds one SQL variable.
-        found: list[tuple[int, int, int, bytes]] = self.db.execute(
-            "SELECT chunk_id, start, end, vector FROM sentences "
-            "WHERE chunk_id IN (SELECT value FROM json_each(?)) ORDER BY chunk_id, start",
-            (json.dumps(unique),),
+    def sentence_vectors_unordered(
+        self, chunk_ids: Sequence[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """The stored sentence vectors of ``chunk_ids`` and their chunk ids, in no set order:
+        what a search's best-sentence score needs. Leaving out the offsets and the ORDER BY
+        reads the ~330 sentences of one question's candidates in 0.26 ms instead of 0.38
+        (SQuAD dev index, 300 sets of 75 chunks, medians)."""
+        found: list[tuple[int, bytes]] = self.db.execute(
+            "SELECT chunk_id, vector FROM sentences "
+            "WHERE chunk_id IN (SELECT value FROM json_each(?))",
+            (_id_list(chunk_ids),),
         ).fetchall()
         if not found:
-            return SentenceRows.empty(0)
-        owners, starts, ends, blobs = zip(*found, strict=True)
+            return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        owners, blobs = zip(*found, strict=True)
+        return self._sentence_vectors(blobs), np.array(owners, dtype=np.int64)
+
+    def _sentence_vectors(self, blobs: Sequence[bytes]) -> npt.NDArray[np.float32]:
         vectors = None
         # In the database's format: a blob of another size, or of another type, is damage.
         with contextlib.suppress(ValueError, TypeError):
@@ -292,6 +298,19 @@ class Store:
                 "(the database was damaged or changed by another program). Run `qa check` to "
                 "see what is wrong and `qa check --repair` to fix it."
             )
+        return vectors
+
+    def sentence_rows(self, chunk_ids: Sequence[int]) -> SentenceRows:
+        """The stored sentences of ``chunk_ids``, in chunk then text order."""
+        found: list[tuple[int, int, int, bytes]] = self.db.execute(
+            "SELECT chunk_id, start, end, vector FROM sentences "
+            "WHERE chunk_id IN (SELECT value FROM json_each(?)) ORDER BY chunk_id, start",
+            (_id_list(chunk_ids),),
+        ).fetchall()
+        if not found:
+            return SentenceRows.empty(0)
+        owners, starts, ends, blobs = zip(*found, strict=True)
+        vectors = self._sentence_vectors(blobs)
         return SentenceRows(
             np.array(owners, dtype=np.int64),
             np.array(starts, dtype=np.int64),
@@ -612,3 +631,8 @@ def _filter_clause(filters: Filters) -> tuple[str, list[object]]:
         clauses.append("a.date IS NOT NULL AND substr(a.date, 1, 10) <= ?")
         params.append(filters.date_to[:10])
     return " AND ".join(clauses) or "1", params
+
+
+def _id_list(chunk_ids: Sequence[int]) -> str:
+    """Chunk ids as one JSON parameter: any number of candidates binds one SQL variable."""
+    return json.dumps(list(dict.fromkeys(int(i) for i in chunk_ids)))
