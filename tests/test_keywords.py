@@ -111,3 +111,23 @@ def test_a_reader_follows_a_cache_rebuilt_by_a_writer(
             assert reader.store.keywords is not None and reader.store.keywords.folder != old.folder
             removed = reader.search("orchestra number3", k=5, mode="keyword")
             assert all(p.title != "Orchestra story 3" for p in removed)
+
+
+def test_a_small_index_keeps_its_fts5_index_in_one_segment(index_dir: Path, write) -> None:
+    """Each ingest commits new FTS5 segments; below the impact index's size they are merged
+    after the ingest (every query term is looked up once per segment), and search finds the
+    same chunks."""
+
+    def segments(assistant: Assistant) -> int:
+        found = assistant.store.db.execute("SELECT count(DISTINCT segid) FROM chunks_fts_idx")
+        return int(found.fetchone()[0])
+
+    with Assistant.open(index_dir, model="hash-64") as assistant:
+        paths = [write(f"a{n:02}.md", article(n)) for n in range(4)]
+        for path in paths:
+            assistant.ingest([path])
+            assert segments(assistant) == 1
+        hit = assistant.search("volcano number2", k=1, mode="keyword")[0]
+        assert hit.title == "Volcano story 2"
+        assistant.remove([str(paths[1])])
+        assert segments(assistant) == 1

@@ -178,6 +178,7 @@ def refresh_keywords(
     count = store.count_chunks()
     old = keywords_name(store)
     if count < keyword_cache.CACHE_FROM:
+        store.compact_keywords()  # FTS5 alone answers: keep its index in one segment
         if current is None and old is None:
             return None
         name = None  # small again: FTS5 alone is fast

@@ -384,6 +384,16 @@ class Store:
 
     # -- search ---------------------------------------------------------------------------------
 
+    def compact_keywords(self) -> None:
+        """Merge the FTS5 index's segments into one (FTS5's 'optimize'; rows and scores are
+        unchanged). Each committed write adds a segment that every query term is looked up in:
+        SQuAD dev's index, as ingest left it, looked each term up in ~9 of them, and its keyword
+        search p50 went from 0.36 to 0.30 ms once merged (0.51 -> 0.31 after 120 small writes).
+        Merging takes 0.02 s there and 0.28 s at 50,000 chunks, where the BM25 impact index
+        takes over (qa/stores/embedded/bm25.py)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
+
     def keyword_search(
         self,
         match: str,
