@@ -273,10 +273,14 @@ def main() -> None:
         f"| | R@1 {gain:+.3f} (difference) |"
     )
     print(f"| answer hit (ours, the reader's answer) | {ours['answer_hit']:.3f} | | |")
+    for key, label in (("search_p50_ms", "hybrid search p50, ms"), ("ingest_s", "ingest, s")):
+        turns = {name: ", ".join(f"{r[key]:.2f}" for r in done) for name, done in runs.items()}
+        print(f"\nEach turn's {label}: ours {turns['ours']}; txtai {turns['txtai']}.", end="")
+    print()
     embed_rate = ours["model_tokens"] / ours["embed_s"]
     whole_rate = ours["model_tokens"] / ours["ingest_s"]
     print(
-        f"\nOur ingest: the model read {int(ours['model_tokens']):,} tokens in "
+        f"Our ingest: the model read {int(ours['model_tokens']):,} tokens in "
         f"{ours['embed_s']:.1f} s of its own time: {embed_rate:,.0f} tokens/s "
         f"({embed_rate / FLOP_BOUND_TOKENS_S:.0%} of the float model's ~9k tokens/s FLOP bound on "
         f"2 cores); {whole_rate:,.0f} tokens/s over the whole ingest."
