@@ -87,3 +87,12 @@ def test_within_narrows_the_users_filters() -> None:
     assert within(Filters(titles=("T",)), ("a",)) == Filters(article_ids=("a",), titles=("T",))
     assert within(Filters(article_ids=("a", "b")), ("b",)) == Filters(article_ids=("b",))
     assert within(Filters(article_ids=("c",)), ("a",)) is None  # the user excluded the subject
+
+
+def test_asking_for_more_stays_on_the_conversations_article(chat: Assistant) -> None:
+    """ "Anything else?" names nothing to search for: "else", "another" and "other" lean on the
+    conversation as a pronoun does (on CoQA such turns had left their story for another)."""
+    first = chat.ask("Who is the most famous mouse in the world?")
+    for follow_up in ("Anything else?", "Name another please.", "Any other visitors?"):
+        reply = chat.ask(follow_up, history=[turn_from(first)])
+        assert reply.passages[0].title == "Mickey Mouse", follow_up
