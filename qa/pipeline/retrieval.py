@@ -124,9 +124,9 @@ def fuse(
         fused = fused + sentence_weight * zscores(s)
     # Best first; ids are ascending, so a stable sort breaks ties by chunk id.
     order = np.argsort(-fused, kind="stable").tolist()
-    fl, dl, kl = fused.tolist(), d.tolist(), k.tolist()
-    sl = None if s is None else s.tolist()
-    return [Scored(ids[n], fl[n], dl[n], kl[n], None if sl is None else sl[n]) for n in order]
+    sentences = [None] * len(ids) if s is None else s.tolist()
+    rows = list(zip(ids, fused.tolist(), d.tolist(), k.tolist(), sentences, strict=True))
+    return [Scored(*rows[n]) for n in order]
 
 
 class Retriever:
