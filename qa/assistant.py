@@ -66,7 +66,7 @@ from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
-from qa.pipeline.reader import READ_PASSAGES, AnswerModel, read, scored_passages
+from qa.pipeline.reader import READ_PASSAGES, AnswerModel, names, read, scored_passages
 from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
@@ -606,6 +606,7 @@ class Assistant:
                 turns=turns,
                 conversation=conversation,
                 alone_stored=alone,
+                unmentioned=self.retriever.unmentioned(names(question), filters),
             )
         reply = stage.answer(found, model, abstain_below)
         if reply.citations:

@@ -326,6 +326,8 @@ class Answer:
     model: str | None = None  # the language model, for generative answers
     sentences: list[SentenceCheck] = field(default_factory=list)  # generative: every sentence
     notice: str | None = None  # why a generative answer fell back to extractive, if it did
+    # The question's names that no indexed article mentions (the reader abstains more readily).
+    unmentioned: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

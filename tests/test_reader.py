@@ -19,7 +19,7 @@ from embeddings import HashEmbedder
 from qa import Assistant, ModelError, Turn
 from qa.pipeline import reader as stage
 from qa.pipeline.answer import NOT_FOUND, Candidate
-from qa.types import Passage
+from qa.types import Filters, Passage
 from tests.conftest import source_text
 
 ARTICLES = {
@@ -289,3 +289,48 @@ def test_reading_answer_skips_what_was_already_said() -> None:
     assert reply.citations[0].quote == new.candidate.text
     assert reply.citations[0].score == pytest.approx(0.8)
     assert replace(reply, text="").passages[0].reader_score == pytest.approx(0.95)
+
+
+def test_names_are_the_capitalised_words_past_the_first_without_acronyms() -> None:
+    assert stage.names("Who painted the Mona Lisa?") == ["Mona", "Lisa"]
+    assert stage.names("What did the IRA say about Belfast and Belfast?") == ["Belfast"]
+    assert stage.names("When did it start?") == []
+
+
+def test_a_name_no_article_mentions_lowers_the_confidence_it_needs() -> None:
+    """Below UNMENTIONED_SURE_BELOW the answer abstains and says which name is missing; a sure
+    answer is still given, and a question naming nothing present abstains at the usual
+    threshold only."""
+    passage = Passage(1, "a", "t", None, None, "s", "Tokyo is big.", 0, 13, 1.0, 1, 0, 0)
+
+    def reading(p: float) -> stage.Reading:
+        candidate = Candidate(passage, 0, 13, "Tokyo is big.", 0, 0, 0)
+        return stage.Reading([passage], [stage.ReadSentence(candidate, 0.0, p)])
+
+    between = (stage.ABSTAIN_BELOW + stage.UNMENTIONED_SURE_BELOW) / 2
+    assert stage.reading_answer("q", reading(between)).found
+    reply = stage.reading_answer("q", reading(between), unmentioned=["Osaka"])
+    assert not reply.found and reply.unmentioned == ["Osaka"]
+    assert reply.text == f"{NOT_FOUND} None of them mentions Osaka."
+    sure = stage.reading_answer("q", reading(0.9), unmentioned=["Osaka"])
+    # The confidence carries the discount.
+    assert sure.found and sure.unmentioned == ["Osaka"] and sure.confidence < 0.9
+    # Evaluation applies thresholds afterwards: the confidence alone decides there too.
+    assert reply.confidence < stage.ABSTAIN_BELOW <= sure.confidence
+
+
+def test_the_names_the_index_lacks_are_found_within_the_filters(
+    index_dir: Path, docs: Path
+) -> None:
+    with open_with(index_dir, docs, Scripted({})) as assistant:
+        reply = assistant.ask("What did Ana Lima say in Tokyo?")
+        assert not reply.found and reply.unmentioned == ["Tokyo"]
+        assert "None of them mentions Tokyo." in reply.text
+        # Within the bridge article, Ana Lima is not mentioned either.
+        narrowed = assistant.ask("What did Ana Lima say?", filters=Filters(titles=("New bridge",)))
+        assert narrowed.unmentioned == ["Ana", "Lima"]
+    known = Scripted({"Bataclan": "Islamic State"})
+    with open_with(index_dir.parent / "known", docs, known) as assistant:
+        # A sure answer is given though the question names a city no article mentions.
+        reply = assistant.ask("Which group claimed the Bataclan attack in Tokyo?")
+        assert reply.found and reply.unmentioned == ["Tokyo"]

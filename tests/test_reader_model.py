@@ -128,6 +128,20 @@ def test_off_topic_questions_read_less_sure_than_the_demo_questions(demo: Assist
     assert not demo.ask("How do I bake sourdough bread?").found
 
 
+def test_off_topic_questions_naming_what_no_article_mentions_abstain(demo: Assistant) -> None:
+    """The surest off-topic questions above name a place or a painting the demo articles never
+    mention: they abstain at the shipped threshold and say which name is missing."""
+    for question, missing in (
+        ("What is the population of Tokyo?", ["Tokyo"]),
+        ("Who painted the Mona Lisa?", ["Mona", "Lisa"]),
+        ("How tall is Mount Everest?", ["Everest"]),
+    ):
+        reply = demo.ask(question)
+        assert not reply.found and reply.unmentioned == missing, (question, reply.confidence)
+    # A question naming what the articles do mention is still answered.
+    assert demo.ask("Who won Super Bowl 50?").unmentioned == []
+
+
 def test_a_conversation_changes_topic(demo: Assistant) -> None:
     first = demo.ask("Who won Super Bowl 50?")
     assert first.found and first.citations[0].title == "Super Bowl 50"

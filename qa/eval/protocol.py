@@ -74,18 +74,23 @@ def index_name(data: Path, run: EvalSettings) -> str:
     return f"{name}-{run.backend}" if run.backend else name
 
 
-def evaluate_file(
-    data: Path,
-    index_dir: Path | None,
-    out_dir: Path,
-    run: EvalSettings,
-    ingest_progress: Progress | None = None,
-    question_progress: Callable[[int], Advance] | None = None,
-) -> FileEvaluation:
-    """Evaluate one SQuAD-format file; writes metrics.json and failures.jsonl to ``out_dir``.
+@dataclass(frozen=True)
+class Indexed:
+    """One file's articles ingested as ``qa eval`` indexes them, and its questions: those of
+    indexed articles (``inside``) and of the held-out ones (``outside``), of ``run.half``."""
 
-    ``question_progress(total)`` is called once with the number of questions to ask and
-    returns what to call after each one (a progress bar's update)."""
+    assistant: Assistant
+    index_dir: Path
+    inside: list[Question]
+    outside: list[Question]
+
+
+def indexed(
+    data: Path, index_dir: Path | None, run: EvalSettings, ingest_progress: Progress | None = None
+) -> Indexed:
+    """Ingest ``data`` (all articles, or all but the held-out share with ``run.out_of_corpus``:
+    ``run.seed`` draws them) into ``index_dir`` (default ``eval-index/<name>``; an index already
+    there is brought up to date, not rebuilt)."""
     raw = evaluation.load_squad(data)
     numbers = list(range(len(raw)))
     held: set[int] = set()
@@ -102,6 +107,7 @@ def evaluate_file(
     assistant = Assistant.open(index_dir, model=run.model, backend=run.backend, reader=run.reader)
     report = assistant.ingest([source], progress=ingest_progress)
     if not report.ok:
+        assistant.close()
         raise QAError(f"ingest failed: {report.failed[0]}")
     inside = evaluation.questions_for([raw[i] for i in kept], source, kept)
     outside = evaluation.questions_for([raw[i] for i in sorted(held)], None, sorted(held))
@@ -109,6 +115,25 @@ def evaluate_file(
         parity = 1 if run.half == "odd" else 0
         inside = [q for q in inside if q.article_number % 2 == parity]
         outside = [q for q in outside if q.article_number % 2 == parity]
+    return Indexed(assistant, index_dir, inside, outside)
+
+
+def evaluate_file(
+    data: Path,
+    index_dir: Path | None,
+    out_dir: Path,
+    run: EvalSettings,
+    ingest_progress: Progress | None = None,
+    question_progress: Callable[[int], Advance] | None = None,
+) -> FileEvaluation:
+    """Evaluate one SQuAD-format file; writes metrics.json and failures.jsonl to ``out_dir``.
+
+    ``question_progress(total)`` is called once with the number of questions to ask and
+    returns what to call after each one (a progress bar's update)."""
+    found = indexed(data, index_dir, run, ingest_progress)
+    assistant, index_dir, inside, outside = (
+        found.assistant, found.index_dir, found.inside, found.outside
+    )  # fmt: skip
     modes: tuple[str, ...] = evaluation.MODES if run.compare else ("hybrid",)
     paths: tuple[str, ...] = (READER_PATH,) if run.reader else (NO_READER_PATH,)
     if run.reader:

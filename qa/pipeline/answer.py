@@ -285,9 +285,20 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], sur
     return Answer(question, " ".join(parts), True, citations, passages, sure)
 
 
-def not_found(question: str, passages: list[Passage], sure: float) -> Answer:
-    """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related."""
-    return Answer(question, NOT_FOUND, False, [], passages, sure)
+def not_found(
+    question: str, passages: list[Passage], sure: float, unmentioned: list[str] | None = None
+) -> Answer:
+    """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related.
+    ``unmentioned``: the question's names that no article mentions, said in the text."""
+    text = NOT_FOUND
+    if unmentioned:
+        text += f" None of them mentions {_listed(unmentioned)}."
+    return Answer(question, text, False, [], passages, sure, unmentioned=list(unmentioned or []))
+
+
+def _listed(words: list[str]) -> str:
+    """'Mona', 'Mona or Lisa', 'A, B or C'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def related(passages: list[Passage], count: int = 3) -> list[Passage]:

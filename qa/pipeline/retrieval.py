@@ -13,7 +13,7 @@ is beside ``SENTENCE_FUSION`` below and the command in docs/evidence.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from embeddings import Embedder
 from qa.errors import SearchOptionError
+from qa.lexical import content_words
 from qa.stores.base import SearchIndex
 from qa.types import Filters, Passage
 
@@ -150,6 +151,17 @@ class Retriever:
     def default_weights(self) -> FusionWeights:
         """SENTENCE_FUSION when sentence vectors are available, else CHUNK_FUSION."""
         return SENTENCE_FUSION if self.sentences is not None else CHUNK_FUSION
+
+    def unmentioned(self, names: Sequence[str], filters: Filters | None = None) -> tuple[str, ...]:
+        """The ``names`` (see ``qa.pipeline.reader.names``) that no chunk passing ``filters``
+        contains, as the keyword search matches words (stemmed; stop words never count)."""
+        if filters is not None and filters.empty:
+            filters = None
+        return tuple(
+            name
+            for name in names
+            if content_words(name) and not self.index.keyword_search_text(name, 1, filters)
+        )
 
     def search(
         self,

@@ -55,6 +55,8 @@ class Found:
     # passages); ``alone_stored`` are the sentence vectors of its passages read alone.
     conversation: Retrieved | None = None
     alone_stored: StoredVectors = None
+    # The question's names that no article (within the filters) mentions (Retriever.unmentioned).
+    unmentioned: tuple[str, ...] = ()
 
     @property
     def follow_up(self) -> bool:
@@ -116,7 +118,7 @@ class ReaderStage:
         conversation = found.conversation
         if conversation is None or not conversation.follow_up:
             reading = read(self.model, question, found.passages, embedder, vector, found.stored)
-            return reading_answer(question, reading, "", abstain_below)
+            return reading_answer(question, reading, "", abstain_below, None, found.unmentioned)
         # Read inside the subject (the question read with the one before it, as a follow-up),
         # and alone: a new topic ("Where is the Rhine?" after Super Bowl 50) reads surer alone
         # and leaves the subject.
@@ -124,11 +126,11 @@ class ReaderStage:
         topic = read(self.model, question, found.passages, embedder, vector, found.stored, asked)
         alone = read(self.model, question, conversation.alone, embedder, vector, found.alone_stored)
         if switches_topic(topic, alone, needs_context(question), question):
-            return reading_answer(question, alone, "", abstain_below)
+            return reading_answer(question, alone, "", abstain_below, None, found.unmentioned)
         # A follow-up: its own head and threshold decide.
         reply = reading_answer(
             question, topic.with_head(FOLLOW_UP_HEAD), found.shown, abstain_below,
-            FOLLOW_UP_ABSTAIN_BELOW,
+            FOLLOW_UP_ABSTAIN_BELOW, found.unmentioned,
         )  # fmt: skip
         return replace(reply, passages=reply.passages + conversation.related)
 

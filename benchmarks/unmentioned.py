@@ -1,0 +1,113 @@
+"""Choose UNMENTIONED_SURE_BELOW: how sure the reader must be to answer a question that names
+something no article mentions (qa/pipeline/reader.py).
+
+Per file (SQuAD dev, NYT dev, Amazon reviews), the articles are indexed as
+`qa eval FILE --out-of-corpus` indexes them: a quarter of them (drawn by --seed) are left out, and
+their questions are the out-of-corpus ones. Every question of the chosen half (even: the articles
+constants are chosen on; odd: held out) whose names include one the index lacks is answered
+without a threshold; the others are not affected by the rule. For each candidate value the
+script prints what it adds on each file:
+
+- false abstention: in-corpus questions answered at ABSTAIN_BELOW that would now abstain, over
+  all in-corpus questions of the half (and how many of those answers held the gold answer);
+- correct abstention: out-of-corpus questions answered at ABSTAIN_BELOW that would now abstain,
+  over all out-of-corpus questions of the half.
+
+The value chosen adds at most .005 false abstention on every file and, among those, gains the
+most: correct abstention added minus false abstention added, summed over the files (a wrong
+abstention costs as much as a right one gains; past the value where the correct ones stop coming,
+a higher value only adds false ones).
+
+    python benchmarks/unmentioned.py --half even    # chooses the value (~10 minutes)
+    python benchmarks/unmentioned.py --half odd     # what the chosen value does on held-out
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import QA_FILES
+from qa.eval.metrics import contains_answer
+from qa.eval.protocol import EvalSettings, indexed
+from qa.pipeline import reader
+
+CANDIDATES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+MOST_ADDED_FALSE_ABSTENTION = 0.005
+
+
+@dataclass(frozen=True)
+class Asked:
+    inside: bool  # the question's article is indexed
+    probability: float  # the reader's best probability, before the discount
+    hit: bool  # the answer holds a gold answer
+
+
+def ask_named(data: Path, run: EvalSettings) -> tuple[list[Asked], int, int]:
+    """The questions of ``data`` naming something the index lacks, answered; and the numbers of
+    in-corpus and out-of-corpus questions of the half."""
+    found = indexed(data, None, run)
+    asked = []
+    with found.assistant as assistant:
+        for inside, questions in ((True, found.inside), (False, found.outside)):
+            for q in questions:
+                if not assistant.retriever.unmentioned(reader.names(q.question)):
+                    continue
+                reply = assistant.ask(q.question, abstain_below=float("-inf"))
+                probability = reply.confidence / reader.UNMENTIONED_FACTOR
+                asked.append(Asked(inside, probability, contains_answer(reply.text, q.answers)))
+    return asked, len(found.inside), len(found.outside)
+
+
+def added(asked: list[Asked], inside: bool, below: float) -> list[Asked]:
+    """Questions answered today (at ABSTAIN_BELOW) that abstain below ``below``."""
+    return [
+        a for a in asked if a.inside == inside and reader.ABSTAIN_BELOW <= a.probability < below
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--half", choices=("even", "odd"), default="even")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    run = EvalSettings(seed=args.seed, out_of_corpus=True, half=args.half)
+    per_file = {}
+    for name, data in QA_FILES.items():
+        asked, n_in, n_out = ask_named(data, run)
+        per_file[name] = (asked, n_in, n_out)
+        named_in = sum(a.inside for a in asked)
+        print(
+            f"{name}: {named_in} of {n_in} in-corpus and {len(asked) - named_in} of {n_out} "
+            "out-of-corpus questions name something the index lacks",
+            flush=True,
+        )
+    print(f"\nadded by abstaining below each value ({args.half} half, seed {args.seed}):")
+    chosen, best_gain = None, float("-inf")
+    for below in CANDIDATES:
+        cells, within, gain = [], True, 0.0
+        for name, (asked, n_in, n_out) in per_file.items():
+            lost = added(asked, True, below)
+            gained = added(asked, False, below)
+            false_added, correct_added = len(lost) / n_in, len(gained) / n_out
+            within &= false_added <= MOST_ADDED_FALSE_ABSTENTION
+            gain += correct_added - false_added
+            cells.append(
+                f"{name} false +{false_added:.3f} (hits +{sum(a.hit for a in lost) / n_in:.3f})"
+                f" correct +{correct_added:.3f}"
+            )
+        if within and gain > best_gain:
+            chosen, best_gain = below, gain
+        print(f"  {below:.2f}: " + " | ".join(cells) + f" | net {gain:+.3f}")
+    print(
+        f"\nthe most net gain adding <= {MOST_ADDED_FALSE_ABSTENTION} false abstention on every "
+        f"file: {chosen} (shipped: {reader.UNMENTIONED_SURE_BELOW})"
+    )
+
+
+if __name__ == "__main__":
+    main()
