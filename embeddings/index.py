@@ -4,7 +4,8 @@ Vectors are L2-normalised, so inner product = cosine. Two layouts, chosen by siz
 (``choose_layout``) and recorded in the index config:
 
 - ``flat-ip``: ``IndexIDMap2`` over ``IndexFlatIP``, exact. One query scans every vector: about
-  8 ms per 10k vectors on 2 cores, too slow past a few tens of thousands.
+  0.4 ms per 10k vectors (one thread, see ``_threads_for``), too slow past a few tens of
+  thousands.
 - ``ivf-flat``: ``IndexIVFFlat`` (inner product), vectors grouped around ``nlist`` k-means
   centroids; a query scans the ``nprobe`` nearest groups. Chosen over HNSW by measurement
   (benchmarks/README.md): both answer in about a millisecond at recall@10 >= .95, but IVF builds
@@ -20,6 +21,8 @@ import errno
 import hashlib
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ FLAT = "flat-ip"
 IVF = "ivf-flat"
 KIND = FLAT  # the layout of a new, empty index
 # From this many vectors on, use the approximate layout. Below it, exact search is fast enough
-# (under ~15 ms on 2 cores) and needs no training.
+# (under 1 ms for one query) and needs no training.
 APPROXIMATE_FROM = 20_000
 # k-means needs enough points per centroid (FAISS warns under 39); train on this many per list.
 TRAIN_PER_LIST = 64
@@ -48,6 +51,27 @@ def _faiss() -> Any:
     import faiss  # imported here: `qa --help` and `qa list` must not pay for it
 
     return faiss
+
+
+@contextmanager
+def _threads_for(rows: int) -> Iterator[None]:
+    """One OpenMP thread while FAISS answers a single query (more for batches).
+
+    With one query FAISS still opens an OpenMP team, whose woken thread has next to nothing to
+    do, then spins on and takes a core from the next question's embedding. One query, 2 cores:
+    exact search of 20k vectors 0.8 ms in one thread against 2.2-2.8 in two, 2k vectors and IVF
+    at 200k alike (0.07 and 0.83 ms); the whole hybrid search's p95 fell from 7-8 to ~4 ms.
+    The setting is the calling thread's own (OpenMP's per-thread ICV), restored after."""
+    if rows != 1:
+        yield
+        return
+    faiss = _faiss()
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def choose_layout(count: int, current: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -167,6 +191,12 @@ class VectorIndex:
         have id -1."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, len(self))) if len(self) else 1
+        with _threads_for(len(queries)):
+            return self._search(queries, k, allowed)
+
+    def _search(
+        self, queries: Vectors, k: int, allowed: Ids | None
+    ) -> tuple[npt.NDArray[np.float32], Ids]:
         faiss = _faiss()
         if self._ivf is None:
             if allowed is None:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.base import EmbeddingError
-from embeddings.onnx import cpu_threads
+from embeddings.onnx import session_options
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MODEL_FILE = "reader.onnx"
@@ -113,13 +113,10 @@ class ReaderModel:
             raise self._missing(path, "is missing")
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = cpu_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(
+                str(path), session_options(), providers=["CPUExecutionProvider"]
+            )
         except Exception as error:  # a truncated or altered file
             raise self._missing(path, f"cannot be loaded ({type(error).__name__})") from error
 

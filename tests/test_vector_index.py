@@ -178,3 +178,38 @@ def test_a_failed_save_keeps_the_old_file_and_leaves_no_temp(
     assert caught.value.errno == errno.ENOSPC
     assert saved.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["vectors.faiss"]
+
+
+def test_one_query_is_searched_in_one_thread_and_the_setting_restored(monkeypatch) -> None:
+    """A single query runs in one OpenMP thread (see ``_threads_for``); batches keep every
+    thread, and the caller's setting is back afterwards, also when the search fails."""
+    import faiss
+
+    vectors = clustered(500)
+    index = VectorIndex(DIM)
+    index.add(np.arange(500, dtype=np.int64), vectors)
+    seen: list[int] = []
+    search = index._search
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(faiss.omp_get_max_threads())
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(index, "_search", watched)
+    original = faiss.omp_get_max_threads()
+    many = max(2, original)
+    faiss.omp_set_num_threads(many)
+    try:
+        index.search(vectors[:1], 5)
+        index.search(vectors[:3], 5)
+        assert seen == [1, many] and faiss.omp_get_max_threads() == many
+
+        def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(index, "_search", broken)
+        with pytest.raises(RuntimeError):
+            index.search(vectors[:1], 5)
+        assert faiss.omp_get_max_threads() == many
+    finally:
+        faiss.omp_set_num_threads(original)
