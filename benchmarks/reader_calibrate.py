@@ -14,7 +14,8 @@ read sentence is kept with its features. Then, offline:
 1. the logistic head (``qa.pipeline.reader.HEAD``) is fitted on the read sentences of all files,
    each file weighing alike (label: the sentence overlaps a gold answer span);
 2. ``ABSTAIN_BELOW`` is the highest threshold keeping false abstention at or under 5% on EVERY
-   file's in-corpus questions;
+   file's in-corpus questions (a question naming something the index lacks has its confidence
+   discounted first, as ``qa ask`` does: ``UNMENTIONED_FACTOR``);
 3. ``EXTRA_MARGIN`` is chosen from a small grid by the mean of answer hit and citation precision.
 
 The printed table gives, per file, R@1 (the top passage after re-ranking holds a gold span),
@@ -71,6 +72,9 @@ class Asked:
     fused_top_gold: bool
     # The answer without the reader (reader=False), abstention off: the baseline row.
     baseline: dict[str, Any] | None = None
+    # The question names something the index lacks: its confidence is discounted
+    # (qa.pipeline.reader.UNMENTIONED_FACTOR), as `qa ask` does.
+    unmentioned: bool = False
 
 
 def collect(
@@ -150,6 +154,7 @@ def collect(
                         and contains_span(passages[0].start, passages[0].end, q.spans)
                     ),
                     baseline,
+                    bool(assistant.retriever.unmentioned(reader_stage.names(q.question))),
                 )
             )
     return results
@@ -251,10 +256,16 @@ def probabilities(head: reader_stage.Head, a: Asked) -> list[tuple[float, Read]]
     return sorted(scored, key=lambda t: -t[0])
 
 
+def sure(head: reader_stage.Head, a: Asked) -> float:
+    """The answer's confidence: the best probability, discounted for an unmentioned name."""
+    best = probabilities(head, a)[0][0] if a.sentences else 0.0
+    return best * reader_stage.UNMENTIONED_FACTOR if a.unmentioned else best
+
+
 def outcome(head: reader_stage.Head, a: Asked, threshold: float, margin: float) -> dict[str, Any]:
     scored = probabilities(head, a)
     best = scored[0][0] if scored else 0.0
-    answered = bool(scored) and best >= threshold
+    answered = bool(scored) and sure(head, a) >= threshold
     chosen: list[Read] = []
     if answered:
         chosen = [scored[0][1]]
@@ -278,11 +289,7 @@ def threshold_for(head: reader_stage.Head, asked: list[Asked]) -> float:
     """The highest threshold keeping false abstention <= 5% on every file."""
     limits = []
     for name in sorted({a.file for a in asked}):
-        best = sorted(
-            probabilities(head, a)[0][0] if a.sentences else 0.0
-            for a in asked
-            if a.file == name and a.in_corpus
-        )
+        best = sorted(sure(head, a) for a in asked if a.file == name and a.in_corpus)
         limits.append(best[int(MAX_FALSE_ABSTENTION * len(best))])
     return math.floor(min(limits) * 1000) / 1000
 
@@ -353,12 +360,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=RESULTS / "reader-calibration")
     parser.add_argument("--reader-dir", type=Path, help="another trained reader (default: shipped)")
     args = parser.parse_args()
-    cache = args.work / f"read-{args.questions}-{args.seed}-{args.reader_dir is None}.json"
+    # "-names": the cache records which questions name something the index lacks.
+    cache = args.work / f"read-{args.questions}-{args.seed}-{args.reader_dir is None}-names.json"
     if cache.exists():
         raw = json.loads(cache.read_text())
         asked = [
             Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
-                  set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"))
+                  set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"),
+                  a["unmentioned"])
             for a in raw
         ]  # fmt: skip
     else:
@@ -376,6 +385,7 @@ def main() -> None:
                         "gold_chunks": sorted(a.gold_chunks),
                         "fused_top_gold": a.fused_top_gold,
                         "baseline": a.baseline,
+                        "unmentioned": a.unmentioned,
                     }
                     for a in asked
                 ]
