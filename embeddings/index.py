@@ -59,9 +59,11 @@ def _threads_for(rows: int) -> Iterator[None]:
 
     With one query FAISS still opens an OpenMP team, whose woken thread has next to nothing to
     do, then spins on and takes a core from the next question's embedding. One query, 2 cores:
-    exact search of 20k vectors 0.8 ms in one thread against 2.2-2.8 in two, 2k vectors and IVF
-    at 200k alike (0.07 and 0.83 ms); the whole hybrid search's p95 fell from 7-8 to ~4 ms.
-    The setting is the calling thread's own (OpenMP's per-thread ICV), restored after."""
+    exact search of 20k vectors 0.8 ms in one thread against 2.2-2.8 in two; 2k vectors, and
+    IVF at 200k and 1M, alike in both. With ONNX Runtime's threads spinning within a run
+    (``embeddings.onnx.session_options``), the whole hybrid search's p95 was 7-8 ms without this
+    and ~4 ms with it. The setting is the calling thread's own (OpenMP's per-thread ICV),
+    restored after."""
     if rows != 1:
         yield
         return

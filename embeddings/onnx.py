@@ -60,11 +60,11 @@ def session_options() -> Any:
     The threads spin between the operators of one run and stop spinning when it ends. Sleeping
     between operators made each question wait for a woken thread at every operator (question
     embedding p50 1.9 ms, against 1.7 spinning); spinning on after the run kept both cores busy
-    and slowed the FAISS search that follows (5.3 against 1.5 ms at 10k vectors). Measured on
-    the 2-core machine, `python benchmarks/query_latency.py`-style loops of 400 SQuAD questions,
-    four alternating processes each: search p50 3.2-3.7 ms against 3.7-4.2 sleeping (FAISS's
-    single-query search in one OpenMP thread in both, `embeddings.index`); bulk embedding 14.4k
-    against 14.2k tokens/s."""
+    and slowed the FAISS search that follows (5.3 against 1.5 ms at 10k vectors). Together with
+    FAISS's single-query search in one OpenMP thread (``embeddings.index``), on the 2-core
+    machine, hybrid search over SQuAD dev (400 questions, eight alternating processes each):
+    p50 3.2-3.7 ms against 3.9-4.7 sleeping, p95 4.2-5.2 against 5.2-6.7; bulk embedding 14.4k
+    against 14.2k tokens/s (benchmarks/README.md, "Side by side with txtai")."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
