@@ -606,7 +606,11 @@ class Assistant:
                 turns=turns,
                 conversation=conversation,
                 alone_stored=alone,
-                unmentioned=self.retriever.unmentioned(names(question), filters),
+                unmentioned=(
+                    self.retriever.unmentioned(names(question), filters)
+                    if stage.weighs_names
+                    else ()
+                ),
             )
         reply = stage.answer(found, model, abstain_below)
         if reply.citations:

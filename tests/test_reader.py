@@ -149,7 +149,7 @@ def test_an_answer_stage_plugs_in_through_the_table(
     seen: list[stages.Found] = []
 
     class Echo:
-        passages_read, reads_alone = 6, False
+        passages_read, reads_alone, weighs_names = 6, False, False
 
         def answer(self, found: stages.Found, embedder: object, abstain_below: object):  # type: ignore[no-untyped-def]
             seen.append(found)
@@ -173,6 +173,11 @@ def test_an_answer_stage_plugs_in_through_the_table(
         p.article_id for p in found.passages
     }
     assert found.conversation is None and found.shown == ""
+    # A stage that does not weigh names gets none looked up ("Tokyo" is in no article).
+    seen.clear()
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader=False) as assistant:
+        assistant.ask("What did the harbour master of Tokyo do?")
+    assert seen[0].unmentioned == ()
 
 
 def test_follow_up_is_read_with_the_question_before_it(index_dir: Path, docs: Path) -> None:

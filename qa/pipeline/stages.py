@@ -9,8 +9,9 @@ whether to abstain. ``ANSWER_STAGES`` is the one table of them, by name:
 - ``"overlap"``: the path from before the reader, embedding cosine plus word overlap
   (``qa.pipeline.answer``): ``--no-reader``.
 
-A stage says how many of the fused passages it reads, and whether it reads a follow-up alone too
-(the facade fetches their stored sentence vectors in the same snapshot as the search), and
+A stage says how many of the fused passages it reads, whether it reads a follow-up alone too
+(the facade fetches their stored sentence vectors in the same snapshot as the search) and whether
+it weighs the question's names that no article mentions (looked up only then), and
 writes the answer from a ``Found``. A new stage is a class with these members and one entry in
 the table; the facade
 (``Assistant._extractive``) has no branch per stage.
@@ -81,6 +82,11 @@ class AnswerStage(Protocol):
         """Whether a follow-up is also read alone (``Found.alone_stored`` is then fetched)."""
         ...
 
+    @property
+    def weighs_names(self) -> bool:
+        """Whether it reads ``Found.unmentioned`` (the index is then asked for each name)."""
+        ...
+
     def answer(self, found: Found, embedder: Embedder, abstain_below: float | None) -> Answer:
         """The quoted answer, or an abstention; ``abstain_below`` overrides the stage's own
         threshold (evaluation passes -inf to see every answer)."""
@@ -92,6 +98,7 @@ class OverlapStage:
 
     passages_read = PASSAGES_READ
     reads_alone = False
+    weighs_names = False
 
     def answer(self, found: Found, embedder: Embedder, abstain_below: float | None) -> Answer:
         reply = answer(
@@ -109,6 +116,7 @@ class ReaderStage:
 
     passages_read = READ_PASSAGES
     reads_alone = True
+    weighs_names = True
 
     def __init__(self, model: AnswerModel) -> None:
         self.model = model
