@@ -256,16 +256,18 @@ def probabilities(head: reader_stage.Head, a: Asked) -> list[tuple[float, Read]]
     return sorted(scored, key=lambda t: -t[0])
 
 
-def sure(head: reader_stage.Head, a: Asked) -> float:
-    """The answer's confidence: the best probability, discounted for an unmentioned name."""
-    best = probabilities(head, a)[0][0] if a.sentences else 0.0
+def sure(head: reader_stage.Head, a: Asked, best: float | None = None) -> float:
+    """The answer's confidence: the best probability (``best``, when already known),
+    discounted for an unmentioned name."""
+    if best is None:
+        best = probabilities(head, a)[0][0] if a.sentences else 0.0
     return best * reader_stage.UNMENTIONED_FACTOR if a.unmentioned else best
 
 
 def outcome(head: reader_stage.Head, a: Asked, threshold: float, margin: float) -> dict[str, Any]:
     scored = probabilities(head, a)
     best = scored[0][0] if scored else 0.0
-    answered = bool(scored) and sure(head, a) >= threshold
+    answered = bool(scored) and sure(head, a, best) >= threshold
     chosen: list[Read] = []
     if answered:
         chosen = [scored[0][1]]
