@@ -5,7 +5,8 @@ the model shipped in this package, ``embeddings/trained/``) on first use. Two he
 pass (``embeddings.reader_training``):
 
 - ``answer_logits(questions, sentences)``: how surely each sentence answers its question;
-- ``verify_logits(claims, evidence)``: supports / refutes / not enough info, per pair.
+- ``verify_logits(claims, evidence)``: supports / refutes / not enough info, per pair (trained
+  in ``verifier.onnx``; ``reader.onnx`` keeps the head untrained, so the two share one network).
 
 How it was trained, on what, and how well it does: ``embeddings/trained/README.md``.
 """

@@ -516,14 +516,15 @@ class Assistant:
 
     def _verifier_model(self) -> Any:
         """The verifier of generated sentences, loaded once: ``verifier.onnx``, trained apart
-        (embeddings/trained/README.md), or the reader's own verify head where a reader folder
-        has no such file; the model object given as ``reader``, if one was."""
+        (embeddings/trained/README.md), from the reader folder if it has one, else the shipped
+        one (a reader's own verify head is not trained); the model object given as ``reader``,
+        if one was."""
         if self._verifier is None:
             from embeddings.reader import TRAINED_DIR, VERIFIER_FILE, ReaderModel
 
             folder = self.reader_dir or TRAINED_DIR
             if not (folder / VERIFIER_FILE).is_file():
-                return self._trained_model()
+                folder = TRAINED_DIR
             model = ReaderModel(folder, VERIFIER_FILE)
             try:
                 model.session  # noqa: B018 (load now: a damaged file fails here, clearly)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.reader import TRAINED_DIR, ReaderModel, file_sha256
+from embeddings.reader import TRAINED_DIR, VERIFIER_FILE, ReaderModel, file_sha256
 from qa import Assistant, Turn
 from tests.conftest import CORPUS
 
@@ -86,7 +86,8 @@ def test_pairs_read_in_length_order_come_back_in_the_order_given() -> None:
 
 
 def test_verify_logits_see_a_changed_number() -> None:
-    model = ReaderModel()
+    # verifier.onnx: reader.onnx keeps its verify head untrained (embeddings/trained/README.md).
+    model = ReaderModel(file_name=VERIFIER_FILE)
     evidence = "Westlife\nWestlife has sold more than 24 million records in the UK."
     logits = model.verify_logits(
         ["Westlife sold more than 24 million records in the UK.",
@@ -243,7 +244,6 @@ def test_the_shipped_check_keeps_the_facts_and_drops_a_swapped_one(
     """verifier.onnx with the text checks of qa/llm/check.py: a copy of the quote with one
     number or name changed is contradicted by it; the quote's own facts are kept."""
     from embeddings import HashEmbedder
-    from embeddings.reader import VERIFIER_FILE
     from qa.llm.check import AnswerSentence, SupportChecker
     from qa.types import Passage
 
