@@ -339,3 +339,19 @@ def test_the_names_the_index_lacks_are_found_within_the_filters(
         # A sure answer is given though the question names a city no article mentions.
         reply = assistant.ask("Which group claimed the Bataclan attack in Tokyo?")
         assert reply.found and reply.unmentioned == ["Tokyo"]
+
+
+def test_a_reader_folder_without_a_verifier_is_checked_by_the_shipped_one(
+    index_dir: Path, tmp_path: Path
+) -> None:
+    """reader.onnx keeps its verify head untrained: a reader folder that has no verifier.onnx
+    must not fall back to it, but to the verifier shipped with the package."""
+    from embeddings.reader import MODEL_FILE, TOKENIZER_FILE, TRAINED_DIR, VERIFIER_FILE
+
+    folder = tmp_path / "my-reader"
+    folder.mkdir()
+    for name in (MODEL_FILE, TOKENIZER_FILE):
+        (folder / name).symlink_to(TRAINED_DIR / name)
+    with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader_dir=folder) as a:
+        assert a._trained_model().model_file == folder / MODEL_FILE
+        assert a._verifier_model().model_file == TRAINED_DIR / VERIFIER_FILE
