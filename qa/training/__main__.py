@@ -37,7 +37,8 @@ BUDGET = {
 # Two passes against one (the reader shipped before 2026-12-05, which also read the verify pairs,
 # in 52.5 minutes): held-out correct abstention .843 / .772 / .113 against .791 / .752 / .104
 # (SQuAD / NYT / Amazon), answer hit .841 / .713 / .355 against .846 / .701 / .346
-# (`qa eval ... --half odd --out-of-corpus --limit 1500 --seed 7`; embeddings/trained/README.md).
+# (`qa eval ... --half odd --out-of-corpus --limit 1500 --seed 7`, both with UNMENTIONED_SURE_BELOW
+# .2; embeddings/trained/README.md).
 READER_EPOCHS = 2
 
 
