@@ -33,14 +33,10 @@ from qa.config import (
     PROBE_DIMS,
     PROBE_TEXT,
     PROBE_TOLERANCE,
-    SENTENCE_VECTORS,
     IndexConfig,
     check_same_model,
-    load_model,
-    missing_config,
     model_spec,
     read_config,
-    same_config,
     write_config,
 )
 from qa.errors import (
@@ -48,7 +44,6 @@ from qa.errors import (
     IndexConfigError,
     IndexEmptyError,
     IndexFormatError,
-    IndexNotFoundError,
     ModelError,
     ModelMismatchError,
     QAError,
@@ -59,7 +54,8 @@ from qa.errors import (
 from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.limits import check_k, check_question
 from qa.locking import WriteLock
-from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
+from qa.opening import file_identity, open_folder
+from qa.pipeline.chunking import Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.evidence import stored_sentence_vectors
@@ -75,7 +71,6 @@ from qa.pipeline.stages import ANSWER_STAGES, AnswerStage, Found
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
 from qa.scope import Scope, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
-from qa.stores.factory import normalize_store, open_store
 from qa.types import (
     Answer,
     Article,
@@ -140,7 +135,7 @@ class Assistant:
         self._reader: AnswerModel | None = None if isinstance(reader, bool) else reader
         # A model object given for the reader (tests) verifies too; else verifier.onnx.
         self._verifier: Any = None if isinstance(reader, bool) else reader
-        self._database = _file_identity(index_dir / DB_FILE)  # see replaced()
+        self._database = file_identity(index_dir / DB_FILE)  # see replaced()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -183,83 +178,30 @@ class Assistant:
         (naming another is an ``IndexFormatError``).
         """
         folder = Path(index_dir) if index_dir is not None else default_index_dir()
-        folder = folder.expanduser()
-        asked_store = normalize_store(store, folder)  # a bad --store fails before any write
-        with translated_os_errors(folder):
-            config, problem = _find_config(folder, create)
-            if config is not None and store is not None and asked_store != config.store:
-                raise IndexFormatError(
-                    f"The index in {folder} keeps its chunks in "
-                    f"{config.store or 'the embedded store'}, not "
-                    f"{asked_store or 'the embedded store'}. Leave --store out, or ingest into a "
-                    "new index folder (--index)."
-                )
-            store_uri = config.store if config is not None else asked_store
-            had_database = (folder / DB_FILE).exists()
-            if problem is not None and not had_database:  # nothing keeps a copy of the config
-                raise IndexConfigError(
-                    problem.what,
-                    "This index keeps no copy of it: move the folder away and ingest your "
-                    "articles again into a new one.",
-                )
-            chosen: Embedder | None = embedder
-
-            def dimension() -> int:  # a new index's vector size, from its model
-                if config is not None:
-                    return config.dimension
-                assert chosen is not None
-                return chosen.dimension
-
-            opened = open_store(store_uri, folder, dimension)
-            try:
-                if had_database:
-                    config, problem = _compare_config(folder, config, problem, opened)
-                if config is None:
-                    chosen = chosen or load_model(model, backend)
-                    chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
-                    overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
-                    Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
-                    pooling = sentence_vectors or DEFAULT_SENTENCE_VECTORS
-                    if pooling not in SENTENCE_VECTORS:
-                        raise IndexFormatError(
-                            f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)}, "
-                            f"not {pooling!r}."
-                        )
-                else:
-                    chosen = _model_for(folder, config, chosen, model, backend)
-                    for name, asked, built in (
-                        ("chunk_tokens", chunk_tokens, config.chunk_tokens),
-                        ("overlap_tokens", overlap_tokens, config.overlap_tokens),
-                    ):
-                        if asked is not None and asked != built:
-                            raise IndexFormatError(
-                                f"The index in {folder} was built with {name}={built}. To use "
-                                f"{asked}, ingest into a new index folder (--index)."
-                            )
-                    chunks, overlap = config.chunk_tokens, config.overlap_tokens
-                    pooling = config.sentence_vectors
-                    if sentence_vectors is not None and sentence_vectors != pooling:
-                        raise IndexFormatError(
-                            f"The index in {folder} makes its sentence vectors the {pooling!r} "
-                            f"way, not {sentence_vectors!r}. Leave it out, or ingest into a new "
-                            "index folder."
-                        )
-            except BaseException:
-                opened.close()
-                raise
+        opened = open_folder(
+            folder.expanduser(),
+            model=model,
+            backend=backend,
+            embedder=embedder,
+            chunk_tokens=chunk_tokens,
+            overlap_tokens=overlap_tokens,
+            create=create,
+            store=store,
+            sentence_vectors=sentence_vectors,
+        )
         assistant = cls(
-            folder,
-            opened,
-            config,
-            chosen,
-            chunks,
-            overlap,
-            store_uri,
+            folder.expanduser(),
+            opened.store,
+            opened.config,
+            opened.embedder,
+            opened.chunk_tokens,
+            opened.overlap_tokens,
+            opened.store_uri,
             reader=reader,
             reader_dir=Path(reader_dir) if reader_dir is not None else None,
-            sentence_vectors=pooling,
+            sentence_vectors=opened.sentence_vectors,
         )
-        assistant.config_problem = problem
+        assistant.config_problem = opened.problem
         return assistant
 
     def close(self) -> None:
@@ -759,7 +701,7 @@ class Assistant:
 
         Writes of other processes into the same index are followed by every call; a replaced
         index needs ``Assistant.open`` again (``qa serve`` does so, ui/state.py)."""
-        if _file_identity(self.index_dir / DB_FILE) != self._database:
+        if file_identity(self.index_dir / DB_FILE) != self._database:
             return True
         return self.config is None and (self.index_dir / CONFIG_FILE).exists()
 
@@ -843,95 +785,6 @@ class Assistant:
             self.store, None, self.embedder, self.chunker, sentence_vectors=self.sentence_vectors
         )
         return ingestor.reindex(articles)
-
-
-def _shown(folder: Path) -> str:
-    """A folder as people write it: a relative one with its ``./`` ("./index")."""
-    text = str(folder)
-    return text if folder.is_absolute() or text.startswith(".") else f"./{text}"
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of a file, None when there is none: a replaced file has another."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
-
-
-def _find_config(folder: Path, create: bool) -> tuple[IndexConfig | None, IndexConfigError | None]:
-    """The folder's config (made if missing and ``create``), or the error that its config.json
-    is damaged: ``qa check --repair`` may rebuild it, so opening goes on."""
-    if not folder.exists():
-        if not create:
-            raise IndexNotFoundError(
-                f"No index found in {_shown(folder)}. Create one with: "
-                f"qa ingest PATH --index {folder}"
-            )
-        folder.mkdir(parents=True, exist_ok=True)  # another process may race us
-    elif not folder.is_dir():
-        raise IndexFormatError(f"{folder} is a file, not an index folder.")
-    # Look for files first, then for the database: another process creating this index
-    # makes the database before anything else, so this order cannot race with it.
-    elif (
-        any(folder.iterdir())
-        and not (folder / DB_FILE).exists()
-        and not (folder / CONFIG_FILE).exists()
-    ):
-        raise IndexFormatError(
-            f"{folder} is not an article-qa index (it has files but no {DB_FILE}). "
-            "Pick an empty or new folder for --index."
-        )
-    try:
-        return read_config(folder), None
-    except IndexConfigError as error:
-        return None, error
-
-
-def _compare_config(
-    folder: Path, config: IndexConfig | None, problem: IndexConfigError | None, store: IndexStore
-) -> tuple[IndexConfig | None, IndexConfigError | None]:
-    """config.json against the copy the store keeps: (the config to work with, what is wrong
-    with config.json or None). A lost or changed config is never replaced silently: the caller
-    refuses all but ``check`` and ``repair`` while ``problem`` is set."""
-    recorded = store.recorded_config()
-    if config is None and problem is None and (recorded is not None or store.has_chunks()):
-        problem = missing_config(folder)
-    if config is not None and recorded is not None and not same_config(config, recorded, False):
-        problem = IndexConfigError(
-            f"{folder / CONFIG_FILE} differs from the copy the index database keeps (changed "
-            "by another program, or damaged)."
-        )
-    if problem is None:
-        return config, None
-    if recorded is None:
-        raise IndexConfigError(
-            problem.what,
-            "The index database keeps no copy of it (the index was written by an older "
-            "article-qa), so nobody knows which model built the stored vectors: move the "
-            "folder away and ingest your articles again into a new one.",
-        )
-    return recorded, problem
-
-
-def _model_for(
-    folder: Path,
-    config: IndexConfig,
-    embedder: Embedder | None,
-    model: str | None,
-    backend: str | None,
-) -> Embedder:
-    """The embedder an existing index is searched with: its own model and backend."""
-    if backend is not None and backend != config.backend:
-        raise ModelMismatchError(
-            f"The index in {folder} was built with the {config.backend} backend, not "
-            f"{backend}. Leave --backend out, or ingest into a new index folder (--index)."
-        )
-    spec = model if model is not None else model_spec(config)
-    chosen = embedder or load_model(spec, config.backend)
-    check_same_model(config, chosen, folder)
-    return chosen
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:

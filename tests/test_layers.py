@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "facade and services",
         (
             "qa.assistant",
+            "qa.opening",
             "qa.watch",
             "qa.scope",
             "qa.conversations",
