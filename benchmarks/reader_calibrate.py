@@ -27,6 +27,7 @@ qa/pipeline/reader.py with this table.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import QA_FILES, RESULTS  # noqa: E402
-from embeddings.reader import ReaderModel  # noqa: E402
+from embeddings.reader import MODEL_FILE, TRAINED_DIR, ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.eval.evaluation import questions_for  # noqa: E402
 from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
@@ -355,6 +356,12 @@ def score(head: reader_stage.Head, asked: list[Asked], threshold: float, margin:
     return float(np.mean(values))
 
 
+def model_tag(reader_dir: Path | None) -> str:
+    """The first 12 hex digits of the reader file's sha256 (the shipped one by default)."""
+    path = (reader_dir or TRAINED_DIR) / MODEL_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=700, help="in-corpus questions per file")
@@ -362,8 +369,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=RESULTS / "reader-calibration")
     parser.add_argument("--reader-dir", type=Path, help="another trained reader (default: shipped)")
     args = parser.parse_args()
-    # "-names": the cache records which questions name something the index lacks.
-    cache = args.work / f"read-{args.questions}-{args.seed}-{args.reader_dir is None}-names.json"
+    # The reads depend on the model: each cache is named by the reader file's sha256, so another
+    # reader (--reader-dir) or a retrained one never reuses them.
+    tag = model_tag(args.reader_dir)
+    cache = args.work / f"read-{args.questions}-{args.seed}-{tag}.json"
     if cache.exists():
         raw = json.loads(cache.read_text())
         asked = [
@@ -393,7 +402,7 @@ def main() -> None:
                 ]
             )
         )
-    conversations_cache = args.work / "read-coqa.json"
+    conversations_cache = args.work / f"read-coqa-{tag}.json"
     if conversations_cache.exists():
         follow_ups = [
             Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
