@@ -43,6 +43,16 @@ def test_contains_answer_matches_whole_words_only() -> None:
     assert not contains_answer("anything", ["", "   "])
 
 
+def test_a_quote_in_curly_marks_holds_its_answer() -> None:
+    # News text quotes with “ ” and ‘ ’ and joins with —: the answer inside them is quoted.
+    lundqvist = "Lundqvist called Julien’s remarks “disrespectful,” adding that his neck was sore."
+    assert contains_answer(lundqvist, ["disrespectful"])
+    assert contains_answer("(Scott) ★ ‘Taxi’ (No rating, 1:22)", ["Taxi"])
+    assert contains_answer("He added, “The future looks bright.” [1]", ["bright"])
+    assert contains_answer("the best—and worst—of it", ["the best and worst of it"]) is False
+    assert not contains_answer("“disrespectfully,” he said", ["disrespectful"])
+
+
 def test_rank_metrics() -> None:
     assert first_hit([False, False, True]) == 3 and first_hit([False]) is None
     assert [recall_at(3, k) for k in (1, 5, 10)] == [0.0, 1.0, 1.0]

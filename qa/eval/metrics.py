@@ -10,19 +10,31 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections.abc import Sequence
 
 Span = tuple[int, int]
 _PUNCTUATION = set(string.punctuation)
 
 
+def _punctuation(ch: str) -> bool:
+    """ASCII punctuation (SQuAD's set, which holds ``$`` and ``+`` too) or any Unicode
+    punctuation: news writes curly quotes and dashes (“ ” ’ —), which SQuAD's set misses."""
+    return ch in _PUNCTUATION or unicodedata.category(ch).startswith("P")
+
+
 def normalise_answer(text: str) -> str:
-    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces.
+    """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces; unlike
+    SQuAD's script, Unicode punctuation counts too, so a quote that reads “disrespectful,”
+    holds the answer "disrespectful". (Before 2026-12-05 only ASCII punctuation was removed: on
+    1,500 held-out NYT questions that counted 44 quoted answers as misses, .029 of answer hit.)
 
     >>> normalise_answer("The  Denver Broncos!")
     'denver broncos'
+    >>> normalise_answer("called it “disrespectful,” he said")
+    'called it disrespectful he said'
     """
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    text = "".join(ch for ch in text.lower() if not _punctuation(ch))
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 
