@@ -177,9 +177,9 @@ class Assistant:
         text) or "late" (pooled from each chunk's own pass); an existing index keeps its own
         (naming another is an ``IndexFormatError``).
         """
-        folder = Path(index_dir) if index_dir is not None else default_index_dir()
+        folder = (Path(index_dir) if index_dir is not None else default_index_dir()).expanduser()
         opened = open_folder(
-            folder.expanduser(),
+            folder,
             model=model,
             backend=backend,
             embedder=embedder,
@@ -190,7 +190,7 @@ class Assistant:
             sentence_vectors=sentence_vectors,
         )
         assistant = cls(
-            folder.expanduser(),
+            folder,
             opened.store,
             opened.config,
             opened.embedder,
