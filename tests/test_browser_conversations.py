@@ -62,9 +62,31 @@ def open_page(browser, url: str, login: tuple[str, str] | None = None):  # type:
 
 
 def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
-    """The page is loaded and its load events (the conversation list) have run."""
-    page.locator("#qa-question textarea").wait_for(timeout=WAIT)
-    page.locator("#qa-saved nav[data-address]").wait_for(state="attached", timeout=WAIT)
+    """The page is loaded and its load events (the conversation list) have run.
+
+    Once, in CI on a loaded machine, a page's load events never answered: its question box was
+    there, but the list never came in 120 s. A user reloads such a page, so this does too, once,
+    and says so on stderr; a second page that never loads fails with what the list showed."""
+    import sys
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in (1, 2):
+        page.locator("#qa-question textarea").wait_for(timeout=WAIT)
+        try:
+            page.locator("#qa-saved nav[data-address]").wait_for(
+                state="attached", timeout=WAIT // 2
+            )
+            return
+        except PlaywrightTimeout:
+            shown = page.evaluate("() => document.querySelector('#qa-saved')?.innerHTML ?? ''")
+            if attempt == 2:
+                raise AssertionError(
+                    f"the page's load events never answered, twice: {page.url}, list {shown!r}"
+                ) from None
+            print(f"wait_ready: no list after {WAIT // 2000} s, reloading {page.url}",
+                  file=sys.stderr)  # fmt: skip
+            page.reload()
 
 
 def address(page) -> str:  # type: ignore[no-untyped-def]
