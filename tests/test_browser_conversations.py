@@ -65,8 +65,10 @@ def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
     """The page is loaded and its load events (the conversation list) have run.
 
     Once, in CI on a loaded machine, a page's load events never answered: its question box was
-    there, but the list never came in 120 s. A user reloads such a page, so this does too, once,
-    and says so on stderr; a second page that never loads fails with what the list showed."""
+    there, but the list never came in 120 s. Gradio 6.31 does not send a load event again when
+    its request to join the queue fails (a page whose joins are refused shows "Connection to the
+    server was lost" and stays empty), which fits. A user reloads such a page, so this does too,
+    once, and says so on stderr; a second page that never loads fails with what it showed."""
     import sys
 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -79,12 +81,15 @@ def wait_ready(page) -> None:  # type: ignore[no-untyped-def]
             )
             return
         except PlaywrightTimeout:
-            shown = page.evaluate("() => document.querySelector('#qa-saved')?.innerHTML ?? ''")
+            shown = page.evaluate(
+                "() => [document.querySelector('#qa-saved nav')?.outerHTML ?? '',"
+                " ...[...document.querySelectorAll('.toast-body')].map(t => t.innerText)]"
+            )  # the list, then any error the page shows (Gradio's toasts)
             if attempt == 2:
                 raise AssertionError(
-                    f"the page's load events never answered, twice: {page.url}, list {shown!r}"
+                    f"the page's load events never answered, twice: {page.url}, shown {shown!r}"
                 ) from None
-            print(f"wait_ready: no list after {WAIT // 2000} s, reloading {page.url}",
+            print(f"wait_ready: no list after {WAIT // 2000} s ({shown!r}), reloading {page.url}",
                   file=sys.stderr)  # fmt: skip
             page.reload()
 
