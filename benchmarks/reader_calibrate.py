@@ -78,8 +78,34 @@ class Asked:
     unmentioned: bool = False
 
 
+class QuestionVectors:
+    """The vectors a question is searched and read with: the index's own model's, or those of
+    another sentence-transformers folder (``--question-model``, e.g. a question tower from
+    benchmarks/quality_research/question_tower.py) for retrieval alone or for both."""
+
+    def __init__(self, folder: Path | None = None, use: str = "all") -> None:
+        self.model: Any = None
+        self.use = use
+        if folder is not None:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(str(folder), device="cpu")
+
+    def __call__(self, question: str, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(search vector, read vector) of ``question``, whose own-model vector is ``own``."""
+        if self.model is None:
+            return own, own
+        other = self.model.encode([question], normalize_embeddings=True)[0].astype(np.float32)
+        return (other, own) if self.use == "search" else (other, other)
+
+
 def collect(
-    name: str, questions: int, seed: int, work: Path, reader_dir: Path | None
+    name: str,
+    questions: int,
+    seed: int,
+    work: Path,
+    reader_dir: Path | None,
+    vectors: QuestionVectors,
 ) -> list[Asked]:
     raw = load_json(QA_FILES[name])["data"]
     calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
@@ -103,9 +129,9 @@ def collect(
     with assistant:
         for q in asked_in + asked_out:
             embedder = assistant.embedder
-            vector = embedder.embed([q.question])[0]
+            searched, vector = vectors(q.question, embedder.embed([q.question])[0])
             passages = assistant.retriever.search(
-                q.question, reader_stage.READ_PASSAGES, None, vector
+                q.question, reader_stage.READ_PASSAGES, None, searched
             )
             stored = stored_sentence_vectors(
                 assistant.retriever.sentences, passages, reader_stage.READ_PASSAGES
@@ -161,7 +187,9 @@ def collect(
     return results
 
 
-def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
+def collect_conversations(
+    work: Path, reader_dir: Path | None, vectors: QuestionVectors
+) -> list[Asked]:
     """Follow-up turns of the CoQA calibration stories (first six turns, all indexed together),
     replayed with the product's own answers as history; each turn whose passages the subject
     chose is read as the product reads it (inside the subject, with the question before it)."""
@@ -185,10 +213,10 @@ def collect_conversations(work: Path, reader_dir: Path | None) -> list[Asked]:
             for turn in story["turns"][:6]:
                 question = " ".join(str(turn["question"]).split())
                 if history:
-                    vector = embedder.embed([question])[0]
+                    searched, vector = vectors(question, embedder.embed([question])[0])
                     found = retrieve(
                         question, history, assistant.retriever, embedder,
-                        reader_stage.READ_PASSAGES, None, vector,
+                        reader_stage.READ_PASSAGES, None, searched,
                     )  # fmt: skip
                     if found.follow_up and model is not None:
                         stored = stored_sentence_vectors(
@@ -368,10 +396,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=RESULTS / "reader-calibration")
     parser.add_argument("--reader-dir", type=Path, help="another trained reader (default: shipped)")
+    parser.add_argument(
+        "--question-model", type=Path,
+        help="a sentence-transformers folder that embeds the questions instead (an experiment)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--question-model-for", choices=("all", "search"), default="all",
+        help="use --question-model's vector for retrieval and the head's cosine (all) or for "
+        "retrieval alone (search)",
+    )  # fmt: skip
     args = parser.parse_args()
     # The reads depend on the model: each cache is named by the reader file's sha256, so another
     # reader (--reader-dir) or a retrained one never reuses them.
     tag = model_tag(args.reader_dir)
+    vectors = QuestionVectors(args.question_model, args.question_model_for)
+    if args.question_model is not None:
+        weights = args.question_model / "model.safetensors"
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
+        tag += f"-q{digest}-{args.question_model_for}"
     cache = args.work / f"read-{args.questions}-{args.seed}-{tag}.json"
     if cache.exists():
         raw = json.loads(cache.read_text())
@@ -384,7 +426,7 @@ def main() -> None:
     else:
         asked = []
         for name in QA_FILES:
-            asked += collect(name, args.questions, args.seed, args.work, args.reader_dir)
+            asked += collect(name, args.questions, args.seed, args.work, args.reader_dir, vectors)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(
             json.dumps(
@@ -410,7 +452,7 @@ def main() -> None:
             for a in json.loads(conversations_cache.read_text())
         ]  # fmt: skip
     else:
-        follow_ups = collect_conversations(args.work, args.reader_dir)
+        follow_ups = collect_conversations(args.work, args.reader_dir, vectors)
         conversations_cache.write_text(
             json.dumps(
                 [
@@ -443,6 +485,8 @@ def main() -> None:
     print("\nthe model's logit alone (no head), same procedure:")
     print(table(logit_only, asked, threshold_for(logit_only, asked), margin))
     out = RESULTS / "reader-calibration.json"
+    if args.question_model is not None:
+        out = RESULTS / f"reader-calibration-{tag}.json"
     out.write_text(
         json.dumps(
             {
