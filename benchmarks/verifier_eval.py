@@ -7,7 +7,8 @@ cosine check, on articles never trained on.
 ``--side calibration`` on the calibration ones (every fifth even one, never trained on: where
 ``SUPPORTS_AT_LEAST`` is chosen, printed as the highest threshold keeping 95% of true claims).
 
-- VitaminC: 3-way accuracy of the verifier head and its supports-vs-rest F1 (argmax).
+- VitaminC: 3-way accuracy of the verifier head and its supports-vs-rest F1 (argmax), alone and
+  with check.py's number check (a claim whose numbers cannot hold is not "supports").
 - Claims from SQuAD dev and NYT dev questions, checked as ``qa ask --llm`` checks a sentence:
   the claim cites passage [1] (its paragraph) among five given passages of its article:
   - true: "question: gold answer." (must be kept);
@@ -39,6 +40,7 @@ from embeddings import load_embedder  # noqa: E402
 from embeddings.reader import VERIFIER_FILE, ReaderModel, evidence_text  # noqa: E402
 from qa.llm import check  # noqa: E402
 from qa.llm.check import AnswerSentence, SupportChecker  # noqa: E402
+from qa.llm.numbers import numbers_hold  # noqa: E402
 from qa.training.data import (  # noqa: E402
     LABELS,
     article_side,
@@ -56,7 +58,10 @@ from qa.types import Passage  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 
 
-def vitaminc(model: ReaderModel, side: str, limit: int, seed: int) -> dict[str, float]:
+def vitaminc(model: ReaderModel, side: str, limit: int, seed: int) -> dict[str, dict[str, float]]:
+    """The model's 3-way labels (argmax), alone and with check.py's number check: a claim whose
+    numbers cannot hold in the evidence and its title (``numbers_hold``) is not "supports" but
+    the likelier of the other two labels."""
     rows = load_jsonl(DATA / "train" / "vitaminc.jsonl.gz")
     titles = titles_on([str(r["title"]) for r in rows], side)
     rows = [r for r in rows if str(r["title"]) in titles]
@@ -71,14 +76,23 @@ def vitaminc(model: ReaderModel, side: str, limit: int, seed: int) -> dict[str, 
         ]
     )
     gold = np.array([LABELS.index(str(r["label"])) for r in rows])
-    predicted = logits.argmax(axis=1)
+    alone = logits.argmax(axis=1)
+    checked = alone.copy()
+    for n, r in enumerate(rows):
+        claim, evidence = str(r["claim"]), f"{r['title']} {r['evidence']}"
+        if checked[n] == 0 and not numbers_hold(claim, evidence):
+            checked[n] = 1 if logits[n, 1] >= logits[n, 2] else 2
+    return {"model": _scores(alone, gold), "model + number check": _scores(checked, gold)}
+
+
+def _scores(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     tp = int(((predicted == 0) & (gold == 0)).sum())
     precision = tp / max(1, int((predicted == 0).sum()))
     recall = tp / max(1, int((gold == 0).sum()))
     return {
-        "pairs": len(rows),
-        "accuracy": float((predicted == gold).mean()),
-        "supports_f1": 2 * precision * recall / max(1e-9, precision + recall),
+        "pairs": len(gold),
+        "accuracy": round(float((predicted == gold).mean()), 3),
+        "supports_f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
     }
 
 

@@ -16,7 +16,8 @@ import pytest
 
 from embeddings import HashEmbedder
 from qa.llm import checked_answer
-from qa.llm.check import AnswerSentence, SupportChecker, numbers_written, swapped_fact
+from qa.llm.check import AnswerSentence, SupportChecker, swapped_fact
+from qa.llm.numbers import numbers_hold
 from qa.types import Answer, Passage
 
 WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
@@ -181,13 +182,63 @@ def test_a_number_no_passage_writes_is_not_supported() -> None:
 
 
 def test_numbers_are_compared_as_written_not_as_characters() -> None:
-    assert numbers_written("It sold 24,000,000 copies.", "It sold 24000000 copies")
-    assert numbers_written("There were 3 of them.", "There were three of them")
-    assert numbers_written("It cost 2.50 dollars.", "It cost 2.5 dollars")
-    assert not numbers_written("It sold 23 million.", "It sold 24 million")
+    assert numbers_hold("It sold 24,000,000 copies.", "It sold 24000000 copies")
+    assert numbers_hold("It sold 24 million copies.", "It sold 24,000,000 copies")
+    assert numbers_hold("There were 3 of them.", "There were three of them")
+    assert numbers_hold("It cost 2.50 dollars.", "It cost 2.5 dollars")
+    assert not numbers_hold("It sold 23 million.", "It sold 24 million")
+    assert not numbers_hold("She was born on 12 March 1950.", "She was born on 13 March 1950.")
     assert not swapped_fact("Westlife sold 24 million.", "Westlife sold 24 million records.")
     # A sentence that shares a name but is not a copy is not read as a swap.
     assert not swapped_fact(
         "Sales of records by Westlife peaked in the UK early.",
         "Westlife sold more than 24 million records in the US.",
     )
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "holds"),
+    [
+        ("More than 200,000 tests were done.", "Massachusetts has done 226,845 tests.", True),
+        ("More than 300,000 tests were done.", "Massachusetts has done 226,845 tests.", False),
+        ("Sales were under 23.5 million.", "It sold more than 24 million records.", False),
+        ("About 6 million people live there.", "The city has 5.9 million people.", True),
+        ("About 8 million people live there.", "The city has 5.9 million people.", False),
+        ("It has a rating below 58 %.", "It has a 57 % approval rating.", True),
+        ("It has a rating below 58 %.", "It has 57 reviews.", False),  # not a percentage
+        ("He was born before 1991.", "He was born in 1990.", True),
+        ("He was born before 1989.", "He was born in 1990.", False),
+        ("Before April 1, 2020, Oman had 210 cases.", "As of 28 March, it had 210.", True),
+        ("The meeting ended before 5 pm.", "The meeting ended at 4 pm.", False),  # not a year
+    ],
+)
+def test_a_bounded_number_holds_where_some_number_of_the_passage_meets_the_bound(
+    claim: str, evidence: str, holds: bool
+) -> None:
+    assert numbers_hold(claim, evidence) is holds
+
+
+class Agreeable:
+    """A verifier that reads every pair as support: the number check alone decides."""
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> np.ndarray:
+        return np.tile([4.0, -4.0, -4.0], (len(claims), 1))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "supported"),
+    [
+        ("More than 200,000 tests for COVID-19 were performed in Massachusetts.", True),
+        ("About 230,000 tests for COVID-19 were performed in Massachusetts.", True),
+        ("More than 300,000 tests for COVID-19 were performed in Massachusetts.", False),
+        ("Massachusetts began testing before 2021.", True),
+        ("Massachusetts began testing after 2021.", False),
+    ],
+)
+def test_a_rounded_or_bounded_number_is_kept_when_the_passage_bears_it_out(
+    sentence: str, supported: bool
+) -> None:
+    passage = _passage(1, "By April 2020 Massachusetts had performed 226,845 tests for COVID-19.")
+    checker = SupportChecker([passage], HashEmbedder(64), verifier=Agreeable())
+    (support,) = checker.check([AnswerSentence(sentence, [1])])
+    assert support.supported is supported
