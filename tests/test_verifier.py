@@ -210,6 +210,17 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("He was born before 1989.", "He was born in 1990.", False),
         ("Before April 1, 2020, Oman had 210 cases.", "As of 28 March, it had 210.", True),
         ("The meeting ended before 5 pm.", "The meeting ended at 4 pm.", False),  # not a year
+        # A strict bound leaves its number out, unless the passage bounds it the same way.
+        ("It scored more than 41 out of 100.", "It has a score of 41 out of 100.", False),
+        ("It sold more than 24 million.", "It sold more than 24 million records.", True),
+        ("It was renewed after 2017.", "On January 29, 2017, it was renewed.", False),
+        ("It was renewed since 2017.", "On January 29, 2017, it was renewed.", True),
+        # A bounded month against the passage's months.
+        ("It was published after January 2020.", "It was published in November 2019.", False),
+        ("It was published before January 2020.", "It was published in November 2019.", True),
+        ("By then, after April 25, 2020, it had 13,521.", "As of April 26, 2020: 13,521.", True),
+        # The words before a number reach back to the number before it, no further.
+        ("When did it win prior to 2000: 1946.", "It won in 1946 and 2000.", True),
     ],
 )
 def test_a_bounded_number_holds_where_some_number_of_the_passage_meets_the_bound(
