@@ -66,10 +66,19 @@ STRICT = frozenset(
 )
 ABOUT = ("about", "around", "approximately", "nearly", "almost", "roughly", "close to", "some")
 TEMPORAL = ("after", "since", "before", "prior to", "until", "as of", "by")
-MONTHS = frozenset(
-    "january february march april may june july august september october november december"
-    " jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+MONTH_NUMBERS = {
+    name: n
+    for n, names in enumerate(
+        (
+            "january jan", "february feb", "march mar", "april apr", "may", "june jun",
+            "july jul", "august aug", "september sep sept", "october oct", "november nov",
+            "december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}  # fmt: skip
+MONTHS = frozenset(MONTH_NUMBERS)
 _NUMBER = re.compile(
     r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w.,]\d)\s*"
     r"(%|percent\b|per cent\b|thousand\b|million\b|billion\b|trillion\b)?",
@@ -152,18 +161,6 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
-MONTH_NUMBERS = {
-    name: n
-    for n, names in enumerate(
-        (
-            "january jan", "february feb", "march mar", "april apr", "may", "june jun",
-            "july jul", "august aug", "september sep sept", "october oct", "november nov",
-            "december dec",
-        ),
-        start=1,
-    )
-    for name in names.split()
-}  # fmt: skip
 _MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DATE = rf"(?:\d{{1,2}}\s+)?\b({_MONTH})\b\.?(?:\s+\d{{1,2}})?(?:\s*,)?\s+(\d{{4}})\b"
 _BOUNDED_DATE = re.compile(
