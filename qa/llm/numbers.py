@@ -169,13 +169,13 @@ _BOUNDED_DATE = re.compile(
 _ANY_DATE = re.compile(_DATE, re.IGNORECASE)
 
 
-def _dates_hold(claim: str, evidence: str) -> bool:
+def _dates_hold(claim: str, evidence: str, written: list[Quantity]) -> bool:
     """A month bounded in ``claim`` ("after January 2020") against the passage's months (or its
-    years, when it names no month): "November 2019" is not after January 2020. Days are not
-    compared (the same month holds either way)."""
+    years, when it names no month; ``written``: the passage's numbers): "November 2019" is not
+    after January 2020. Days are not compared (the same month holds either way)."""
     claim, evidence = claim.lower(), evidence.lower()
     months = [(int(y), MONTH_NUMBERS[m]) for m, y in _ANY_DATE.findall(evidence)]
-    years = [int(q.value) for q in quantities(evidence) if _is_year(q.value)]
+    years = [int(q.value) for q in written if _is_year(q.value)]
     for word, month, year in _BOUNDED_DATE.findall(claim):
         stated = (int(year), MONTH_NUMBERS[month])
         after = word in ("after", "since")
@@ -193,12 +193,12 @@ def _dates_hold(claim: str, evidence: str) -> bool:
 def numbers_hold(claim: str, evidence: str) -> bool:
     """True when every number ``claim`` states in digits can hold in ``evidence`` (see the
     module's docstring): "more than 200,000" in "226,845", "3" in "three"."""
-    if not _dates_hold(claim, evidence):
+    written = quantities(evidence)
+    if not _dates_hold(claim, evidence, written):
         return False
     stated = quantities(_BOUNDED_DATE.sub(" ", claim))  # those dates are compared above
     if not stated:
         return True
-    written = quantities(evidence)
     words = re.findall(r"[a-z]+", evidence.lower())
     spelled = [float(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS]
     for quantity in stated:
