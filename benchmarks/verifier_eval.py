@@ -7,8 +7,10 @@ cosine check, on articles never trained on.
 ``--side calibration`` on the calibration ones (every fifth even one, never trained on: where
 ``SUPPORTS_AT_LEAST`` is chosen, printed as the highest threshold keeping 95% of true claims).
 
-- VitaminC: 3-way accuracy of the verifier head and its supports-vs-rest F1 (argmax), alone and
-  with check.py's number check (a claim whose numbers cannot hold is not "supports").
+- VitaminC: 3-way accuracy of the verifier head and its supports-vs-rest F1 (argmax), alone,
+  with check.py's number check (a claim whose numbers cannot hold is not "supports"), and with
+  the bounds read as check.py reads them too (a claim that bounds a number, "fewer than 98
+  reviews", whose numbers hold is "supports" unless "not enough info" outweighs the other two).
 - Claims from SQuAD dev and NYT dev questions, checked as ``qa ask --llm`` checks a sentence:
   the claim cites passage [1] (its paragraph) among five given passages of its article:
   - true: "question: gold answer." (must be kept);
@@ -40,7 +42,7 @@ from embeddings import load_embedder  # noqa: E402
 from embeddings.reader import VERIFIER_FILE, ReaderModel, evidence_text  # noqa: E402
 from qa.llm import check  # noqa: E402
 from qa.llm.check import AnswerSentence, SupportChecker  # noqa: E402
-from qa.llm.numbers import numbers_hold  # noqa: E402
+from qa.llm.numbers import compares, numbers_hold  # noqa: E402
 from qa.training.data import (  # noqa: E402
     LABELS,
     article_side,
@@ -78,11 +80,23 @@ def vitaminc(model: ReaderModel, side: str, limit: int, seed: int) -> dict[str, 
     gold = np.array([LABELS.index(str(r["label"])) for r in rows])
     alone = logits.argmax(axis=1)
     checked = alone.copy()
+    bounds = alone.copy()
     for n, r in enumerate(rows):
         claim, evidence = str(r["claim"]), f"{r['title']} {r['evidence']}"
-        if checked[n] == 0 and not numbers_hold(claim, evidence):
+        holds = numbers_hold(claim, evidence)
+        if checked[n] == 0 and not holds:
             checked[n] = 1 if logits[n, 1] >= logits[n, 2] else 2
-    return {"model": _scores(alone, gold), "model + number check": _scores(checked, gold)}
+        bounds[n] = checked[n]
+        if holds and compares(claim):
+            # as check.py reads it: supports and refutes are one ("about this claim"), and
+            # the number check has read the bound
+            related = np.logaddexp(logits[n, 0], logits[n, 1])
+            bounds[n] = 0 if related >= logits[n, 2] else 2
+    return {
+        "model": _scores(alone, gold),
+        "model + number check": _scores(checked, gold),
+        "model + number check + bounds read": _scores(bounds, gold),
+    }
 
 
 def _scores(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:

@@ -17,7 +17,7 @@ import pytest
 from embeddings import HashEmbedder
 from qa.llm import checked_answer
 from qa.llm.check import AnswerSentence, SupportChecker, swapped_fact
-from qa.llm.numbers import numbers_hold
+from qa.llm.numbers import compares, numbers_hold
 from qa.types import Answer, Passage
 
 WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
@@ -221,6 +221,12 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("By then, after April 25, 2020, it had 13,521.", "As of April 26, 2020: 13,521.", True),
         # The words before a number reach back to the number before it, no further.
         ("When did it win prior to 2000: 1946.", "It won in 1946 and 2000.", True),
+        # A number joined to a word by a hyphen is a name, not a count; a date's day may be
+        # an ordinal.
+        ("Fewer than 50 people died of COVID-19.", "By then 31 people had died.", True),
+        ("It had 3.5 million homes in 1994.", "It reached 3.5 million homes by mid-1994.", True),
+        ("Fewer than 50 people died.", "It had 66 deaths as of 3:25 p.m.", False),  # a time
+        ("It opened after 10th January 2020.", "It opened 10 November 2019; shut 2020.", False),
     ],
 )
 def test_a_bounded_number_holds_where_some_number_of_the_passage_meets_the_bound(
@@ -253,3 +259,48 @@ def test_a_rounded_or_bounded_number_is_kept_when_the_passage_bears_it_out(
     checker = SupportChecker([passage], HashEmbedder(64), verifier=Agreeable())
     (support,) = checker.check([AnswerSentence(sentence, [1])])
     assert support.supported is supported
+
+
+class Contrary:
+    """A verifier that reads every pair as refuting: what a small cross-encoder often does with
+    a comparison ("fewer than 98 reviews" against "97 reviews", VitaminC)."""
+
+    def verify_logits(self, claims: list[str], evidence: list[str]) -> np.ndarray:
+        return np.tile([-4.0, 4.0, -4.0], (len(claims), 1))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "supported", "refuted"),
+    [
+        # a bound the number check reads as true: the model's "refutes" is its misreading
+        ("More than 200,000 tests for COVID-19 were performed in Massachusetts.", True, False),
+        ("Massachusetts began testing before 2021.", True, False),
+        # a bound that cannot hold, and an exact number: the model's verdict stands
+        ("More than 300,000 tests for COVID-19 were performed in Massachusetts.", False, True),
+        ("Massachusetts had performed 226,845 tests for COVID-19.", False, True),
+    ],
+)
+def test_a_comparison_whose_numbers_hold_is_not_refuted_by_the_model(
+    sentence: str, supported: bool, refuted: bool
+) -> None:
+    passage = _passage(1, "By April 2020 Massachusetts had performed 226,845 tests for COVID-19.")
+    checker = SupportChecker([passage], HashEmbedder(64), verifier=Contrary())
+    (support,) = checker.check([AnswerSentence(sentence, [1])])
+    assert (support.supported, support.refuted) == (supported, refuted)
+
+
+@pytest.mark.parametrize(
+    ("claim", "bounded"),
+    [
+        ("It has fewer than 98 reviews.", True),
+        ("About 6 million people live there.", False),  # no comparison: the model reads it
+        ("He was born before 1991.", True),
+        ("It was published after January 2020.", True),
+        ("He was born before June 10th, 1993.", True),
+        ("It has 97 reviews.", False),
+        ("The meeting ended before 5 pm.", False),  # a time of day, not a year or a count
+        ("Nobody knows.", False),
+    ],
+)
+def test_compares_names_the_claims_that_bound_a_number(claim: str, bounded: bool) -> None:
+    assert compares(claim) is bounded

@@ -15,6 +15,8 @@ passage happens to write 23.5 elsewhere. So each stated number is read with what
   2020": some month of the passage (or year, where it names no month) is not earlier;
 - otherwise X itself, in digits or as a word ("3" in "three", "24 million" in "24,000,000").
 
+A number joined by a hyphen to a word with a capital letter is part of a name ("COVID-19",
+"F-16"; "mid-1994" is a year), and a time of day ("3:25 p.m.") holds no count: neither is read.
 A percentage is compared only with percentages; a bare number also with the digits of a
 percentage or a scaled number ("20.9" of "20.9%", "1.86" of "$1.86 trillion"). The day of a date
 that a bound word leads ("before April 1, 2020") is not compared: the passage may date the same
@@ -80,10 +82,14 @@ MONTH_NUMBERS = {
 }  # fmt: skip
 MONTHS = frozenset(MONTH_NUMBERS)
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w.,]\d)\s*"
+    # "3:25 p.m." is a time of day, not two counts
+    r"(?<![\w.:])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w.,:]\d)\s*"
     r"(%|percent\b|per cent\b|thousand\b|million\b|billion\b|trillion\b)?",
     re.IGNORECASE,
 )
+
+# A number joined by a hyphen to a word with a capital letter is part of a name.
+_NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ def quantities(text: str) -> list[Quantity]:
     found = []
     previous = 0  # the words before a number reach back to the number before it, no further
     for match in _NUMBER.finditer(text):
+        if _NAMED.search(text[max(0, match.start() - 40) : match.start()]):
+            continue  # "COVID-19", "F-16": part of a name ("mid-1994" is a year)
         unit = (match.group(2) or "").lower()
         digits = float(match.group(1).replace(",", ""))
         value = digits * SCALES.get(unit, 1.0)
@@ -162,7 +170,8 @@ def _same(a: float, b: float) -> bool:
 
 
 _MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
-_DATE = rf"(?:\d{{1,2}}\s+)?\b({_MONTH})\b\.?(?:\s+\d{{1,2}})?(?:\s*,)?\s+(\d{{4}})\b"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"  # "10", "10th"
+_DATE = rf"(?:{_DAY}\s+)?\b({_MONTH})\b\.?(?:\s+{_DAY})?(?:\s*,)?\s+(\d{{4}})\b"
 _BOUNDED_DATE = re.compile(
     rf"\b(after|since|before|prior to|until)\s+(?:the\s+)?{_DATE}", re.IGNORECASE
 )
@@ -188,6 +197,17 @@ def _dates_hold(claim: str, evidence: str, written: list[Quantity]) -> bool:
         if not found:
             return False
     return True
+
+
+def compares(claim: str) -> bool:
+    """True when ``claim`` bounds a number from one side ("more than 200,000", "fewer than 98",
+    "before 1991", "after January 2020"): a comparison, which ``numbers_hold`` reads and the
+    verifier reads poorly (qa/llm/check.py). "About 6 million" is no comparison: the verifier
+    reads it as it reads "6 million"."""
+    if _BOUNDED_DATE.search(claim):
+        return True
+    stated = quantities(_BOUNDED_DATE.sub(" ", claim))
+    return any(q.bound in ("at least", "at most") for q in stated)
 
 
 def numbers_hold(claim: str, evidence: str) -> bool:
