@@ -226,6 +226,11 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("Fewer than 50 people died of COVID-19.", "By then 31 people had died.", True),
         ("It had 3.5 million homes in 1994.", "It reached 3.5 million homes by mid-1994.", True),
         ("Fewer than 50 people died.", "It had 66 deaths as of 3:25 p.m.", False),  # a time
+        # A decade holds of its years; "1,000" is a count, not a year; "$2.4M" is millions.
+        ("It was built in the 1910s.", "It was built in 1915.", True),
+        ("It was built in the 1920s.", "It was built in 1915.", False),
+        ("There were fewer than 1,000 cases.", "By then it had almost 500 cases.", True),
+        ("It made under $2.4M worldwide.", "Its worldwide total was $2,352,022.", True),
         ("It opened after 10th January 2020.", "It opened 10 November 2019; shut 2020.", False),
     ],
 )

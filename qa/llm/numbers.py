@@ -90,6 +90,7 @@ _NUMBER = re.compile(
 
 # A number joined by a hyphen to a word with a capital letter is part of a name.
 _NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
+_MILLIONS = re.compile(r"\s?M\b")  # "$2.4M", "$ 2.4 M" (a capital M only: "5 m" is metres)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Quantity:
     bound: str  # "exact", "at least", "at most", "about", "loose" (a day a bound word dates)
     digits: float  # the number as its digits write it: 24
     strict: bool = False  # the bound leaves the number out ("more than 41")
+    year: bool = False  # written as a year: "1994", not "1,000" or "1.5 thousand"
+    span: float = 0.0  # a decade or century ("1990s": 10, "1800s": 100): any year within it
 
 
 def quantities(text: str) -> list[Quantity]:
@@ -109,24 +112,32 @@ def quantities(text: str) -> list[Quantity]:
         if _NAMED.search(text[max(0, match.start() - 40) : match.start()]):
             continue  # "COVID-19", "F-16": part of a name ("mid-1994" is a year)
         unit = (match.group(2) or "").lower()
-        digits = float(match.group(1).replace(",", ""))
-        value = digits * SCALES.get(unit, 1.0)
+        written, after = match.group(1), text[match.end(1) :]
+        digits = float(written.replace(",", ""))
+        scale = SCALES.get(unit, 1.0)
+        if not unit and _MILLIONS.match(after):
+            scale = 1e6  # "$2.4M"
+        value = digits * scale
         words = re.sub(r"[^a-z]+", " ", text[previous : match.start()].lower()).split()[-4:]
         before = " ".join(words)
         previous = match.end()
         percent = unit in ("%", "percent", "per cent")
-        bound, word = _bound(before, value)
-        found.append(Quantity(value, percent, bound, digits, word in STRICT))
+        year = scale == 1.0 and not percent and re.fullmatch(r"\d{4}", written) is not None
+        year = year and _is_year(value)
+        span = 0.0
+        if year and value % 10 == 0 and after.startswith("s"):  # "the 1990s", "the 1800s"
+            span = 100.0 if value % 100 == 0 else 10.0
+        bound, word = _bound(before, year)
+        found.append(Quantity(value, percent, bound, digits, word in STRICT, year, span))
     return found
 
 
-def _bound(before: str, value: float) -> tuple[str, str]:
+def _bound(before: str, is_year: bool) -> tuple[str, str]:
     """The bound the words ``before`` a number (its last four, lower case) put on it, and the
     word that says so."""
     last = before.split()[-1:] or [""]
     if last[0] in MONTHS and any(f" {w} " in f" {before} " for w in TEMPORAL):
         return "loose", ""  # "before April 1" (and its year, "April 1, 2020"): a bounded date
-    is_year = _is_year(value)
     for words, bound in ((AT_LEAST, "at least"), (AT_MOST, "at most"), (ABOUT, "about")):
         for word in words:
             # "before"/"after" bound a year, not a count ("before 5 pm")
@@ -146,8 +157,10 @@ def _holds(stated: Quantity, values: list[tuple[float, str]]) -> bool:
     x = stated.value
     if stated.bound == "loose":
         return True
+    if stated.span and stated.bound == "exact":  # "in the 1990s": a year within them
+        return any(x <= v < x + stated.span and _is_year(v) for v, _ in values)
     # A count's bound holds within BOUND_RATIO; a year's as written ("before 2000" of 1583).
-    year = _is_year(x) and not stated.percent
+    year = stated.year
     ratio = float("inf") if year else BOUND_RATIO
     if year and stated.bound in ("at least", "at most"):
         values = [(v, b) for v, b in values if _is_year(v)]  # "after 2021": years, not counts
@@ -184,7 +197,7 @@ def _dates_hold(claim: str, evidence: str, written: list[Quantity]) -> bool:
     after January 2020. Days are not compared (the same month holds either way)."""
     claim, evidence = claim.lower(), evidence.lower()
     months = [(int(y), MONTH_NUMBERS[m]) for m, y in _ANY_DATE.findall(evidence)]
-    years = [int(q.value) for q in written if _is_year(q.value)]
+    years = [int(q.value) for q in written if q.year]
     for word, month, year in _BOUNDED_DATE.findall(claim):
         stated = (int(year), MONTH_NUMBERS[month])
         after = word in ("after", "since")
