@@ -19,6 +19,7 @@ from qa import Assistant
 from qa.cli.commands import cli
 from qa.errors import IndexFormatError
 from qa.pipeline.chunking import embedding_text
+from qa.pipeline.ingest import POOLED_CONTEXT_SHARE
 from qa.pipeline.sentences import split_sentences
 
 STORY = (
@@ -161,17 +162,20 @@ def test_pooled_reads_only_the_sentences_and_pools_each_chunk_from_them(
         (chunk_id,) = assistant.catalog.chunk_ids(article.id)
         spans = split_sentences(chunk.text)
         titled = [embedding_text("Harbour news", chunk.text[a:b]) for a, b in spans]
-        # The model read each sentence, title-prefixed, and never the chunk.
-        assert sorted(model.embedded[-3:]) == sorted(titled) and model.read_with_spans == []
+        # The model read each sentence, title-prefixed, and the context line, never the chunk.
+        read = sorted([*titled, "Harbour news"])
+        assert sorted(model.embedded[-4:]) == read and model.read_with_spans == []
         assert embedding_text("Harbour news", chunk.text) not in model.embedded
         assert report.chunks_embedded == 1 and report.sentences_embedded == 3
-        # The chunk's vector: its sentences' mean, weighted by their length.
+        # The chunk's vector: its sentences' mean, weighted by their length, less a share of
+        # the context line's vector.
         vectors = HashEmbedder(64, 128).embed(titled)
         lengths = np.array([b - a for a, b in spans], dtype=np.float64)[:, None]
-        want = (vectors * lengths).sum(axis=0)
-        np.testing.assert_allclose(
-            assistant.store.vectors([chunk_id])[0], want / np.linalg.norm(want), atol=1e-6
-        )
+        mean = (vectors * lengths).sum(axis=0)
+        line = HashEmbedder(64, 128).embed(["Harbour news"])[0]
+        want = mean / np.linalg.norm(mean) - POOLED_CONTEXT_SHARE * line
+        want /= np.linalg.norm(want)
+        np.testing.assert_allclose(assistant.store.vectors([chunk_id])[0], want, atol=1e-6)
         assert assistant.search("When did the fishing boats leave?", k=1)[0].chunk_id == chunk_id
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     assert config["sentence_vectors"] == "pooled"
@@ -184,15 +188,15 @@ def test_pooled_reads_only_the_sentences_and_pools_each_chunk_from_them(
         assert assistant.sentence_vectors == "pooled"
         assert report.chunks_embedded == 1 and report.chunks_reused == 1
         assert report.sentences_embedded == 2 and report.sentences_reused == 3
-        assert sorted(model.embedded[-2:]) == sorted(
+        new = [
             embedding_text("Harbour news", text, "Repairs")
             for text in ("The sea wall needs work.", "It will take months.")
-        )
+        ]
+        lines = ["Harbour news", "Harbour news › Repairs"]  # context lines are not stored
+        assert sorted(model.embedded[-4:]) == sorted([*new, *lines])
         (article,) = assistant.articles()
         first = assistant.catalog.chunk_ids(article.id)[0]
-        np.testing.assert_allclose(
-            assistant.store.vectors([first])[0], want / np.linalg.norm(want), atol=1e-6
-        )
+        np.testing.assert_allclose(assistant.store.vectors([first])[0], want, atol=1e-6)
 
 
 def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write) -> None:
