@@ -17,6 +17,8 @@ passage happens to write 23.5 elsewhere. So each stated number is read with what
 
 A number joined by a hyphen to a word with a capital letter is part of a name ("COVID-19",
 "F-16"; "mid-1994" is a year), and a time of day ("3:25 p.m.") holds no count: neither is read.
+Only four digits alone make a year ("1,000" is a count); "the 1990s" holds of any year in them;
+"$2.4M" is millions.
 A percentage is compared only with percentages; a bare number also with the digits of a
 percentage or a scaled number ("20.9" of "20.9%", "1.86" of "$1.86 trillion"). The day of a date
 that a bound word leads ("before April 1, 2020") is not compared: the passage may date the same
