@@ -309,10 +309,9 @@ class SupportChecker:
         # A comparison that the quote itself bears out ("fewer than 98 reviews" of "97
         # reviews"): the number check has read the bound, so the model only says whether the
         # quote is about it.
+        comparing = [compares(sentence.text) for sentence in sentences]
         read_bound = [
-            holds[n]
-            and compares(sentences[i].text)
-            and numbers_hold(sentences[i].text, evidence[n])
+            holds[n] and comparing[i] and numbers_hold(sentences[i].text, evidence[n])
             for n, (i, _, _) in enumerate(pairs)
         ]
         supports = probabilities[:, 0] + np.where(read_bound, probabilities[:, 1], 0.0)
