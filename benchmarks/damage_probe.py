@@ -191,7 +191,10 @@ def run_case(
     # Re-embedding in other batches can move a score in its last digits, and so the order of
     # two quotes: repaired means the same sentences quoted, verbatim.
     case.repaired = again_kind == "value" and same_quotes(again, baseline)  # type: ignore[arg-type]
-    if again_kind == "value" and not verbatim(again, sources):  # type: ignore[arg-type]
+    # A repair that says what it could not fix ("ingest your articles again") leaves the user
+    # told, as a check that reports the damage does; one that says all is well must be right.
+    told = repair_kind == "error" or not repaired.ok  # type: ignore[union-attr]
+    if again_kind == "value" and not verbatim(again, sources) and not told:  # type: ignore[arg-type]
         case.outcome, case.detail = "WRONG", f"{case.detail}; a quote after repair is not verbatim"
     return case
 

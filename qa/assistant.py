@@ -172,10 +172,11 @@ class Assistant:
         of the shipped one (tests). ``reader_dir`` loads another
         trained reader (a folder with reader.onnx and tokenizer.json) instead of the shipped one.
         Any index works with the reader: it reads sentences as text, nothing is re-embedded.
-        ``sentence_vectors`` says how a new index makes its sentence vectors: "titled" (the
-        default: each sentence embedded title-prefixed, like its chunk), "alone" (on its own
-        text) or "late" (pooled from each chunk's own pass); an existing index keeps its own
-        (naming another is an ``IndexFormatError``).
+        ``sentence_vectors`` says how a new index makes its vectors: "pooled" (the default:
+        each sentence embedded title-prefixed, each chunk's vector pooled from its sentences'),
+        "titled" (the chunk embedded too, as indexes from before 2026-12-05 were made), "alone"
+        (each sentence on its own text) or "late" (pooled from each chunk's own pass); an
+        existing index keeps its own (naming another is an ``IndexFormatError``).
         """
         folder = (Path(index_dir) if index_dir is not None else default_index_dir()).expanduser()
         opened = open_folder(

@@ -171,6 +171,8 @@ def test_an_index_from_before_opens_answers_and_grows_the_old_way(
         report = assistant.ingest([write.base])
         assert report.added and report.sentences_embedded == 3
         assert embedding_text("Bridges", "It carries two lanes of traffic.") in embedder.embedded
+        chunk = BRIDGES.split("\n\n", 1)[1]
+        assert embedding_text("Bridges", chunk) in embedder.embedded  # its chunk read, not pooled
         sizes = {
             row[0] for row in assistant.store.db.execute("SELECT length(vector) FROM sentences")
         }

@@ -21,6 +21,8 @@ from embeddings import HashEmbedder
 from qa import Assistant
 from qa.pipeline.chunking import embedding_text
 from qa.pipeline.corpus import read_file
+from qa.pipeline.ingest import pooled_vector
+from qa.pipeline.sentences import split_sentences
 
 ARTICLES = 600  # ten batches of writes (64 articles each): kill points fall inside and between them
 ROUNDS = 12  # kill points per run of the kill loop (each a fresh `qa ingest` killed with -9)
@@ -83,7 +85,14 @@ def check_index(index: Path, versions: list[dict[str, str]], expected: int | Non
             assert [(s, e) for s, e, _, _ in stored] == [(s.start, s.end) for s in spans]
             for start, end, chunk, blob in stored[:1]:
                 assert text[start:end] == chunk
-                want = HashEmbedder().embed([embedding_text(title, chunk)])[0]
+                # The chunk's vector, pooled from its sentences' as the default makes it.
+                spans = split_sentences(chunk)
+                model = HashEmbedder()
+                sentences = model.embed([embedding_text(title, chunk[a:b]) for a, b in spans])
+                lengths = [b - a for a, b in spans]
+                want = np.frombuffer(
+                    pooled_vector(list(sentences), lengths, model.embed([title])[0]), np.float32
+                )
                 np.testing.assert_allclose(np.frombuffer(blob, np.float32), want, atol=1e-6)
         chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
         assert set(assistant.store.vector_index.ids().tolist()) == chunk_ids

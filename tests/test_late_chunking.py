@@ -200,22 +200,34 @@ def test_pooled_reads_only_the_sentences_and_pools_each_chunk_from_them(
 
 
 def test_an_index_keeps_the_way_it_makes_sentence_vectors(tmp_path: Path, write) -> None:
-    """A new index makes sentence vectors "titled" (as indexes did before issue 26: each sentence
-    embedded alone, title-prefixed), on every later ingest too."""
+    """A new index makes sentence vectors "pooled" (each sentence embedded alone,
+    title-prefixed; each chunk's vector pooled from them), on every later ingest too; an index
+    made another way keeps its own ("titled": every index from before the default changed)."""
     model = PoolingHash()
     write("story.txt", STORY)
     folder = tmp_path / "index"
     with Assistant.open(folder, embedder=model) as assistant:
-        assert assistant.sentence_vectors == "titled"
+        assert assistant.sentence_vectors == "pooled"
         report = assistant.ingest([write.base])
         assert model.read_with_spans == [] and report.sentences_embedded == 3
         assert embedding_text("Harbour news", "Fishing boats left at dawn.") in model.embedded
-    with pytest.raises(IndexFormatError, match="'titled' way"):
+        (chunk,) = assistant.catalog.chunk_rows(assistant.articles()[0].id)
+        assert embedding_text("Harbour news", chunk.text) not in model.embedded
+    with pytest.raises(IndexFormatError, match="'pooled' way"):
         Assistant.open(folder, embedder=model, sentence_vectors="late")
     with Assistant.open(folder, embedder=model) as assistant:
-        assert assistant.sentence_vectors == "titled"
+        assert assistant.sentence_vectors == "pooled"
     with pytest.raises(IndexFormatError, match="sentence_vectors must be one of"):
         Assistant.open(tmp_path / "other", embedder=model, sentence_vectors="mean")
+
+    model.embedded.clear()
+    titled = tmp_path / "titled"
+    with Assistant.open(titled, embedder=model, sentence_vectors="titled") as assistant:
+        assistant.ingest([write.base])
+        (chunk,) = assistant.catalog.chunk_rows(assistant.articles()[0].id)
+        assert embedding_text("Harbour news", chunk.text) in model.embedded  # the chunk is read
+    with Assistant.open(titled, embedder=model) as assistant:
+        assert assistant.sentence_vectors == "titled"
 
 
 def test_qa_ingest_makes_a_new_index_the_way_asked_and_keeps_it(tmp_path: Path, write) -> None:

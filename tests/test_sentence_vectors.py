@@ -11,6 +11,7 @@ import pytest
 from embeddings import HashEmbedder
 from qa import Assistant
 from qa.pipeline.chunking import embedding_text
+from qa.pipeline.ingest import POOLED_CONTEXT_SHARE
 from qa.pipeline.retrieval import CHUNK_FUSION, SENTENCE_FUSION, Retriever
 from qa.pipeline.sentences import split_sentences
 from qa.stores.base import SentenceRows, best_sentence_scores
@@ -83,17 +84,18 @@ def test_sentence_vectors_are_added_replaced_and_removed_with_their_article(
     assert total == len(expected_rows(assistant, harbour)) + len(expected_rows(assistant, bridges))
 
     # Replaced: the edited article's old rows are gone, the new ones are there; unchanged
-    # sentences reuse their vectors (only the new sentence and its chunk are embedded, both
-    # title-prefixed).
+    # sentences reuse their vectors. Only the new sentence (title-prefixed) and the edited
+    # chunk's context line are embedded: the chunk's vector is pooled from its sentences'
+    # ("pooled", the default), so the model never reads the chunk itself.
     embedder.embedded.clear()
     write("harbour.txt", HARBOUR.replace("Fishing boats left at dawn.", "Ferries sailed again."))
     report = assistant.ingest([write.base])
     assert report.updated == [harbour]
     assert report.sentences_embedded == 1 and report.sentences_reused >= 1
-    edited = next(c for c in assistant.catalog.chunk_rows(harbour) if "Ferries" in c.text)
+    assert report.chunks_embedded == 1
     assert embedder.embedded == [
-        embedding_text("Harbour news", edited.text),
         embedding_text("Harbour news", "Ferries sailed again."),
+        "Harbour news",
     ]
     new_ids = assistant.catalog.chunk_ids(harbour)
     rows = store.sentence_rows(new_ids)  # type: ignore[attr-defined]
@@ -184,17 +186,22 @@ def test_check_finds_and_repairs_sentence_vectors_of_no_chunk(
 
 
 def by_hand(assistant: Assistant, embedder: HashEmbedder, vector: np.ndarray) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    """Each chunk's cosine and its best sentence's cosine, computed from the texts alone (the
-    model on each chunk's and each sentence's title-prefixed text), not from stored vectors."""
+    """Each chunk's cosine and its best sentence's cosine, computed from the texts alone, not
+    from stored vectors: the model on each sentence's title-prefixed text, and each chunk's
+    vector pooled from them as the default ("pooled") makes it: their length-weighted mean,
+    less ``POOLED_CONTEXT_SHARE`` of the title's vector, normalised at each step."""
     chunk_cosines, sentence_cosines = {}, {}
     for article in assistant.articles():
+        title = embedder.embed([article.title])[0].astype(np.float64)
         chunks = assistant.catalog.chunk_rows(article.id)
         for chunk_id, chunk in zip(assistant.catalog.chunk_ids(article.id), chunks, strict=True):
-            own = embedder.embed([embedding_text(article.title, chunk.text)])[0]
-            chunk_cosines[chunk_id] = float(own @ vector)
-            texts = [embedding_text(article.title, chunk.text[a:b])
-                     for a, b in split_sentences(chunk.text)]  # fmt: skip
-            sentence_cosines[chunk_id] = float(np.max(embedder.embed(texts) @ vector))
+            spans = split_sentences(chunk.text)
+            texts = [embedding_text(article.title, chunk.text[a:b]) for a, b in spans]
+            vectors = embedder.embed(texts)
+            own = (vectors.astype(np.float64) * [[b - a] for a, b in spans]).sum(axis=0)
+            own = own / np.linalg.norm(own) - POOLED_CONTEXT_SHARE * title
+            chunk_cosines[chunk_id] = float(own @ vector / np.linalg.norm(own))
+            sentence_cosines[chunk_id] = float(np.max(vectors @ vector))
     return chunk_cosines, sentence_cosines
 
 
