@@ -3,10 +3,12 @@ caps unless one text alone is longer (the cap bounds ingest's memory, benchmarks
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.onnx import BATCH_SIZE, BATCH_TOKENS, calls
+from embeddings import load_embedder
+from embeddings.onnx import BATCH_SIZE, BATCH_TOKENS, OnnxEmbedder, calls
 
 
 @given(st.lists(st.integers(min_value=1, max_value=600), max_size=80))
@@ -26,3 +28,31 @@ def test_short_texts_fill_whole_calls_and_long_ones_go_few_at_a_time() -> None:
     assert calls([quarter] * 9) == [(0, 4), (4, 8), (8, 9)]
     # Longest first, as callers sort: the call grows once the long text is behind it.
     assert calls([BATCH_TOKENS + 100, 30, 30]) == [(0, 1), (1, 3)]
+
+
+def test_the_model_pads_little_and_gives_vectors_in_the_callers_order() -> None:
+    """Texts sorted by characters are not sorted by tokens: the embedder cuts its calls in token
+    order (each call pads to its longest text) and puts every vector back in its text's row."""
+    model = load_embedder(None)
+    assert isinstance(model, OnnxEmbedder)
+    model.dimension  # noqa: B018 (loaded before the spy: it embeds a probe)
+    texts = [
+        "Fishing boats left at dawn.",
+        "1887 1887 1887 1887 1887.",  # shorter than the first in characters, longer in tokens
+        "The harbour reopened on Monday after the storm.",
+        "Rain.",
+    ]
+    widths: list[int] = []
+    run = model._run
+
+    def spy(encodings):  # type: ignore[no-untyped-def]
+        widths.extend(len(ids) for ids, _ in encodings)
+        return run(encodings)
+
+    model._run = spy  # type: ignore[method-assign]
+    vectors = model.embed(texts)
+    assert widths == sorted(widths, reverse=True) and len(widths) == len(texts)
+    alone = np.vstack([run(model._encode([text])) for text in texts])
+    cosines = vectors @ alone.T
+    assert np.argmax(cosines, axis=1).tolist() == [0, 1, 2, 3]
+    assert cosines.diagonal().min() > 0.97  # int8 vectors move a little with their batch-mates
