@@ -174,11 +174,7 @@ class OnnxEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self._encode(texts)
-        # Callers sort texts by characters (embeddings.batching); the model pads each call to
-        # its longest text in tokens, so the calls are cut from the texts in token order. On
-        # SQuAD dev's sentences, in slices of 64, that pads 5.5% instead of 21.8%
-        # (benchmarks/README.md, "Ingest speed").
-        order = sorted(range(len(encodings)), key=lambda n: -len(encodings[n][0]))
+        order = token_order(encodings)
         ordered = [encodings[n] for n in order]
         parts = [self._run(ordered[b:e]) for b, e in calls([len(x[0]) for x in ordered])]
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -193,16 +189,20 @@ class OnnxEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._cls_pooling:  # a CLS vector has no per-token counterpart: embed spans alone
             return spans_alone(self.embed, texts, spans)
-        rows: list[Vectors] = []
+        rows: dict[int, list[Vectors]] = {}
         encodings = self._encode(texts)
-        for begin, end in calls([len(x[0]) for x in encodings]):
-            hidden, mask, offsets = self._forward(encodings[begin:end])
+        order = token_order(encodings)  # the calls ``embed`` makes, so the same vectors
+        ordered = [encodings[n] for n in order]
+        for begin, end in calls([len(x[0]) for x in ordered]):
+            hidden, mask, offsets = self._forward(ordered[begin:end])
             pooled = _normalised(_mean_pool(hidden, mask))
             for n in range(end - begin):
                 real = int(mask[n].sum())
-                rows.append(pooled[n : n + 1])
-                rows.append(pool_spans(hidden[n, :real], offsets[n], spans[begin + n], pooled[n]))
-        return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+                text = order[begin + n]
+                span_rows = pool_spans(hidden[n, :real], offsets[n], spans[text], pooled[n])
+                rows[text] = [pooled[n : n + 1], span_rows]
+        every = [row for text in range(len(texts)) for row in rows[text]]
+        return np.ascontiguousarray(np.vstack(every), dtype=np.float32)
 
     def _run(self, encodings: Sequence[Encoded]) -> Vectors:
         hidden, mask, _ = self._forward(encodings)
@@ -241,6 +241,16 @@ class OnnxEmbedder:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden = session.run(None, feed)[0]
         return hidden, mask, offsets
+
+
+def token_order(encodings: Sequence[Encoded]) -> list[int]:
+    """Positions of ``encodings``, longest in tokens first (ties in their order).
+
+    Callers sort texts by characters (``embeddings.batching``), and a call pads each text to its
+    longest in tokens: calls cut from the texts in token order pad SQuAD dev's title-prefixed
+    sentences (slices of 64) by 5.5% instead of 21.8%, and embed them ~25% faster
+    (``benchmarks/call_order.py``; benchmarks/README.md, "Side by side with txtai")."""
+    return sorted(range(len(encodings)), key=lambda n: -len(encodings[n][0]))
 
 
 def calls(lengths: Sequence[int]) -> list[tuple[int, int]]:

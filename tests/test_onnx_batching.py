@@ -56,3 +56,17 @@ def test_the_model_pads_little_and_gives_vectors_in_the_callers_order() -> None:
     cosines = vectors @ alone.T
     assert np.argmax(cosines, axis=1).tolist() == [0, 1, 2, 3]
     assert cosines.diagonal().min() > 0.97  # int8 vectors move a little with their batch-mates
+
+
+def test_late_chunking_makes_the_calls_embed_makes() -> None:
+    """Each text's row from ``embed_spans`` is its ``embed`` vector, bit for bit: int8 vectors
+    depend on their batch-mates, so both must cut the same calls (here more than one, from
+    texts out of token order)."""
+    model = load_embedder(None)
+    assert isinstance(model, OnnxEmbedder)
+    sizes = [3, 40, 7, 25, 1, 33, 12, 18, 5, 29, 9, 21, 2, 37, 15, 11, 27, 4, 31, 8]
+    texts = [" ".join(f"river{n} boat" for n in range(size)) + "." for size in sizes]
+    spans = [[(0, len(text))] for text in texts]
+    rows = model.embed_spans(texts, spans)
+    assert rows.shape[0] == 2 * len(texts)
+    np.testing.assert_array_equal(rows[0::2], model.embed(texts))
