@@ -43,7 +43,7 @@ t4 = time.perf_counter()
 passages = assistant.retriever.search(sys.argv[2], 5, None, vector)
 t5 = time.perf_counter()
 from qa.pipeline.answer import answer
-reply = answer(sys.argv[2], passages, assistant.embedder, vector, "", None)
+reply = answer(sys.argv[2], passages, assistant.embedder, vector, None)
 t6 = time.perf_counter()
 assert reply.found, reply.text
 stages = {"imports": t1 - t0, "open index": t2 - t1, "load model + embed question": t3 - t2,

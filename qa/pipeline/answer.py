@@ -315,23 +315,18 @@ def answer(
     passages: list[Passage],
     embedder: Embedder,
     query_vector: np.ndarray,
-    exclude: str = "",
     abstain_below: float | None = None,
     term_weights: Mapping[str, float] | None = None,
     sentence_vectors: Mapping[SentenceKey, np.ndarray] | None = None,
 ) -> Answer:
     """Build the answer to ``question`` from ``passages`` (best first), or abstain.
 
-    ``query_vector`` is the question's embedding. Sentences found in ``exclude`` (what earlier
-    turns already answered) are passed over while other candidates remain. ``abstain_below``
-    overrides the calibrated threshold (evaluation passes -inf to see every answer).
+    ``query_vector`` is the question's embedding. ``abstain_below`` overrides the calibrated
+    threshold (evaluation passes -inf to see every answer).
     """
     scored = candidates(
         question, passages[:PASSAGES_READ], embedder, query_vector, term_weights, sentence_vectors
     )
-    if exclude:
-        fresh = [c for c in scored if c.text not in exclude]
-        scored = fresh or scored
     if not scored:
         return not_found(question, passages, 0.0)
     sure = confidence(question, passages, scored[0].cosine)

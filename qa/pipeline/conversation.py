@@ -60,7 +60,7 @@ class Retrieved:
 
     passages: list[Passage]
     query_vector: np.ndarray  # the question's own embedding (picks the answer sentence)
-    follow_up: bool  # True: the subject chose the passages; earlier answers are not repeated
+    follow_up: bool  # True: the subject chose the passages
     # Passages of other articles that the question alone found: shown after the answer's own
     # as possibly related, never quoted (the answer stays on the subject).
     related: list[Passage] = field(default_factory=list)

@@ -63,11 +63,6 @@ class Found:
     def follow_up(self) -> bool:
         return self.conversation is not None and self.conversation.follow_up
 
-    @property
-    def shown(self) -> str:
-        """What earlier turns already answered (passed over while other sentences remain)."""
-        return " ".join(t.answer for t in self.turns) if self.follow_up else ""
-
 
 class AnswerStage(Protocol):
     """Reads the passages retrieval found and writes the answer."""
@@ -102,7 +97,7 @@ class OverlapStage:
 
     def answer(self, found: Found, embedder: Embedder, abstain_below: float | None) -> Answer:
         reply = answer(
-            found.question, found.passages, embedder, found.vector, found.shown, abstain_below,
+            found.question, found.passages, embedder, found.vector, abstain_below,
             sentence_vectors=found.stored,
         )  # fmt: skip
         if found.conversation is not None and found.follow_up:
@@ -126,7 +121,7 @@ class ReaderStage:
         conversation = found.conversation
         if conversation is None or not conversation.follow_up:
             reading = read(self.model, question, found.passages, embedder, vector, found.stored)
-            return reading_answer(question, reading, "", abstain_below, None, found.unmentioned)
+            return reading_answer(question, reading, abstain_below, None, found.unmentioned)
         # Read inside the subject (the question read with the one before it, as a follow-up),
         # and alone: a new topic ("Where is the Rhine?" after Super Bowl 50) reads surer alone
         # and leaves the subject.
@@ -134,11 +129,11 @@ class ReaderStage:
         topic = read(self.model, question, found.passages, embedder, vector, found.stored, asked)
         alone = read(self.model, question, conversation.alone, embedder, vector, found.alone_stored)
         if switches_topic(topic, alone, needs_context(question), question):
-            return reading_answer(question, alone, "", abstain_below, None, found.unmentioned)
+            return reading_answer(question, alone, abstain_below, None, found.unmentioned)
         # A follow-up: its own head and threshold decide.
         reply = reading_answer(
-            question, topic.with_head(FOLLOW_UP_HEAD), found.shown, abstain_below,
-            FOLLOW_UP_ABSTAIN_BELOW, found.unmentioned,
+            question, topic.with_head(FOLLOW_UP_HEAD), abstain_below, FOLLOW_UP_ABSTAIN_BELOW,
+            found.unmentioned,
         )  # fmt: skip
         return replace(reply, passages=reply.passages + conversation.related)
 
