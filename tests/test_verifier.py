@@ -232,6 +232,15 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("There were fewer than 1,000 cases.", "By then it had almost 500 cases.", True),
         ("It made under $2.4M worldwide.", "Its worldwide total was $2,352,022.", True),
         ("It opened after 10th January 2020.", "It opened 10 November 2019; shut 2020.", False),
+        # Numbers written as words, with their scale, on either side.
+        ("The album sold 3 million copies.", "The album sold three million copies.", True),
+        ("The album sold three million copies.", "The album sold 5 million copies.", False),
+        ("Over three million copies were sold.", "It sold 3.4 million copies.", True),
+        ("It is her tenth studio album.", "It is her eleventh studio album.", False),
+        ("It is her tenth studio album.", "It is her 10th studio album.", True),
+        ("Fewer than three airports are busier.", "It is the fourth-busiest airport.", False),
+        # "One" and "first" state no count often enough to be left unread.
+        ("One of the members left in the first year.", "A member left early on.", True),
     ],
 )
 def test_a_bounded_number_holds_where_some_number_of_the_passage_meets_the_bound(

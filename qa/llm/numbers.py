@@ -45,6 +45,14 @@ NUMBER_WORDS = {
 }  # fmt: skip
 NUMBER_WORDS.update({"twenty": 20, "thirty": 30, "hundred": 100, "dozen": 12})
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# Number words a sentence is held to ("three million copies", "the tenth album"). "zero", "one",
+# "first", "second", "hundred" and "dozen" say no count often enough ("one of", "no one", "a
+# second", "hundreds of") that a passage need not bear them out.
+STATED_WORDS = {
+    w: n
+    for w, n in NUMBER_WORDS.items()
+    if w not in ("zero", "one", "first", "second", "hundred", "dozen")
+}
 # Within this share of the stated number, "about X" holds (an assumption, not fitted: a model's
 # "about 6 million" for 5.9 million is 2% off, "nearly 30" for 27 is 10%).
 ABOUT_SHARE = 0.1
@@ -131,6 +139,30 @@ def quantities(text: str) -> list[Quantity]:
             span = 100.0 if value % 100 == 0 else 10.0
         bound, word = _bound(before, year)
         found.append(Quantity(value, percent, bound, digits, word in STRICT, year, span))
+    return found
+
+
+_SPELLED = re.compile(
+    r"\b(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b"
+    r"(?:\s+(thousand|million|billion|trillion)\b)?",
+    re.IGNORECASE,
+)
+
+
+def spelled(text: str, held_to: bool = False) -> list[Quantity]:
+    """The numbers ``text`` writes as words, each with its scale and bound ("more than three
+    million": at least 3,000,000). ``held_to``: only those of ``STATED_WORDS``, the words a
+    sentence states a count with."""
+    found = []
+    for match in _SPELLED.finditer(text):
+        word = match.group(1).lower()
+        if held_to and word not in STATED_WORDS:
+            continue
+        digits = float(NUMBER_WORDS[word])
+        value = digits * SCALES.get((match.group(2) or "").lower(), 1.0)
+        words = re.sub(r"[^a-z]+", " ", text[max(0, match.start() - 40) : match.start()].lower())
+        bound, said = _bound(" ".join(words.split()[-4:]), False)
+        found.append(Quantity(value, False, bound, digits, said in STRICT))
     return found
 
 
@@ -226,22 +258,23 @@ def compares(claim: str) -> bool:
 
 
 def numbers_hold(claim: str, evidence: str) -> bool:
-    """True when every number ``claim`` states in digits can hold in ``evidence`` (see the
-    module's docstring): "more than 200,000" in "226,845", "3" in "three"."""
+    """True when every number ``claim`` states (in digits, or in the words of
+    ``STATED_WORDS``) can hold in ``evidence`` (see the module's docstring): "more than
+    200,000" in "226,845", "3" in "three", "the tenth album" not in "the eleventh album"."""
     written = quantities(evidence)
     if not _dates_hold(claim, evidence, written):
         return False
     stated = quantities(_BOUNDED_DATE.sub(" ", claim))  # those dates are compared above
+    stated += spelled(claim, held_to=True)
     if not stated:
         return True
-    words = re.findall(r"[a-z]+", evidence.lower())
-    spelled = [float(NUMBER_WORDS[w]) for w in words if w in NUMBER_WORDS]
+    words = [(v, q.bound) for q in spelled(evidence) for v in (q.value, q.digits)]
     for quantity in stated:
         if quantity.percent:
             values = [(q.value, q.bound) for q in written if q.percent]
         else:  # a bare number may leave out the passage's unit or scale: "20.9" of "20.9%"
             values = [(v, q.bound) for q in written for v in (q.value, q.digits)]
-            values += [(v, "exact") for v in spelled]
+            values += words
         if not _holds(quantity, values):
             return False
     return True
