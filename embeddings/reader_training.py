@@ -59,6 +59,10 @@ class TrainSettings:
     threads: int = 0  # 0: every core this process may use
     checkpoint_steps: int = CHECKPOINT_STEPS
     epochs: int = 1  # passes over the pairs, each in its own seeded order
+    # Train the word embeddings too (frozen by default, see the module's docstring): the
+    # bi-encoder put "solid" next to "liquid" and "tenth" next to "eleventh", which a verifier
+    # must tell apart.
+    train_word_embeddings: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ def train(
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     model = build_model(model_dir)
+    if settings.train_word_embeddings:
+        model.encoder.embeddings.word_embeddings.weight.requires_grad_(True)
     plan = batches(examples, settings)
     if max_steps is not None:
         plan = plan[:max_steps]

@@ -100,6 +100,20 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tiny_model: Path, tmp_pa
         assert torch.allclose(a[name], b[name], atol=1e-6), name
 
 
+def test_word_embeddings_train_only_when_asked(tiny_model: Path, tmp_path: Path) -> None:
+    from transformers import BertModel
+
+    start = BertModel.from_pretrained(str(tiny_model)).embeddings.word_embeddings.weight
+    name = "encoder.embeddings.word_embeddings.weight"
+    data = examples()
+    asked = TrainSettings(**{**SETTINGS.__dict__, "train_word_embeddings": True})
+    for settings, moves in ((SETTINGS, False), (asked, True)):
+        final = train(data, tiny_model, tmp_path / str(moves), settings, max_steps=4)
+        assert final is not None
+        trained = torch.load(final, weights_only=True)[name]
+        assert torch.equal(trained, start) is not moves
+
+
 def test_a_checkpoint_of_other_settings_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     data = examples()
     assert train(data, tiny_model, tmp_path / "run", SETTINGS, stop_at=2) is None

@@ -120,6 +120,11 @@ def main() -> None:
         default=None,
         help=f"passes over the pairs (default: reader {READER_EPOCHS}, verifier 3)",
     )
+    parser.add_argument(
+        "--train-word-embeddings",
+        action="store_true",
+        help="train the word embeddings too (frozen by default)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
@@ -139,7 +144,9 @@ def main() -> None:
     epochs = args.epochs
     if epochs is None:
         epochs = 3 if args.model == "verifier" else READER_EPOCHS
-    settings = TrainSettings(seed=args.seed, epochs=epochs)
+    settings = TrainSettings(
+        seed=args.seed, epochs=epochs, train_word_embeddings=args.train_word_embeddings
+    )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
     report = export(default_model_path(), weights, args.out, f"{args.model}.onnx")
