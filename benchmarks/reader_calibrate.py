@@ -99,6 +99,30 @@ class QuestionVectors:
         return (other, own) if self.use == "search" else (other, other)
 
 
+@dataclass(frozen=True)
+class Split:
+    """A file's calibration split: its articles (``raw``), those indexed (``kept``: training
+    articles and three quarters of the calibration ones), the calibration articles indexed
+    (``inside``) and left out (``outside``: their questions must abstain), and the seeded
+    generator that chose them, which goes on to sample the questions."""
+
+    raw: list[Any]
+    kept: list[int]
+    inside: list[int]
+    outside: set[int]
+    rng: random.Random
+
+
+def calibration_split(name: str, seed: int) -> Split:
+    raw = load_json(QA_FILES[name])["data"]
+    calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
+    train = [n for n in range(len(raw)) if article_side(n) == "train"]
+    rng = random.Random(seed)
+    outside = set(rng.sample(calibration, max(1, round(len(calibration) / 4))))
+    inside = [n for n in calibration if n not in outside]
+    return Split(raw, sorted(train + inside), inside, outside, rng)
+
+
 def collect(
     name: str,
     questions: int,
@@ -107,13 +131,10 @@ def collect(
     reader_dir: Path | None,
     vectors: QuestionVectors,
 ) -> list[Asked]:
-    raw = load_json(QA_FILES[name])["data"]
-    calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
-    train = [n for n in range(len(raw)) if article_side(n) == "train"]
-    rng = random.Random(seed)
-    outside = set(rng.sample(calibration, max(1, round(len(calibration) / 4))))
-    inside = [n for n in calibration if n not in outside]
-    kept = sorted(train + inside)
+    split = calibration_split(name, seed)
+    raw, kept, inside, outside, rng = (
+        split.raw, split.kept, split.inside, split.outside, split.rng
+    )  # fmt: skip
     source = work / f"{name}-calibration.json"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(json.dumps({"data": [raw[n] for n in kept]}), encoding="utf-8")

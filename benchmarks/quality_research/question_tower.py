@@ -30,25 +30,21 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 import torch
 
-from benchmarks.common import QA_FILES, RESULTS
+from benchmarks.common import RESULTS
+from benchmarks.reader_calibrate import calibration_split
 from embeddings.sentence import default_model_path
 from qa.eval.evaluation import questions_for
 from qa.eval.metrics import overlaps_span
 from qa.stores.vector_format import decode
-from qa.training.data import article_side, load_json
+from qa.training.data import article_side
 
 WORK = RESULTS / "reader-calibration"
 FILES = ("squad", "nyt", "amazon")
 
 
 def load(name):
-    raw = load_json(QA_FILES[name])["data"]
-    calibration = [n for n in range(len(raw)) if article_side(n) == "calibration"]
-    train = [n for n in range(len(raw)) if article_side(n) == "train"]
-    rng = random.Random(7)
-    outside = set(rng.sample(calibration, max(1, round(len(calibration) / 4))))
-    inside = [n for n in calibration if n not in outside]
-    kept = sorted(train + inside)
+    split = calibration_split(name, 7)
+    raw, kept, inside = split.raw, split.kept, split.inside
     source = WORK / f"{name}-calibration.json"
     qs = questions_for([raw[n] for n in kept], source, kept)
     db = sqlite3.connect(WORK / f"index-{name}-calibration" / "index.sqlite")

@@ -11,12 +11,11 @@ gold one (pick) or holds a gold answer (hit), reading 16, 24 or 32.
 .410. The loss is in the choice among what is read, not in what is read.
 """
 
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.common import QA_FILES
+from benchmarks.reader_calibrate import calibration_split
 from embeddings.reader import ReaderModel
 from qa import Assistant
 from qa.eval.evaluation import questions_for
@@ -24,19 +23,13 @@ from qa.eval.metrics import contains_answer, contains_span, overlaps_span
 from qa.pipeline import reader as rs
 from qa.pipeline.answer import candidates
 from qa.pipeline.evidence import stored_sentence_vectors
-from qa.training.data import article_side, load_json
 
 W = Path(__file__).resolve().parents[1] / "results" / "reader-calibration"
 model = ReaderModel(None)
 N = int(sys.argv[1])
 for name in ("squad", "nyt", "amazon"):
-    raw = load_json(QA_FILES[name])["data"]
-    cal = [n for n in range(len(raw)) if article_side(n) == "calibration"]
-    train = [n for n in range(len(raw)) if article_side(n) == "train"]
-    rng = random.Random(7)
-    outside = set(rng.sample(cal, max(1, round(len(cal) / 4))))
-    inside = [n for n in cal if n not in outside]
-    kept = sorted(train + inside)
+    split = calibration_split(name, 7)
+    raw, kept, inside, rng = split.raw, split.kept, split.inside, split.rng
     source = W / f"{name}-calibration.json"
     a = Assistant.open(W / f"index-{name}-calibration")
     qs = [
