@@ -293,6 +293,23 @@ def test_a_follow_up_may_quote_the_sentence_quoted_before(index_dir: Path, docs:
         assert follow.citations[0].quote == first.citations[0].quote
 
 
+def test_an_answer_carries_the_reader_probabilities() -> None:
+    """The quote's score is its sentence's probability; each passage's reader score is its best
+    read sentence's, also where another sentence of the reading is quoted."""
+
+    def sentence(chunk: int, text: str, p: float) -> stage.ReadSentence:
+        passage = Passage(chunk, "a", "t", None, None, "s", text, 0, len(text), 1.0, chunk, 0, 0)
+        return stage.ReadSentence(Candidate(passage, 0, len(text), text, 0, 0, 0), 0.0, p)
+
+    best = sentence(1, "The bridge opened in May.", 0.95)
+    other = sentence(2, "Engineers from Delft designed it.", 0.3)
+    reading = stage.Reading([best.candidate.passage, other.candidate.passage], [best, other])
+    reply = stage.reading_answer("q", reading)
+    assert [c.quote for c in reply.citations] == [best.candidate.text]
+    assert reply.citations[0].score == pytest.approx(0.95)
+    assert [p.reader_score for p in reply.passages] == [pytest.approx(0.95), pytest.approx(0.3)]
+
+
 def test_names_are_the_capitalised_words_past_the_first_without_acronyms() -> None:
     assert stage.names("Who painted the Mona Lisa?") == ["Mona", "Lisa"]
     assert stage.names("What did the IRA say about Belfast and Belfast?") == ["Belfast"]
