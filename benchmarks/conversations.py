@@ -15,9 +15,10 @@ alone. Printed:
 - top passage right: the top passage comes from the story, cited or not (retrieval alone);
 - answer hit: a cited quote of the right story overlaps the turn's CoQA ``evidence`` span (one
   contains the other), with history;
-- topic switch: after each conversation, the next story's first question is asked with this
-  conversation as history; right when it is answered from the next story (compare with turn 1,
-  the same questions asked alone);
+- topic switch: after each conversation, the next story's first three questions are asked in
+  turn with this conversation as history; each is right when it is answered from the next story
+  (compare the first with turn 1, the same questions asked alone; the second and third lean on
+  the first: "Where does it end?" after "Where is the Rhine?");
 - the same split by turn (the first turn has no history, so both columns agree there).
 
 ``--half odd`` takes the stories at odd positions of the file (held out: the figures we
@@ -40,7 +41,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import Answer, Assistant, Turn  # noqa: E402
-from qa.pipeline.conversation import turn_from  # noqa: E402
 
 COQA = ROOT.parent / "shared" / "data" / "coqa-dev-half.json.gz"
 CACHE = ROOT / "benchmarks" / "results" / "coqa-conversations"
@@ -98,6 +98,9 @@ def top_title(reply: Answer) -> str | None:
     return reply.passages[0].title if reply.passages else None
 
 
+SWITCH_TURNS = 3  # questions of the next story asked after a conversation
+
+
 def overlaps(quote: str, evidence: str) -> bool:
     quote, evidence = " ".join(quote.split()), " ".join(evidence.split())
     return bool(quote and evidence) and (quote in evidence or evidence in quote)
@@ -123,14 +126,19 @@ def replay(
                 cited_title(alone) == title,
             )
         )
-        history.append(turn_from(reply))
+        history.append(Turn.of(reply))
     return outcomes, history
 
 
-def switch(assistant: Assistant, history: list[Turn], story: dict[str, Any]) -> bool:
-    """Does the next story's first question, asked after ``history``, leave the old topic?"""
-    reply = assistant.ask(story["turns"][0]["question"], history=history)
-    return cited_title(reply) == title_of(story)
+def switch(assistant: Assistant, history: list[Turn], story: dict[str, Any]) -> list[bool]:
+    """Are the next story's first three questions, asked in turn after ``history``, answered
+    from it?"""
+    history, right = list(history), []
+    for turn in story["turns"][:SWITCH_TURNS]:
+        reply = assistant.ask(turn["question"], history=history)
+        right.append(cited_title(reply) == title_of(story))
+        history.append(Turn.of(reply))
+    return right
 
 
 def share(values: list[bool]) -> str:
@@ -165,7 +173,7 @@ def main() -> None:
     index = args.index or CACHE / f"{args.half}-{args.stories}"
     build_index(stories, index)
     outcomes: list[Outcome] = []
-    switches: list[bool] = []
+    switches: list[list[bool]] = []
     with Assistant.open(index, create=False, reader=not args.no_reader) as assistant:
         for number, story in enumerate(stories):
             done, history = replay(assistant, story, args.turns, not args.with_history_only)
@@ -181,7 +189,9 @@ def main() -> None:
     print(f"top passage right with history: {share([o.right_article for o in outcomes])}")
     print(f"top passage right asked alone: {share([o.right_alone for o in outcomes])}")
     print(f"answer hit with history: {share([o.hit for o in outcomes])}")
-    print(f"topic switch, answered from the next story: {share(switches)}")
+    for number in range(SWITCH_TURNS):
+        right = share([s[number] for s in switches if len(s) > number])
+        print(f"topic switch, question {number + 1} answered from the next story: {right}")
     print("turn  cited-with  cited-alone  top-with  top-alone  hit")
     for number in range(1, args.turns + 1):
         these = [o for o in outcomes if o.turn == number]

@@ -217,7 +217,7 @@ def collect_conversations(
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from conversations import COQA, build_index, load_stories, overlaps, title_of
 
-    from qa.pipeline.conversation import retrieve, turn_from
+    from qa.pipeline.conversation import retrieve
     from qa.types import Turn
 
     stories = load_stories(COQA, 35, "calibration")
@@ -269,7 +269,7 @@ def collect_conversations(
                             )
                         )
                 reply = assistant.ask(question, history=history)
-                history.append(turn_from(reply))
+                history.append(Turn.of(reply))
     return results
 
 

@@ -488,10 +488,12 @@ class Assistant:
     ) -> Answer:
         """Answer ``question`` with quoted, cited sentences, or say the articles don't answer it.
 
-        ``history`` holds earlier turns (``Turn`` or ``(question, answer)`` pairs), oldest first;
-        a follow-up such as "Who founded it?" stays on the article the conversation is about
-        (see ``qa.pipeline.conversation``); a question that stands on its own is answered as if
-        asked alone unless a passage of the conversation's article is at least as close to it.
+        ``history`` holds earlier turns (``Turn.of(reply)`` of each earlier answer, or
+        ``(question, answer)`` pairs), oldest first; a follow-up such as "Who founded it?" stays
+        on the article the conversation is about or the one the last answer quoted (see
+        ``qa.pipeline.conversation``; a pair does not say which article it quoted); a question
+        that stands on its own is answered as if asked alone unless a passage of those articles
+        is at least as close to it.
         ``abstain_below`` overrides the calibrated abstain threshold (for evaluation).
         ``llm`` has a language model write the answer (checked sentence by sentence; see
         ``ask_stream``); without it, or when the model fails, the answer is extractive.

@@ -96,7 +96,7 @@ class Conversation:
 
     def history(self) -> list[Turn]:
         """The turns as follow-up history for ``Assistant.ask`` (as the chat builds it)."""
-        return [Turn(a.question, a.text if a.found else "") for a in self.answers]
+        return [Turn.of(a) for a in self.answers]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON export: the conversation and ``Answer.to_dict()`` of each turn, each

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from qa import Assistant, Filters, Turn
-from qa.pipeline.conversation import turn_from, within
+from qa.pipeline.conversation import within
 
 ARTICLES = {
     "mouse.md": (
@@ -48,7 +48,7 @@ def test_pronoun_follow_up_stays_on_the_conversations_article(chat: Assistant) -
     assert first.citations[0].title == "Mickey Mouse"
     follow_up = "Who created him?"
     assert top_title(chat, follow_up) == "The lighthouse keeper", "alone it goes elsewhere"
-    reply = chat.ask(follow_up, history=[turn_from(first)])
+    reply = chat.ask(follow_up, history=[Turn.of(first)])
     assert reply.passages[0].title == "Mickey Mouse"
     assert reply.passages[0].rank == 1
     # The other article stays among the passages, as possibly related, ranked after.
@@ -63,7 +63,7 @@ def test_the_questions_together_name_the_subject(chat: Assistant) -> None:
 
 def test_topic_switch_leaves_the_old_article(chat: Assistant) -> None:
     first = chat.ask("Who is the most famous mouse in the world?")
-    history = [turn_from(first), turn_from(chat.ask("Who created him?", [turn_from(first)]))]
+    history = [Turn.of(first), Turn.of(chat.ask("Who created him?", [Turn.of(first)]))]
     question = "Which engineers designed the new bridge over the Vale river?"
     switched = chat.ask(question, history=history)
     assert switched.citations[0].title == "New bridge"
@@ -73,7 +73,7 @@ def test_topic_switch_leaves_the_old_article(chat: Assistant) -> None:
 def test_standalone_question_on_the_same_article_keeps_its_answer(chat: Assistant) -> None:
     first = chat.ask("Who is the most famous mouse in the world?")
     question = "In which year did Walt Disney draw Mickey Mouse in California?"
-    assert chat.ask(question, history=[turn_from(first)]) == chat.ask(question)
+    assert chat.ask(question, history=[Turn.of(first)]) == chat.ask(question)
 
 
 def test_question_pairs_without_answers_still_work(chat: Assistant) -> None:
@@ -94,5 +94,5 @@ def test_asking_for_more_stays_on_the_conversations_article(chat: Assistant) -> 
     conversation as a pronoun does (on CoQA such turns had left their story for another)."""
     first = chat.ask("Who is the most famous mouse in the world?")
     for follow_up in ("Anything else?", "Name another please.", "Any other visitors?"):
-        reply = chat.ask(follow_up, history=[turn_from(first)])
+        reply = chat.ask(follow_up, history=[Turn.of(first)])
         assert reply.passages[0].title == "Mickey Mouse", follow_up

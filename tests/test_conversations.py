@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import Answer, Assistant, Citation, Conversations, Passage
+from qa import Answer, Assistant, Citation, Conversations, Passage, Turn
 from qa.conversations import (
     CONVERSATIONS_FILE,
     ConversationNotFoundError,
@@ -39,7 +39,7 @@ def test_save_list_and_reopen_keep_every_field(tmp_path: Path) -> None:
     assert reopened.answers[0] == first  # citations with quotes and offsets, passages, all
     assert [a.question for a in reopened.answers] == ["Who reopened the harbour?", "When?"]
     assert reopened.turns[0].asked_at.endswith("+00:00")
-    assert reopened.history()[0].answer == first.text
+    assert reopened.history()[0] == Turn(first.question, first.text, "a1")  # what it quoted
     assert chats.latest(None) == reopened
 
 

@@ -199,6 +199,31 @@ def test_a_new_topic_leaves_the_conversation(index_dir: Path, docs: Path) -> Non
         assert reply.found and reply.citations[0].title == "New bridge"
 
 
+def test_a_follow_up_after_a_new_topic_asks_about_the_new_topic(
+    index_dir: Path, docs: Path
+) -> None:
+    """After four questions about the theatre, "Who reopened the harbour of Port Ellis?" leaves
+    it. "When did it reopen?" is then about the harbour, which the last answer quoted, though
+    the conversation's questions together still name the theatre."""
+    model = Scripted({"When did it reopen": "Monday", "Port Ellis": "Ana", "theatre": "Gunmen"})
+    with open_with(index_dir, docs, model) as assistant:
+        history: list[Turn] = []
+        for question in (
+            "Who attacked the Bataclan theatre?",
+            "Which theatre in Paris was attacked?",
+            "Who attacked the theatre in Paris on a Friday?",
+            "When was the Bataclan theatre attacked?",
+        ):
+            history.append(Turn.of(assistant.ask(question, history=history)))
+        assert {t.article_id for t in history} == {history[0].article_id}
+        switched = assistant.ask("Who reopened the harbour of Port Ellis?", history=history)
+        assert switched.citations[0].title == "Harbour storm"
+        history.append(Turn.of(switched))
+        follow = assistant.ask("When did it reopen?", history=history)
+        assert follow.found and follow.citations[0].title == "Harbour storm"
+        assert "Monday" in follow.citations[0].quote
+
+
 def test_switch_rule() -> None:
     def reading(p: float) -> stage.Reading:
         passage = Passage(1, "a", "t", None, None, "s", "x", 0, 1, 1.0, 1, 0.5, 1.0)

@@ -60,7 +60,7 @@ def respond(
     # The box was cleared when the question was taken; later views leave it alone, so a next
     # question typed while this answer is written is never wiped by it.
     box = gr.skip()
-    history = [Turn(t.question, t.text if t.found else "") for t in turns]
+    history = [Turn.of(t) for t in turns]
     try:
         filters = make_filters(titles=titles or (), since=since, until=until)
         if filters is not None:

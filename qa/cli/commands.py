@@ -538,7 +538,7 @@ def chat(
             print_answer(reply)
             print_checks(reply)
             echo()
-            history.append(Turn(question, reply.text if reply.found else ""))
+            history.append(Turn.of(reply))
             conversation_id = chats.save(None, conversation_id, reply)
     if conversation_id is not None:
         where = "" if index_dir == DEFAULT_INDEX else f" --index {shlex.quote(index_dir)}"
