@@ -150,6 +150,24 @@ def test_a_conversation_changes_topic(demo: Assistant) -> None:
     assert second.found and second.citations[0].title == "Rhine"
 
 
+def test_after_a_topic_switch_the_follow_up_stays_on_the_new_topic(demo: Assistant) -> None:
+    """Four questions about Super Bowl 50, then the Rhine: "Where does it end?" is about the
+    Rhine, though the last five questions together still name Super Bowl 50 (it went back there
+    until the last answer's article was searched too)."""
+    history: list[Turn] = []
+    for question in (
+        "Who won Super Bowl 50?",
+        "Who was the MVP?",
+        "Where was it played?",
+        "Who performed at halftime?",
+        "Where is the Rhine?",
+    ):
+        history.append(Turn.of(demo.ask(question, history=history)))
+    assert [t.article_id for t in history].count(history[0].article_id) == 4
+    follow = demo.ask("Where does it end?", history=history)
+    assert follow.found and follow.citations[0].title == "Rhine", follow.text
+
+
 def test_a_follow_up_is_answered_inside_its_article(demo: Assistant) -> None:
     first = demo.ask("How did the Black Death reach Europe?")
     assert first.found and first.citations[0].title == "Black Death"
