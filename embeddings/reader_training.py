@@ -63,6 +63,10 @@ class TrainSettings:
     # bi-encoder put "solid" next to "liquid" and "tenth" next to "eleventh", which a verifier
     # must tell apart.
     train_word_embeddings: bool = False
+    # Reader groups mined with this many times the negatives read in a pass: pass k reads the
+    # positive with every ``fresh_negatives``-th negative from the k-th (interleaved, so each
+    # pass reads the hardest ones by turn); 1 reads every negative in every pass.
+    fresh_negatives: int = 1
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,27 @@ def batches(
     pairs, each kind bucketed by length (less padding), then all shuffled together."""
     rng = random.Random(settings.seed)
     out: list[tuple[str, list[Example]]] = []
-    for _ in range(settings.epochs):
-        out += _one_pass(examples, settings, rng)
+    for number in range(settings.epochs):
+        out += _one_pass(_pass_share(examples, number, settings.fresh_negatives), settings, rng)
     return out
+
+
+def _pass_share(examples: Sequence[Example], number: int, every: int) -> Sequence[Example]:
+    """The examples pass ``number`` reads: verifier pairs and reader positives all, and of each
+    reader group's negatives every ``every``-th, starting from the ``number % every``-th."""
+    if every <= 1:
+        return examples
+    seen: dict[str, int] = {}
+    kept: list[Example] = []
+    for example in examples:
+        if example.task != "reader" or example.label == 1:
+            kept.append(example)
+            continue
+        position = seen.get(example.group, 0)
+        seen[example.group] = position + 1
+        if position % every == number % every:
+            kept.append(example)
+    return kept
 
 
 def _one_pass(

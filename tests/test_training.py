@@ -136,3 +136,22 @@ def test_each_epoch_is_a_pass_over_every_pair_in_its_own_order() -> None:
     for plan in passes:
         assert sorted(pairs(plan), key=repr) == sorted(data, key=repr)
     assert pairs(passes[1]) != pairs(passes[0]) and pairs(passes[2]) != pairs(passes[1])
+
+
+def test_fresh_negatives_give_each_pass_its_share_of_every_groups_negatives() -> None:
+    group = [Example("reader", "q1", "Who?", "answer", 1)] + [
+        Example("reader", "q1", "Who?", f"negative {n}", 0) for n in range(6)
+    ]
+    unanswerable = [Example("reader", "q2", "Why?", f"other {n}", 0) for n in range(5)]
+    claim = [Example("verifier", "c", "claim", "evidence", 0)]
+    plan = batches(group + unanswerable + claim, replace(SETTINGS, epochs=2, fresh_negatives=2))
+    passes: list[set[str]] = [set(), set()]
+    half = len(plan) // 2
+    for n, (_, batch) in enumerate(plan):
+        passes[n // half] |= {e.b for e in batch}
+    first, second = passes
+    assert first & second == {"answer", "evidence"}  # the positive and verifier pairs: both
+    assert {"negative 0", "negative 2", "negative 4", "other 0", "other 2", "other 4"} <= first
+    assert {"negative 1", "negative 3", "negative 5", "other 1", "other 3"} <= second
+    same = batches(group, replace(SETTINGS, epochs=2))
+    assert all(len(batch) == 7 for _, batch in same)  # fresh_negatives 1: every negative

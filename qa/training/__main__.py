@@ -125,6 +125,13 @@ def main() -> None:
         action="store_true",
         help="train the word embeddings too (frozen by default)",
     )
+    parser.add_argument(
+        "--fresh-negatives",
+        type=_positive,
+        default=1,
+        help="reader: mine this many times the negatives and read a different share of them "
+        "in each pass (default 1: the same negatives every pass)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
@@ -133,6 +140,7 @@ def main() -> None:
     if args.model == "verifier":
         pairs = mine_verifier(args.data, work, args.seed)
     else:
+        mining.NEGATIVES *= args.fresh_negatives
         pairs = mine(args.data, work, args.seed)
     counts: dict[str, int] = {}
     for pair in pairs:
@@ -145,7 +153,10 @@ def main() -> None:
     if epochs is None:
         epochs = 3 if args.model == "verifier" else READER_EPOCHS
     settings = TrainSettings(
-        seed=args.seed, epochs=epochs, train_word_embeddings=args.train_word_embeddings
+        seed=args.seed,
+        epochs=epochs,
+        train_word_embeddings=args.train_word_embeddings,
+        fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
     )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
