@@ -84,7 +84,11 @@ def test_question_pairs_without_answers_still_work(chat: Assistant) -> None:
 
 def test_within_narrows_the_users_filters() -> None:
     assert within(None, ("a",)) == Filters(article_ids=("a",))
-    assert within(Filters(titles=("T",)), ("a",)) == Filters(article_ids=("a",), titles=("T",))
+    # ids and titles are one condition ("either"): the subject, found within it, replaces it
+    assert within(Filters(titles=("T",)), ("a",)) == Filters(article_ids=("a",))
+    assert within(Filters(titles=("T",), date_from="2024-01-01"), ("a", "b")) == Filters(
+        article_ids=("a", "b"), date_from="2024-01-01"
+    )
     assert within(Filters(article_ids=("a", "b")), ("b",)) == Filters(article_ids=("b",))
     assert within(Filters(article_ids=("c",)), ("a",)) is None  # the user excluded the subject
 
@@ -96,3 +100,18 @@ def test_asking_for_more_stays_on_the_conversations_article(chat: Assistant) -> 
     for follow_up in ("Anything else?", "Name another please.", "Any other visitors?"):
         reply = chat.ask(follow_up, history=[Turn.of(first)])
         assert reply.passages[0].title == "Mickey Mouse", follow_up
+
+
+def test_a_follow_up_within_the_users_titles_stays_on_its_subject(chat: Assistant) -> None:
+    """The user's ids and titles are one condition (an article matching either is kept): the
+    subject narrows it, rather than joining it and widening the search to the other titles."""
+    from qa.pipeline.conversation import retrieve
+
+    filters = Filters(titles=("Mickey Mouse", "The lighthouse keeper"))
+    first = chat.ask("Who is the most famous mouse in the world?", filters=filters)
+    assert first.citations[0].title == "Mickey Mouse"
+    found = retrieve(
+        "Who created him?", [Turn.of(first)], chat.retriever, chat.embedder, 5, filters
+    )
+    assert found.follow_up
+    assert {p.title for p in found.passages} == {"Mickey Mouse"}

@@ -117,20 +117,31 @@ def subjects(
     if lead is None:
         return ()
     answered = [t.article_id for t in history if t.article_id is not None]
-    if answered and answered[-1] != lead:
+    if answered and answered[-1] != lead and _surely_kept(filters, answered[-1]):
         return (lead, answered[-1])
     return (lead,)
 
 
 def within(filters: Filters | None, articles: tuple[str, ...]) -> Filters | None:
-    """``filters`` narrowed to ``articles`` (None when the user's filters exclude them all)."""
+    """``filters`` narrowed to ``articles``, which searches under ``filters`` found (None when
+    the user's ids exclude them all). The user's ids and titles are one condition, kept by an
+    article matching either (``qa.scope``): the articles replace it, since joining them to it
+    would widen the search to the user's other articles. Source and dates still apply."""
     if filters is None:
         return Filters(article_ids=articles)
-    if filters.article_ids:
+    if filters.article_ids and not filters.titles:
         articles = tuple(a for a in articles if a in filters.article_ids)
-        if not articles:
-            return None
-    return replace(filters, article_ids=articles)
+    if not articles:
+        return None
+    return replace(filters, article_ids=articles, titles=())
+
+
+def _surely_kept(filters: Filters | None, article_id: str) -> bool:
+    """Whether the user's filters keep ``article_id`` by its id, or name no articles at all (a
+    title cannot be checked here: such a filter keeps the article only if its search found it)."""
+    if filters is None or not (filters.article_ids or filters.titles):
+        return True
+    return article_id in filters.article_ids
 
 
 def retrieve(
