@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from ui.openai_api import (
     error_body,
     parse_chat,
     refusal,
+    with_articles,
 )
 
 KEY = "k-3f2a9c01d4e5"
@@ -204,7 +205,8 @@ def test_earlier_messages_are_the_history(client: openai.OpenAI, local: Assistan
     answered = ask(client, ("user", first)).choices[0].message.content
     reply = ask(client, ("user", first), ("assistant", answered), ("user", follow_up))
     earlier = local.ask(first)
-    with_history = local.ask(follow_up, history=[Turn(first, earlier.text)])
+    # The answer's sources name its article: the history carries it, as in qa chat.
+    with_history = local.ask(follow_up, history=[Turn.of(earlier)])
     # The conversation keeps to the harbour; asked alone, the question finds the bridge.
     assert answer_text(with_history) != answer_text(local.ask(follow_up))
     assert reply.choices[0].message.content == answer_text(with_history)
@@ -333,6 +335,37 @@ def test_the_last_user_message_is_the_question_and_the_rest_the_history() -> Non
     not_found = "The indexed articles don't answer this question.\n\nPossibly related:\n  - X"
     asked = parse_chat(body(("user", "Who?"), ("assistant", not_found), ("user", "What?")))
     assert asked.history == (Turn("Who?", ""),)  # as qa chat passes a "not found" turn on
+
+
+def test_an_earlier_answer_names_its_article_by_the_title_of_its_first_source(
+    tmp_path: Path,
+) -> None:
+    """A client sends back text alone: the first source line's title finds the article the
+    answer quoted, which a follow-up is also searched in (a title two articles share, or none
+    has, finds nothing)."""
+    asked = parse_chat(
+        body(
+            ("user", "Who reopened the harbour?"),
+            ("assistant", 'Ana Lima reopened it. [1]\n\n[1] Harbour storm — "Ana Lima."'),
+            ("user", "Which bridge?"),
+            ("assistant", 'It opened. [1]\n\n[1] Old report, p. 2 — "It opened."'),
+            ("user", "Who?"),
+            ("assistant", "The indexed articles don't answer this question.\n\nPossibly related:"),
+            ("user", "When?"),
+        )
+    )
+    assert asked.cited == ("Harbour storm", "Old report", None)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(HARBOUR, encoding="utf-8")
+    (docs / "a.md").write_text("# Old report\n\nThe bridge opened.", encoding="utf-8")
+    (docs / "b.md").write_text("# Old report\n\nThe road opened.", encoding="utf-8")
+    with Assistant.open(tmp_path / "index", model="hash") as assistant:
+        assert assistant.ingest([docs]).ok
+        harbour = next(a.id for a in assistant.articles() if a.title == "Harbour storm")
+        turns = with_articles(asked.history, asked.cited, assistant)
+    assert [t.article_id for t in turns] == [harbour, None, None]
+    assert [replace(t, article_id=None) for t in turns] == list(asked.history)
 
 
 def test_the_question_has_the_cli_bound_and_an_earlier_answer_may_be_long() -> None:

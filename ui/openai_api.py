@@ -21,17 +21,18 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from qa import Answer, QAError, Turn
+from qa import Answer, Assistant, QAError, Turn
 from qa.conversations import answer_text
 from qa.errors import (
     DiskFullError,
@@ -126,6 +127,9 @@ class ChatRequest:
     question: str
     history: tuple[Turn, ...]
     stream: bool
+    # The title each earlier answer's first source line names (None: none), for the article a
+    # follow-up may be about: a client sends back the text alone.
+    cited: tuple[str | None, ...] = ()
 
 
 def parse_chat(body: bytes) -> ChatRequest:
@@ -197,7 +201,8 @@ def parse_chat(body: bytes) -> ChatRequest:
         raise APIRequestError(
             str(error), param=f"messages[{last}].content", code="string_above_max_length"
         ) from None
-    return ChatRequest(question, tuple(history(said[:last])), stream)
+    earlier = exchanges(said[:last])
+    return ChatRequest(question, tuple(t for t, _ in earlier), stream, tuple(c for _, c in earlier))
 
 
 def message_text(content: object, param: str) -> str:
@@ -222,13 +227,47 @@ def history(said: list[tuple[str, str]]) -> list[Turn]:
     """Each user message with the assistant message after it (system and tool messages are
     left out). An answer this server wrote counts without its sources list, as ``qa chat``
     passes its own answers on."""
-    turns: list[Turn] = []
+    return [turn for turn, _ in exchanges(said)]
+
+
+def exchanges(said: list[tuple[str, str]]) -> list[tuple[Turn, str | None]]:
+    """``history``'s turns, each with the title its answer's first source line names."""
+    turns: list[tuple[Turn, str | None]] = []
     for role, text in said:
         if role == "user" and text.strip():
-            turns.append(Turn(text))
-        elif role == "assistant" and turns and not turns[-1].answer:
-            turns[-1] = Turn(turns[-1].question, answer_only(text))
+            turns.append((Turn(text), None))
+        elif role == "assistant" and turns and not turns[-1][0].answer:
+            turn = Turn(turns[-1][0].question, answer_only(text))
+            turns[-1] = (turn, cited_title(text) if turn.answer else None)
     return turns
+
+
+_FIRST_SOURCE = re.compile(r'\n\n\[1\] (.+?)(?:, p\. \d+)? — "')
+
+
+def cited_title(content: str) -> str | None:
+    """The title in the first source line of an answer this server wrote (``[1] Title — "the
+    quote"``, ``qa.conversations.answer_text``), or None."""
+    found = _FIRST_SOURCE.search(content)
+    return found.group(1) if found else None
+
+
+def with_articles(
+    turns: Sequence[Turn], cited: Sequence[str | None], assistant: Assistant
+) -> list[Turn]:
+    """The turns, each with the article its answer quoted first where its title names exactly
+    one article of the index (a follow-up is also searched there, as in ``qa chat``)."""
+    if not any(cited):
+        return list(turns)
+    by_title: dict[str, list[str]] = {}
+    for info in assistant.articles():
+        by_title.setdefault(info.title, []).append(info.id)
+    return [
+        replace(turn, article_id=by_title[title][0])
+        if title and len(by_title.get(title, ())) == 1
+        else turn
+        for turn, title in zip(turns, cited, strict=True)
+    ]
 
 
 def answer_only(content: str) -> str:
@@ -352,9 +391,10 @@ class Answering:
     def start(self) -> Answer | None:
         """The extractive answer, or (with ``--llm``) None after the stream's first step:
         either way the index was read and its errors are raised here, before any reply."""
-        question, turns = self.request.question, list(self.request.history)
+        question = self.request.question
         with self.state.lock:
             assistant = self.state.assistant
+            turns = with_articles(self.request.history, self.request.cited, assistant)
             if self.state.llm is None:
                 return assistant.ask(question, turns)
             self.events = assistant.ask_stream(question, turns, llm=self.state.llm)
