@@ -112,7 +112,8 @@ def subjects(
     benchmarks/conversations.py --half calibration --stories 35`), after each conversation the
     next story's second and third questions cite it .457 -> .571 and .486 -> .657 of the time;
     inside the conversations the right story is cited .743 -> .724 (a wrong answer's article
-    is searched too). Held out (`--half odd`): .500 -> .725, .700 -> .825, and .854 -> .850."""
+    is searched too; .729 once the follow-up head was refitted for it). Held out (`--half
+    odd`): .500 -> .725, .700 -> .825, and .854 -> .850."""
     lead = subject(question, history, retriever, filters)
     if lead is None:
         return ()
