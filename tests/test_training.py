@@ -155,3 +155,25 @@ def test_fresh_negatives_give_each_pass_its_share_of_every_groups_negatives() ->
     assert {"negative 1", "negative 3", "negative 5", "other 1", "other 3"} <= second
     same = batches(group, replace(SETTINGS, epochs=2))
     assert all(len(batch) == 7 for _, batch in same)  # fresh_negatives 1: every negative
+
+
+def test_a_group_keeps_as_many_hard_negatives_as_asked() -> None:
+    """The positive, then the hardest negatives: one of another article and one of the gold
+    article first (``--fresh-negatives`` mines more of them)."""
+    from qa.pipeline.answer import Candidate
+    from qa.training.mining import NEGATIVES, pick_group
+    from qa.types import Passage
+
+    def sentence(article: str, text: str) -> Candidate:
+        passage = Passage(1, article, article, None, None, "", text, 0, len(text), 1.0, 1, 0, 0)
+        return Candidate(passage, 0, len(text), text, 0.5, 0.5, 1.0)
+
+    scored = [sentence("gold", "the answer")] + [
+        sentence("gold" if n % 2 else "other", f"negative {n}") for n in range(9)
+    ]
+    gold = lambda c: c.text == "the answer"  # noqa: E731
+    never = lambda c: False  # noqa: E731
+    for wanted in (NEGATIVES, 2 * NEGATIVES):
+        pairs = pick_group("g", "squad", "Q?", scored, gold, never, None, "gold", wanted)
+        assert [p.label for p in pairs] == [1] + [0] * wanted
+        assert [p.b.split("\n")[-1] for p in pairs[1:3]] == ["negative 0", "negative 1"]

@@ -73,7 +73,11 @@ def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
     return pairs
 
 
-def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
+def mine(
+    data_dir: Path, work: Path, seed: int, negatives: int = mining.NEGATIVES
+) -> list[data.Pair]:
+    """The reader's groups (``negatives`` hard negatives per answerable question), cached in
+    ``work``."""
     cached = work / "pairs.jsonl.gz"
     if cached.exists():
         return data.read_pairs(cached)
@@ -81,14 +85,16 @@ def mine(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
     squad = data_dir / "squad-dev-v1.1.json.gz"
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
     pairs: list[data.Pair] = []
-    pairs += mining.squad_groups(squad, "squad", work, BUDGET["squad"], seed)
-    pairs += mining.squad_groups(nyt, "nyt", work, BUDGET["nyt"], seed)
+    pairs += mining.squad_groups(squad, "squad", work, BUDGET["squad"], seed, negatives)
+    pairs += mining.squad_groups(nyt, "nyt", work, BUDGET["nyt"], seed, negatives)
     amazon = train_dir / "squadshifts-amazon.json.gz"
-    pairs += mining.squad_groups(amazon, "amazon", work, BUDGET["amazon"], seed)
+    pairs += mining.squad_groups(amazon, "amazon", work, BUDGET["amazon"], seed, negatives)
     pairs += mining.disfl_groups(
-        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed
+        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed, negatives
     )
-    pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed)
+    pairs += mining.coqa_groups(
+        data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed, negatives
+    )
     data.write_pairs(pairs, cached)
     return pairs
 
@@ -140,8 +146,7 @@ def main() -> None:
     if args.model == "verifier":
         pairs = mine_verifier(args.data, work, args.seed)
     else:
-        mining.NEGATIVES *= args.fresh_negatives
-        pairs = mine(args.data, work, args.seed)
+        pairs = mine(args.data, work, args.seed, mining.NEGATIVES * args.fresh_negatives)
     counts: dict[str, int] = {}
     for pair in pairs:
         counts[f"{pair.task}:{pair.source}"] = counts.get(f"{pair.task}:{pair.source}", 0) + 1

@@ -105,6 +105,7 @@ def pick_group(
     is_ambiguous: Test,
     fallback_positive: str | None,
     gold_article: str | None,
+    negatives_wanted: int = NEGATIVES,
 ) -> list[Pair]:
     """One question's pairs: its best-scored positive (or ``fallback_positive``), then the
     hardest negatives: one from another article and one from the gold article first."""
@@ -116,7 +117,7 @@ def pick_group(
         if positives
         else fallback_positive
     )
-    wanted = NEGATIVES if positive else NEGATIVES + 1
+    wanted = negatives_wanted if positive else negatives_wanted + 1
     if positive:
         pairs.append(Pair(READER, group, source, query, positive, 1))
     chosen: list[Candidate] = []
@@ -153,7 +154,9 @@ def index_training(
     return assistant, questions_for(train, source, numbers), source
 
 
-def squad_groups(path: Path, name: str, work_dir: Path, limit: int, seed: int) -> list[Pair]:
+def squad_groups(
+    path: Path, name: str, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+) -> list[Pair]:
     raw = load_json(path)["data"]
     assistant, questions, _ = index_training(raw, name, work_dir)
     rng = random.Random(seed)
@@ -175,6 +178,7 @@ def squad_groups(path: Path, name: str, work_dir: Path, limit: int, seed: int) -
                 holding(q.answers),
                 _fallback(contexts, q),
                 q.article_id,
+                negatives,
             )
             if n % 500 == 0:
                 log(f"{name}: {n}/{len(chosen)} questions")
@@ -206,7 +210,9 @@ def _fallback(contexts: dict[str, tuple[str, str]], q: Question) -> str | None:
     return None
 
 
-def disfl_groups(path: Path, squad_path: Path, work_dir: Path, limit: int, seed: int) -> list[Pair]:
+def disfl_groups(
+    path: Path, squad_path: Path, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+) -> list[Pair]:
     """Disfluent questions on the SQuAD index: answerable ones with their gold sentence,
     unanswerable ones as groups of on-topic negatives."""
     raw = load_json(squad_path)["data"]
@@ -239,14 +245,16 @@ def disfl_groups(path: Path, squad_path: Path, work_dir: Path, limit: int, seed:
                 is_gold, ambiguous, fallback = never, never, None
             pairs += pick_group(
                 f"disfl-{n}", "disfl-qa", question, scored, is_gold, ambiguous, fallback,
-                gold_article,
+                gold_article, negatives,
             )  # fmt: skip
             if n % 500 == 0:
                 log(f"disfl-qa: {n}/{min(limit, len(rows))} questions")
     return pairs
 
 
-def coqa_groups(path: Path, work_dir: Path, limit: int, seed: int) -> list[Pair]:
+def coqa_groups(
+    path: Path, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+) -> list[Pair]:
     """CoQA turns of the training stories, asked as the chat asks them (the subject story's
     passages, the question read with the last one when it leans on it)."""
     stories = training_articles(load_json(path)["data"])[0]
@@ -284,6 +292,7 @@ def coqa_groups(path: Path, work_dir: Path, limit: int, seed: int) -> list[Pair]
                 never,
                 None,
                 article,
+                negatives,
             )
             if n % 500 == 0:
                 log(f"coqa: {n}/{len(chosen)} turns")
