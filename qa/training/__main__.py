@@ -38,7 +38,9 @@ BUDGET = {
 # in 52.5 minutes): held-out correct abstention .843 / .772 / .113 against .791 / .752 / .104
 # (SQuAD / NYT / Amazon), answer hit .841 / .713 / .355 against .846 / .701 / .346
 # (`qa eval ... --half odd --out-of-corpus --limit 1500 --seed 7`, both with UNMENTIONED_SURE_BELOW
-# .2; embeddings/trained/README.md).
+# .2; embeddings/trained/README.md). Three passes did worse on the calibration articles (score
+# .6673 against .6718, correct abstention .883 / .764 / .150 against .949 / .821 / .137;
+# 2026-12-06).
 READER_EPOCHS = 2
 
 
