@@ -195,6 +195,14 @@ def test_compose_numbers_citations_in_order_with_offsets() -> None:
     ]
 
 
+def test_a_sentence_broken_across_lines_reads_as_one_line_and_its_quote_stays_exact() -> None:
+    broken = passage(5, 1, "Uptake of O\n2 from\x0cair.")
+    quoted = Candidate(broken, 100, 121, broken.text, 0.5, 0.0, 0.9)
+    reply = compose("q?", [quoted], [broken], 0.9)
+    assert reply.text == "Uptake of O 2 from air. [1]"
+    assert reply.citations[0].quote == "Uptake of O\n2 from\x0cair."
+
+
 def test_broken_index_is_a_clear_error(index_dir, embedder, write) -> None:
     from qa import IndexFormatError
 

@@ -281,7 +281,10 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], sur
                 chunk_id=passage.chunk_id,
             )
         )
-        parts.append(f"{candidate.text} [{number}]")
+        # The answer reads as one line: a sentence may hold a line break ("Uptake of O\n2 from
+        # the air", a subscript in the demo's Oxygen article) or a PDF's form feed; the quote
+        # keeps the article's exact text and offsets.
+        parts.append(f"{' '.join(candidate.text.split())} [{number}]")
     return Answer(question, " ".join(parts), True, citations, passages, sure)
 
 
