@@ -67,6 +67,11 @@ class TrainSettings:
     # positive with every ``fresh_negatives``-th negative from the k-th (interleaved, so each
     # pass reads the hardest ones by turn); 1 reads every negative in every pass.
     fresh_negatives: int = 1
+    # Weight of a second, training-only loss on reader positives whose gold answer is found in
+    # the sentence: a span head over the token vectors must point at the answer's first and last
+    # tokens (as an extractive reader does), so the encoder learns where the answer is, not only
+    # whether the sentence looks like one. 0: off. The head is not exported.
+    span_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Example:
     a: str
     b: str
     label: int
+    answer: str = ""  # reader positives: the gold answer as segment B writes it ("" unknown)
 
 
 def _log(message: str) -> None:
@@ -146,7 +152,9 @@ def _one_pass(
     return out
 
 
-def build_model(model_dir: Path) -> Any:
+def build_model(model_dir: Path, span_head: bool = False) -> Any:
+    """The network; ``span_head`` adds the training-only span head (``span_weight``), after the
+    others so that a run without it draws the same initial weights and dropout as before."""
     import torch
 
     go_offline()
@@ -162,16 +170,20 @@ def build_model(model_dir: Path) -> Any:
             self.dropout = torch.nn.Dropout(0.1)
             self.answer = torch.nn.Linear(hidden, 1)
             self.verify = torch.nn.Linear(hidden, len(LABELS))
+            if span_head:
+                self.span = torch.nn.Linear(hidden, 2)
 
         def forward(
-            self, input_ids: Any, attention_mask: Any, token_type_ids: Any
-        ) -> tuple[Any, Any]:
+            self, input_ids: Any, attention_mask: Any, token_type_ids: Any, spans: bool = False
+        ) -> tuple[Any, ...]:
             hidden = self.encoder(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             pooled = self.dropout(pooled)
+            if spans:
+                return self.answer(pooled).squeeze(-1), self.verify(pooled), self.span(hidden)
             return self.answer(pooled).squeeze(-1), self.verify(pooled)
 
     model = Reader()
@@ -221,7 +233,7 @@ def train(
     random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = build_model(model_dir)
+    model = build_model(model_dir, span_head=settings.span_weight > 0)
     if settings.train_word_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(True)
     plan = batches(examples, settings)
@@ -268,13 +280,21 @@ def train(
         task, items = plan[step]
         limit = settings.max_tokens if task == "reader" else settings.verify_max_tokens
         inputs = encode(tokenizer, items, limit)
-        answer, verify = model(**inputs)
+        targets = None
+        if task == "reader" and settings.span_weight > 0 and any(e.answer for e in items):
+            targets = span_targets(tokenizer, items, limit)
+        if targets is not None:
+            answer, verify, span = model(**inputs, spans=True)
+        else:
+            answer, verify = model(**inputs)
         labels = torch.tensor([e.label for e in items])
         if task == "reader":
             loss = bce(answer, labels.float())
             listwise = _listwise(answer, items, labels)
             if listwise is not None:
                 loss = loss + settings.listwise_weight * listwise
+            if targets is not None:
+                loss = loss + settings.span_weight * _span_loss(span, inputs, targets)
         else:
             loss = cross(verify, labels)
         optimizer.zero_grad()
@@ -308,6 +328,52 @@ def train(
     history = work_dir / "losses.json"
     history.write_text(json.dumps(running), encoding="utf-8")
     return final
+
+
+def span_targets(tokenizer: Any, items: Sequence[Example], max_tokens: int) -> Any:
+    """(start, end) token of each example's answer in segment B, -100 where it has none or
+    truncation cut it (the same tokenisation as ``encode``)."""
+    import torch
+
+    encoded = tokenizer(
+        [e.a for e in items],
+        [e.b for e in items],
+        truncation="longest_first",
+        max_length=max_tokens,
+        padding=True,
+        return_offsets_mapping=True,
+    )
+    targets = torch.full((len(items), 2), -100, dtype=torch.long)
+    for row, example in enumerate(items):
+        if not example.answer:
+            continue
+        at = example.b.find(example.answer, example.b.find("\n") + 1)
+        if at < 0:
+            continue
+        stop = at + len(example.answer)
+        first = last = -1
+        sequence = encoded.sequence_ids(row)
+        for token, (a, b) in enumerate(encoded["offset_mapping"][row]):
+            if sequence[token] != 1 or b <= at or a >= stop:
+                continue
+            first = token if first < 0 else first
+            last = token
+        if first >= 0 and encoded["offset_mapping"][row][last][1] >= stop:
+            targets[row, 0], targets[row, 1] = first, last
+    return targets if bool((targets[:, 0] >= 0).any()) else None
+
+
+def _span_loss(span: Any, inputs: dict[str, Any], targets: Any) -> Any:
+    """Cross-entropy of the start and end tokens over segment B's tokens (rows with a target)."""
+    import torch
+
+    allowed = (inputs["token_type_ids"] == 1) & (inputs["attention_mask"] == 1)
+    logits = span.masked_fill(~allowed.unsqueeze(-1), -1e4)
+    cross = torch.nn.functional.cross_entropy
+    return (
+        cross(logits[:, :, 0], targets[:, 0], ignore_index=-100)
+        + cross(logits[:, :, 1], targets[:, 1], ignore_index=-100)
+    ) / 2
 
 
 def _listwise(answer: Any, items: Sequence[Example], labels: Any) -> Any:
@@ -370,7 +436,9 @@ def export(
     from embeddings.export import QUANTIZATIONS, optimize_graph, quantize_model, quietly
 
     model = build_model(model_dir)
-    model.load_state_dict(torch.load(weights, weights_only=True))
+    state = torch.load(weights, weights_only=True)
+    # The span head (span_weight) only shapes training: it is not exported.
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("span.")})
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     raw, fused = out_dir / ".reader.export.onnx", out_dir / ".reader.fused.onnx"

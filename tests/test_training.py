@@ -177,3 +177,61 @@ def test_a_group_keeps_as_many_hard_negatives_as_asked() -> None:
         pairs = pick_group("g", "squad", "Q?", scored, gold, never, None, "gold", wanted)
         assert [p.label for p in pairs] == [1] + [0] * wanted
         assert [p.b.split("\n")[-1] for p in pairs[1:3]] == ["negative 0", "negative 1"]
+
+
+def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
+    from transformers import AutoTokenizer
+
+    from embeddings.reader_training import span_targets
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
+    items = [
+        # the title holds the answer's words too: only segment B's sentence counts
+        Example(
+            "reader",
+            "g",
+            "Who won?",
+            "Denver Broncos\nThe Denver Broncos won 24-10.",
+            1,
+            "Denver Broncos",
+        ),
+        Example("reader", "g", "Who won?", "Super Bowl\nThe game was played in 2016.", 0),
+        Example("reader", "h", "When?", "Tesla\nHe was born in 1856 in Smiljan.", 1, "1856"),
+    ]
+    targets = span_targets(tokenizer, items, 64)
+    encoded = tokenizer([e.a for e in items], [e.b for e in items], padding=True)
+    assert targets[1].tolist() == [-100, -100]
+    for row, answer in ((0, "denver broncos"), (2, "1856")):
+        start, end = targets[row].tolist()
+        assert encoded.sequence_ids(row)[start] == 1
+        assert tokenizer.decode(encoded["input_ids"][row][start : end + 1]) == answer
+        assert start > encoded["input_ids"][row].index(tokenizer.sep_token_id) + 3  # not the title
+    # truncated away: no target
+    long = Example("reader", "g", "Who?", "T\n" + "word " * 60 + "Ada Lovelace.", 1, "Ada Lovelace")
+    assert span_targets(tokenizer, [long], 32) is None
+
+
+def test_the_span_loss_trains_a_span_head_only_when_asked(tiny_model: Path, tmp_path: Path) -> None:
+    data = [
+        replace(e, answer=e.b.split()[-1].rstrip(".")) if e.task == "reader" and e.label else e
+        for e in examples()
+    ]
+    plain = train(data, tiny_model, tmp_path / "plain", SETTINGS, max_steps=6)
+    spans = train(
+        data, tiny_model, tmp_path / "spans", replace(SETTINGS, span_weight=0.5), max_steps=6
+    )
+    assert plain is not None and spans is not None
+    plain_state, span_state = (torch.load(p, weights_only=True) for p in (plain, spans))
+    assert "span.weight" in span_state and "span.weight" not in plain_state
+    changed = "encoder.encoder.layer.1.output.dense.weight"
+    assert not torch.allclose(plain_state[changed], span_state[changed])
+
+
+def test_a_positive_is_given_its_answer_as_the_sentence_writes_it() -> None:
+    from qa.training.data import answer_in
+
+    sentence = "Apollo program\nPhillips managed Apollo from January 1964 until July 1969."
+    assert answer_in(sentence, ["january 1964", "1964"]) == "1964"  # the shortest found
+    assert answer_in(sentence, ["july 1969"]) == "July 1969"
+    assert answer_in(sentence, ["Apollo program"]) == ""  # the title is not the sentence
+    assert answer_in(sentence, ["NASA"]) == ""

@@ -140,6 +140,13 @@ def main() -> None:
         help="reader: mine this many times the negatives and read a different share of them "
         "in each pass (default 1: the same negatives every pass)",
     )
+    parser.add_argument(
+        "--span-weight",
+        type=float,
+        default=0.0,
+        help="reader: weight of the training-only loss that points at the gold answer's tokens "
+        "in each positive sentence (default 0: off)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
@@ -155,7 +162,24 @@ def main() -> None:
     print(json.dumps(counts, indent=1), file=sys.stderr)
     if args.mine_only:
         return
-    examples = [Example(p.task, p.group, p.a, p.b, p.label) for p in pairs]
+    answers = data.gold_answers(args.data) if args.span_weight > 0 else {}
+    examples = [
+        Example(
+            p.task,
+            p.group,
+            p.a,
+            p.b,
+            p.label,
+            data.answer_in(p.b, answers.get(p.group, [])) if p.label == 1 else "",
+        )
+        for p in pairs
+    ]
+    if answers:
+        found = sum(1 for e in examples if e.answer)
+        positives = sum(1 for e in examples if e.task == "reader" and e.label == 1)
+        print(
+            f"span loss: the answer is found in {found} of {positives} positives", file=sys.stderr
+        )
     epochs = args.epochs
     if epochs is None:
         epochs = 3 if args.model == "verifier" else READER_EPOCHS
@@ -164,6 +188,7 @@ def main() -> None:
         epochs=epochs,
         train_word_embeddings=args.train_word_embeddings,
         fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
+        span_weight=args.span_weight if args.model == "reader" else 0.0,
     )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None

@@ -235,3 +235,36 @@ def write_pairs(pairs: list[Pair], path: Path) -> None:
 
 def read_pairs(path: Path) -> list[Pair]:
     return [Pair(**row) for row in load_jsonl(path)]
+
+
+def gold_answers(data_dir: Path) -> dict[str, list[str]]:
+    """Reader group -> its gold answers (the groups ``qa.training.mining`` names: SQuAD, NYT and
+    Amazon by question id, CoQA by story and turn), for the span loss (``span_weight``)."""
+    answers: dict[str, list[str]] = {}
+    for path, name in (
+        (data_dir / "squad-dev-v1.1.json.gz", "squad"),
+        (data_dir / "squadshifts-nyt-dev.json.gz", "nyt"),
+        (data_dir / "train" / "squadshifts-amazon.json.gz", "amazon"),
+    ):
+        for article in load_json(path)["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    texts = [str(a["text"]) for a in qa.get("answers", [])]
+                    answers[f"{name}-{qa['id']}"] = texts
+    for story in load_json(data_dir / "coqa-dev-half.json.gz")["data"]:
+        for number, turn in enumerate(story["turns"]):
+            answers[f"coqa-{story['id']}-{number}"] = [str(turn["answer"]).strip().rstrip(".")]
+    return answers
+
+
+def answer_in(sentence: str, answers: list[str]) -> str:
+    """The first of ``answers`` that ``sentence`` (``title + "\\n" + text``) writes after its
+    title, as the sentence writes it (case aside); "" when none is there."""
+    start = sentence.find("\n") + 1
+    lowered = sentence.lower()
+    for answer in sorted(answers, key=len):
+        text = answer.strip()
+        at = lowered.find(text.lower(), start) if text else -1
+        if at >= 0:
+            return sentence[at : at + len(text)]
+    return ""
