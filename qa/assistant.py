@@ -624,6 +624,15 @@ class Assistant:
         with translated_os_errors(self.index_dir):
             return self.store.list_articles()
 
+    def article(self, key: str) -> ArticleInfo | None:
+        """The article whose id is ``key``, else the first (by id) whose title is exactly
+        ``key``; None when the index has neither. One lookup, not a listing of every article."""
+        self._usable()
+        if self.config is None:
+            return None
+        with translated_os_errors(self.index_dir):
+            return self.store.find_article(key)
+
     def excerpt(self, article: str, start: int, end: int) -> Excerpt:
         """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote
         that ``search`` or ``ask`` gave, or the text around it. Raises ``ArticleNotFoundError``
@@ -638,10 +647,7 @@ class Assistant:
         with self._snapshot():
             self._follow_writers()
             self._require_articles()
-            listed = self.articles()
-            info = next((a for a in listed if a.id == article), None) or next(
-                (a for a in listed if a.title == article), None
-            )
+            info = self.article(article)
             if info is None:
                 raise ArticleNotFoundError(
                     f"No article {article!r} (by id or exact title). See `qa list` for ids."

@@ -243,6 +243,8 @@ def test_excerpt_is_the_article_text_at_the_offsets(assistant: Assistant, write)
     excerpt = assistant.excerpt("Harbour storm", start, start + 8)  # by title too
     assert (excerpt.text, excerpt.article_id, excerpt.page) == ("Ana Lima", article.id, None)
     assert excerpt.url == "https://news.example/harbour"
+    assert assistant.article("Harbour storm") == assistant.article(article.id) == article
+    assert assistant.article("harbour storm") is None  # a title exactly, as excerpt reads it
     with pytest.raises(SearchOptionError, match="is not inside"):
         assistant.excerpt(article.id, 5, len(text) + 1)
     with pytest.raises(SearchOptionError, match="is not inside"):

@@ -114,7 +114,7 @@ def add_address(
 def confirm_remove(state: AppState, article_id: str | None) -> tuple[Any, str, str | None]:
     """A Remove button asks first: (the confirmation, shown; its question naming the article;
     the article waiting for the answer)."""
-    article = next((a for a in state.articles() if a.id == article_id), None)
+    article = _by_id(state, article_id)
     if article is None:
         return gr.update(visible=False), "", None
     question = (
@@ -127,7 +127,7 @@ def confirm_remove(state: AppState, article_id: str | None) -> tuple[Any, str, s
 
 def remove_article(state: AppState, article_id: str | None, query: str = "") -> ArticlesView:
     """Remove one article (once confirmed); the report names it."""
-    article = next((a for a in state.articles() if a.id == article_id), None)
+    article = _by_id(state, article_id)
     if article is None:
         return ArticlesView("That article is no longer in the index.", _table(state, query))
     try:
@@ -224,3 +224,9 @@ def build_articles(app: gr.Blocks, state: AppState) -> ArticlesTab:
     table.select(on_ask_remove, None, [confirm, question, pending], **private)
     no.click(lambda: (gr.update(visible=False), None), None, [confirm, pending], **private)
     return ArticlesTab(changed)
+
+
+def _by_id(state: AppState, article_id: str | None) -> ArticleInfo | None:
+    """The article of that id (not of that title): the one a row's button names."""
+    found = state.article(article_id) if article_id else None
+    return found if found is not None and found.id == article_id else None

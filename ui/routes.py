@@ -54,10 +54,10 @@ def pdf_router(app: FastAPI, state: AppState) -> APIRouter:
         if not logged_in(app, request):
             return JSONResponse({"detail": "Log in to the UI first."}, status_code=401)
         try:
-            articles = state.articles()
+            found = state.article(article_id)
         except QAError as error:
             return JSONResponse({"detail": str(error)}, status_code=503)
-        source = next((a.source for a in articles if a.id == article_id), None)
+        source = found.source if found is not None and found.id == article_id else None
         if source is None or is_web(source) or not source.lower().endswith(PDF_SUFFIXES):
             return JSONResponse({"detail": "No PDF for that article."}, status_code=404)
         path = Path(source)

@@ -129,6 +129,10 @@ class AppState:
         with self.lock:
             return self.assistant.articles()
 
+    def article(self, key: str) -> ArticleInfo | None:
+        with self.lock:
+            return self.assistant.article(key)
+
     def scope(self, filters: Filters | None) -> Scope:
         with self.lock:
             return self.assistant.scope(filters)

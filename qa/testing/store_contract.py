@@ -287,6 +287,32 @@ class ListingTests(_Stores):
         assert filled.count_tokens() == sum(row.chunk.tokens for row in all_rows)
         assert filled.get_meta("updated_at")
 
+    def test_an_article_is_found_by_id_or_exact_title(self, filled: IndexStore) -> None:
+        listed = {info.id: info for info in filled.list_articles()}
+        for article in ARTICLES:
+            assert filled.find_article(article.id) == listed[article.id]
+            assert filled.find_article(article.title) == listed[article.id]
+        assert filled.find_article("the normans") is None  # exact, as a link writes it
+        assert filled.find_article("missing") is None
+
+    def test_a_shared_title_finds_the_first_id_and_an_id_wins(self, store: IndexStore) -> None:
+        text = "The harbour master reopened the north pier in March."
+        write(
+            store,
+            [
+                Article("b-pier", "Pier", text, "/corpus/b.md"),
+                Article("a-pier", "Pier", text, "/corpus/a.md"),
+                Article("Pier", "Another", text, "/corpus/c.md"),
+            ],
+        )
+        found = store.find_article("Pier")
+        assert found is not None and found.id == "Pier"  # an id before a title
+        found = store.find_article("Another")
+        assert found is not None and found.id == "Pier"
+        remove(store, "Pier")
+        found = store.find_article("Pier")
+        assert found is not None and found.id == "a-pier"
+
 
 class VectorSearchTests(_Stores):
     def test_a_chunk_is_found_by_its_own_vector(self, filled: IndexStore) -> None:

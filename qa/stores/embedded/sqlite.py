@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS articles (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+-- find_article by exact title (a link or an excerpt naming its article); an index made before
+-- this line finds a title by a scan, as listing the articles did.
+CREATE INDEX IF NOT EXISTS articles_title ON articles(title);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -86,6 +89,14 @@ TABLES = ("meta", "articles", "chunks", "sentences", "chunks_fts")
 # The meta key recording how the sentences table stores its vectors (qa/stores/vector_format.py);
 # a database without it is from before issue 26 and holds float32.
 SENTENCE_FORMAT_KEY = "sentence_vector_format"
+
+
+# An article's listing row (``ArticleInfo``'s fields, in order).
+_ARTICLE_INFO = (
+    "SELECT a.id, a.title, a.source, a.url, a.date, a.author, length(a.text), "
+    "(SELECT count(*) FROM chunks c WHERE c.article_id = a.id), a.content_hash, "
+    "a.updated_at FROM articles a"
+)
 
 
 class Store:
@@ -375,12 +386,16 @@ class Store:
         return int(self.db.execute("SELECT coalesce(sum(tokens), 0) FROM chunks").fetchone()[0])
 
     def list_articles(self) -> list[ArticleInfo]:
-        rows = self.db.execute(
-            "SELECT a.id, a.title, a.source, a.url, a.date, a.author, length(a.text), "
-            "(SELECT count(*) FROM chunks c WHERE c.article_id = a.id), a.content_hash, "
-            "a.updated_at FROM articles a ORDER BY a.title, a.id"
-        )
+        rows = self.db.execute(f"{_ARTICLE_INFO} ORDER BY a.title, a.id")
         return [ArticleInfo(*row) for row in rows]
+
+    def find_article(self, key: str) -> ArticleInfo | None:
+        for where in ("a.id = ?", "a.title = ?"):
+            row = self.db.execute(f"{_ARTICLE_INFO} WHERE {where} ORDER BY a.id LIMIT 1", (key,))
+            found = row.fetchone()
+            if found is not None:
+                return ArticleInfo(*found)
+        return None
 
     # -- search ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -328,24 +329,15 @@ class MilvusStore(Collections):
         ]
 
     def list_articles(self) -> list[ArticleInfo]:
-        fields = ["article_id", "title", "source", "url", "date", "author", "chars", "chunks"]
-        rows = self.scan(self.articles, [*fields, "content_hash", "updated_at"])
-        found = [
-            ArticleInfo(
-                str(row["article_id"]),
-                str(row["title"]),
-                str(row["source"]),
-                row["url"] or None,
-                row["date"] or None,
-                row["author"] or None,
-                int(row["chars"]),
-                int(row["chunks"]),
-                str(row["content_hash"]),
-                str(row["updated_at"]),
-            )
-            for row in rows
-        ]
+        found = [_article_info(row) for row in self.scan(self.articles, ARTICLE_FIELDS)]
         return sorted(found, key=lambda info: (info.title, info.id))
+
+    def find_article(self, key: str) -> ArticleInfo | None:
+        for field in ("article_id", "title"):
+            rows = self.scan(self.articles, ARTICLE_FIELDS, f"{field} == {quote(key)}")
+            if rows:
+                return min((_article_info(row) for row in rows), key=lambda info: info.id)
+        return None
 
     def count_tokens(self) -> int:
         return sum(int(row["tokens"]) for row in self.scan(self.articles, ["tokens"]))
@@ -541,3 +533,32 @@ def _open_error(store: str, error: Exception) -> QAError:
             "docs/scaling-out.md) and use --store http://127.0.0.1:19530 in a new index folder."
         )
     return IndexFormatError(f"Cannot open the Milvus store {store}: {error}")
+
+
+ARTICLE_FIELDS = [
+    "article_id",
+    "title",
+    "source",
+    "url",
+    "date",
+    "author",
+    "chars",
+    "chunks",
+    "content_hash",
+    "updated_at",
+]
+
+
+def _article_info(row: dict[str, Any]) -> ArticleInfo:
+    return ArticleInfo(
+        str(row["article_id"]),
+        str(row["title"]),
+        str(row["source"]),
+        row["url"] or None,
+        row["date"] or None,
+        row["author"] or None,
+        int(row["chars"]),
+        int(row["chunks"]),
+        str(row["content_hash"]),
+        str(row["updated_at"]),
+    )
