@@ -631,7 +631,17 @@ class Assistant:
         if self.config is None:
             return None
         with translated_os_errors(self.index_dir):
-            return self.store.find_article(key)
+            found = self.store.find_articles(key)
+        return found[0] if found else None
+
+    def titled(self, title: str) -> list[ArticleInfo]:
+        """The articles whose title is exactly ``title``, by id (one lookup)."""
+        self._usable()
+        if self.config is None:
+            return []
+        with translated_os_errors(self.index_dir):
+            found = self.store.find_articles(title)
+        return [info for info in found if info.title == title]
 
     def excerpt(self, article: str, start: int, end: int) -> Excerpt:
         """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote

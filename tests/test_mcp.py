@@ -245,6 +245,8 @@ def test_excerpt_is_the_article_text_at_the_offsets(assistant: Assistant, write)
     assert excerpt.url == "https://news.example/harbour"
     assert assistant.article("Harbour storm") == assistant.article(article.id) == article
     assert assistant.article("harbour storm") is None  # a title exactly, as excerpt reads it
+    assert assistant.titled("Harbour storm") == [article]
+    assert assistant.titled(article.id) == []  # an id is not a title
     with pytest.raises(SearchOptionError, match="is not inside"):
         assistant.excerpt(article.id, 5, len(text) + 1)
     with pytest.raises(SearchOptionError, match="is not inside"):

@@ -259,12 +259,10 @@ def with_articles(
     one article of the index (a follow-up is also searched there, as in ``qa chat``)."""
     if not any(cited):
         return list(turns)
-    by_title: dict[str, list[str]] = {}
-    for info in assistant.articles():
-        by_title.setdefault(info.title, []).append(info.id)
+    by_title = {title: assistant.titled(title) for title in set(cited) if title}
     return [
-        replace(turn, article_id=by_title[title][0])
-        if title and len(by_title.get(title, ())) == 1
+        replace(turn, article_id=by_title[title][0].id)
+        if title and len(by_title[title]) == 1
         else turn
         for turn, title in zip(turns, cited, strict=True)
     ]

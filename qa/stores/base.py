@@ -170,10 +170,10 @@ class Listing(Protocol):
     """What the index holds, as ``qa list`` and ``qa stats`` read it."""
 
     def list_articles(self) -> list[ArticleInfo]: ...
-    def find_article(self, key: str) -> ArticleInfo | None:
-        """The article whose id is ``key``, else the first (by id) whose title is exactly
-        ``key``; None when neither is in the index. Without listing every article: a quote's
-        link or excerpt resolves its article this way on every request."""
+    def find_articles(self, key: str) -> list[ArticleInfo]:
+        """The article whose id is ``key``, else those whose title is exactly ``key`` (by id);
+        [] when neither is in the index. Without listing every article: an excerpt, a link or
+        a chat's cited title resolves its article this way on every request."""
         ...
 
     def has_chunks(self) -> bool: ...

@@ -290,12 +290,12 @@ class ListingTests(_Stores):
     def test_an_article_is_found_by_id_or_exact_title(self, filled: IndexStore) -> None:
         listed = {info.id: info for info in filled.list_articles()}
         for article in ARTICLES:
-            assert filled.find_article(article.id) == listed[article.id]
-            assert filled.find_article(article.title) == listed[article.id]
-        assert filled.find_article("the normans") is None  # exact, as a link writes it
-        assert filled.find_article("missing") is None
+            assert filled.find_articles(article.id) == [listed[article.id]]
+            assert filled.find_articles(article.title) == [listed[article.id]]
+        assert filled.find_articles("the normans") == []  # exact, as a link writes it
+        assert filled.find_articles("missing") == []
 
-    def test_a_shared_title_finds_the_first_id_and_an_id_wins(self, store: IndexStore) -> None:
+    def test_a_shared_title_finds_each_by_id_and_an_id_wins(self, store: IndexStore) -> None:
         text = "The harbour master reopened the north pier in March."
         write(
             store,
@@ -305,13 +305,10 @@ class ListingTests(_Stores):
                 Article("Pier", "Another", text, "/corpus/c.md"),
             ],
         )
-        found = store.find_article("Pier")
-        assert found is not None and found.id == "Pier"  # an id before a title
-        found = store.find_article("Another")
-        assert found is not None and found.id == "Pier"
+        assert [a.id for a in store.find_articles("Pier")] == ["Pier"]  # an id before a title
+        assert [a.id for a in store.find_articles("Another")] == ["Pier"]
         remove(store, "Pier")
-        found = store.find_article("Pier")
-        assert found is not None and found.id == "a-pier"
+        assert [a.id for a in store.find_articles("Pier")] == ["a-pier", "b-pier"]
 
 
 class VectorSearchTests(_Stores):

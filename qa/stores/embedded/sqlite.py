@@ -389,13 +389,13 @@ class Store:
         rows = self.db.execute(f"{_ARTICLE_INFO} ORDER BY a.title, a.id")
         return [ArticleInfo(*row) for row in rows]
 
-    def find_article(self, key: str) -> ArticleInfo | None:
+    def find_articles(self, key: str) -> list[ArticleInfo]:
         for where in ("a.id = ?", "a.title = ?"):
-            row = self.db.execute(f"{_ARTICLE_INFO} WHERE {where} ORDER BY a.id LIMIT 1", (key,))
-            found = row.fetchone()
-            if found is not None:
-                return ArticleInfo(*found)
-        return None
+            rows = self.db.execute(f"{_ARTICLE_INFO} WHERE {where} ORDER BY a.id", (key,))
+            found = [ArticleInfo(*row) for row in rows]
+            if found:
+                return found
+        return []
 
     # -- search ---------------------------------------------------------------------------------
 

@@ -332,12 +332,12 @@ class MilvusStore(Collections):
         found = [_article_info(row) for row in self.scan(self.articles, ARTICLE_FIELDS)]
         return sorted(found, key=lambda info: (info.title, info.id))
 
-    def find_article(self, key: str) -> ArticleInfo | None:
+    def find_articles(self, key: str) -> list[ArticleInfo]:
         for field in ("article_id", "title"):
             rows = self.scan(self.articles, ARTICLE_FIELDS, f"{field} == {quote(key)}")
             if rows:
-                return min((_article_info(row) for row in rows), key=lambda info: info.id)
-        return None
+                return sorted((_article_info(row) for row in rows), key=lambda info: info.id)
+        return []
 
     def count_tokens(self) -> int:
         return sum(int(row["tokens"]) for row in self.scan(self.articles, ["tokens"]))
