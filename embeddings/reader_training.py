@@ -72,6 +72,11 @@ class TrainSettings:
     # tokens (as an extractive reader does), so the encoder learns where the answer is, not only
     # whether the sentence looks like one. 0: off. The head is not exported.
     span_weight: float = 0.0
+    # Weight of a second verifier loss over the evidences of one claim (VitaminC gives most
+    # claims a supporting and a refuting one that differ in a word or a number): its supporting
+    # evidence must have the highest "supports" logit of them, its refuting one the highest
+    # "refutes" logit. The pairs of a claim then share a batch. 0: off (pairs shuffled alone).
+    contrast_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,12 +148,50 @@ def _one_pass(
         chunk = sorted(reader_groups[block : block + size * 32], key=length)
         for b in range(0, len(chunk), size):
             out.append(("reader", [e for g in chunk[b : b + size] for e in g]))
+    if settings.contrast_weight > 0:
+        out += _claim_batches(verify, settings.verify_batch, rng)
+        rng.shuffle(out)
+        return out
     rng.shuffle(verify)
     size = settings.verify_batch
     for block in range(0, len(verify), size * 32):
         pairs = sorted(verify[block : block + size * 32], key=pair_length)
         out += [("verifier", pairs[b : b + size]) for b in range(0, len(pairs), size)]
     rng.shuffle(out)
+    return out
+
+
+def _claim_batches(
+    verify: Sequence[Example], size: int, rng: random.Random
+) -> list[tuple[str, list[Example]]]:
+    """Verifier batches of about ``size`` pairs made of whole claims (a claim's pairs side by
+    side), claims shuffled, then sorted by length within blocks of 32 batches."""
+    claims: dict[str, list[Example]] = {}
+    for example in verify:
+        claims.setdefault(example.a, []).append(example)
+    grouped = list(claims.values())
+    rng.shuffle(grouped)
+
+    def length(items: list[Example]) -> int:
+        return max(len(e.a) + len(e.b) for e in items)
+
+    out: list[tuple[str, list[Example]]] = []
+    block_pairs = size * 32
+    start = 0
+    while start < len(grouped):
+        block, count = [], 0
+        while start < len(grouped) and count < block_pairs:
+            block.append(grouped[start])
+            count += len(grouped[start])
+            start += 1
+        batch: list[Example] = []
+        for claim in sorted(block, key=length):
+            batch += claim
+            if len(batch) >= size:
+                out.append(("verifier", batch))
+                batch = []
+        if batch:
+            out.append(("verifier", batch))
     return out
 
 
@@ -297,6 +340,10 @@ def train(
                 loss = loss + settings.span_weight * _span_loss(span, inputs, targets)
         else:
             loss = cross(verify, labels)
+            if settings.contrast_weight > 0:
+                contrast = _contrast(verify, items)
+                if contrast is not None:
+                    loss = loss + settings.contrast_weight * contrast
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -374,6 +421,27 @@ def _span_loss(span: Any, inputs: dict[str, Any], targets: Any) -> Any:
         cross(logits[:, :, 0], targets[:, 0], ignore_index=-100)
         + cross(logits[:, :, 1], targets[:, 1], ignore_index=-100)
     ) / 2
+
+
+def _contrast(verify: Any, items: Sequence[Example]) -> Any:
+    """For each claim of the batch with a supporting and a refuting evidence: softmax
+    cross-entropy of the "supports" logit over its evidences (the supporting one is the target)
+    and of the "refutes" logit (the refuting one), averaged; None without such a claim."""
+    import torch
+
+    rows: dict[str, list[int]] = {}
+    for n, example in enumerate(items):
+        rows.setdefault(example.a, []).append(n)
+    losses = []
+    for members in rows.values():
+        labels = [items[n].label for n in members]
+        for label in (0, 1):  # supports, refutes
+            if labels.count(label) != 1 or len(members) < 2 or 1 - label not in labels:
+                continue
+            logits = verify[members, label].unsqueeze(0)
+            target = torch.tensor([labels.index(label)])
+            losses.append(torch.nn.functional.cross_entropy(logits, target))
+    return torch.stack(losses).mean() if losses else None
 
 
 def _listwise(answer: Any, items: Sequence[Example], labels: Any) -> Any:

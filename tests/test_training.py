@@ -235,3 +235,34 @@ def test_a_positive_is_given_its_answer_as_the_sentence_writes_it() -> None:
     assert answer_in(sentence, ["july 1969"]) == "July 1969"
     assert answer_in(sentence, ["Apollo program"]) == ""  # the title is not the sentence
     assert answer_in(sentence, ["NASA"]) == ""
+
+
+def test_contrast_batches_keep_each_claims_evidences_together() -> None:
+    data = examples(rounds=2)
+    settings = replace(SETTINGS, contrast_weight=1.0, epochs=2)
+    plan = batches(data, settings)
+    verify = [batch for task, batch in plan if task == "verifier"]
+    claims_in: dict[str, set[int]] = {}
+    for number, batch in enumerate(verify):
+        for example in batch:
+            claims_in.setdefault(example.a, set()).add(number)
+    # each claim's pairs sit in one batch per pass
+    assert all(len(batches_of) == 2 for batches_of in claims_in.values())
+    read = sorted((e for batch in verify for e in batch), key=repr)
+    assert read == sorted([e for e in data if e.task == "verifier"] * 2, key=repr)
+    assert batches(data, SETTINGS) != batches(data, replace(SETTINGS, contrast_weight=1.0))
+
+
+def test_the_contrast_loss_ranks_a_claims_supporting_evidence_first() -> None:
+    from embeddings.reader_training import _contrast
+
+    items = [
+        Example("verifier", "v1", "the cup is red.", "the cup is red.", 0),
+        Example("verifier", "v2", "the cup is red.", "the cup is blue.", 1),
+        Example("verifier", "v3", "the hat is big.", "it rained.", 2),  # nothing to contrast
+    ]
+    right = torch.tensor([[3.0, -3.0, 0.0], [-3.0, 3.0, 0.0], [0.0, 0.0, 0.0]])
+    wrong = torch.tensor([[-3.0, 3.0, 0.0], [3.0, -3.0, 0.0], [0.0, 0.0, 0.0]])
+    assert float(_contrast(right, items)) < 0.01 < 5.0 < float(_contrast(wrong, items))
+    assert _contrast(right, items[2:]) is None
+    assert _contrast(right[:2], [items[0], replace(items[1], label=0)]) is None

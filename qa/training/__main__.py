@@ -147,6 +147,13 @@ def main() -> None:
         help="reader: weight of the training-only loss that points at the gold answer's tokens "
         "in each positive sentence (default 0: off)",
     )
+    parser.add_argument(
+        "--contrast-weight",
+        type=float,
+        default=0.0,
+        help="verifier: weight of the loss that ranks a claim's supporting evidence above its "
+        "refuting one, and the other way round (default 0: off)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
@@ -189,6 +196,7 @@ def main() -> None:
         train_word_embeddings=args.train_word_embeddings,
         fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
         span_weight=args.span_weight if args.model == "reader" else 0.0,
+        contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
     )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
