@@ -641,7 +641,7 @@ class Assistant:
             return []
         with translated_os_errors(self.index_dir):
             found = self.store.find_articles(title)
-        return [info for info in found if info.title == title]
+        return sorted((info for info in found if info.title == title), key=lambda info: info.id)
 
     def excerpt(self, article: str, start: int, end: int) -> Excerpt:
         """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote

@@ -171,9 +171,9 @@ class Listing(Protocol):
 
     def list_articles(self) -> list[ArticleInfo]: ...
     def find_articles(self, key: str) -> list[ArticleInfo]:
-        """The article whose id is ``key``, else those whose title is exactly ``key`` (by id);
-        [] when neither is in the index. Without listing every article: an excerpt, a link or
-        a chat's cited title resolves its article this way on every request."""
+        """The article whose id is ``key`` first, then those whose title is exactly ``key``
+        (by id); [] when neither is in the index. Without listing every article: an excerpt, a
+        link or a chat's cited title resolves its article this way on every request."""
         ...
 
     def has_chunks(self) -> bool: ...

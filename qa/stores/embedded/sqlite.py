@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS articles (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
--- find_article by exact title (a link or an excerpt naming its article); an index made before
+-- find_articles by exact title (a link or an excerpt naming its article); an index made before
 -- this line finds a title by a scan, as listing the articles did.
 CREATE INDEX IF NOT EXISTS articles_title ON articles(title);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -390,12 +390,11 @@ class Store:
         return [ArticleInfo(*row) for row in rows]
 
     def find_articles(self, key: str) -> list[ArticleInfo]:
-        for where in ("a.id = ?", "a.title = ?"):
-            rows = self.db.execute(f"{_ARTICLE_INFO} WHERE {where} ORDER BY a.id", (key,))
-            found = [ArticleInfo(*row) for row in rows]
-            if found:
-                return found
-        return []
+        rows = self.db.execute(
+            f"{_ARTICLE_INFO} WHERE a.id = ? OR a.title = ? ORDER BY a.id != ?, a.id",
+            (key, key, key),
+        )
+        return [ArticleInfo(*row) for row in rows]
 
     # -- search ---------------------------------------------------------------------------------
 

@@ -333,11 +333,9 @@ class MilvusStore(Collections):
         return sorted(found, key=lambda info: (info.title, info.id))
 
     def find_articles(self, key: str) -> list[ArticleInfo]:
-        for field in ("article_id", "title"):
-            rows = self.scan(self.articles, ARTICLE_FIELDS, f"{field} == {quote(key)}")
-            if rows:
-                return sorted((_article_info(row) for row in rows), key=lambda info: info.id)
-        return []
+        expression = f"article_id == {quote(key)} or title == {quote(key)}"
+        found = [_article_info(row) for row in self.scan(self.articles, ARTICLE_FIELDS, expression)]
+        return sorted(found, key=lambda info: (info.id != key, info.id))
 
     def count_tokens(self) -> int:
         return sum(int(row["tokens"]) for row in self.scan(self.articles, ["tokens"]))
