@@ -40,7 +40,8 @@ BUDGET = {
 # (`qa eval ... --half odd --out-of-corpus --limit 1500 --seed 7`, both with UNMENTIONED_SURE_BELOW
 # .2; embeddings/trained/README.md). Three passes did worse on the calibration articles (score
 # .6673 against .6718, correct abstention .883 / .764 / .150 against .949 / .821 / .137;
-# 2026-12-06).
+# 2026-12-06). A span loss beside it (--span-weight .5) chose sentences better (score .6817) but
+# lost correct abstention (.827 / .671 / .099; embeddings/trained/README.md).
 READER_EPOCHS = 2
 
 
