@@ -234,7 +234,11 @@ def build_model(model_dir: Path, span_head: bool = False) -> Any:
     return model
 
 
-def encode(tokenizer: Any, items: Sequence[Example], max_tokens: int) -> dict[str, Any]:
+def encode(
+    tokenizer: Any, items: Sequence[Example], max_tokens: int, offsets: bool = False
+) -> dict[str, Any]:
+    """The model's inputs; with ``offsets``, also each token's characters in its segment
+    (``offset_mapping``, for ``span_targets``: pop it before calling the model)."""
     return dict(
         tokenizer(
             [e.a for e in items],
@@ -243,6 +247,7 @@ def encode(tokenizer: Any, items: Sequence[Example], max_tokens: int) -> dict[st
             max_length=max_tokens,
             padding=True,
             return_tensors="pt",
+            return_offsets_mapping=offsets,
         )
     )
 
@@ -322,10 +327,10 @@ def train(
     while step < len(plan):
         task, items = plan[step]
         limit = settings.max_tokens if task == "reader" else settings.verify_max_tokens
-        inputs = encode(tokenizer, items, limit)
-        targets = None
-        if task == "reader" and settings.span_weight > 0 and any(e.answer for e in items):
-            targets = span_targets(tokenizer, items, limit)
+        spans = task == "reader" and settings.span_weight > 0 and any(e.answer for e in items)
+        inputs = encode(tokenizer, items, limit, offsets=spans)
+        offsets = inputs.pop("offset_mapping", None)
+        targets = span_targets(items, inputs, offsets) if offsets is not None else None
         if targets is not None:
             answer, verify, span = model(**inputs, spans=True)
         else:
@@ -377,36 +382,26 @@ def train(
     return final
 
 
-def span_targets(tokenizer: Any, items: Sequence[Example], max_tokens: int) -> Any:
+def span_targets(items: Sequence[Example], inputs: dict[str, Any], offsets: Any) -> Any:
     """(start, end) token of each example's answer in segment B, -100 where it has none or
-    truncation cut it (the same tokenisation as ``encode``)."""
+    truncation cut it; None when no example has one. ``inputs`` and ``offsets`` come from
+    ``encode(..., offsets=True)``."""
     import torch
 
-    encoded = tokenizer(
-        [e.a for e in items],
-        [e.b for e in items],
-        truncation="longest_first",
-        max_length=max_tokens,
-        padding=True,
-        return_offsets_mapping=True,
-    )
+    in_b = (inputs["token_type_ids"] == 1) & (inputs["attention_mask"] == 1)
     targets = torch.full((len(items), 2), -100, dtype=torch.long)
     for row, example in enumerate(items):
-        if not example.answer:
-            continue
-        at = example.b.find(example.answer, example.b.find("\n") + 1)
+        at = example.b.find(example.answer, example.b.find("\n") + 1) if example.answer else -1
         if at < 0:
             continue
         stop = at + len(example.answer)
-        first = last = -1
-        sequence = encoded.sequence_ids(row)
-        for token, (a, b) in enumerate(encoded["offset_mapping"][row]):
-            if sequence[token] != 1 or b <= at or a >= stop:
-                continue
-            first = token if first < 0 else first
-            last = token
-        if first >= 0 and encoded["offset_mapping"][row][last][1] >= stop:
-            targets[row, 0], targets[row, 1] = first, last
+        tokens = [
+            token
+            for token, (a, b) in enumerate(offsets[row].tolist())
+            if in_b[row, token] and b > at and a < stop
+        ]
+        if tokens and int(offsets[row, tokens[-1], 1]) >= stop:
+            targets[row, 0], targets[row, 1] = tokens[0], tokens[-1]
     return targets if bool((targets[:, 0] >= 0).any()) else None
 
 
@@ -436,7 +431,7 @@ def _contrast(verify: Any, items: Sequence[Example]) -> Any:
     for members in rows.values():
         labels = [items[n].label for n in members]
         for label in (0, 1):  # supports, refutes
-            if labels.count(label) != 1 or len(members) < 2 or 1 - label not in labels:
+            if labels.count(label) != 1 or 1 - label not in labels:
                 continue
             logits = verify[members, label].unsqueeze(0)
             target = torch.tensor([labels.index(label)])

@@ -627,21 +627,20 @@ class Assistant:
     def article(self, key: str) -> ArticleInfo | None:
         """The article whose id is ``key``, else the first (by id) whose title is exactly
         ``key``; None when the index has neither. One lookup, not a listing of every article."""
-        self._usable()
-        if self.config is None:
-            return None
-        with translated_os_errors(self.index_dir):
-            found = self.store.find_articles(key)
+        found = self._find_articles(key)
         return found[0] if found else None
 
     def titled(self, title: str) -> list[ArticleInfo]:
         """The articles whose title is exactly ``title``, by id (one lookup)."""
+        found = self._find_articles(title)
+        return sorted((info for info in found if info.title == title), key=lambda info: info.id)
+
+    def _find_articles(self, key: str) -> list[ArticleInfo]:
         self._usable()
-        if self.config is None:
+        if self.config is None:  # nothing was ever ingested
             return []
         with translated_os_errors(self.index_dir):
-            found = self.store.find_articles(title)
-        return sorted((info for info in found if info.title == title), key=lambda info: info.id)
+            return self.store.find_articles(key)
 
     def excerpt(self, article: str, start: int, end: int) -> Excerpt:
         """``text[start:end]`` of an article (by id or exact title), e.g. a passage or a quote

@@ -182,7 +182,7 @@ def test_a_group_keeps_as_many_hard_negatives_as_asked() -> None:
 def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
     from transformers import AutoTokenizer
 
-    from embeddings.reader_training import span_targets
+    from embeddings.reader_training import encode, span_targets
 
     tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
     items = [
@@ -198,7 +198,8 @@ def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
         Example("reader", "g", "Who won?", "Super Bowl\nThe game was played in 2016.", 0),
         Example("reader", "h", "When?", "Tesla\nHe was born in 1856 in Smiljan.", 1, "1856"),
     ]
-    targets = span_targets(tokenizer, items, 64)
+    inputs = encode(tokenizer, items, 64, offsets=True)
+    targets = span_targets(items, inputs, inputs.pop("offset_mapping"))
     encoded = tokenizer([e.a for e in items], [e.b for e in items], padding=True)
     assert targets[1].tolist() == [-100, -100]
     for row, answer in ((0, "denver broncos"), (2, "1856")):
@@ -208,7 +209,8 @@ def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
         assert start > encoded["input_ids"][row].index(tokenizer.sep_token_id) + 3  # not the title
     # truncated away: no target
     long = Example("reader", "g", "Who?", "T\n" + "word " * 60 + "Ada Lovelace.", 1, "Ada Lovelace")
-    assert span_targets(tokenizer, [long], 32) is None
+    inputs = encode(tokenizer, [long], 32, offsets=True)
+    assert span_targets([long], inputs, inputs.pop("offset_mapping")) is None
 
 
 def test_the_span_loss_trains_a_span_head_only_when_asked(tiny_model: Path, tmp_path: Path) -> None:
