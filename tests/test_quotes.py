@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from embeddings import HashEmbedder
@@ -41,6 +41,7 @@ def test_a_wikipedia_quote_is_shown_without_its_leftovers() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([*"ab ()[]/\nˈə:;,.", "listen"]), max_size=60).map("".join))
+@example("[/]ˈa/]")  # a "/.../" reaching into a "[...]" once left out the word "a"
 def test_pieces_are_exact_slices_and_the_quote_is_made_of_them(text: str) -> None:
     pieces = quote_pieces(text)
     position = 0

@@ -7,7 +7,8 @@ untouched); only the quote shown to people leaves these out:
 - an audio link's label in brackets: ``( listen)``, ``(listen)``, ``(help·info)``;
 - a pronunciation: a ``[...]`` or ``/.../`` of at most 60 characters that holds an IPA letter
   or mark (Unicode's IPA Extensions and Spacing Modifier Letters, U+0250 to U+02FF, such as
-  ``ˈ``, ``ː`` or ``ə``), as in ``Warszawa [varˈʂava]`` or ``/vɑːrˈʃɑːvə/``;
+  ``ˈ``, ``ː`` or ``ə``), as in ``Warszawa [varˈʂava]`` or ``/vɑːrˈʃɑːvə/``, and no square
+  bracket (a ``/.../`` never reaches into a ``[...]``);
 - brackets those two leave empty, the spaces before what was left out, and those after it
   when it followed an opening bracket.
 
@@ -26,7 +27,8 @@ import re
 _AUDIO = re.compile(r"\(\s*(?:listen|help\s*[·•]\s*info)\s*\)", re.IGNORECASE)
 _IPA = "\u0250-\u02ff"
 _PRONUNCIATION = re.compile(
-    rf"\[[^\[\]\n]{{0,58}}[{_IPA}][^\[\]\n]{{0,58}}\]|/[^/\s][^/\n]{{0,58}}[{_IPA}][^/\n]{{0,58}}/"
+    rf"\[[^\[\]\n]{{0,58}}[{_IPA}][^\[\]\n]{{0,58}}\]"
+    rf"|/[^/\[\]\s][^/\[\]\n]{{0,58}}[{_IPA}][^/\[\]\n]{{0,58}}/"
 )
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
 
