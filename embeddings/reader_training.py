@@ -72,6 +72,10 @@ class TrainSettings:
     # tokens (as an extractive reader does), so the encoder learns where the answer is, not only
     # whether the sentence looks like one. 0: off. The head is not exported.
     span_weight: float = 0.0
+    # With the span loss, a negative's span points at the [CLS] token, as SQuAD 2.0 readers mark
+    # "no answer here": the encoder then learns where an answer is *and* that a sentence of the
+    # right type in the wrong place has none (the span loss alone, at .5, lost correct abstention).
+    span_no_answer: bool = False
     # Weight of a second verifier loss over the evidences of one claim (VitaminC gives most
     # claims a supporting and a refuting one that differ in a word or a number): its supporting
     # evidence must have the highest "supports" logit of them, its refuting one the highest
@@ -327,10 +331,15 @@ def train(
     while step < len(plan):
         task, items = plan[step]
         limit = settings.max_tokens if task == "reader" else settings.verify_max_tokens
-        spans = task == "reader" and settings.span_weight > 0 and any(e.answer for e in items)
+        no_answer = settings.span_no_answer
+        spans = (
+            task == "reader"
+            and settings.span_weight > 0
+            and any(e.answer or (no_answer and e.label == 0) for e in items)
+        )
         inputs = encode(tokenizer, items, limit, offsets=spans)
         offsets = inputs.pop("offset_mapping", None)
-        targets = span_targets(items, inputs, offsets) if offsets is not None else None
+        targets = span_targets(items, inputs, offsets, no_answer) if offsets is not None else None
         if targets is not None:
             answer, verify, span = model(**inputs, spans=True)
         else:
@@ -342,7 +351,7 @@ def train(
             if listwise is not None:
                 loss = loss + settings.listwise_weight * listwise
             if targets is not None:
-                loss = loss + settings.span_weight * _span_loss(span, inputs, targets)
+                loss = loss + settings.span_weight * _span_loss(span, inputs, targets, no_answer)
         else:
             loss = cross(verify, labels)
             if settings.contrast_weight > 0:
@@ -382,15 +391,20 @@ def train(
     return final
 
 
-def span_targets(items: Sequence[Example], inputs: dict[str, Any], offsets: Any) -> Any:
+def span_targets(
+    items: Sequence[Example], inputs: dict[str, Any], offsets: Any, no_answer: bool = False
+) -> Any:
     """(start, end) token of each example's answer in segment B, -100 where it has none or
-    truncation cut it; None when no example has one. ``inputs`` and ``offsets`` come from
-    ``encode(..., offsets=True)``."""
+    truncation cut it; None when no example has one. With ``no_answer``, a negative's is
+    (0, 0), the [CLS] token. ``inputs`` and ``offsets`` come from ``encode(..., offsets=True)``."""
     import torch
 
     in_b = (inputs["token_type_ids"] == 1) & (inputs["attention_mask"] == 1)
     targets = torch.full((len(items), 2), -100, dtype=torch.long)
     for row, example in enumerate(items):
+        if no_answer and example.label == 0:
+            targets[row, 0], targets[row, 1] = 0, 0
+            continue
         at = example.b.find(example.answer, example.b.find("\n") + 1) if example.answer else -1
         if at < 0:
             continue
@@ -405,11 +419,14 @@ def span_targets(items: Sequence[Example], inputs: dict[str, Any], offsets: Any)
     return targets if bool((targets[:, 0] >= 0).any()) else None
 
 
-def _span_loss(span: Any, inputs: dict[str, Any], targets: Any) -> Any:
-    """Cross-entropy of the start and end tokens over segment B's tokens (rows with a target)."""
+def _span_loss(span: Any, inputs: dict[str, Any], targets: Any, no_answer: bool = False) -> Any:
+    """Cross-entropy of the start and end tokens over segment B's tokens (rows with a target),
+    and the [CLS] token with ``no_answer``."""
     import torch
 
     allowed = (inputs["token_type_ids"] == 1) & (inputs["attention_mask"] == 1)
+    if no_answer:
+        allowed[:, 0] = True
     logits = span.masked_fill(~allowed.unsqueeze(-1), -1e4)
     cross = torch.nn.functional.cross_entropy
     return (

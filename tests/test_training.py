@@ -199,7 +199,8 @@ def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
         Example("reader", "h", "When?", "Tesla\nHe was born in 1856 in Smiljan.", 1, "1856"),
     ]
     inputs = encode(tokenizer, items, 64, offsets=True)
-    targets = span_targets(items, inputs, inputs.pop("offset_mapping"))
+    offsets = inputs.pop("offset_mapping")
+    targets = span_targets(items, inputs, offsets)
     encoded = tokenizer([e.a for e in items], [e.b for e in items], padding=True)
     assert targets[1].tolist() == [-100, -100]
     for row, answer in ((0, "denver broncos"), (2, "1856")):
@@ -207,6 +208,10 @@ def test_span_targets_point_at_the_answer_tokens_of_segment_b() -> None:
         assert encoded.sequence_ids(row)[start] == 1
         assert tokenizer.decode(encoded["input_ids"][row][start : end + 1]) == answer
         assert start > encoded["input_ids"][row].index(tokenizer.sep_token_id) + 3  # not the title
+    # with no_answer, the negative points at [CLS] and the positives keep their answer tokens
+    marked = span_targets(items, inputs, offsets, no_answer=True)
+    assert marked[1].tolist() == [0, 0]
+    assert marked[0].tolist() == targets[0].tolist() and marked[2].tolist() == targets[2].tolist()
     # truncated away: no target
     long = Example("reader", "g", "Who?", "T\n" + "word " * 60 + "Ada Lovelace.", 1, "Ada Lovelace")
     inputs = encode(tokenizer, [long], 32, offsets=True)
@@ -227,6 +232,17 @@ def test_the_span_loss_trains_a_span_head_only_when_asked(tiny_model: Path, tmp_
     assert "span.weight" in span_state and "span.weight" not in plain_state
     changed = "encoder.encoder.layer.1.output.dense.weight"
     assert not torch.allclose(plain_state[changed], span_state[changed])
+    # negatives pointing at [CLS] are a different signal: the encoder moves differently
+    marked = train(
+        data,
+        tiny_model,
+        tmp_path / "marked",
+        replace(SETTINGS, span_weight=0.5, span_no_answer=True),
+        max_steps=6,
+    )
+    assert marked is not None
+    marked_state = torch.load(marked, weights_only=True)
+    assert not torch.allclose(marked_state[changed], span_state[changed])
 
 
 def test_a_positive_is_given_its_answer_as_the_sentence_writes_it() -> None:

@@ -149,6 +149,11 @@ def main() -> None:
         "in each positive sentence (default 0: off)",
     )
     parser.add_argument(
+        "--span-no-answer",
+        action="store_true",
+        help="reader, with --span-weight: a negative's span points at [CLS] (no answer here)",
+    )
+    parser.add_argument(
         "--contrast-weight",
         type=float,
         default=0.0,
@@ -197,6 +202,7 @@ def main() -> None:
         train_word_embeddings=args.train_word_embeddings,
         fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
         span_weight=args.span_weight if args.model == "reader" else 0.0,
+        span_no_answer=args.span_no_answer,
         contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
     )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
