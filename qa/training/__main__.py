@@ -41,7 +41,9 @@ BUDGET = {
 # .2; embeddings/trained/README.md). Three passes did worse on the calibration articles (score
 # .6673 against .6718, correct abstention .883 / .764 / .150 against .949 / .821 / .137;
 # 2026-12-06). A span loss beside it (--span-weight .5) chose sentences better (score .6817) but
-# lost correct abstention (.827 / .671 / .099; embeddings/trained/README.md).
+# lost correct abstention (.827 / .671 / .099); with negatives pointing at [CLS]
+# (--span-no-answer) it lost less (score .6792, .939 / .779 / .124) and the follow-ups lost more
+# (.400 against .464; embeddings/trained/README.md).
 READER_EPOCHS = 2
 
 
