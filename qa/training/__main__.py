@@ -165,6 +165,8 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
+    if args.span_no_answer and args.span_weight <= 0:
+        parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
     started = time.perf_counter()
     work = args.work or Path(f"{args.model}-work")
     if args.model == "verifier":
