@@ -181,6 +181,22 @@ def test_a_number_no_passage_writes_is_not_supported() -> None:
     assert not support.supported
 
 
+def test_a_quote_about_the_sentence_whose_numbers_cannot_hold_contradicts_it() -> None:
+    # Reworded, so not a copy of the quote with one fact swapped: the model reads the quote as
+    # support, but no number of the passage makes "31 million" true, so that quote is shown
+    # against the sentence.
+    support = credulous_check("In the UK, Westlife sold more than 31 million records.", [1])
+    assert not support.supported and support.refuted
+    assert support.quote == "Westlife sold more than 24 million records in the UK."
+    assert support.passage == 1
+
+
+def test_a_wrong_number_in_a_sentence_no_quote_is_about_is_dropped_without_a_quote() -> None:
+    # The model reads no quote as about it ("not enough info"): nothing to show against it.
+    support = credulous_check("Dragons guard 12 treasures of Oslo.", [1])
+    assert not support.supported and not support.refuted and support.quote == ""
+
+
 def test_numbers_are_compared_as_written_not_as_characters() -> None:
     assert numbers_hold("It sold 24,000,000 copies.", "It sold 24000000 copies")
     assert numbers_hold("It sold 24 million copies.", "It sold 24,000,000 copies")

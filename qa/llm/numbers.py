@@ -48,10 +48,11 @@ SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # Number words a sentence is held to ("three million copies", "the tenth album"). "zero", "one",
 # "first", "second", "hundred" and "dozen" say no count often enough ("one of", "no one", "a
 # second", "hundreds of") that a passage need not bear them out. Reading the others moved 9 of
-# 3,000 VitaminC pairs on the calibration titles, 7 of them to the right label (accuracy as
-# check.py reads it .781 -> .783, held out .776 -> .778; `python benchmarks/verifier_eval.py
-# [--side calibration]`); of the 435 calibration claims, one refuting and one unsupported claim
-# more are dropped, and the 600 held-out ones did not move.
+# 3,000 VitaminC pairs on the calibration titles, 7 of them to the right label (accuracy of the
+# model's argmax with this number check .781 -> .783, held out .776 -> .778; `python
+# benchmarks/verifier_eval.py [--side calibration]` printed that reading until 2026-12-06); of
+# the 435 calibration claims, one refuting and one unsupported claim more are dropped, and the
+# 600 held-out ones did not move.
 STATED_WORDS = {
     w: n
     for w, n in NUMBER_WORDS.items()
