@@ -82,6 +82,22 @@ def test_a_wrong_citation_is_reattributed() -> None:
     assert support.supported and support.reattributed and support.passage == 1
 
 
+def test_quotes_of_other_passages_are_read_only_for_a_sentence_its_citation_does_not_support() -> (
+    None
+):
+    checker, verifier = check("", [])
+    rhine, band = checker.check(
+        [
+            AnswerSentence("The Rhine rises in the Swiss Alps.", [2]),
+            AnswerSentence("The band formed in 1998.", [2]),  # passage 1 says it
+        ]
+    )
+    assert rhine.supported and band.supported and band.reattributed
+    read = {(claim, quote.split("\n")[0]) for claim, quote in verifier.pairs}
+    assert ("The Rhine rises in the Swiss Alps.", "T1") not in read
+    assert ("The band formed in 1998.", "T1") in read
+
+
 def test_an_unsupported_sentence_is_dropped_but_not_contradicted() -> None:
     checker, _ = check("", [])
     (support,) = checker.check([AnswerSentence("Dragons guard the treasure of Oslo.", [1])])
