@@ -245,6 +245,20 @@ def test_the_span_loss_trains_a_span_head_only_when_asked(tiny_model: Path, tmp_
     assert not torch.allclose(marked_state[changed], span_state[changed])
 
 
+def test_the_listwise_weight_changes_what_the_reader_learns(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    full = train(examples(), tiny_model, tmp_path / "full", SETTINGS, max_steps=6)
+    half = train(
+        examples(), tiny_model, tmp_path / "half", replace(SETTINGS, listwise_weight=0.5),
+        max_steps=6,
+    )  # fmt: skip
+    assert full is not None and half is not None
+    full_state, half_state = (torch.load(p, weights_only=True) for p in (full, half))
+    changed = "encoder.encoder.layer.1.output.dense.weight"
+    assert not torch.allclose(full_state[changed], half_state[changed])
+
+
 def test_a_positive_is_given_its_answer_as_the_sentence_writes_it() -> None:
     from qa.training.data import answer_in
 

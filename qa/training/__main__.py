@@ -156,6 +156,13 @@ def main() -> None:
         help="reader, with --span-weight: a negative's span points at [CLS] (no answer here)",
     )
     parser.add_argument(
+        "--listwise-weight",
+        type=float,
+        default=1.0,
+        help="reader: weight of the softmax over each question's sentences, beside the "
+        "per-sentence cross-entropy (default 1)",
+    )
+    parser.add_argument(
         "--contrast-weight",
         type=float,
         default=0.0,
@@ -165,6 +172,8 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     args = parser.parse_args()
+    if args.listwise_weight < 0:
+        parser.error("--listwise-weight must be 0 or more")
     if args.span_no_answer and args.span_weight <= 0:
         parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
     started = time.perf_counter()
@@ -207,6 +216,7 @@ def main() -> None:
         fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
         span_weight=args.span_weight if args.model == "reader" else 0.0,
         span_no_answer=args.span_no_answer,
+        listwise_weight=args.listwise_weight if args.model == "reader" else 1.0,
         contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
     )
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
