@@ -261,6 +261,12 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         # A decade holds of its years; "1,000" is a count, not a year; "$2.4M" is millions.
         ("It was built in the 1910s.", "It was built in 1915.", True),
         ("It was built in the 1920s.", "It was built in 1915.", False),
+        # A century holds of its years, and only of them.
+        ("The plague struck in the 14th century.", "It reached Crimea in 1347.", True),
+        ("The plague struck in the 14th century.", "It reached Crimea in 1450.", False),
+        ("It reached Crimea in 1347.", "It struck in the 14th century.", False),
+        ("It struck in the 14th century.", "It struck Europe in the 14th century.", True),
+        ("It was built in the 1800s.", "It was built in the 19th century.", True),
         ("There were fewer than 1,000 cases.", "By then it had almost 500 cases.", True),
         ("It made under $2.4M worldwide.", "Its worldwide total was $2,352,022.", True),
         ("It opened after 10th January 2020.", "It opened 10 November 2019; shut 2020.", False),

@@ -105,6 +105,7 @@ _NUMBER = re.compile(
 
 # A number joined by a hyphen to a word with a capital letter is part of a name.
 _NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
+_CENTURY = re.compile(r"(?:st|nd|rd|th)\s+century\b", re.IGNORECASE)
 _MILLIONS = re.compile(r"\s?M\b")  # "$2.4M", "$ 2.4 M" (a capital M only: "5 m" is metres)
 
 
@@ -142,6 +143,8 @@ def quantities(text: str) -> list[Quantity]:
         span = 0.0
         if year and value % 10 == 0 and after.startswith("s"):  # "the 1990s", "the 1800s"
             span = 100.0 if value % 100 == 0 else 10.0
+        elif scale == 1.0 and 11 <= digits <= 21 and _CENTURY.match(after):
+            value, year, span = (digits - 1) * 100, True, 100.0  # "the 14th century": 1300s
         bound, word = _bound(before, year)
         found.append(Quantity(value, percent, bound, digits, word in STRICT, year, span))
     return found
