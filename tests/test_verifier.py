@@ -261,6 +261,11 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         # A decade holds of its years; "1,000" is a count, not a year; "$2.4M" is millions.
         ("It was built in the 1910s.", "It was built in 1915.", True),
         ("It was built in the 1920s.", "It was built in 1915.", False),
+        # A share is read by the model, not as a count.
+        ("A third of the town died.", "About 33% of the town died.", True),
+        ("Two thirds of them voted.", "67% of them voted.", True),
+        ("It is her third album.", "It is her fourth album.", False),
+        ("Three of them voted.", "Two of them voted.", False),
         # A century holds of its years, and only of them.
         ("The plague struck in the 14th century.", "It reached Crimea in 1347.", True),
         ("The plague struck in the 14th century.", "It reached Crimea in 1450.", False),

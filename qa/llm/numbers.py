@@ -105,6 +105,10 @@ _NUMBER = re.compile(
 
 # A number joined by a hyphen to a word with a capital letter is part of a name.
 _NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
+# A number word that is part of a share: "two thirds", "two-fifths", "a third of", "one fifth of".
+_FRACTION = re.compile(r"[\s-]+(?:thirds|fourths|fifths|sixths|sevenths|eighths|ninths|tenths)\b")
+_A_OR_ONE = re.compile(r"\b(?:a|one)[\s-]+$", re.IGNORECASE)
+_OF = re.compile(r"\s+of\b", re.IGNORECASE)
 _CENTURY = re.compile(r"(?:st|nd|rd|th)\s+century\b", re.IGNORECASE)
 _MILLIONS = re.compile(r"\s?M\b")  # "$2.4M", "$ 2.4 M" (a capital M only: "5 m" is metres)
 
@@ -166,12 +170,22 @@ def spelled(text: str, held_to: bool = False) -> list[Quantity]:
         word = match.group(1).lower()
         if held_to and word not in STATED_WORDS:
             continue
+        if held_to and _is_share(text, match):
+            continue  # "two thirds of", "a third of": a share, which the model reads
         digits = float(NUMBER_WORDS[word])
         value = digits * SCALES.get((match.group(2) or "").lower(), 1.0)
         words = re.sub(r"[^a-z]+", " ", text[max(0, match.start() - 40) : match.start()].lower())
         bound, said = _bound(" ".join(words.split()[-4:]), False)
         found.append(Quantity(value, False, bound, digits, said in STRICT))
     return found
+
+
+def _is_share(text: str, match: re.Match[str]) -> bool:
+    """Whether the number word ``match`` is part of a share: "two thirds", "a third of"."""
+    if _FRACTION.match(text, match.end()):
+        return True
+    before = text[max(0, match.start() - 5) : match.start()]
+    return bool(_A_OR_ONE.search(before)) and bool(_OF.match(text, match.end()))
 
 
 def _bound(before: str, is_year: bool) -> tuple[str, str]:
