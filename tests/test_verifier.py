@@ -266,6 +266,9 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("Two thirds of them voted.", "67% of them voted.", True),
         ("It is her third album.", "It is her fourth album.", False),
         ("Three of them voted.", "Two of them voted.", False),
+        ("It lasted two decades.", "It lasted 20 years.", True),
+        ("It lasted two decades.", "It lasted two decades.", True),
+        ("It lasted three decades.", "It lasted 20 years.", False),
         # A century holds of its years, and only of them.
         ("The plague struck in the 14th century.", "It reached Crimea in 1347.", True),
         ("The plague struck in the 14th century.", "It reached Crimea in 1450.", False),

@@ -107,6 +107,7 @@ _NUMBER = re.compile(
 _NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
 # A number word that is part of a share: "two thirds", "two-fifths", "a third of", "one fifth of".
 _FRACTION = re.compile(r"[\s-]+(?:thirds|fourths|fifths|sixths|sevenths|eighths|ninths|tenths)\b")
+_DECADES = re.compile(r"\s+decades\b", re.IGNORECASE)
 _A_OR_ONE = re.compile(r"\b(?:a|one)[\s-]+$", re.IGNORECASE)
 _OF = re.compile(r"\s+of\b", re.IGNORECASE)
 _CENTURY = re.compile(r"(?:st|nd|rd|th)\s+century\b", re.IGNORECASE)
@@ -174,6 +175,8 @@ def spelled(text: str, held_to: bool = False) -> list[Quantity]:
             continue  # "two thirds of", "a third of": a share, which the model reads
         digits = float(NUMBER_WORDS[word])
         value = digits * SCALES.get((match.group(2) or "").lower(), 1.0)
+        if _DECADES.match(text, match.end()):
+            value = digits * 10  # "two decades": 20 years
         words = re.sub(r"[^a-z]+", " ", text[max(0, match.start() - 40) : match.start()].lower())
         bound, said = _bound(" ".join(words.split()[-4:]), False)
         found.append(Quantity(value, False, bound, digits, said in STRICT))
