@@ -389,10 +389,10 @@ class SupportChecker:
         # A comparison that the quote itself bears out ("fewer than 98 reviews" of "97
         # reviews"): the number check has read the bound, so the model only says whether the
         # quote is about it.
+        comparing = {i: compares(sentences[i].text) for i, _, _ in pairs}  # once a sentence
         read_bound = np.array(
             [
-                holds[n] and compares(sentences[i].text)
-                and numbers_hold(sentences[i].text, evidence[n])
+                holds[n] and comparing[i] and numbers_hold(sentences[i].text, evidence[n])
                 for n, (i, _, _) in enumerate(pairs)
             ]
         )  # fmt: skip

@@ -106,7 +106,9 @@ _NUMBER = re.compile(
 # A number joined by a hyphen to a word with a capital letter is part of a name.
 _NAMED = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*-$")
 # A number word that is part of a share: "two thirds", "two-fifths", "a third of", "one fifth of".
-_FRACTION = re.compile(r"[\s-]+(?:thirds|fourths|fifths|sixths|sevenths|eighths|ninths|tenths)\b")
+_FRACTION = re.compile(
+    r"[\s-]+(?:thirds|fourths|fifths|sixths|sevenths|eighths|ninths|tenths)\b", re.IGNORECASE
+)
 _DECADES = re.compile(r"\s+decades\b", re.IGNORECASE)
 _A_OR_ONE = re.compile(r"\b(?:a|one)[\s-]+$", re.IGNORECASE)
 _OF = re.compile(r"\s+of\b", re.IGNORECASE)
