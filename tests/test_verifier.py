@@ -278,6 +278,12 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("There were fewer than 1,000 cases.", "By then it had almost 500 cases.", True),
         ("It made under $2.4M worldwide.", "Its worldwide total was $2,352,022.", True),
         ("It opened after 10th January 2020.", "It opened 10 November 2019; shut 2020.", False),
+        # Thousands grouped by a no-break or thin space (SI style); a plain space groups none.
+        ("More than 35,000 people came.", "Some 40\u00a0000 people came.", True),
+        ("More than 45,000 people came.", "Some 40\u00a0000 people came.", False),
+        ("It has 1,250,000 voters.", "It has 1\u202f250\u202f000 voters.", True),
+        ("It had 200 people in 1990.", "In 1990 200 people lived there.", True),
+        ("It had 1,990,200 people.", "In 1990 200 people lived there.", False),
         # Numbers written as words, with their scale, on either side.
         ("The album sold 3 million copies.", "The album sold three million copies.", True),
         ("The album sold three million copies.", "The album sold 5 million copies.", False),

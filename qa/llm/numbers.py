@@ -18,7 +18,7 @@ passage happens to write 23.5 elsewhere. So each stated number is read with what
 A number joined by a hyphen to a word with a capital letter is part of a name ("COVID-19",
 "F-16"; "mid-1994" is a year), and a time of day ("3:25 p.m.") holds no count: neither is read.
 Only four digits alone make a year ("1,000" is a count); "the 1990s" holds of any year in them;
-"$2.4M" is millions.
+"$2.4M" is millions; "40\u00a0000" (thousands grouped by a no-break or thin space) is 40,000.
 A percentage is compared only with percentages; a bare number also with the digits of a
 percentage or a scaled number ("20.9" of "20.9%", "1.86" of "$1.86 trillion"). The day of a date
 that a bound word leads ("before April 1, 2020") is not compared: the passage may date the same
@@ -96,9 +96,12 @@ MONTH_NUMBERS = {
     for name in names.split()
 }  # fmt: skip
 MONTHS = frozenset(MONTH_NUMBERS)
+# Thousands are grouped by commas or, in SI style, by a no-break or thin space ("40\u00a0000"). A
+# plain space is not read as one: "in 1990 200 people" would become 1,990,200.
+_GROUP = "[,\u00a0\u2009\u202f]"
 _NUMBER = re.compile(
     # "3:25 p.m." is a time of day, not two counts
-    r"(?<![\w.:])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w.,:]\d)\s*"
+    rf"(?<![\w.:])(\d+(?:{_GROUP}\d{{3}})*(?:\.\d+)?)(?![\w.,:\u00a0\u2009\u202f]\d)\s*"
     r"(%|percent\b|per cent\b|thousand\b|million\b|billion\b|trillion\b)?",
     re.IGNORECASE,
 )
@@ -136,7 +139,7 @@ def quantities(text: str) -> list[Quantity]:
             continue  # "COVID-19", "F-16": part of a name ("mid-1994" is a year)
         unit = (match.group(2) or "").lower()
         written, after = match.group(1), text[match.end(1) :]
-        digits = float(written.replace(",", ""))
+        digits = float(re.sub(_GROUP, "", written))
         scale = SCALES.get(unit, 1.0)
         if not unit and _MILLIONS.match(after):
             scale = 1e6  # "$2.4M"
