@@ -32,7 +32,7 @@ from qa.errors import (
     translated_os_errors,
 )
 from qa.layout import CONFIG_FILE, DB_FILE
-from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, Chunker
+from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, MIN_CHUNK_TOKENS
 from qa.stores.base import IndexStore
 from qa.stores.factory import normalize_store, open_store
 
@@ -66,6 +66,7 @@ def open_folder(
 ) -> OpenedIndex:
     """Open the index in ``folder`` (``Assistant.open`` documents the options)."""
     asked_store = normalize_store(store, folder)  # a bad --store fails before any write
+    new_chunks, new_overlap = chunk_sizes(chunk_tokens, overlap_tokens)  # so does a bad pair
     with translated_os_errors(folder):
         config, problem = _find_config(folder, create)
         if config is not None and store is not None and asked_store != config.store:
@@ -97,9 +98,7 @@ def open_folder(
                 config, problem = _compare_config(folder, config, problem, opened)
             if config is None:
                 chosen = chosen or load_model(model, backend)
-                chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
-                overlap = DEFAULT_OVERLAP_TOKENS if overlap_tokens is None else overlap_tokens
-                Chunker(len, chunks, overlap)  # validates the pair now, with a clear message
+                chunks, overlap = new_chunks, new_overlap
                 pooling = sentence_vectors or DEFAULT_SENTENCE_VECTORS
                 if pooling not in SENTENCE_VECTORS:
                     raise IndexFormatError(
@@ -130,6 +129,22 @@ def open_folder(
             raise
     assert chosen is not None
     return OpenedIndex(opened, config, problem, chosen, chunks, overlap, store_uri, pooling)
+
+
+def chunk_sizes(chunk_tokens: int | None, overlap_tokens: int | None) -> tuple[int, int]:
+    """A new index's chunk and overlap sizes, checked. An overlap left out is the default, or a
+    fifth of a smaller chunk ("--chunk-tokens 32" overlaps by 6, not by the default 40)."""
+    chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
+    fifth = min(DEFAULT_OVERLAP_TOKENS, chunks // 5)
+    overlap = fifth if overlap_tokens is None else overlap_tokens
+    if chunks < MIN_CHUNK_TOKENS:
+        raise IndexFormatError(f"Chunks need at least {MIN_CHUNK_TOKENS} tokens, not {chunks}.")
+    if not 0 <= overlap < chunks:
+        raise IndexFormatError(
+            f"Chunks of {chunks} tokens cannot overlap by {overlap}: give an overlap from 0 "
+            f"to {chunks - 1} (--overlap-tokens {chunks // 5}, say), or larger chunks."
+        )
+    return chunks, overlap
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:

@@ -250,6 +250,18 @@ def test_chunk_settings_of_an_existing_index_cannot_change(index_dir: Path, writ
         Assistant.open(index_dir, embedder=HashEmbedder(), chunk_tokens=200)
 
 
+def test_a_small_chunk_overlaps_by_a_fifth_and_a_bad_pair_writes_nothing(tmp_path: Path) -> None:
+    with Assistant.open(tmp_path / "small", embedder=HashEmbedder(), chunk_tokens=32) as small:
+        assert (small.stats().chunk_tokens, small.stats().overlap_tokens) == (32, 6)
+    with pytest.raises(
+        IndexFormatError, match="cannot overlap by 20: give an overlap from 0 to 15"
+    ):
+        Assistant.open(
+            tmp_path / "bad", embedder=HashEmbedder(), chunk_tokens=16, overlap_tokens=20
+        )
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
+
+
 def test_missing_index_and_foreign_folder(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="qa ingest"):
         Assistant.open(tmp_path / "nothing", create=False)

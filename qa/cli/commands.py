@@ -28,7 +28,7 @@ from qa.cli.output import echo, secho
 from qa.cli.summaries import WholeSummaries
 from qa.errors import QAError
 from qa.layout import DEFAULT_INDEX
-from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, MIN_CHUNK_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.types import make_filters
 from qa.wording import plural
@@ -99,13 +99,14 @@ def cli() -> None:
 @backend_option
 @click.option(
     "--chunk-tokens",
-    type=click.IntRange(8),
+    type=click.IntRange(MIN_CHUNK_TOKENS),
     help=f"Tokens per chunk (new index; default {DEFAULT_CHUNK_TOKENS}).",
 )
 @click.option(
     "--overlap-tokens",
     type=click.IntRange(0),
-    help=f"Tokens shared by neighbouring chunks (new index; default {DEFAULT_OVERLAP_TOKENS}).",
+    help=f"Tokens shared by neighbouring chunks (new index; default {DEFAULT_OVERLAP_TOKENS}, "
+    "or a fifth of smaller chunks).",
 )
 @click.option(
     "--prune",

@@ -27,6 +27,7 @@ from qa.pipeline.sentences import split_sentences
 
 DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_OVERLAP_TOKENS = 40
+MIN_CHUNK_TOKENS = 8
 # Titles are prepended to the embedded text (it helps retrieval); cap their share of the window.
 TITLE_CHARS = 120
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -110,8 +111,10 @@ class Chunker:
         model_tokens: Callable[[list[str]], list[int]] | None = None,
         model_max_tokens: int | None = None,
     ) -> None:
-        if chunk_tokens < 8:
-            raise ValueError(f"chunk_tokens must be at least 8. Currently, it is {chunk_tokens}")
+        if chunk_tokens < MIN_CHUNK_TOKENS:
+            raise ValueError(
+                f"chunk_tokens must be at least {MIN_CHUNK_TOKENS}. Currently, it is {chunk_tokens}"
+            )
         if not 0 <= overlap_tokens < chunk_tokens:
             raise ValueError(
                 "overlap_tokens must be at least 0 and less than chunk_tokens. Currently, "
