@@ -88,6 +88,14 @@ def test_piped_chat_shows_each_question_and_how_to_resume(tmp_path: Path) -> Non
     assert resume is not None, done.stderr
     again = qa("chat", "--resume", resume.group(1), cwd=tmp_path, stdin="")
     assert again.returncode == 0 and "Resuming 'Who reopened the harbour?' (1 turn)" in again.stderr
+    # A blank line in a file of questions ends nothing, and no prompt is left after the last.
+    two = qa("chat", cwd=tmp_path, stdin="Who reopened the harbour?\n\n  \nWhen was it reopened?\n")
+    assert two.returncode == 0, two.stderr
+    assert re.findall(r"^\? (.*)$", two.stdout, re.MULTILINE) == [
+        "Who reopened the harbour?",
+        "When was it reopened?",
+    ]
+    assert two.stdout.rstrip().splitlines()[-1] != "?"
     # Elsewhere than ./index, the command names the index too.
     other = qa("chat", "--index", str(tmp_path / "index"), cwd=docs, stdin="Who reopened it?\n")
     assert f"--index {tmp_path / 'index'}" in other.stderr

@@ -515,16 +515,22 @@ def chat(
             conversation_id, history = resumed.id, resumed.history()
             turns = turns_label(len(history))
             echo(f"Resuming {resumed.title!r} ({turns}).", err=True)
-        echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         piped = not sys.stdin.isatty()
+        if piped:
+            echo("Answering the questions given, one per line.", err=True)
+        else:
+            echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
         while True:
             try:
-                question = input("? ").strip()
+                question = input("" if piped else "? ").strip()
             except EOFError:
-                echo(err=True)
+                if not piped:
+                    echo(err=True)  # after the ^D the terminal shows
                 break
-            if piped:  # a terminal shows what was typed; a transcript of a pipe shows it here
-                echo(question)
+            if piped:
+                if not question:
+                    continue  # a blank line in a file of questions ends nothing
+                echo(f"? {question}")  # a terminal shows what was typed; a transcript, here
             if not question:
                 break
             try:
