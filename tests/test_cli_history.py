@@ -54,6 +54,8 @@ def test_chat_is_saved_and_history_lists_shows_exports(run, tmp_path: Path) -> N
     target = tmp_path / "chat.md"
     run("history", "export", info["id"], "-o", str(target))
     assert target.read_text(encoding="utf-8") == shown
+    out = run("history", "export", info["id"], "-o", str(tmp_path / "no" / "chat.md"), code=1)
+    assert "Cannot write" in out and "No such file or directory" in out and "Traceback" not in out
     run("history", "rename", info["id"], "Harbour and bridge")
     assert "Harbour and bridge" in run("history", "list")
     run("history", "delete", info["id"])

@@ -14,6 +14,7 @@ from qa.cli.options import index_option, json_option, print_json
 from qa.cli.output import echo
 from qa.cli.summaries import WholeSummaries
 from qa.conversations import Conversations, turns_label
+from qa.errors import QAError
 
 
 @click.group(name="history", cls=WholeSummaries)
@@ -78,7 +79,13 @@ def export(conversation_id: str, form: str, output: str | None, index_dir: str) 
         else chats.json(None, conversation_id) + "\n"
     )
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise QAError(
+                f"Cannot write {output} ({error.strerror or error}). Check that its folder "
+                "exists and may be written, or print it instead (leave out -o)."
+            ) from None
         echo(f"wrote {output}", err=True)
     else:
         echo(text, nl=False)
