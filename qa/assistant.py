@@ -812,7 +812,9 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
 def _clean_question(question: str) -> str:
     question = " ".join(check_question(question).split())
     if not question:
-        raise QAError('The question is empty. Ask something, e.g.: qa ask "Who won Super Bowl 50?"')
+        raise QAError("The question is empty: ask something about your articles.")
+    if not any(c.isalnum() for c in question):
+        raise QAError(f"The question {question!r} has no words: ask something about your articles.")
     return question
 
 

@@ -154,6 +154,11 @@ def test_follow_up_retrieves_the_earlier_topic(filled: Assistant) -> None:
 def test_bad_questions_and_empty_index(assistant: Assistant) -> None:
     with pytest.raises(QAError, match="question is empty"):
         assistant.ask("   ")
+    for question in ("?!?..,;", "…"):  # punctuation alone asks nothing
+        with pytest.raises(QAError, match="has no words"):
+            assistant.ask(question)
+        with pytest.raises(QAError, match="has no words"):
+            assistant.search(question)
     with pytest.raises(IndexEmptyError, match="qa ingest"):
         assistant.ask("Anything?")
 

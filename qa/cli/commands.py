@@ -85,7 +85,7 @@ def cli() -> None:
     \b
     Start with:
       qa ingest corpus/articles     # index a folder of articles
-      qa ask "Who won Super Bowl 50?"
+      qa ask "Who introduced plague to Europe?"
       qa chat                       # several questions, with follow-ups
     """
 
@@ -390,8 +390,8 @@ def ask(
 
     \b
     Example:
-      qa ask "Who won Super Bowl 50?"
-      qa ask "Who won Super Bowl 50?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
+      qa ask "Who introduced plague to Europe?"
+      qa ask "Who introduced plague to Europe?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     filters = make_filters(articles, source=source, since=since, until=until)
