@@ -391,7 +391,7 @@ def ask(
     \b
     Example:
       qa ask "Who introduced plague to Europe?"
-      qa ask "Who introduced plague to Europe?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
+      qa ask "Who brought plague to Europe?" --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:3b
     """
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     filters = make_filters(articles, source=source, since=since, until=until)
