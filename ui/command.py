@@ -34,7 +34,13 @@ def parse_logins(values: tuple[str, ...]) -> list[tuple[str, str]] | None:
 @click.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=7860,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--auth",
     envvar=AUTH_ENV,

@@ -22,6 +22,7 @@ from qa.cli.options import (
     index_option,
     json_option,
     print_json,
+    ranking_reader_option,
     reader_option,
 )
 from qa.cli.output import echo, secho
@@ -418,7 +419,7 @@ def ask(
     "-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Passages to show."
 )
 @filter_options
-@reader_option
+@ranking_reader_option
 @index_option
 @json_option
 def search(

@@ -50,7 +50,13 @@ from qa.cli.options import backend_option, json_option, reader_option
     is_flag=True,
     help="Leave a share of the articles out of the index and check their questions abstain.",
 )
-@click.option("--holdout", default=0.25, show_default=True, type=click.FloatRange(0.05, 0.95))
+@click.option(
+    "--holdout",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.05, 0.95),
+    help="With --out-of-corpus: the share of the articles left out.",
+)
 @click.option(
     "--out",
     "out_dir",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
-from qa.cli.options import index_option, reader_option
+from qa.cli.options import index_option, no_reader_flag
 from qa.cli.output import echo
 
 
 @click.command(name="mcp")
 @index_option
-@reader_option
+@no_reader_flag(
+    "Serve search and ask without the trained reader: passages in retrieval's order, answers "
+    "quoted by the word-overlap score"
+)
 def mcp_command(index_dir: str, no_reader: bool) -> None:
     """Serve the index to MCP clients (desktop assistants, agents) over stdio.
 

@@ -19,7 +19,6 @@ def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "index_dir",
         envvar=INDEX_ENV,
         default=DEFAULT_INDEX,
-        show_default=True,
         type=click.Path(file_okay=False),
         help=INDEX_HELP,
     )(command)
@@ -49,10 +48,21 @@ def backend_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-reader_option = click.option(
-    "--no-reader",
-    is_flag=True,
-    envvar="QA_NO_READER",
-    help="Answer without the trained reader: quote by the word-overlap score and abstain by "
-    "retrieval confidence, as before it (also QA_NO_READER=1).",
+def no_reader_flag(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--no-reader`` (also QA_NO_READER=1), with what it changes for the command."""
+    return click.option(
+        "--no-reader",
+        is_flag=True,
+        envvar="QA_NO_READER",
+        help=f"{help_text} (also QA_NO_READER=1).",
+    )
+
+
+reader_option = no_reader_flag(
+    "Answer without the trained reader: quote by the word-overlap score and abstain by "
+    "retrieval confidence, as before it"
+)
+ranking_reader_option = no_reader_flag(
+    "Rank without the trained reader: passages in the order retrieval found them, with no "
+    "reader score"
 )
