@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from qa.wording import plural
+
 
 def now_iso() -> str:
     """The time now, as every record here writes it (``updated_at``): UTC, ISO 8601, whole
@@ -127,8 +129,9 @@ class IngestReport:
         # The embedding progress bar counts chunks and sentences together: so does this line.
         reused = self.chunks_reused + self.sentences_reused
         return (
-            f"{line} ({self.chunks_embedded:,} chunks + {self.sentences_embedded:,} sentences "
-            f"embedded, {reused:,} reused, {self.seconds:.1f} s)"
+            f"{line} ({plural(self.chunks_embedded, 'chunk')} + "
+            f"{plural(self.sentences_embedded, 'sentence')} embedded, {reused:,} reused, "
+            f"{self.seconds:.1f} s)"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -116,7 +116,8 @@ class Watcher:
         if report.updated:
             self.log(
                 f"updated {path} ({plural(len(report.updated), 'article')}, "
-                f"{report.chunks_embedded} chunks embedded, {report.chunks_reused} reused)"
+                f"{plural(report.chunks_embedded, 'chunk')} embedded, "
+                f"{report.chunks_reused} reused)"
             )
         if report.removed:
             self.log(f"removed {plural(len(report.removed), 'article')} no longer in {path}")

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 
 def plural(count: int, word: str) -> str:
-    """``plural(1, "chunk")`` -> "1 chunk", ``plural(3, "chunk")`` -> "3 chunks"."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    """``plural(1, "chunk")`` -> "1 chunk", ``plural(1200, "chunk")`` -> "1,200 chunks"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

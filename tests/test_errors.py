@@ -180,3 +180,12 @@ def test_unsupported_file_type(tmp_path: Path, index_dir: Path) -> None:
     assert result.stdout.strip().endswith(
         "failed 1 (0 chunks + 0 sentences embedded, 0 reused, 0.0 s)"
     )
+
+
+def test_summaries_count_one_thing_in_the_singular_and_thousands_with_commas() -> None:
+    from qa.types import IngestReport
+
+    one = IngestReport(["a"], [], [], [], [], [], 1, 0, 30, 0.25, sentences_embedded=1)
+    assert one.summary().endswith("(1 chunk + 1 sentence embedded, 0 reused, 0.2 s)")
+    many = IngestReport(["a"], [], [], [], [], [], 1200, 3, 9000, 2.0, sentences_embedded=4500)
+    assert "(1,200 chunks + 4,500 sentences embedded, 3 reused" in many.summary()

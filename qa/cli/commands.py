@@ -225,7 +225,8 @@ def list_articles(index_dir: str, as_json: bool) -> None:
         echo("The index is empty. Add articles with: qa ingest PATH")
         return
     for article in articles:
-        echo(f"{article.id}  {article.chunks:>5} chunks  {article.title}  ({article.source})")
+        chunks = plural(article.chunks, "chunk")
+        echo(f"{article.id}  {chunks:>10}  {article.title}  ({article.source})")
     echo(f"{len(articles)} articles")
 
 
@@ -313,7 +314,8 @@ def check(index_dir: str, repair: bool, as_json: bool) -> None:
                 if assistant.store_uri
                 else "the database, vectors, keyword index and offsets agree"
             )
-            echo(f"ok: {report.articles} articles, {report.chunks} chunks; {agree}.")
+            counted = f"{plural(report.articles, 'article')}, {plural(report.chunks, 'chunk')}"
+            echo(f"ok: {counted}; {agree}.")
     if not report.ok:
         sys.exit(1)
 
