@@ -63,3 +63,30 @@ def test_readme_options_exist(command: str, option: str) -> None:
     commands = [shown, *getattr(shown, "commands", {}).values()]
     known = {name for each in commands for param in each.params for name in param.opts}
     assert option in known, f"README passes {option} to `qa {command}`, which has no such option"
+
+
+def _shown_answers() -> list[tuple[str, list[str]]]:
+    """(question, the lines the README shows it printing) of each ``$ qa ask "…"`` example
+    without options, on the demo corpus."""
+    shown = []
+    for block in re.findall(r"```\n(\$ qa ask .*?)```", README, re.DOTALL):
+        first, *printed = block.rstrip("\n").splitlines()
+        match = re.fullmatch(r'\$ qa ask "([^"]+)"', first)
+        if match:
+            shown.append((match.group(1), printed))
+    return shown
+
+
+def test_readme_shows_answers() -> None:
+    assert len(_shown_answers()) >= 2  # an answer, and an abstention
+
+
+@pytest.mark.parametrize(("question", "printed"), _shown_answers())
+def test_readme_answers_are_what_qa_ask_prints(
+    question: str, printed: list[str], demo_index: object
+) -> None:
+    """The answers the README shows are the ones the demo corpus gets (the models and the
+    reader's constants change them: then the README must change too)."""
+    result = CliRunner().invoke(cli, ["ask", question], env={"QA_INDEX": str(demo_index)})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip("\n").splitlines() == printed
