@@ -190,6 +190,15 @@ def test_choose_takes_near_ties_from_other_passages_only() -> None:
     assert [(c.passage.chunk_id, c.score) for c in chosen] == [(1, 0.90), (2, 0.86)]
 
 
+def test_a_sentence_cut_off_at_a_comma_or_colon_is_never_quoted(embedder) -> None:
+    from qa.pipeline.answer import candidates
+
+    cut = passage(1, 1, "Tesla fed the pigeons in the park. Tesla stated,\n\nHis records list:")
+    question = "What did Tesla state?"
+    found = candidates(question, [cut], embedder, embedder.embed([question])[0])
+    assert [c.text for c in found] == ["Tesla fed the pigeons in the park."]
+
+
 def test_compose_numbers_citations_in_order_with_offsets() -> None:
     one, two = passage(7, 1, "Alpha beta."), passage(3, 2, "Gamma delta.", start=40)
     reply = compose("q?", [candidate(one, 0.9), candidate(two, 0.8)], [one, two], 0.9)

@@ -185,6 +185,8 @@ def candidates(
             text = passage.text[a:b]
             if key in seen or len(text) < MIN_SENTENCE_CHARS or _is_heading(text):
                 continue
+            if text.rstrip().endswith((",", ";", ":")):
+                continue  # cut off: "Tesla stated," where a quotation was left out
             seen.add(key)
             spans.append((passage, start, end, text))
     if not spans:
