@@ -284,6 +284,15 @@ def test_numbers_are_compared_as_written_not_as_characters() -> None:
         ("It has 1,250,000 voters.", "It has 1\u202f250\u202f000 voters.", True),
         ("It had 200 people in 1990.", "In 1990 200 people lived there.", True),
         ("It had 1,990,200 people.", "In 1990 200 people lived there.", False),
+        # A count of years or an age may be the difference of two years of the passage (an age
+        # one fewer: the birthday is not said); a count of anything else may not.
+        ("He died at the age of 45.", "Born in 1900, he died in 1945.", True),
+        ("He died aged 44.", "Born in 1900, he died in 1945.", True),
+        ("He died aged 52.", "Born in 1900, he died in 1945.", False),
+        ("He was a 45-year-old man.", "Born in 1900, he died in 1945.", True),
+        ("It sold 45 copies.", "Born in 1900, he died in 1945.", False),
+        ("The war lasted 12 years.", "It began in 1939 and ended in 1951.", True),
+        ("The war lasted 20 years.", "It began in 1939 and ended in 1951.", False),
         # Numbers written as words, with their scale, on either side.
         ("The album sold 3 million copies.", "The album sold three million copies.", True),
         ("The album sold three million copies.", "The album sold 5 million copies.", False),

@@ -13,7 +13,9 @@ passage happens to write 23.5 elsewhere. So each stated number is read with what
 - "about", "around", "nearly", … X: some number is within 10% of X;
 - "before" / "after" a year: some year of the passage is before / after it; "after January
   2020": some month of the passage (or year, where it names no month) is not earlier;
-- otherwise X itself, in digits or as a word ("3" in "three", "24 million" in "24,000,000").
+- otherwise X itself, in digits or as a word ("3" in "three", "24 million" in "24,000,000");
+- a count of years or an age ("12 years", "aged 45") may also be the years between two years of
+  the passage, or one fewer for an age ("born in 1900, died in 1945": 44 or 45).
 
 A number joined by a hyphen to a word with a capital letter is part of a name ("COVID-19",
 "F-16"; "mid-1994" is a year), and a time of day ("3:25 p.m.") holds no count: neither is read.
@@ -116,6 +118,11 @@ _DECADES = re.compile(r"\s+decades\b", re.IGNORECASE)
 _A_OR_ONE = re.compile(r"\b(?:a|one)[\s-]+$", re.IGNORECASE)
 _OF = re.compile(r"\s+of\b", re.IGNORECASE)
 _CENTURY = re.compile(r"(?:st|nd|rd|th)\s+century\b", re.IGNORECASE)
+# A count of years, or an age: a model computes it from two years of the passage ("born in 1900,
+# died in 1945": "he died aged 45"), so it may hold of their difference.
+_YEARS_AFTER = re.compile(r"\s*-?\s*years?\b", re.IGNORECASE)
+_AGE_BEFORE = re.compile(r"\b(?:aged|age(?: of)?)\s*$", re.IGNORECASE)
+MAX_ELAPSED_YEARS = 150
 _MILLIONS = re.compile(r"\s?M\b")  # "$2.4M", "$ 2.4 M" (a capital M only: "5 m" is metres)
 
 
@@ -128,6 +135,7 @@ class Quantity:
     strict: bool = False  # the bound leaves the number out ("more than 41")
     year: bool = False  # written as a year: "1994", not "1,000" or "1.5 thousand"
     span: float = 0.0  # a decade or century ("1990s": 10, "1800s": 100): any year within it
+    elapsed: bool = False  # a count of years or an age ("12 years", "aged 45", "a 45-year-old")
 
 
 def quantities(text: str) -> list[Quantity]:
@@ -156,7 +164,13 @@ def quantities(text: str) -> list[Quantity]:
         elif scale == 1.0 and 11 <= digits <= 21 and _CENTURY.match(after):
             value, year, span = (digits - 1) * 100, True, 100.0  # "the 14th century": 1300s
         bound, word = _bound(before, year)
-        found.append(Quantity(value, percent, bound, digits, word in STRICT, year, span))
+        elapsed = (
+            not year
+            and not percent
+            and value <= MAX_ELAPSED_YEARS
+            and bool(_YEARS_AFTER.match(after) or _AGE_BEFORE.search(before))
+        )
+        found.append(Quantity(value, percent, bound, digits, word in STRICT, year, span, elapsed))
     return found
 
 
@@ -242,6 +256,14 @@ def _holds(stated: Quantity, values: list[tuple[float, str]]) -> bool:
     return any(_same(v, x) for v, _ in values)
 
 
+def _elapsed(written: list[Quantity]) -> list[tuple[float, str]]:
+    """The years between any two years of the passage, and one fewer (an age: "born in 1900,
+    died in 1945" is 44 or 45)."""
+    years = sorted({q.value for q in written if q.year and not q.span})
+    gaps = {b - a - k for i, a in enumerate(years) for b in years[i + 1 :] for k in (0, 1)}
+    return [(gap, "exact") for gap in sorted(gaps) if 0 < gap <= MAX_ELAPSED_YEARS]
+
+
 def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
@@ -305,6 +327,8 @@ def numbers_hold(claim: str, evidence: str) -> bool:
         else:  # a bare number may leave out the passage's unit or scale: "20.9" of "20.9%"
             values = [(v, q.bound) for q in written for v in (q.value, q.digits)]
             values += words
+        if quantity.elapsed:
+            values += _elapsed(written)
         if not _holds(quantity, values):
             return False
     return True
