@@ -149,6 +149,7 @@ def test_crlf_is_normalised(write) -> None:
             "no article text",
         ),
         ("data.txt.gz", gzip.compress(b"", mtime=0), "is empty"),
+        ("headings.md", "# Title only\n\n## And a part\n", "has headings but no text"),
         ("broken.json.gz", b"not gzip at all", "not a valid gzip"),
     ],
 )

@@ -200,7 +200,7 @@ def ingest(
         for failure in report.failed:
             secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            echo(f"skipped {len(report.skipped)} files of other types", err=True)
+            echo(f"skipped {plural(len(report.skipped), 'file')} of other types", err=True)
         echo(report.summary())
     if not report.ok:
         sys.exit(1)

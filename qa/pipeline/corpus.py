@@ -21,6 +21,7 @@ from pathlib import Path
 from qa.layout import LOCK_FILE
 from qa.pipeline import formats
 from qa.pipeline.formats import normalise
+from qa.pipeline.headings import MARKDOWN_HEADING
 from qa.pipeline.records import FormatError, Record, RecordError, title_from_name
 from qa.types import Article, IngestFailure
 
@@ -186,9 +187,10 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
     keys_seen: dict[str, int] = {}
     for position, record in enumerate(records, start=1):
         text = normalise(record.text)
-        if not text.strip():
+        if not text.strip() or _only_headings(text):
             where = f"{path} (record {position})" if many else str(path)
-            result.failures.append(IngestFailure(where, "has no text"))
+            reason = "has no text" if not text.strip() else "has headings but no text under them"
+            result.failures.append(IngestFailure(where, reason))
             continue
         key = record.key or (record.title if many else "")
         keys_seen[key] = keys_seen.get(key, 0) + 1
@@ -206,3 +208,9 @@ def read_file(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_MB * 2**20) -> 
             )
         )
     return result
+
+
+def _only_headings(text: str) -> bool:
+    """Markdown headings and nothing else ("# Title only"): no passage to quote."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return all(MARKDOWN_HEADING.fullmatch(line) for line in lines)
