@@ -411,6 +411,7 @@ class Assistant:
         the default without the reader), or "dense" or "keyword" alone.
         """
         query = _clean_question(query)
+        k = check_k(k, most=None)  # k=0 would return nothing, and say nothing about it
         mode = mode or self.default_mode
         if mode not in SEARCH_MODES:
             raise SearchOptionError(

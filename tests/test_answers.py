@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from qa import Answer, Assistant, Filters, IndexEmptyError, Passage, QAError, Turn
+from qa import (
+    Answer,
+    Assistant,
+    Filters,
+    IndexEmptyError,
+    Passage,
+    QAError,
+    SearchOptionError,
+    Turn,
+)
 from qa.lexical import content_words, fts_query, stem
 from qa.pipeline.answer import NOT_FOUND, Candidate, choose, compose, overlap
 from qa.pipeline.conversation import contextual_query, needs_context
@@ -154,6 +163,9 @@ def test_follow_up_retrieves_the_earlier_topic(filled: Assistant) -> None:
 def test_bad_questions_and_empty_index(assistant: Assistant) -> None:
     with pytest.raises(QAError, match="question is empty"):
         assistant.ask("   ")
+    for k in (0, -1):
+        with pytest.raises(SearchOptionError, match="at least 1"):
+            assistant.search("bridge", k=k)
     for question in ("?!?..,;", "…"):  # punctuation alone asks nothing
         with pytest.raises(QAError, match="has no words"):
             assistant.ask(question)
