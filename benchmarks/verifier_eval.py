@@ -2,6 +2,7 @@
 cosine check, on articles never trained on.
 
     nice -n 10 python benchmarks/verifier_eval.py [--side held-out] [--claims 600] [--file F]
+        [--supports-at-least P]
 
 ``--side held-out`` (the default) reports on the odd-numbered articles and VitaminC titles;
 ``--side calibration`` on the calibration ones (every fifth even one, never trained on: where
@@ -169,7 +170,14 @@ def main() -> None:
         default=VERIFIER_FILE,
         help="the model file in embeddings/trained/ (reader.onnx: the reader's own verify head)",
     )
+    parser.add_argument(
+        "--supports-at-least",
+        type=float,
+        default=check.SUPPORTS_AT_LEAST,
+        help="check.py's support threshold for this run (an experiment; default: shipped)",
+    )
     args = parser.parse_args()
+    check.SUPPORTS_AT_LEAST = args.supports_at_least
     model = ReaderModel(file_name=args.file)
     embedder = load_embedder()
     figures = vitaminc(model, embedder, args.side, args.vitaminc, args.seed)
