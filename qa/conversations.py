@@ -185,6 +185,10 @@ def _user(user: str | None) -> str:
     return NO_USER if user is None else user
 
 
+# The fewest characters of an id that `qa history` and `qa chat --resume` take for it (as git).
+MIN_ID_PREFIX = 4
+
+
 class Conversations:
     """The saved conversations of one index folder (``INDEX/conversations.sqlite``).
 
@@ -280,6 +284,22 @@ class Conversations:
         saved = [SavedTurn(at, answer_from_dict(json.loads(text))) for at, text in turns]
         conversation, title, created_at, updated_at = row
         return Conversation(conversation, title, created_at, updated_at, saved)
+
+    def resolve(self, user: str | None, given: str) -> str:
+        """The id of this user's conversation whose id is ``given`` or, as in git, starts with
+        it (at least ``MIN_ID_PREFIX`` characters, and only one conversation)."""
+        ids = [info.id for info in self.list(user)]
+        if given in ids:
+            return given
+        matching = [i for i in ids if len(given) >= MIN_ID_PREFIX and i.startswith(given)]
+        if len(matching) == 1:
+            return matching[0]
+        if matching:
+            shown = ", ".join(matching[:3]) + (", ..." if len(matching) > 3 else "")
+            raise ConversationNotFoundError(
+                f"{given!r} begins {len(matching)} conversations' ids ({shown}): give more of it."
+            )
+        raise self._missing(given)
 
     def latest(self, user: str | None) -> Conversation | None:
         """The conversation this user continued last (for ``qa chat --resume``)."""

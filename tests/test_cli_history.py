@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,32 @@ def test_resume_with_nothing_saved_says_how_to_start(run) -> None:
 def test_history_commands_have_help(run, command: str) -> None:
     out = run("history", command, "--help")
     assert "Usage: " in out and "--index" in out
+
+
+def test_a_conversation_is_named_by_the_start_of_its_id_when_only_it_starts_so(
+    run, index_dir: Path
+) -> None:
+    run("chat", input="Who reopened the harbour?\n")
+    (info,) = Conversations(index_dir).list(None)
+    assert "## 1. Who reopened the harbour?" in run("history", "show", info.id[:4])
+    out = run("chat", "--resume", info.id[:6], input="When did the new bridge open?\n")
+    assert "Resuming 'Who reopened the harbour?'" in out
+    assert "No saved conversation" in run("history", "show", info.id[:3], code=1)  # too short
+    # Two ids beginning alike: the start of both names neither.
+    chats = Conversations(index_dir)
+    with sqlite3.connect(index_dir / "conversations.sqlite") as db:
+        db.execute("UPDATE conversations SET id = ? WHERE id = ?", ("abcd1111", info.id))
+        db.execute(
+            "UPDATE turns SET conversation_id = ? WHERE conversation_id = ?", ("abcd1111", info.id)
+        )
+    run("chat", input="When did the new bridge open?\n")
+    other = next(c.id for c in chats.list(None) if c.id != "abcd1111")
+    with sqlite3.connect(index_dir / "conversations.sqlite") as db:
+        db.execute("UPDATE conversations SET id = ? WHERE id = ?", ("abcd2222", other))
+        db.execute(
+            "UPDATE turns SET conversation_id = ? WHERE conversation_id = ?", ("abcd2222", other)
+        )
+    out = run("history", "delete", "abcd", code=1)
+    assert "'abcd' begins 2 conversations' ids (abcd2222, abcd1111): give more of it." in out
+    assert run("history", "delete", "abcd1").strip() == "deleted abcd1111"
+    assert [c.id for c in chats.list(None)] == ["abcd2222"]

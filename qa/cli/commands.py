@@ -512,7 +512,10 @@ def chat(
         history: list[Turn] = []
         conversation_id: str | None = None
         if resume is not None:
-            resumed = chats.latest(None) if resume == "latest" else chats.get(None, resume)
+            if resume == "latest":
+                resumed = chats.latest(None)
+            else:
+                resumed = chats.get(None, chats.resolve(None, resume))
             if resumed is None:
                 raise QAError("No saved conversation to resume yet. Start one with: qa chat")
             conversation_id, history = resumed.id, resumed.history()

@@ -53,7 +53,8 @@ def list_conversations(index_dir: str, as_json: bool) -> None:
 def show(conversation_id: str, index_dir: str) -> None:
     """Print a conversation: each question and its answer with sources, as qa chat did, each
     source with the link that opens its quote."""
-    echo(Conversations(index_dir).markdown(None, conversation_id), nl=False)
+    chats = Conversations(index_dir)
+    echo(chats.markdown(None, chats.resolve(None, conversation_id)), nl=False)
 
 
 @history_command.command()
@@ -73,11 +74,8 @@ def show(conversation_id: str, index_dir: str) -> None:
 def export(conversation_id: str, form: str, output: str | None, index_dir: str) -> None:
     """Export a conversation as Markdown or JSON."""
     chats = Conversations(index_dir)
-    text = (
-        chats.markdown(None, conversation_id)
-        if form == "md"
-        else chats.json(None, conversation_id) + "\n"
-    )
+    found = chats.resolve(None, conversation_id)
+    text = chats.markdown(None, found) if form == "md" else chats.json(None, found) + "\n"
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -97,8 +95,10 @@ def export(conversation_id: str, form: str, output: str | None, index_dir: str) 
 @index_option
 def rename(conversation_id: str, title: str, index_dir: str) -> None:
     """Give a conversation a new title (it is listed by its first question until then)."""
-    Conversations(index_dir).rename(None, conversation_id, title)
-    echo(f"renamed {conversation_id}")
+    chats = Conversations(index_dir)
+    found = chats.resolve(None, conversation_id)
+    chats.rename(None, found, title)
+    echo(f"renamed {found}")
 
 
 @history_command.command()
@@ -106,5 +106,7 @@ def rename(conversation_id: str, title: str, index_dir: str) -> None:
 @index_option
 def delete(conversation_id: str, index_dir: str) -> None:
     """Delete a saved conversation."""
-    Conversations(index_dir).delete(None, conversation_id)
-    echo(f"deleted {conversation_id}")
+    chats = Conversations(index_dir)
+    found = chats.resolve(None, conversation_id)
+    chats.delete(None, found)
+    echo(f"deleted {found}")
