@@ -202,13 +202,20 @@ def test_choose_takes_near_ties_from_other_passages_only() -> None:
     assert [(c.passage.chunk_id, c.score) for c in chosen] == [(1, 0.90), (2, 0.86)]
 
 
-def test_a_sentence_cut_off_at_a_comma_or_colon_is_never_quoted(embedder) -> None:
+def test_a_short_clause_cut_off_at_a_comma_or_colon_is_never_quoted(embedder) -> None:
     from qa.pipeline.answer import candidates
 
-    cut = passage(1, 1, "Tesla fed the pigeons in the park. Tesla stated,\n\nHis records list:")
+    cut = passage(
+        1,
+        1,
+        "Tesla fed the pigeons. Tesla stated,\n\nAs he remembers:\n\nHe gave his reply on Monday:",
+    )
     question = "What did Tesla state?"
     found = candidates(question, [cut], embedder, embedder.embed([question])[0])
-    assert [c.text for c in found] == ["Tesla fed the pigeons in the park."]
+    assert sorted(c.text for c in found) == [
+        "He gave his reply on Monday:",
+        "Tesla fed the pigeons.",
+    ]
 
 
 def test_compose_numbers_citations_in_order_with_offsets() -> None:

@@ -185,8 +185,8 @@ def candidates(
             text = passage.text[a:b]
             if key in seen or len(text) < MIN_SENTENCE_CHARS or _is_heading(text):
                 continue
-            if text.rstrip().endswith((",", ";", ":")):
-                continue  # cut off: "Tesla stated," where a quotation was left out
+            if _cut_off(text):
+                continue
             seen.add(key)
             spans.append((passage, start, end, text))
     if not spans:
@@ -221,6 +221,14 @@ def candidates(
         scored.append(Candidate(passage, start, end, text, cosine, share, score))
     scored.sort(key=lambda c: (-c.score, c.passage.rank, c.start))
     return scored
+
+
+def _cut_off(text: str) -> bool:
+    """A clause cut off before what it introduces ("Tesla stated," "As he remembers:", where a
+    quotation was left out), too short to say anything alone. Longer ones may ("He gave his
+    response the next day:"): in SQuAD dev, NYT dev and Amazon reviews, sentences ending so
+    with at most two content words are 2 and hold no answer; with more, 33, holding 21."""
+    return text.rstrip().endswith((",", ";", ":")) and len(content_words(text)) <= 2
 
 
 def _is_heading(text: str) -> bool:
