@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from qa import Assistant, Filters, Turn
-from qa.pipeline.conversation import within
+from qa.pipeline.conversation import topic_turns, within
 
 ARTICLES = {
     "mouse.md": (
@@ -115,3 +115,22 @@ def test_a_follow_up_within_the_users_titles_stays_on_its_subject(chat: Assistan
     )
     assert found.follow_up
     assert {p.title for p in found.passages} == {"Mickey Mouse"}
+
+
+def test_the_subject_is_read_from_the_last_question_that_named_a_new_topic() -> None:
+    mongol = [
+        Turn("Who founded the Mongol Empire?", "Temujin did.", "khan"),
+        Turn("When was he born?", "In 1162.", "khan"),
+    ]
+    tesla = [
+        Turn("Who was Tesla?", "An inventor.", "tesla"),
+        Turn("When was he born?", "", "tesla"),
+    ]
+    assert topic_turns(mongol + tesla) == tesla
+    # A question naming nothing that was answered from another article (a wrong answer, most
+    # likely) moved nothing on purpose; an abstention (no article) neither.
+    for drifted in ("Why was he there?", "Were any people harmed?"):
+        leaning = [*mongol, Turn(drifted, "In 1856.", "tesla")]
+        assert topic_turns(leaning) == leaning
+    abstained = [*mongol, Turn("Who was Tesla?")]
+    assert topic_turns(abstained) == abstained

@@ -92,11 +92,38 @@ def subject(
     """The article the conversation is about: the best match of its questions together.
 
     The questions so far name the subject ("the mouse", "Walt Disney") more surely than any
-    one of them, and unlike earlier answers they cannot carry a wrong article forward.
+    one of them, and unlike earlier answers they cannot carry a wrong article forward. Only
+    those since the conversation last moved to another article count (``topic_turns``).
     """
-    asked = " ".join([t.question for t in history[-TOPIC_QUESTIONS:]] + [question])
+    asked = " ".join([t.question for t in topic_turns(history)] + [question])
     best = retriever.search(asked, 1, filters)
     return best[0].article_id if best else None
+
+
+def topic_turns(history: Sequence[Turn]) -> list[Turn]:
+    """The last ``TOPIC_QUESTIONS`` turns, from the last one that moved the conversation to
+    another article by a question that names a thing ("Who was Tesla?" after questions on
+    Genghis Khan): the questions before it were about something else. A question naming
+    nothing that was answered from another article ("Were any people harmed?") more likely
+    drifted: the questions before it still count."""
+    turns = list(history[-TOPIC_QUESTIONS:])
+    for n in range(len(turns) - 1, 0, -1):
+        turn, before = turns[n], turns[n - 1]
+        moved = None not in (turn.article_id, before.article_id) and (
+            turn.article_id != before.article_id
+        )
+        if moved and names_something(turn.question):
+            return turns[n:]
+    return turns
+
+
+NAME = re.compile(r"(?<=\w\s)[A-Z][\w'-]*")
+
+
+def names_something(question: str) -> bool:
+    """True when the question names a thing (a capitalised word past its first): "Where is the
+    Rhine?" does, "When did it start?" and "Were any people harmed?" do not."""
+    return bool(NAME.search(question))
 
 
 def subjects(

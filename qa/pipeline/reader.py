@@ -21,7 +21,6 @@ Per question:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -31,7 +30,7 @@ import numpy as np
 from embeddings import Embedder
 from embeddings.reader import evidence_text
 from qa.pipeline.answer import Candidate, SentenceKey, candidates, compose, not_found
-from qa.pipeline.conversation import needs_context
+from qa.pipeline.conversation import NAME, names_something, needs_context
 from qa.types import Answer, Passage
 
 # How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
@@ -248,20 +247,11 @@ SWITCH_MARGIN = 0.0
 LEANING_SWITCH_MARGIN = 0.1
 
 
-_NAME = re.compile(r"(?<=\w\s)[A-Z][\w'-]*")
-
-
-def names_something(question: str) -> bool:
-    """True when the question names a thing (a capitalised word past its first): "Where is the
-    Rhine?" does, "When did it start?" does not."""
-    return bool(_NAME.search(question))
-
-
 def names(question: str) -> list[str]:
     """The names a question asks about: its capitalised words past the first, each once.
     Acronyms ("IRA") are left out: articles often write them dotted ("I.R.A.") or spelled out,
     so their absence from the index says little."""
-    found = (m.group() for m in _NAME.finditer(question))
+    found = (m.group() for m in NAME.finditer(question))
     return list(dict.fromkeys(name for name in found if not name.isupper()))
 
 
