@@ -168,6 +168,24 @@ def test_after_a_topic_switch_the_follow_up_stays_on_the_new_topic(demo: Assista
     assert follow.found and follow.citations[0].title == "Rhine", follow.text
 
 
+def test_a_second_follow_up_after_a_switch_stays_on_the_new_topic(demo: Assistant) -> None:
+    """Two questions on Genghis Khan, then two on Tesla: "Where did he die?" is about Tesla,
+    though three of the last five questions name Genghis Khan (it went back to him, to
+    Jamukha's death, until the subject was read from the question that named Tesla)."""
+    history: list[Turn] = []
+    for question in (
+        "Who founded the Mongol Empire?",
+        "When was he born?",
+        "Who was Tesla?",
+        "When was he born?",
+    ):
+        history.append(Turn.of(demo.ask(question, history=history)))
+    titles = [demo.article(t.article_id).title for t in history if t.article_id]
+    assert titles == ["Genghis Khan", "Genghis Khan", "Nikola Tesla", "Nikola Tesla"]
+    follow = demo.ask("Where did he die?", history=history)
+    assert follow.found and follow.citations[0].title == "Nikola Tesla", follow.text
+
+
 def test_a_follow_up_is_answered_inside_its_article(demo: Assistant) -> None:
     first = demo.ask("How did the Black Death reach Europe?")
     assert first.found and first.citations[0].title == "Black Death"
