@@ -297,6 +297,39 @@ def test_the_shipped_check_keeps_the_facts_and_drops_a_swapped_one(
         assert support.refuted and support.quote
 
 
+def test_a_sentence_gets_the_same_verdict_alone_and_within_an_answer() -> None:
+    """The int8 model quantizes a call's activations with one scale: pairs read together moved
+    each other's logits. A sentence checked as it streams, alone, must get the verdict and
+    score it gets in the whole answer."""
+    from embeddings import HashEmbedder
+    from qa.llm.check import AnswerSentence, SupportChecker
+    from qa.types import Passage
+
+    text = (
+        "Westlife are an Irish boy band formed in Sligo in 1998. The band has sold more than "
+        "24 million records in the United Kingdom. They had fourteen number-one singles, and "
+        "their first five singles all went to number one. In 2012 the band split up after a "
+        "farewell tour."
+    )
+    passage = Passage(1, "westlife", "Westlife", None, None, "", text, 0, len(text), 1.0, 1, 0, 0)
+    checker = SupportChecker(
+        [passage], HashEmbedder(64), verifier=ReaderModel(file_name=VERIFIER_FILE)
+    )
+    answer = [
+        AnswerSentence(s, [1])
+        for s in (
+            "Westlife were formed in Sligo in 1998.",
+            "They have sold over 20 million records in the UK.",
+            "Their first five singles reached number one.",
+            "The band split up in 2012 after a farewell tour.",
+            "Westlife won a Grammy in 2005.",
+        )
+    ]
+    together = checker.check(answer)
+    alone = [checker.check([sentence])[0] for sentence in answer]
+    assert together == alone
+
+
 def test_a_refuted_sentence_of_a_recorded_stream_is_dropped(tmp_path: Path) -> None:
     """The verifier drops "only 2 million" against "more than 24 million" and shows it as
     contradicted; the cosine check (same words, same topic) keeps it."""
