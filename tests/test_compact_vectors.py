@@ -197,7 +197,7 @@ def test_qa_check_reads_an_index_from_before(
     result = CliRunner().invoke(cli, ["check", "--index", str(index_dir)])
     assert result.exit_code == 0, result.output
     assert "note: Sentence vectors are stored as float32" in result.output
-    assert "ok: 1 articles" in result.output
+    assert "ok: 1 article, 1 chunk;" in result.output
 
 
 def test_check_finds_sentence_vectors_of_the_wrong_size_and_repairs_them(
