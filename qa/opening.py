@@ -32,7 +32,12 @@ from qa.errors import (
     translated_os_errors,
 )
 from qa.layout import CONFIG_FILE, DB_FILE
-from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, MIN_CHUNK_TOKENS
+from qa.pipeline.chunking import (
+    DEFAULT_CHUNK_TOKENS,
+    DEFAULT_OVERLAP_TOKENS,
+    MIN_CHUNK_TOKENS,
+    Chunker,
+)
 from qa.stores.base import IndexStore
 from qa.stores.factory import normalize_store, open_store
 
@@ -137,13 +142,13 @@ def chunk_sizes(chunk_tokens: int | None, overlap_tokens: int | None) -> tuple[i
     chunks = chunk_tokens or DEFAULT_CHUNK_TOKENS
     fifth = min(DEFAULT_OVERLAP_TOKENS, chunks // 5)
     overlap = fifth if overlap_tokens is None else overlap_tokens
-    if chunks < MIN_CHUNK_TOKENS:
-        raise IndexFormatError(f"Chunks need at least {MIN_CHUNK_TOKENS} tokens, not {chunks}.")
-    if not 0 <= overlap < chunks:
+    try:
+        Chunker(len, chunks, overlap)  # the chunker's own check of the pair, before any write
+    except ValueError as error:
         raise IndexFormatError(
-            f"Chunks of {chunks} tokens cannot overlap by {overlap}: give an overlap from 0 "
-            f"to {chunks - 1} (--overlap-tokens {chunks // 5}, say), or larger chunks."
-        )
+            f"{error}: give an overlap from 0 to {max(chunks - 1, 0)} (--overlap-tokens "
+            f"{fifth}, say), and chunks of at least {MIN_CHUNK_TOKENS} tokens."
+        ) from None
     return chunks, overlap
 
 

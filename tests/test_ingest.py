@@ -254,7 +254,8 @@ def test_a_small_chunk_overlaps_by_a_fifth_and_a_bad_pair_writes_nothing(tmp_pat
     with Assistant.open(tmp_path / "small", embedder=HashEmbedder(), chunk_tokens=32) as small:
         assert (small.stats().chunk_tokens, small.stats().overlap_tokens) == (32, 6)
     with pytest.raises(
-        IndexFormatError, match="cannot overlap by 20: give an overlap from 0 to 15"
+        IndexFormatError,
+        match="overlap_tokens is 20 and chunk_tokens is 16: give an overlap from 0 to 15",
     ):
         Assistant.open(
             tmp_path / "bad", embedder=HashEmbedder(), chunk_tokens=16, overlap_tokens=20
