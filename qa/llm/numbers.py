@@ -100,10 +100,11 @@ MONTH_NUMBERS = {
 MONTHS = frozenset(MONTH_NUMBERS)
 # Thousands are grouped by commas or, in SI style, by a no-break or thin space ("40\u00a0000"). A
 # plain space is not read as one: "in 1990 200 people" would become 1,990,200.
-_GROUP = "[,\u00a0\u2009\u202f]"
+_GROUP_MARKS = ",\u00a0\u2009\u202f"
+_GROUP = f"[{_GROUP_MARKS}]"
 _NUMBER = re.compile(
     # "3:25 p.m." is a time of day, not two counts
-    rf"(?<![\w.:])(\d+(?:{_GROUP}\d{{3}})*(?:\.\d+)?)(?![\w.,:\u00a0\u2009\u202f]\d)\s*"
+    rf"(?<![\w.:])(\d+(?:{_GROUP}\d{{3}})*(?:\.\d+)?)(?![\w.:{_GROUP_MARKS}]\d)\s*"
     r"(%|percent\b|per cent\b|thousand\b|million\b|billion\b|trillion\b)?",
     re.IGNORECASE,
 )
