@@ -298,3 +298,16 @@ def test_the_contrast_loss_ranks_a_claims_supporting_evidence_first() -> None:
     assert float(_contrast(right, items)) < 0.01 < 5.0 < float(_contrast(wrong, items))
     assert _contrast(right, items[2:]) is None
     assert _contrast(right[:2], [items[0], replace(items[1], label=0)]) is None
+
+
+def test_the_command_line_sets_the_body_learning_rate_and_refuses_one_no_run_can_use(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa.training.__main__ import parse, settings_of
+
+    assert settings_of(parse(["--learning-rate", "1e-4"])).learning_rate == 1e-4
+    assert settings_of(parse(["--model", "verifier"])).learning_rate == 5e-5
+    for useless in ("0", "-1e-4", "2"):
+        with pytest.raises(SystemExit):
+            parse([f"--learning-rate={useless}"])
+        assert "--learning-rate must be above 0" in capsys.readouterr().err

@@ -111,8 +111,10 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.training", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument(
         "--model",
@@ -169,13 +171,51 @@ def main() -> None:
         help="verifier: weight of the loss that ranks a claim's supporting evidence above its "
         "refuting one, and the other way round (default 0: off)",
     )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=TrainSettings.learning_rate,
+        help=f"AdamW's peak learning rate for the network's body (default "
+        f"{TrainSettings.learning_rate:g}; the heads' is {TrainSettings.head_learning_rate:g})",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: a value no run could use stops here, before any mining."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.listwise_weight < 0:
         parser.error("--listwise-weight must be 0 or more")
+    if not 0 < args.learning_rate < 1:
+        parser.error("--learning-rate must be above 0 and below 1 (5e-5 is the default)")
     if args.span_no_answer and args.span_weight <= 0:
         parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
+    return args
+
+
+def settings_of(args: argparse.Namespace) -> TrainSettings:
+    """The run's settings: options that do not apply to the model trained keep their defaults."""
+    epochs = args.epochs
+    if epochs is None:
+        epochs = 3 if args.model == "verifier" else READER_EPOCHS
+    return TrainSettings(
+        seed=args.seed,
+        epochs=epochs,
+        train_word_embeddings=args.train_word_embeddings,
+        fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
+        span_weight=args.span_weight if args.model == "reader" else 0.0,
+        span_no_answer=args.span_no_answer,
+        listwise_weight=args.listwise_weight if args.model == "reader" else 1.0,
+        contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
+        learning_rate=args.learning_rate,
+    )
+
+
+def main() -> None:
+    args = parse()
     started = time.perf_counter()
     work = args.work or Path(f"{args.model}-work")
     if args.model == "verifier":
@@ -206,19 +246,7 @@ def main() -> None:
         print(
             f"span loss: the answer is found in {found} of {positives} positives", file=sys.stderr
         )
-    epochs = args.epochs
-    if epochs is None:
-        epochs = 3 if args.model == "verifier" else READER_EPOCHS
-    settings = TrainSettings(
-        seed=args.seed,
-        epochs=epochs,
-        train_word_embeddings=args.train_word_embeddings,
-        fresh_negatives=args.fresh_negatives if args.model == "reader" else 1,
-        span_weight=args.span_weight if args.model == "reader" else 0.0,
-        span_no_answer=args.span_no_answer,
-        listwise_weight=args.listwise_weight if args.model == "reader" else 1.0,
-        contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
-    )
+    settings = settings_of(args)
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
     report = export(default_model_path(), weights, args.out, f"{args.model}.onnx")
