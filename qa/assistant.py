@@ -52,7 +52,7 @@ from qa.errors import (
     translated_os_errors,
 )
 from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
-from qa.limits import check_k, check_question
+from qa.limits import check_k, check_question, has_words
 from qa.locking import WriteLock
 from qa.opening import file_identity, open_folder
 from qa.pipeline.chunking import Chunker
@@ -814,7 +814,7 @@ def _clean_question(question: str) -> str:
     question = " ".join(check_question(question).split())
     if not question:
         raise QAError("The question is empty: ask something about your articles.")
-    if not any(c.isalnum() for c in question):
+    if not has_words(question):
         raise QAError(f"The question {question!r} has no words: ask something about your articles.")
     return question
 

@@ -43,6 +43,11 @@ def check_question(question: object) -> str:
     return question
 
 
+def has_words(text: str) -> bool:
+    """Whether a question has something to search for: punctuation alone has not."""
+    return any(c.isalnum() for c in text)
+
+
 def check_filters(
     titles: object = None, since: object = None, until: object = None
 ) -> Filters | None:

@@ -311,3 +311,38 @@ def test_the_command_line_sets_the_body_learning_rate_and_refuses_one_no_run_can
         with pytest.raises(SystemExit):
             parse([f"--learning-rate={useless}"])
         assert "--learning-rate must be above 0" in capsys.readouterr().err
+
+
+def test_mining_skips_a_disfluent_question_with_no_words(tmp_path: Path) -> None:
+    """Disfl-QA has a row whose question is punctuation alone, which the assistant refuses to
+    search: mining (``make reader``) skips it instead of stopping there."""
+    import gzip
+
+    from qa.training.mining import disfl_groups, index_training
+
+    context = "The Rhine flows through Basel. The river is 1,230 km long and ends in the sea."
+    question = {"id": "q1", "question": "How long is the Rhine?", "answers": []}
+    question["answers"] = [{"text": "1,230 km", "answer_start": context.index("1,230")}]
+    raw = [{"title": "Rhine", "paragraphs": [{"context": context, "qas": [question]}]}]
+    squad = tmp_path / "squad.json.gz"
+    with gzip.open(squad, "wt", encoding="utf-8") as handle:
+        json.dump({"data": raw}, handle)
+    index_training(raw, "squad", tmp_path)[0].close()
+    disfl = tmp_path / "disfl.jsonl.gz"
+    rows = [
+        {"title": "Rhine", "question": '\\ "\\ "', "context": context, "answer": ""},
+        {
+            "title": "Rhine",
+            "question": "How wide no how long is the Rhine?",
+            "context": context,
+            "answer": "1,230 km",
+            "answer_start": context.index("1,230"),
+        },
+    ]
+    with gzip.open(disfl, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    pairs = disfl_groups(disfl, squad, tmp_path, limit=10, seed=1)
+    assert {p.a for p in pairs} == {"How wide no how long is the Rhine?"}
+    assert [p.b for p in pairs if p.label == 1] == [
+        "Rhine\nThe river is 1,230 km long and ends in the sea."
+    ]

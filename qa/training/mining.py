@@ -22,6 +22,7 @@ from embeddings.reader import evidence_text
 from qa.assistant import Assistant
 from qa.eval.evaluation import Question, questions_for
 from qa.eval.metrics import contains_answer, overlaps_span
+from qa.limits import has_words
 from qa.pipeline.answer import Candidate, candidates
 from qa.pipeline.reader import reader_query
 from qa.stores.base import SentenceSearch
@@ -165,7 +166,7 @@ def squad_groups(
     pairs: list[Pair] = []
     with assistant:
         for n, q in enumerate(chosen):
-            if not q.spans:
+            if not q.spans or not has_words(q.question):
                 continue
             passages = assistant.search(q.question, k=PASSAGES_MINED)
             scored = scored_sentences(assistant, q.question, passages)
@@ -232,6 +233,10 @@ def disfl_groups(
             title = title_text(row["title"])
             gold_article = by_title.get(title) if title in ids else None
             question = " ".join(str(row["question"]).split())
+            if not has_words(question):
+                # A few rows are punctuation alone ('\\ "\\ "'), which the assistant refuses to
+                # search: nothing to learn from them.
+                continue
             context = str(row["context"])
             passages = assistant.search(question, k=PASSAGES_MINED)
             scored = scored_sentences(assistant, question, passages)
@@ -277,6 +282,8 @@ def coqa_groups(
             article = ids.get(f"{story['title']} ({story['id'][:8]})")
             turn = story["turns"][number]
             if article is None or turn.get("evidence_start") is None:
+                continue
+            if not has_words(str(turn["question"])):
                 continue
             earlier = [t["question"] for t in story["turns"][:number]]
             query = reader_query(" ".join(str(turn["question"]).split()), earlier)
