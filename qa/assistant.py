@@ -136,6 +136,7 @@ class Assistant:
         # A model object given for the reader (tests) verifies too; else verifier.onnx.
         self._verifier: Any = None if isinstance(reader, bool) else reader
         self._database = file_identity(index_dir / DB_FILE)  # see replaced()
+        self._closed = False
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -206,7 +207,17 @@ class Assistant:
         return assistant
 
     def close(self) -> None:
+        self._closed = True
         self.store.close()
+
+    def _open(self) -> None:
+        """Refuse to work after ``close()``: the closed database would read as a damaged one,
+        and a user would repair an index that has nothing wrong with it."""
+        if self._closed:
+            raise QAError(
+                f"This Assistant for {self.index_dir} is closed (close() was called, or its "
+                "with block ended): open the index again with Assistant.open(...)."
+            )
 
     # -- the store ------------------------------------------------------------------------------
 
@@ -227,6 +238,7 @@ class Assistant:
     def _usable(self) -> None:
         """Refuse to work on an index whose config.json is lost or damaged (``repair`` first):
         writing would replace it silently, reading would use vectors nobody can vouch for."""
+        self._open()
         if self.config_problem is not None:
             raise self.config_problem
 
@@ -286,7 +298,7 @@ class Assistant:
 
     def ingest(
         self,
-        paths: Iterable[str | Path],
+        paths: str | Path | Iterable[str | Path],
         *,
         prune: bool = False,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
@@ -305,7 +317,11 @@ class Assistant:
         ``paths`` may hold web addresses (a page or an RSS/Atom feed, qa/readers/web.py);
         ``allow_private_urls=False`` refuses loopback, private and link-local destinations
         (the web UI's default), ``True`` is for a user fetching on their own behalf.
+        A single path or address may be given alone (not read as a list of its letters, the
+        first of which, "/", is the whole disk).
         """
+        if isinstance(paths, str | Path):
+            paths = [paths]
         self._usable()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
@@ -337,19 +353,20 @@ class Assistant:
         except RayError as error:
             raise WorkersError(str(error)) from error
 
-    def remove(self, targets: Iterable[str]) -> list[str]:
-        """Remove articles by id, or every article read from a file or folder path.
+    def remove(self, targets: str | Path | Iterable[str | Path]) -> list[str]:
+        """Remove articles by id, or every article read from a file or folder path (one target
+        may be given alone).
 
         Returns the removed ids; raises ``ArticleNotFoundError`` if a target matches nothing
         (and then removes nothing).
         """
-        targets = list(targets)
+        wanted = [str(t) for t in ([targets] if isinstance(targets, str | Path) else targets)]
         self._usable()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             self._follow_writers()
             chosen: list[str] = []
             unknown: list[str] = []
-            for target in targets:
+            for target in wanted:
                 ids = self._match(target)
                 if not ids:
                     unknown.append(target)
@@ -396,6 +413,13 @@ class Assistant:
                 f"qa ingest PATH --index {self.index_dir}"
             )
 
+    def _require_scope(self, filters: Filters | None) -> None:
+        """Refuse filters that leave no article ("No article is named 'Nope' (the index has
+        12)"): searching nothing would abstain, or say that no article mentions the question's
+        names, which is not true of the index."""
+        if filters is not None and not filters.empty:
+            self.scope(filters).require()
+
     @property
     def default_mode(self) -> str:
         """The search mode of ``search`` and ``qa search``: "reader" when the reader is on."""
@@ -422,6 +446,7 @@ class Assistant:
             # One state of the index, even while another process writes.
             self._follow_writers()
             self._require_articles()
+            self._require_scope(filters)
             if mode != "reader":
                 return self.retriever.search(query, k, filters, mode=mode)
             reader = self._reader_model()
@@ -525,6 +550,7 @@ class Assistant:
         with translated_os_errors(self.index_dir), self._snapshot():
             self._follow_writers()
             self._require_articles()
+            self._require_scope(filters)
             model = self._ready_model()
             stage = self._answer_stage()
             count = max(k, stage.passages_read)
@@ -654,6 +680,7 @@ class Assistant:
                 f"An excerpt may span at most {MAX_EXCERPT_CHARS} characters; {start}-{end} "
                 f"spans {end - start}. Ask for a shorter range."
             )
+        self._usable()
         with self._snapshot():
             self._follow_writers()
             self._require_articles()
@@ -770,6 +797,7 @@ class Assistant:
         """Verify the index (the store's own ``check``: database, vectors, keyword index,
         offsets). Read-only, but it holds the write lock so no ingest changes the files under it.
         """
+        self._open()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             return self.store.check()
 
@@ -779,6 +807,7 @@ class Assistant:
         Articles whose stored text fails its content hash are read again from their file or web
         address when that still matches (``qa.pipeline.recover``), else removed; a lost or
         damaged config.json is written again from the copy the store keeps."""
+        self._open()
         with translated_os_errors(self.index_dir), WriteLock(self.index_dir):
             with suppress(IndexFormatError):  # what stops reading is what the repair is for
                 self._follow_writers()
@@ -807,7 +836,30 @@ class Assistant:
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
-    return [t if isinstance(t, Turn) else Turn(*t) for t in history or []]
+    """Earlier turns as ``Turn``s; anything else is refused, not read letter by letter."""
+    if history is None:
+        return []
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise SearchOptionError(
+            f"history must be a list of earlier turns (Turn.of(answer), or (question, answer) "
+            f"pairs), oldest first; got {type(history).__name__}."
+        )
+    turns = []
+    for n, turn in enumerate(history, 1):
+        if isinstance(turn, Turn):
+            turns.append(turn)
+        elif (
+            isinstance(turn, tuple | list)
+            and len(turn) == 2
+            and all(isinstance(part, str) for part in turn)
+        ):
+            turns.append(Turn(turn[0], turn[1]))
+        else:
+            raise SearchOptionError(
+                f"history's turn {n} must be a Turn (Turn.of(answer)) or a (question, answer) "
+                f"pair of strings; got {repr(turn)[:60]}."
+            )
+    return turns
 
 
 def _clean_question(question: str) -> str:

@@ -6,9 +6,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from qa.errors import FilterError
 from qa.wording import plural
 
 
@@ -175,11 +176,47 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
 
+    def __post_init__(self) -> None:
+        # Checked where every way in builds one: a title given as one string would be read as
+        # its letters, and a date that is not one would match nothing and say nothing.
+        for name in ("article_ids", "titles"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            if not isinstance(value, tuple | list) or not all(isinstance(v, str) for v in value):
+                raise FilterError(
+                    f"Filters({name}=...) takes a list of strings; got {repr(value)[:60]}."
+                )
+            object.__setattr__(self, name, tuple(value))
+        if self.source_prefix is not None and not isinstance(self.source_prefix, str):
+            raise FilterError(
+                f"Filters(source_prefix=...) takes a path as a string; got "
+                f"{type(self.source_prefix).__name__}."
+            )
+        if self.date_from is not None or self.date_to is not None:
+            from qa.dates import date_range
+
+            start, stop = date_range(_day_text(self.date_from), _day_text(self.date_to))
+            object.__setattr__(self, "date_from", start)
+            object.__setattr__(self, "date_to", stop)
+
     @property
     def empty(self) -> bool:
         return not (
             self.article_ids or self.titles or self.source_prefix or self.date_from or self.date_to
         )
+
+
+def _day_text(value: object) -> str | None:
+    """A ``Filters`` date as text for ``qa.dates``: a ``datetime.date`` reads as its ISO day."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise FilterError(
+        f"A Filters date must be text such as 2024-03-01 (or a datetime.date); got "
+        f"{type(value).__name__}."
+    )
 
 
 def make_filters(

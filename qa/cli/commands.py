@@ -399,8 +399,6 @@ def ask(
     config = llm_config(llm_url, llm_model, llm_context, llm_timeout, llm_check)
     filters = make_filters(articles, source=source, since=since, until=until)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
-        if filters is not None:
-            assistant.scope(filters).require()  # "No article is dated since ...", not silence
         if config is None:
             reply = assistant.ask(question, k=k, filters=filters)
         else:
@@ -446,8 +444,6 @@ def search(
     """
     filters = make_filters(articles, source=source, since=since, until=until)
     with open_assistant(index_dir, reader=not no_reader) as assistant:
-        if filters is not None:
-            assistant.scope(filters).require()
         passages = assistant.search(query, k=k, filters=filters)
     if as_json:
         print_json([p.to_dict() for p in passages])

@@ -1,0 +1,101 @@
+"""The Python API given what a new user writes by mistake: each is read as meant or refused in
+one ``QAError`` that says what to pass, never a walk over the whole disk, a false answer or a
+``TypeError`` from deep inside (found by a new user's walk-through, 2026-12-06)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa import Assistant, Filters, Turn
+from qa.errors import FilterError, NoMatchingArticlesError, QAError, SearchOptionError
+from tests.conftest import CORPUS
+
+
+@pytest.fixture
+def rhine(index_dir: Path) -> Iterator[Assistant]:
+    with Assistant.open(index_dir, model="hash", reader=False) as assistant:
+        assert assistant.ingest([CORPUS / "rhine.md", CORPUS / "warsaw.md"]).ok
+        yield assistant
+
+
+def test_one_path_given_alone_is_that_path_not_its_letters(index_dir: Path) -> None:
+    with Assistant.open(index_dir, model="hash", reader=False) as assistant:
+        report = assistant.ingest(str(CORPUS / "rhine.md"))  # read as "/", "w", ... before
+        assert (len(report.added), report.failed) == (1, [])
+        missing = assistant.ingest(str(CORPUS / "no-such-file.md"))
+        assert missing.added == [] and len(missing.failed) == 1
+        assert len(assistant.ingest(CORPUS / "warsaw.md").added) == 1  # a Path alone too
+        assert sorted(a.title for a in assistant.articles()) == ["Rhine", "Warsaw"]
+        rhine_id = assistant.titled("Rhine")[0].id
+        assert assistant.remove(rhine_id) == [rhine_id]  # one id alone, not its characters
+        assert [a.title for a in assistant.articles()] == ["Warsaw"]
+
+
+def test_filters_that_leave_no_article_are_refused_not_answered(rhine: Assistant) -> None:
+    question = "How long is the Rhine?"
+    for filters in (
+        Filters(titles=("Nope",)),
+        Filters(article_ids=("deadbeef",)),
+        Filters(date_from="2090-01-01"),
+    ):
+        with pytest.raises(NoMatchingArticlesError, match="No article is"):
+            rhine.ask(question, filters=filters)
+        with pytest.raises(NoMatchingArticlesError, match="No article is"):
+            rhine.search(question, filters=filters)
+    assert rhine.ask(question, filters=Filters(titles=("Rhine",))).found
+
+
+def test_filters_read_one_title_as_one_and_refuse_what_is_not_a_date() -> None:
+    assert Filters(titles="Rhine").titles == ("Rhine",)
+    assert Filters(article_ids=["a", "b"]).article_ids == ("a", "b")
+    assert Filters(date_from="2024", date_to="2024-03").date_to == "2024-03-31"
+    assert Filters(date_from=datetime.date(2024, 3, 1)).date_from == "2024-03-01"
+    for wrong in (
+        {"date_from": "yesterday"},
+        {"date_to": "2024-13-01"},
+        {"date_from": "2025", "date_to": "2024"},
+        {"date_from": 2024},
+        {"titles": [1]},
+        {"source_prefix": 5},
+    ):
+        with pytest.raises(FilterError):
+            Filters(**wrong)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "history",
+    ["Who introduced plague to Europe?", ["hello"], [("a", "b", "c")], [{"question": "a"}], 5],
+)
+def test_history_that_is_not_a_list_of_turns_is_refused(rhine: Assistant, history: object) -> None:
+    with pytest.raises(SearchOptionError, match="history"):
+        rhine.ask("How long is it?", history=history)  # type: ignore[arg-type]
+
+
+def test_history_of_turns_and_pairs_is_read(rhine: Assistant) -> None:
+    first = rhine.ask("How long is the Rhine?")
+    for history in ([Turn.of(first)], [(first.question, first.text)], [[first.question, "x"]]):
+        assert rhine.ask("Where does it rise?", history=history).question  # type: ignore[arg-type]
+
+
+def test_a_closed_assistant_says_it_is_closed_not_that_the_index_is_damaged(
+    index_dir: Path,
+) -> None:
+    with Assistant.open(index_dir, model="hash", reader=False) as assistant:
+        assert assistant.ingest([CORPUS / "rhine.md"]).ok
+    calls = (
+        lambda: assistant.ask("How long is the Rhine?"),
+        lambda: assistant.search("Rhine"),
+        assistant.stats,
+        assistant.articles,
+        assistant.check,
+        lambda: assistant.excerpt("Rhine", 0, 10),
+        lambda: assistant.ingest([CORPUS / "warsaw.md"]),
+    )
+    for call in calls:
+        with pytest.raises(QAError, match="is closed") as raised:
+            call()
+        assert "damaged" not in str(raised.value)
