@@ -258,6 +258,16 @@ def test_bad_requests_get_openai_errors(client: openai.OpenAI, served: Served) -
     assert malformed.status_code == 400
     assert malformed.json()["error"]["type"] == "invalid_request_error"
     assert malformed.json()["error"]["code"] == "invalid_json"
+    headers = {"Authorization": f"Bearer {KEY}"}
+    for method, path, status in (
+        ("POST", "/v1/completions", 404),
+        ("GET", "/v1/chat/completions", 405),
+        ("DELETE", "/v1/models", 405),
+    ):
+        refused = httpx.request(method, f"{served.url}{path}", headers=headers, json={})
+        assert refused.status_code == status, (method, path, refused.text)
+        assert refused.json()["error"]["type"] == "invalid_request_error"  # not {"detail": ...}
+        assert path in refused.json()["error"]["message"]
 
 
 def test_every_request_needs_the_key(served: Served) -> None:
@@ -389,7 +399,10 @@ def test_the_question_has_the_cli_bound_and_an_earlier_answer_may_be_long() -> N
         (b"[1, 2]", 400, "invalid_json"),
         (body(("user", "Hi"), model="gpt-4o"), 404, "model_not_found"),
         (body(("system", "Hi")), 400, "no_user_message"),
-        (body(("user", "   ")), 400, "no_user_message"),
+        (body(("user", "   ")), 400, "empty_question"),
+        # not the question before it answered again
+        (body(("user", "Who?"), ("assistant", "Ana. [1]"), ("user", None)), 400, "empty_question"),
+        (body(("wizard", "Hi"), ("user", "Who?")), 400, "invalid_value"),
         (body(("user", "é" * (MAX_MESSAGE_BYTES // 2 + 1))), 400, "string_above_max_length"),
         (body(("user", [{"type": "image_url", "image_url": {}}])), 400, "invalid_content"),
         (b'{"model": "article-qa", "messages": []}', 400, "invalid_type"),

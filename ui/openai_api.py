@@ -57,6 +57,11 @@ MAX_MESSAGE_BYTES = 32 * 1024  # one message's text, UTF-8
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a whole request: a long history of long messages
 API_KEY_ENV = "QA_API_KEY"
 LOOPBACK_NAMES = ("localhost",)
+# The roles OpenAI's chat API knows: system, developer and tool messages are accepted and left
+# out of the conversation (``exchanges``); any other role is a client's mistake, said as one.
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# The routes, for the answer to a path or method this server does not have.
+ROUTES = {"/v1/chat/completions": "POST", "/v1/models": "GET"}
 KEEP_ALIVE_SECONDS = 5.0  # a comment line this often while a model writes keeps proxies patient
 INTERNAL_ERROR = {
     "error": {
@@ -182,14 +187,28 @@ def parse_chat(body: bytes) -> ChatRequest:
                 param=f"messages[{number}].content",
                 code="string_above_max_length",
             )
+        if message["role"] not in ROLES:
+            raise APIRequestError(
+                f"messages[{number}] has the role {message['role'][:40]!r}; a message's role "
+                f"is one of {', '.join(ROLES)}.",
+                param=f"messages[{number}].role",
+                code="invalid_value",
+            )
         said.append((message["role"], text))
-    asked = [n for n, (role, text) in enumerate(said) if role == "user" and text.strip()]
+    asked = [n for n, (role, _) in enumerate(said) if role == "user"]
     if not asked:
         raise APIRequestError(
             "There is no user message to answer: the last message with role 'user' is the "
             "question.",
             param="messages",
             code="no_user_message",
+        )
+    if not said[asked[-1]][1].strip():  # not an earlier question answered again
+        raise APIRequestError(
+            f"The question, messages[{asked[-1]}] (the last message with role 'user'), is "
+            "empty: put the question in its content.",
+            param=f"messages[{asked[-1]}].content",
+            code="empty_question",
         )
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
@@ -534,7 +553,28 @@ def api_router(state: AppState, api_key: str | None) -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    @guarded
+    async def elsewhere(request: Request) -> Response:
+        """Any other path or method under /v1, as an OpenAI error object (not FastAPI's
+        ``{"detail": "Not Found"}``, which clients cannot show)."""
+        path = request.url.path.rstrip("/")
+        method = ROUTES.get(path) or ("GET" if path.startswith("/v1/models/") else None)
+        if method is not None:
+            raise APIRequestError(
+                f"{path} answers {method} requests, not {request.method}.",
+                status=405,
+                code="method_not_allowed",
+            )
+        raise APIRequestError(
+            f"This server has no {path}: it answers POST /v1/chat/completions and GET /v1/models.",
+            status=404,
+            code="unknown_url",
+        )
+
     router.add_api_route("/models", list_models, methods=["GET"])
     router.add_api_route("/models/{model}", get_model, methods=["GET"])
     router.add_api_route("/chat/completions", chat_completions, methods=["POST"])
+    # Last: the routes above match first, and this one takes what none of them does.
+    everything = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+    router.add_api_route("/{rest:path}", elsewhere, methods=everything)
     return router
