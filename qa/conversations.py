@@ -299,6 +299,11 @@ class Conversations:
             raise ConversationNotFoundError(
                 f"{given!r} begins {len(matching)} conversations' ids ({shown}): give more of it."
             )
+        if 0 < len(given) < MIN_ID_PREFIX and any(i.startswith(given) for i in ids):
+            raise ConversationNotFoundError(
+                f"{given!r} is too short to name a conversation: give at least {MIN_ID_PREFIX} "
+                "characters of its id (qa history lists them)."
+            )
         raise self._missing(given)
 
     def latest(self, user: str | None) -> Conversation | None:

@@ -99,7 +99,9 @@ def test_a_conversation_is_named_by_the_start_of_its_id_when_only_it_starts_so(
     assert "## 1. Who reopened the harbour?" in run("history", "show", info.id[:4])
     out = run("chat", "--resume", info.id[:6], input="When did the new bridge open?\n")
     assert "Resuming 'Who reopened the harbour?'" in out
-    assert "No saved conversation" in run("history", "show", info.id[:3], code=1)  # too short
+    too_short = run("history", "show", info.id[:3], code=1)
+    assert f"{info.id[:3]!r} is too short to name a conversation: give at least 4" in too_short
+    assert "No saved conversation" in run("history", "show", "zzz", code=1)  # begins none
     # Two ids beginning alike: the start of both names neither.
     chats = Conversations(index_dir)
     with sqlite3.connect(index_dir / "conversations.sqlite") as db:
