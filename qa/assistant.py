@@ -598,10 +598,11 @@ class Assistant:
         k: int = 5,
         filters: Filters | None = None,
         *,
-        llm: LLMConfig,
+        llm: LLMConfig | None = None,
         abstain_below: float | None = None,
     ) -> Iterator[Token | Verdict | Answer]:
-        """Yield the model's text as ``Token``s while it writes, then the checked ``Answer``.
+        """Yield the model's text as ``Token``s while it writes, then the checked ``Answer``
+        (without ``llm``: the quoted answer alone, so one loop serves both).
 
         Each sentence is checked as soon as it is complete: a ``Verdict`` (supported or not,
         and by which passage) comes before the token that completed it, for marking it while
@@ -613,9 +614,10 @@ class Assistant:
         Closing the generator early (a stop button) closes the connection. The passages given
         to the model are the reader's re-ranked ones (when the reader is on).
         """
-        return self._stream(
-            _clean_question(question), _turns(history), k, filters, llm, abstain_below
-        )
+        question, turns = _clean_question(question), _turns(history)
+        if llm is None:
+            return iter([self._extractive(question, turns, k, filters, abstain_below)])
+        return self._stream(question, turns, k, filters, llm, abstain_below)
 
     def _stream(
         self,

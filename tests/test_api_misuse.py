@@ -99,3 +99,8 @@ def test_a_closed_assistant_says_it_is_closed_not_that_the_index_is_damaged(
         with pytest.raises(QAError, match="is closed") as raised:
             call()
         assert "damaged" not in str(raised.value)
+
+
+def test_ask_stream_without_a_model_yields_the_quoted_answer_alone(rhine: Assistant) -> None:
+    (only,) = list(rhine.ask_stream("How long is the Rhine?"))  # a TypeError before
+    assert only == rhine.ask("How long is the Rhine?")
