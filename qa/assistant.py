@@ -434,7 +434,7 @@ class Assistant:
         ``reader_score``: the default when the reader is on), "hybrid" (dense + keyword fused,
         the default without the reader), or "dense" or "keyword" alone.
         """
-        query = _clean_question(query)
+        query = _clean_question(query, "query")
         k = check_k(k, most=None)  # k=0 would return nothing, and say nothing about it
         mode = mode or self.default_mode
         if mode not in SEARCH_MODES:
@@ -864,12 +864,12 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
     return turns
 
 
-def _clean_question(question: str) -> str:
-    question = " ".join(check_question(question).split())
+def _clean_question(question: str, what: str = "question") -> str:
+    question = " ".join(check_question(question, what).split())
     if not question:
-        raise QAError("The question is empty: ask something about your articles.")
+        raise QAError(f"The {what} is empty: ask something about your articles.")
     if not has_words(question):
-        raise QAError(f"The question {question!r} has no words: ask something about your articles.")
+        raise QAError(f"The {what} {question!r} has no words: ask something about your articles.")
     return question
 
 

@@ -31,13 +31,14 @@ def check_k(k: object, most: int | None = MAX_K) -> int:
     return k
 
 
-def check_question(question: object) -> str:
-    """The question's text, if it is text of at most ``MAX_QUESTION_CHARS`` characters."""
+def check_question(question: object, what: str = "question") -> str:
+    """The question's text, if it is text of at most ``MAX_QUESTION_CHARS`` characters
+    (``what`` names it in the refusal: "query" for a search)."""
     if not isinstance(question, str):
-        raise SearchOptionError(f"The question must be text; got {type(question).__name__}.")
+        raise SearchOptionError(f"The {what} must be text; got {type(question).__name__}.")
     if len(question) > MAX_QUESTION_CHARS:
         raise SearchOptionError(
-            f"The question is {len(question):,} characters long; ask in at most "
+            f"The {what} is {len(question):,} characters long; ask in at most "
             f"{MAX_QUESTION_CHARS:,}."
         )
     return question

@@ -73,6 +73,9 @@ class Scope:
         said = []
         if self.filters.titles:
             said.append("named " + " or ".join(f'"{t}"' for t in self.filters.titles))
+        ids = [i for i in self.filters.article_ids if i not in self.filters.titles]
+        if ids:  # make_filters gives each name as a title too; Filters(article_ids=...) not
+            said.append("with the id " + " or ".join(f'"{i}"' for i in ids))
         if self.filters.source_prefix:
             said.append(f"read from under {self.filters.source_prefix}")
         if dates_text(self.filters):

@@ -11,6 +11,7 @@ from qa import (
     Assistant,
     Filters,
     IndexEmptyError,
+    NoMatchingArticlesError,
     Passage,
     QAError,
     SearchOptionError,
@@ -100,7 +101,8 @@ def test_filters_by_article_title_date_and_path(filled: Assistant, write) -> Non
     assert {p.title for p in recent} == {"Harbour storm", "Concert hall fire"}
     old = filled.search("harbour bridge concert", k=10, filters=Filters(date_to="2022-12-31"))
     assert {p.title for p in old} == {"New bridge"}
-    assert filled.search("x", filters=Filters(article_ids=("no-such-id",))) == []
+    with pytest.raises(NoMatchingArticlesError, match='No article is with the id "no-such-id"'):
+        filled.search("x", filters=Filters(article_ids=("no-such-id",)))  # not [] in silence
     folder = str(write.base.resolve())
     by_path = filled.search("harbour bridge", k=10, filters=Filters(source_prefix=folder + "/b"))
     assert {p.title for p in by_path} == {"New bridge"}

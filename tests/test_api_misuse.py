@@ -37,14 +37,14 @@ def test_one_path_given_alone_is_that_path_not_its_letters(index_dir: Path) -> N
 
 def test_filters_that_leave_no_article_are_refused_not_answered(rhine: Assistant) -> None:
     question = "How long is the Rhine?"
-    for filters in (
-        Filters(titles=("Nope",)),
-        Filters(article_ids=("deadbeef",)),
-        Filters(date_from="2090-01-01"),
+    for filters, says in (
+        (Filters(titles=("Nope",)), r'No article is named "Nope" \(the index has 2\)'),
+        (Filters(article_ids=("deadbeef",)), 'No article is with the id "deadbeef"'),
+        (Filters(date_from="2090-01-01"), "No article is dated since 2090-01-01"),
     ):
-        with pytest.raises(NoMatchingArticlesError, match="No article is"):
+        with pytest.raises(NoMatchingArticlesError, match=says):
             rhine.ask(question, filters=filters)
-        with pytest.raises(NoMatchingArticlesError, match="No article is"):
+        with pytest.raises(NoMatchingArticlesError, match=says):
             rhine.search(question, filters=filters)
     assert rhine.ask(question, filters=Filters(titles=("Rhine",))).found
 

@@ -78,6 +78,7 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("no query", "search", {"k": 3}),
     ("k text", "search", {"query": "harbour", "k": "many"}),
     ("empty question", "ask", {"question": "   "}),
+    ("empty query", "search", {"query": "   "}),
     ("long question", "ask", {"question": "Who reopened it? " * 60}),  # the CLI's bound too
     ("long query", "search", {"query": "harbour " * 130, "k": 1}),
     ("unknown article", "get_passage", {"article": "no-such-article", "start": 0, "end": 5}),
@@ -179,8 +180,9 @@ def test_get_passage_gives_the_exact_text_and_the_pdf_page(
         ("no query", "query"),
         ("k text", "valid integer"),
         ("empty question", "The question is empty"),
-        ("long question", "ask in at most 1,000"),
-        ("long query", "ask in at most 1,000"),
+        ("empty query", "The query is empty"),  # as the tool names it
+        ("long question", "The question is 1,"),
+        ("long query", "The query is 1,"),
         ("unknown article", "No article 'no-such-article'"),
         ("past the end", "is not inside"),
     ],
