@@ -184,6 +184,8 @@ def test_the_ask_api_refuses_bad_arguments_in_one_line(served: tuple[str, AppSta
         client.predict("why " * 600, 5, api_name="/ask")
     with pytest.raises(Exception, match="title or id"):
         client.predict(QUESTION, 5, [""], api_name="/ask")
+    with pytest.raises(Exception, match='No article is named "Nope"'):  # not "none mentions"
+        client.predict(QUESTION, 5, ["Nope"], api_name="/ask")
 
 
 FREE_FAILURES = 5  # ui.guard.FREE_FAILURES: the "after 5 failures"
