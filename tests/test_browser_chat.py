@@ -154,6 +154,10 @@ def test_sources_beside_each_answer(page) -> None:  # type: ignore[no-untyped-de
     marker.click()
     expect(sections.filter(has_text="Ana Lima")).to_be_visible()
     expect(sections.filter(has_text="Vale river")).to_be_hidden()
+    # A click closes the preview, though the pointer is still on [n]: the quote is in view
+    # in the Sources panel now, and the preview sat over its highlight.
+    expect(page.locator("#qa-cite-0-1 mark")).to_be_visible()
+    expect(tooltip).to_be_hidden()
     answers.nth(1).locator(".qa-chip").click()
     expect(sections.filter(has_text="Vale river")).to_be_visible()
     expect(sections.filter(has_text="Ana Lima")).to_be_hidden()

@@ -179,10 +179,11 @@ def test_axe_finds_nothing_serious(conversation: str, size: str, scheme: str) ->
         assert page.evaluate("() => document.body.classList.contains('dark')") == (scheme == "dark")
         page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
         assert page.evaluate(AUDIT) == []
-        page.locator('#qa-chat a.qa-cite[href$="#qa-cite-0-1"]').focus()  # the preview shows
-        expect(page.locator("#qa-tooltip")).to_be_visible()
         page.locator('#qa-chat a.qa-cite[href$="#qa-cite-0-1"]').click()
         expect(page.locator("#qa-cite-0-1 mark")).to_be_visible()
+        # The other answer's [1] previews its quote (a click closed the first one's).
+        page.locator('#qa-chat a.qa-cite[href$="#qa-cite-1-1"]').focus()
+        expect(page.locator("#qa-tooltip")).to_be_visible()
         assert page.evaluate(AUDIT) == []
         page.keyboard.press("Escape")  # Escape closes the preview, then the sheet
         page.keyboard.press("Escape")

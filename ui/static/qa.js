@@ -6,12 +6,14 @@ let lastCitation = null;  // the [n] or chip that opened the Sources, for "Back 
 
 // Clicking a [n] marker or a source chip shows the Sources of that answer (each answer has
 // its section, #qa-turn-T) and opens and highlights the passage; on a phone the Sources open
-// as a sheet over the chat.
+// as a sheet over the chat. The [n]'s preview closes: the passage is now in view, and the
+// preview could sit over its highlight.
 document.addEventListener("click", function (event) {
   const link = event.target.closest && event.target.closest('a[href*="#qa-cite-"]');
   if (!link) { return; }
   event.preventDefault();
   event.stopPropagation();
+  hidePreview();
   const target = document.getElementById(link.getAttribute("href").split("#").pop());
   if (!target) { return; }
   const section = target.closest(".qa-turn");
