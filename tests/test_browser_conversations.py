@@ -234,10 +234,21 @@ def test_the_sidebar_renames_exports_and_deletes_the_open_conversation(
         expect(page.locator("#qa-saved")).to_contain_text("No conversations yet", timeout=WAIT)
         wait_address(page, "")
         expect(page.locator("#qa-chat")).not_to_contain_text("Ana Lima", timeout=WAIT)
+        page.reload()  # the page's address is a new chat's, so a reload shows one
+        wait_ready(page)
+        expect(page.locator("#qa-chat")).to_contain_text("Ask about your articles.")
         # Its address now reads as not found.
         page.goto(f"{url}?c={conversation}")
         wait_ready(page)
         wait_chat(page, "Conversation not found")
+        # A question asked there starts a new conversation, at its own address, and the notice
+        # (about the address) goes.
+        ask(page, FIRST, "Ana Lima")
+        page.wait_for_function(
+            "old => ![old, ''].includes(new URLSearchParams(location.search).get('c') || '')",
+            arg=conversation,
+        )
+        expect(page.locator("#qa-chat")).not_to_contain_text("Conversation not found")
     finally:
         process.terminate()
         process.wait(timeout=30)

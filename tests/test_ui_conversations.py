@@ -128,6 +128,12 @@ def test_another_users_address_reads_as_not_found(state: AppState) -> None:
         with pytest.raises(gr.Error, match="No saved conversation"):
             handler()
     assert state.conversations.get("ana", ana["id"]).title == "Who reopened the harbour?"
+    # A question asked there starts Ben's new conversation, without the notice above it
+    # (the browser sends the chat's messages back with their text in parts).
+    shown = [{"role": "assistant", "content": [{"type": "text", "text": NOT_FOUND}]}]
+    messages = list(respond(state, "Who reopened it?", shown, [], 5, None, "", ""))[-1][1]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert NOT_FOUND not in str(messages)
 
 
 def test_rename_export_and_delete_act_on_the_open_conversation(state: AppState) -> None:

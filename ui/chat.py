@@ -19,7 +19,7 @@ from qa.limits import check_k
 from qa.pipeline.examples import example_questions
 from qa.types import Filters, make_filters
 from ui.render import chat_message, escape_markdown, verdict_mark
-from ui.saved import save_turns, user_of
+from ui.saved import NOT_FOUND, save_turns, user_of
 from ui.sources import EMPTY, sources_html
 from ui.state import AppState
 
@@ -54,7 +54,7 @@ def respond(
     if not question:
         yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
-    messages = [*messages, {"role": "user", "content": escape_markdown(question)}]
+    messages = [*without_notice(messages), {"role": "user", "content": escape_markdown(question)}]
     panel = sources_html(turns)
     yield "", [*messages, {"role": "assistant", "content": "Searching the articles…"}], turns, panel
     # The box was cleared when the question was taken; later views leave it alone, so a next
@@ -92,6 +92,22 @@ def respond(
     turns = [*turns, reply]
     final = chat_message(reply, len(turns) - 1)
     yield box, [*messages, {"role": "assistant", "content": final}], turns, sources_html(turns)
+
+
+def without_notice(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chat's messages less the "Conversation not found" notice: it said what the address
+    held, and a question asked there starts a new conversation (at its own address)."""
+    return [m for m in messages if message_text(m) != NOT_FOUND]
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A chat message's text: ours are strings; the browser sends them back as a list of parts
+    ({"type": "text", "text": ...})."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else []
+    return "".join(p.get("text", "") for p in parts if isinstance(p, dict))
 
 
 def respond_and_save(
