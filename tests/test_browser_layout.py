@@ -5,6 +5,7 @@ it in tests/.axe)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -25,6 +26,17 @@ pytestmark = [
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 OPEN = re.compile(r"\bopen\b")  # Gradio's class of an open sidebar
+FERRY = "# Island ferry\n\nThe island ferry runs twice a day in summer."
+RAILWAY = "# Mountain railway\n\nThe mountain railway climbs to the pass in forty minutes."
+# Four "Try" examples, each long enough for a row of its own on a desktop, as the demo corpus's
+# are: they once pushed the question box and Ask below a 1000 px window, and on a phone all
+# but their heading sat under the pinned question box.
+EXAMPLES = {
+    "Harbour storm": "How many days did the storm keep the harbour closed to boats?",
+    "New bridge": "Which kind of line runs over the new bridge across the Vale river?",
+    "Island ferry": "How often does the island ferry run in the summer months?",
+    "Mountain railway": "How long does the mountain railway take to climb up to the pass?",
+}
 # axe-core (npm), injected into the page: `make browser` installs it into tests/.axe with npm;
 # $QA_AXE_JS may name another copy of axe.min.js.
 AXE_JS = Path(
@@ -50,12 +62,19 @@ AUDIT = """async () => {
 
 @pytest.fixture(scope="module")
 def conversation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The address of a saved conversation of two answers, on a running server."""
+    """The address of a saved conversation of two answers, on a running server whose index
+    has the four articles of ``EXAMPLES``."""
     root = tmp_path_factory.mktemp("layout")
     docs = root / "docs"
     docs.mkdir()
-    (docs / "harbour.md").write_text(HARBOUR, encoding="utf-8")
-    (docs / "bridge.md").write_text(BRIDGE, encoding="utf-8")
+    for name, text in (
+        ("harbour.md", HARBOUR), ("bridge.md", BRIDGE), ("ferry.md", FERRY),
+        ("railway.md", RAILWAY),
+    ):  # fmt: skip
+        (docs / name).write_text(text, encoding="utf-8")
+    shipped = [{"question": q, "article": title} for title, q in EXAMPLES.items()]
+    # Beside the articles' folder, as corpus/questions.json is (in it, it would be ingested).
+    (root / "questions.json").write_text(json.dumps(shipped), encoding="utf-8")
     with Assistant.open(root / "index", model="hash") as assistant:
         assert assistant.ingest([docs]).ok
     process, url = start_server(root / "index")
@@ -91,12 +110,14 @@ class browser_page:
         self.playwright.stop()
 
 
-def opened(page, address: str) -> None:  # type: ignore[no-untyped-def]
+def opened(page, address: str, answers: int = 2) -> None:  # type: ignore[no-untyped-def]
+    """The page at ``address``, once its answers and its examples are in."""
     from playwright.sync_api import expect
 
     page.goto(address)
     wait_ready(page)
-    expect(page.locator("#qa-chat .qa-chips")).to_have_count(2, timeout=WAIT)
+    expect(page.locator("#qa-chat .qa-chips")).to_have_count(answers, timeout=WAIT)
+    expect(page.locator("#qa-examples button")).to_have_count(len(EXAMPLES), timeout=WAIT)
 
 
 def box(page, selector: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -161,7 +182,25 @@ def test_on_a_desktop_the_conversations_are_a_sidebar_and_the_chat_uses_the_widt
         assert chat["x"] + chat["width"] <= sources["x"]  # the Sources beside the chat
         assert sources["x"] + sources["width"] > DESKTOP["width"] - 120  # the width is used
         assert chat["width"] > 600
-        assert question["y"] + question["height"] <= DESKTOP["height"]  # on the first screen
+        # The whole composer (the box, Ask) is on the first screen, under the examples.
+        composer, examples = box(page, "#qa-composer"), box(page, "#qa-examples")
+        for part in (composer, question, box(page, "#qa-ask")):
+            assert part["y"] + part["height"] <= DESKTOP["height"]
+        assert examples["y"] + examples["height"] <= composer["y"]
+
+
+def test_on_a_phone_a_new_chat_shows_the_examples_above_the_question_box(
+    conversation: str,
+) -> None:
+    with browser_page(PHONE) as page:
+        opened(page, conversation.split("?")[0], answers=0)  # a new chat
+        composer = box(page, "#qa-composer")
+        examples = page.locator("#qa-examples button")
+        for shown in range(len(EXAMPLES)):
+            example = examples.nth(shown).bounding_box()
+            assert example is not None
+            # Each is on the first screen, above the pinned composer, not under it.
+            assert example["y"] >= 0 and example["y"] + example["height"] <= composer["y"]
 
 
 @pytest.mark.skipif(
@@ -196,7 +235,7 @@ def test_axe_finds_nothing_serious(conversation: str, size: str, scheme: str) ->
         if size == "phone":
             page.locator("#qa-sidebar .toggle-button").click()
         page.get_by_role("tab", name="Articles").click()
-        expect(page.locator("#qa-articles .qa-count")).to_have_text("2 articles")
+        expect(page.locator("#qa-articles .qa-count")).to_have_text(f"{len(EXAMPLES)} articles")
         assert page.evaluate(AUDIT) == []
 
 

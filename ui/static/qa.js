@@ -155,6 +155,21 @@ window.qaOpenSidebar = function () {
     if (toggle) { toggle.click(); }
   }
 };
+// On a phone the composer is pinned over the bottom of the window (qa.css): the page leaves it
+// its height, --qa-composer, measured here as it changes (a long question grows the box).
+const composerSize = new ResizeObserver(function () {
+  const composer = document.getElementById("qa-composer");
+  if (composer) {
+    document.documentElement.style.setProperty("--qa-composer", composer.offsetHeight + "px");
+  }
+});
+let measuredComposer = null;
+function measureComposer() {
+  const composer = document.getElementById("qa-composer");
+  if (!composer || composer === measuredComposer) { return; }
+  composerSize.observe(composer);  // measures it at once, then on every change of its size
+  measuredComposer = composer;
+}
 // Gradio names the upload area "Click to upload or drop files" while it shows "Drop File Here
 // - or - Click to Upload": without the attribute the visible words are its name (axe's
 // label-content-name-mismatch, a serious violation).
@@ -163,6 +178,7 @@ new MutationObserver(function () {
     b.removeAttribute("aria-label");
   });
   syncAsk();  // a button Gradio drew anew starts from its own state
+  measureComposer();  // once Gradio has drawn it
   // Gradio also writes the button's disabled property again whenever one of its props changes
   // (Stop and Ask trade places after every answer): an attribute change, not a new node.
 }).observe(document.documentElement, {
