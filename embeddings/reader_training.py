@@ -51,6 +51,8 @@ class TrainSettings:
     verify_max_tokens: int = 96  # verifier pairs: claim + evidence sentences
     groups_per_batch: int = 8  # reader: 8 questions x (1 positive + 3 negatives)
     verify_batch: int = 32
+    # The body's peak rate. 1e-4 was tried for both models (2026-12-06, model card): reader
+    # calibration score .6660 against .6718, verifier VitaminC .758 against .756.
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     warmup_share: float = 0.05
