@@ -413,11 +413,13 @@ class Assistant:
                 f"qa ingest PATH --index {self.index_dir}"
             )
 
-    def _require_scope(self, filters: Filters | None) -> None:
+    def _require_scope(self, filters: Filters | None, found: Sequence[Passage]) -> None:
         """Refuse filters that leave no article ("No article is named 'Nope' (the index has
         12)"): searching nothing would abstain, or say that no article mentions the question's
-        names, which is not true of the index."""
-        if filters is not None and not filters.empty:
+        names, which is not true of the index. Asked only when the search ``found`` nothing,
+        since counting lists every article: 2.1 s a question at 200,000 articles (1M chunks),
+        measured 2026-12-06 on a synthetic index with the machine's two cores busy."""
+        if not found and filters is not None and not filters.empty:
             self.scope(filters).require()
 
     @property
@@ -446,9 +448,10 @@ class Assistant:
             # One state of the index, even while another process writes.
             self._follow_writers()
             self._require_articles()
-            self._require_scope(filters)
             if mode != "reader":
-                return self.retriever.search(query, k, filters, mode=mode)
+                found = self.retriever.search(query, k, filters, mode=mode)
+                self._require_scope(filters, found)
+                return found
             reader = self._reader_model()
             if reader is None:
                 raise SearchOptionError(
@@ -457,6 +460,7 @@ class Assistant:
             model = self._ready_model()
             vector = model.embed([query])[0]
             passages = self.retriever.search(query, max(k, READ_PASSAGES), filters, vector)
+            self._require_scope(filters, passages)
             stored = stored_sentence_vectors(self.retriever.sentences, passages, READ_PASSAGES)
         return scored_passages(read(reader, query, passages, model, vector, stored))[:k]
 
@@ -550,7 +554,6 @@ class Assistant:
         with translated_os_errors(self.index_dir), self._snapshot():
             self._follow_writers()
             self._require_articles()
-            self._require_scope(filters)
             model = self._ready_model()
             stage = self._answer_stage()
             count = max(k, stage.passages_read)
@@ -567,6 +570,7 @@ class Assistant:
                 if conversation is not None
                 else (self.retriever.search(question, count, filters, vector))
             )
+            self._require_scope(filters, passages)
             sentences, reads = self.retriever.sentences, stage.passages_read
             alone = None
             if conversation is not None and conversation.follow_up and stage.reads_alone:
