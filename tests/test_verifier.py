@@ -10,6 +10,7 @@ model in tests/test_reader_model.py.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -190,6 +191,40 @@ def test_a_copied_quote_with_a_swapped_fact_is_contradicted_though_the_model_agr
 )
 def test_a_sentence_with_the_quotes_facts_is_kept(true: str) -> None:
     assert credulous_check(true, [1, 2]).supported
+
+
+def test_naming_the_articles_subject_in_full_is_not_a_swapped_name() -> None:
+    # "Theresa May" where the quote says "May", under the title "Theresa May": a copy of the
+    # quote, not another name in its place (true sentences of VitaminC were shown contradicted).
+    quote = "From 1977 until 1983, May worked for the Bank of Ireland."
+    passage = replace(_passage(1, quote), title="Theresa May")
+    claim = "Theresa May worked for the Bank of Ireland."
+    (support,) = SupportChecker([passage], HashEmbedder(64), verifier=Credulous()).check(
+        [AnswerSentence(claim, [1])]
+    )
+    assert support.supported and not support.refuted
+    assert swapped_fact(claim, quote)  # without the title, a name in another's place
+    assert not swapped_fact(claim, quote, "Theresa May")
+    assert not swapped_fact(
+        "Malcolm Brogdon was picked 36th in the 2016 draft.",
+        "On June 23, 2016, Brogdon was picked 36th in the 2016 draft.",
+        "Malcolm Brogdon",
+    )
+    # The subject's name put in another's place is a swap, title or not: the error a small
+    # model makes with names of the passage.
+    title = "Genghis Khan"
+    assert swapped_fact(
+        "The capital was moved to Genghis Khan by the men.",
+        "The capital was moved to Bukhara by the men.",
+        title,
+    )
+    assert swapped_fact(
+        "Khan, Genghis Khan's youngest son, was not his successor.",
+        "Tolui, Genghis Khan's youngest son, was not his successor.",
+        title,
+    )
+    assert swapped_fact("May worked for 12 banks.", "May worked for 11 banks.", "May 12")
+    assert swapped_fact("Boyzone sold 24 million.", "Westlife sold 24 million.", "Westlife")
 
 
 def test_a_number_no_passage_writes_is_not_supported() -> None:

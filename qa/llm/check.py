@@ -89,6 +89,16 @@ EVIDENCE_PER_CLAIM = 2
 # sentence's first word too when it is no stopword ("Boyzone sold"), .7 keeps .949 and drops
 # .956. Requiring the numbers in the quote itself rather than the passage drops .020 more true
 # claims (a question's year is often in another sentence of the passage).
+# The title's name written in full is no swap: "Theresa May worked for the Bank of Ireland"
+# against "From 1977 until 1983, May worked for the Bank of Ireland" (titled "Theresa May")
+# names the subject, where the quote wrote part of its name. Only the name completed in
+# order counts: exempting any title word in the swapped place let through the subject's name
+# put in another's ("moved to Genghis Khan" for "moved to Bukhara"; 65 of 2,957 refuting
+# paraphrases of the training articles, 49 of 2,715 held out), as the first try of 2026-12-06
+# did. Completed in order it exempts none of them, and 42 supported and 8 refuting VitaminC
+# pairs of the training titles (`python benchmarks/quality_research/title_names.py`, the text
+# check alone). check.py's VitaminC accuracy: calibration .756 -> .759 (supports F1 .843 -> .847),
+# held out .748 -> .750 (.831 -> .833); the QA claims' figures unchanged on both sides.
 NEAR_COPY = 0.7
 MAX_SWAP_TOKENS = 5
 # A six-layer cross-encoder also misreads comparisons: against "based on 97 reviews" it reads
@@ -200,24 +210,48 @@ def _is_fact(token: str, position: int) -> bool:
     return token[:1].isupper() and (position > 0 or token.lower() not in STOPWORDS)
 
 
-def swapped_fact(claim: str, quote: str) -> bool:
+def swapped_fact(claim: str, quote: str, title: str = "") -> bool:
     """True when ``claim`` copies ``quote`` but puts another number or name in a fact's place:
-    "over 30 digiboxes had been sold" against "over 100,000 digiboxes had been sold"."""
+    "over 30 digiboxes had been sold" against "over 100,000 digiboxes had been sold".
+
+    The quote's ``title`` written in full is not another name: "Theresa May worked for the Bank
+    of Ireland" copies "From 1977 until 1983, May worked for the Bank of Ireland" (titled
+    "Theresa May"), naming its subject in full."""
     a = _TOKEN.findall(claim)
     b = _TOKEN.findall(quote)
     if not a or not b:
         return False
+    name = " ".join(t.lower() for t in _TOKEN.findall(title) if not any(c.isdigit() for c in t))
     matcher = SequenceMatcher(None, [t.lower() for t in a], [t.lower() for t in b], autojunk=False)
     if sum(block.size for block in matcher.get_matching_blocks()) < NEAR_COPY * len(a):
         return False
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "replace" or max(i2 - i1, j2 - j1) > MAX_SWAP_TOKENS:
             continue
-        if any(_is_fact(a[i], i) for i in range(i1, i2)) and any(
-            _is_fact(b[j], j) for j in range(j1, j2)
-        ):
+        if not any(_is_fact(a[i], i) for i in range(i1, i2)):
+            continue
+        if _in_full(a, i1, i2, name):
+            continue
+        if any(_is_fact(b[j], j) for j in range(j1, j2)):
             return True
     return False
+
+
+def _in_full(tokens: list[str], i1: int, i2: int, name: str) -> bool:
+    """Whether ``tokens[i1:i2]`` with the word before or after it writes the title's name
+    (``name``, lowercased words) in order: "Theresa" of "Theresa May" where the quote wrote
+    "May", not "Khan, Genghis" where it wrote "Tolui, Genghis"."""
+    if not name:
+        return False
+    run = [t.lower() for t in tokens[i1:i2]]
+    padded = f" {name} "
+    before = [tokens[i1 - 1].lower()] if i1 > 0 else []
+    after = [tokens[i2].lower()] if i2 < len(tokens) else []
+    return any(
+        f" {' '.join(words)} " in padded
+        for words in (before + run, run + after)
+        if len(words) > len(run)
+    )
 
 
 def word_shares(claims: list[str], quotes: list[str]) -> np.ndarray:
@@ -391,7 +425,12 @@ class SupportChecker:
         probabilities = shifted / shifted.sum(axis=1, keepdims=True)
         # Each pair's text checks, once: a swapped fact bars a quote's support and makes it
         # refute; a number that cannot hold bars it.
-        swapped = np.array([swapped_fact(sentences[i].text, spans[j][3]) for i, j, _ in pairs])
+        swapped = np.array(
+            [
+                swapped_fact(sentences[i].text, spans[j][3], self.passages[spans[j][0] - 1].title)
+                for i, j, _ in pairs
+            ]
+        )
         for i, j, _ in pairs:
             key = (i, spans[j][0])
             if key not in holds_in:
