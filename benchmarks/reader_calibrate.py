@@ -273,6 +273,16 @@ def collect_conversations(
     return results
 
 
+def read_asked(path: Path) -> list[Asked]:
+    """The questions and reads a run cached in ``path`` (``read-*.json``)."""
+    return [
+        Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
+              set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"),
+              a.get("unmentioned", False))
+        for a in json.loads(path.read_text())
+    ]  # fmt: skip
+
+
 def matrix(rows: list[Read]) -> np.ndarray:
     return np.array([[1.0, *r.features] for r in rows])
 
@@ -437,13 +447,7 @@ def main() -> None:
         tag += f"-q{digest}-{args.question_model_for}"
     cache = args.work / f"read-{args.questions}-{args.seed}-{tag}.json"
     if cache.exists():
-        raw = json.loads(cache.read_text())
-        asked = [
-            Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
-                  set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"),
-                  a["unmentioned"])
-            for a in raw
-        ]  # fmt: skip
+        asked = read_asked(cache)
     else:
         asked = []
         for name in QA_FILES:
@@ -467,11 +471,7 @@ def main() -> None:
         )
     conversations_cache = args.work / f"read-coqa-{tag}.json"
     if conversations_cache.exists():
-        follow_ups = [
-            Asked(a["file"], a["in_corpus"], [Read(**r) for r in a["sentences"]],
-                  set(a["gold_chunks"]), a["fused_top_gold"])
-            for a in json.loads(conversations_cache.read_text())
-        ]  # fmt: skip
+        follow_ups = read_asked(conversations_cache)
     else:
         follow_ups = collect_conversations(args.work, args.reader_dir, vectors)
         conversations_cache.write_text(

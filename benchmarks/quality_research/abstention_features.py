@@ -30,7 +30,6 @@ NYT's false abstention over .05). How far the best answer stands out from other 
 nothing to how sure the reader is of it: not built.
 """
 
-import json
 import math
 import random
 import sqlite3
@@ -47,18 +46,9 @@ WORK = rc.RESULTS / "reader-calibration"
 FILES = ("amazon", "nyt", "squad")
 
 
-def load(sha: str) -> list[rc.Asked]:
-    raw = json.loads((WORK / f"read-700-7-{sha}.json").read_text())
-    return [
-        rc.Asked(a["file"], a["in_corpus"], [rc.Read(**r) for r in a["sentences"]],
-                 set(a["gold_chunks"]), a["fused_top_gold"], a.get("baseline"), a["unmentioned"])
-        for a in raw
-    ]  # fmt: skip
-
-
 def main() -> None:
     sha = sys.argv[1] if len(sys.argv) > 1 else rc.model_tag(None)
-    asked = load(sha)
+    asked = rc.read_asked(WORK / f"read-700-7-{sha}.json")
     article: dict[str, dict[int, str]] = {}
     for name in FILES:
         with sqlite3.connect(WORK / f"index-{name}-calibration" / "index.sqlite") as db:

@@ -23,7 +23,6 @@ Split roles keeps abstention and gains .005, for a second model read on every se
 shipped (the rule for the span run asked for .010 with abstention kept).
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -37,19 +36,9 @@ W = Path(__file__).resolve().parents[1] / "results" / "reader-calibration"
 
 
 def load(tag: str, conversations: bool = False) -> list[rc.Asked]:
-    path = W / (f"read-coqa-{tag}.json" if conversations else f"read-700-7-{tag}.json")
-    return [
-        rc.Asked(
-            a["file"],
-            a["in_corpus"],
-            [rc.Read(**r) for r in a["sentences"]],
-            set(a["gold_chunks"]),
-            a["fused_top_gold"],
-            a.get("baseline"),
-            a.get("unmentioned", False),
-        )
-        for a in json.loads(path.read_text())
-    ]
+    return rc.read_asked(
+        W / (f"read-coqa-{tag}.json" if conversations else f"read-700-7-{tag}.json")
+    )
 
 
 def key(r: rc.Read) -> tuple[int, float, float]:
