@@ -346,3 +346,28 @@ def test_mining_skips_a_disfluent_question_with_no_words(tmp_path: Path) -> None
     assert [p.b for p in pairs if p.label == 1] == [
         "Rhine\nThe river is 1,230 km long and ends in the sea."
     ]
+
+
+def test_mining_with_the_reader_keeps_the_sentences_it_finds_hardest_first() -> None:
+    """``--mine-with-reader``: the sentences the reader would read are put in the shipped
+    reader's order (the answer first here, where the cheap order had it second); the rest keep
+    their place after them."""
+    from embeddings.reader import ReaderModel
+    from qa.pipeline.answer import Candidate
+    from qa.training.mining import as_scored, by_reader
+    from qa.types import Passage
+
+    def sentence(text: str) -> Candidate:
+        passage = Passage(1, "rhine", "Rhine", None, None, "", text, 0, len(text), 1.0, 1, 0, 0)
+        return Candidate(passage, 0, len(text), text, 0.5, 0.5, 1.0)
+
+    cheap = [
+        sentence("The Rhine flows through Basel and Cologne."),
+        sentence("The river is 1,230 km long and ends in the North Sea."),
+        sentence("Its name comes from a Celtic word."),
+    ]
+    question = "How long is the Rhine?"
+    assert as_scored(question, cheap) == cheap
+    ordered = by_reader(ReaderModel(), read=2)(question, cheap)
+    assert [c.text for c in ordered] == [cheap[1].text, cheap[0].text, cheap[2].text]
+    assert by_reader(ReaderModel(), read=2)(question, []) == []

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from embeddings.reader import TRAINED_DIR, ReaderModel
 from embeddings.reader_training import Example, TrainSettings, export, train
 from embeddings.sentence import default_model_path
 from qa.training import data, mining
@@ -79,10 +80,14 @@ def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
 
 
 def mine(
-    data_dir: Path, work: Path, seed: int, negatives: int = mining.NEGATIVES
+    data_dir: Path,
+    work: Path,
+    seed: int,
+    negatives: int = mining.NEGATIVES,
+    rescore: mining.Rescore = mining.as_scored,
 ) -> list[data.Pair]:
-    """The reader's groups (``negatives`` hard negatives per answerable question), cached in
-    ``work``."""
+    """The reader's groups (``negatives`` hard negatives per answerable question, the hardest
+    in ``rescore``'s order), cached in ``work``."""
     cached = work / "pairs.jsonl.gz"
     if cached.exists():
         return data.read_pairs(cached)
@@ -90,15 +95,14 @@ def mine(
     squad = data_dir / "squad-dev-v1.1.json.gz"
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
     pairs: list[data.Pair] = []
-    pairs += mining.squad_groups(squad, "squad", work, BUDGET["squad"], seed, negatives)
-    pairs += mining.squad_groups(nyt, "nyt", work, BUDGET["nyt"], seed, negatives)
     amazon = train_dir / "squadshifts-amazon.json.gz"
-    pairs += mining.squad_groups(amazon, "amazon", work, BUDGET["amazon"], seed, negatives)
+    for path, name in ((squad, "squad"), (nyt, "nyt"), (amazon, "amazon")):
+        pairs += mining.squad_groups(path, name, work, BUDGET[name], seed, negatives, rescore)
     pairs += mining.disfl_groups(
-        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed, negatives
+        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed, negatives, rescore
     )
     pairs += mining.coqa_groups(
-        data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed, negatives
+        data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed, negatives, rescore
     )
     data.write_pairs(pairs, cached)
     return pairs
@@ -178,6 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"AdamW's peak learning rate for the network's body (default "
         f"{TrainSettings.learning_rate:g}; the heads' is {TrainSettings.head_learning_rate:g})",
     )
+    parser.add_argument(
+        "--mine-with-reader",
+        type=Path,
+        nargs="?",
+        const=TRAINED_DIR,
+        default=None,
+        metavar="DIR",
+        help="reader: keep the negatives the reader in DIR (default: the shipped one) scores "
+        "highest among the sentences it would read, not those the cheap score does",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     return parser
@@ -221,7 +235,12 @@ def main() -> None:
     if args.model == "verifier":
         pairs = mine_verifier(args.data, work, args.seed)
     else:
-        pairs = mine(args.data, work, args.seed, mining.NEGATIVES * args.fresh_negatives)
+        rescore = (
+            mining.by_reader(ReaderModel(args.mine_with_reader))
+            if args.mine_with_reader is not None
+            else mining.as_scored
+        )
+        pairs = mine(args.data, work, args.seed, mining.NEGATIVES * args.fresh_negatives, rescore)
     counts: dict[str, int] = {}
     for pair in pairs:
         counts[f"{pair.task}:{pair.source}"] = counts.get(f"{pair.task}:{pair.source}", 0) + 1

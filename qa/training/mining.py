@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.reader import evidence_text
+from embeddings.reader import ReaderModel, evidence_text
 from qa.assistant import Assistant
 from qa.eval.evaluation import Question, questions_for
 from qa.eval.metrics import contains_answer, overlaps_span
 from qa.limits import has_words
 from qa.pipeline.answer import Candidate, candidates
-from qa.pipeline.reader import reader_query
+from qa.pipeline.reader import READ_SENTENCES, reader_query
 from qa.stores.base import SentenceSearch
 from qa.training.data import (
     READER,
@@ -61,6 +61,31 @@ def scored_sentences(
         ):
             stored[(article_of[int(chunk_id)], int(start), int(end))] = vec
     return candidates(query, list(passages), assistant.embedder, vector, None, stored)
+
+
+Rescore = Callable[[str, list[Candidate]], list[Candidate]]
+
+
+def as_scored(query: str, scored: list[Candidate]) -> list[Candidate]:
+    """The cheap answer score's order, kept (the default)."""
+    return scored
+
+
+def by_reader(model: ReaderModel, read: int = READ_SENTENCES) -> Rescore:
+    """The first ``read`` sentences (those the reader reads at query time) put in the order of
+    ``model``'s answer logit: the negatives kept are then the ones a trained reader finds
+    hardest, not the ones the cheap score does (``python -m qa.training --mine-with-reader``)."""
+
+    def rescore(query: str, scored: list[Candidate]) -> list[Candidate]:
+        head, rest = scored[:read], scored[read:]
+        if not head:
+            return scored
+        logits = model.answer_logits(
+            [query] * len(head), [evidence_text(c.passage.title, c.text) for c in head]
+        )
+        return [head[int(n)] for n in np.argsort(-logits, kind="stable")] + rest
+
+    return rescore
 
 
 Test = Callable[[Candidate], bool]
@@ -156,7 +181,13 @@ def index_training(
 
 
 def squad_groups(
-    path: Path, name: str, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+    path: Path,
+    name: str,
+    work_dir: Path,
+    limit: int,
+    seed: int,
+    negatives: int = NEGATIVES,
+    rescore: Rescore = as_scored,
 ) -> list[Pair]:
     raw = load_json(path)["data"]
     assistant, questions, _ = index_training(raw, name, work_dir)
@@ -169,7 +200,7 @@ def squad_groups(
             if not q.spans or not has_words(q.question):
                 continue
             passages = assistant.search(q.question, k=PASSAGES_MINED)
-            scored = scored_sentences(assistant, q.question, passages)
+            scored = rescore(q.question, scored_sentences(assistant, q.question, passages))
             pairs += pick_group(
                 f"{name}-{q.id}",
                 name,
@@ -212,7 +243,13 @@ def _fallback(contexts: dict[str, tuple[str, str]], q: Question) -> str | None:
 
 
 def disfl_groups(
-    path: Path, squad_path: Path, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+    path: Path,
+    squad_path: Path,
+    work_dir: Path,
+    limit: int,
+    seed: int,
+    negatives: int = NEGATIVES,
+    rescore: Rescore = as_scored,
 ) -> list[Pair]:
     """Disfluent questions on the SQuAD index: answerable ones with their gold sentence,
     unanswerable ones as groups of on-topic negatives."""
@@ -239,7 +276,7 @@ def disfl_groups(
                 continue
             context = str(row["context"])
             passages = assistant.search(question, k=PASSAGES_MINED)
-            scored = scored_sentences(assistant, question, passages)
+            scored = rescore(question, scored_sentences(assistant, question, passages))
             answer = row.get("answer")
             if answer:
                 start = int(row["answer_start"])
@@ -258,7 +295,12 @@ def disfl_groups(
 
 
 def coqa_groups(
-    path: Path, work_dir: Path, limit: int, seed: int, negatives: int = NEGATIVES
+    path: Path,
+    work_dir: Path,
+    limit: int,
+    seed: int,
+    negatives: int = NEGATIVES,
+    rescore: Rescore = as_scored,
 ) -> list[Pair]:
     """CoQA turns of the training stories, asked as the chat asks them (the subject story's
     passages, the question read with the last one when it leans on it)."""
@@ -288,7 +330,7 @@ def coqa_groups(
             earlier = [t["question"] for t in story["turns"][:number]]
             query = reader_query(" ".join(str(turn["question"]).split()), earlier)
             passages = assistant.search(query, k=4, filters=Filters(article_ids=(article,)))
-            scored = scored_sentences(assistant, query, passages)
+            scored = rescore(query, scored_sentences(assistant, query, passages))
             span = (int(turn["evidence_start"]), int(turn["evidence_end"]))
             pairs += pick_group(
                 f"coqa-{story['id']}-{number}",
