@@ -318,7 +318,7 @@ def test_mining_skips_a_disfluent_question_with_no_words(tmp_path: Path) -> None
     search: mining (``make reader``) skips it instead of stopping there."""
     import gzip
 
-    from qa.training.mining import disfl_groups, index_training
+    from qa.training.mining import Mining, disfl_groups, index_training
 
     context = "The Rhine flows through Basel. The river is 1,230 km long and ends in the sea."
     question = {"id": "q1", "question": "How long is the Rhine?", "answers": []}
@@ -341,7 +341,7 @@ def test_mining_skips_a_disfluent_question_with_no_words(tmp_path: Path) -> None
     ]
     with gzip.open(disfl, "wt", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
-    pairs = disfl_groups(disfl, squad, tmp_path, limit=10, seed=1)
+    pairs = disfl_groups(disfl, squad, tmp_path, limit=10, how=Mining(seed=1))
     assert {p.a for p in pairs} == {"How wide no how long is the Rhine?"}
     assert [p.b for p in pairs if p.label == 1] == [
         "Rhine\nThe river is 1,230 km long and ends in the sea."
@@ -371,3 +371,37 @@ def test_mining_with_the_reader_keeps_the_sentences_it_finds_hardest_first() -> 
     ordered = by_reader(ReaderModel(), read=2)(question, cheap)
     assert [c.text for c in ordered] == [cheap[1].text, cheap[0].text, cheap[2].text]
     assert by_reader(ReaderModel(), read=2)(question, []) == []
+
+
+def test_mining_uses_only_its_own_training_articles_in_a_copied_index(tmp_path: Path) -> None:
+    """An index copied from another work folder held each article twice (that folder's copy of
+    the file still exists, so ``prune`` kept it): mining removes what other files put there."""
+    from qa.training.mining import index_training
+
+    context = "The Rhine flows through Basel. The river is 1,230 km long and ends in the sea."
+    raw = [{"title": "Rhine", "paragraphs": [{"context": context, "qas": []}]}]
+    first, second = tmp_path / "first", tmp_path / "second"
+    index_training(raw, "squad", first)[0].close()
+    shutil.copytree(first / "index-squad", second / "index-squad")
+    assistant, _, source = index_training(raw, "squad", second)
+    with assistant:
+        assert [info.source for info in assistant.articles()] == [str(source.resolve())]
+
+
+def test_mining_keeps_records_with_their_own_ids_in_a_copied_index(tmp_path: Path) -> None:
+    """CoQA's stories carry their own ids: a copied index holds them once, whichever copy of
+    the records file brought them, and mining keeps them."""
+    from qa import Assistant
+    from qa.training.mining import only_from
+
+    story = {"id": "story-1", "title": "Rhine", "text": "The Rhine flows through Basel."}
+    for folder in ("first", "second"):
+        records = tmp_path / folder / "coqa-train.jsonl"
+        records.parent.mkdir()
+        records.write_text(json.dumps(story) + "\n", encoding="utf-8")
+        if folder == "second":
+            shutil.copytree(tmp_path / "first" / "index-coqa", tmp_path / folder / "index-coqa")
+        with Assistant.open(tmp_path / folder / "index-coqa", reader=False) as assistant:
+            assistant.ingest([records], prune=True)
+            only_from(assistant, records)
+            assert [info.title for info in assistant.articles()] == ["Rhine"]

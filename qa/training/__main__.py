@@ -96,14 +96,12 @@ def mine(
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
     pairs: list[data.Pair] = []
     amazon = train_dir / "squadshifts-amazon.json.gz"
+    how = mining.Mining(seed, negatives, rescore)
     for path, name in ((squad, "squad"), (nyt, "nyt"), (amazon, "amazon")):
-        pairs += mining.squad_groups(path, name, work, BUDGET[name], seed, negatives, rescore)
-    pairs += mining.disfl_groups(
-        train_dir / "disfl-qa.jsonl.gz", squad, work, BUDGET["disfl-qa"], seed, negatives, rescore
-    )
-    pairs += mining.coqa_groups(
-        data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], seed, negatives, rescore
-    )
+        pairs += mining.squad_groups(path, name, work, BUDGET[name], how)
+    disfl = train_dir / "disfl-qa.jsonl.gz"
+    pairs += mining.disfl_groups(disfl, squad, work, BUDGET["disfl-qa"], how)
+    pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], how)
     data.write_pairs(pairs, cached)
     return pairs
 

@@ -13,6 +13,7 @@ import json
 import random
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from qa.eval.evaluation import Question, questions_for
 from qa.eval.metrics import contains_answer, overlaps_span
 from qa.limits import has_words
 from qa.pipeline.answer import Candidate, candidates
+from qa.pipeline.corpus import read_file
 from qa.pipeline.reader import READ_SENTENCES, reader_query
 from qa.stores.base import SentenceSearch
 from qa.training.data import (
@@ -86,6 +88,16 @@ def by_reader(model: ReaderModel, read: int = READ_SENTENCES) -> Rescore:
         return [head[int(n)] for n in np.argsort(-logits, kind="stable")] + rest
 
     return rescore
+
+
+@dataclass(frozen=True)
+class Mining:
+    """How a run mines every source: its seed (which questions), the negatives kept per
+    answerable question, and the order they are taken in (``rescore``)."""
+
+    seed: int
+    negatives: int = NEGATIVES
+    rescore: Rescore = as_scored
 
 
 Test = Callable[[Candidate], bool]
@@ -177,7 +189,22 @@ def index_training(
     assistant = Assistant.open(work_dir / f"index-{name}", reader=False)
     report = assistant.ingest([source], prune=True)
     log(f"{name}: {report.summary()}")
+    only_from(assistant, source)
     return assistant, questions_for(train, source, numbers), source
+
+
+def only_from(assistant: Assistant, source: Path) -> None:
+    """Remove the articles an index holds that ``source`` does not. An index copied from
+    another work folder keeps the articles of that folder's copy of a SQuAD file beside the new
+    ones (their ids come from the file's path, and the old file still exists, so ``prune`` keeps
+    them): every article would be there twice, and the copy of the gold article would give
+    "other article" negatives (2026-12-07: a quarter of the negatives changed). Records with ids
+    of their own (CoQA's) are the same articles, whichever file brought them."""
+    own = {article.id for article in read_file(source).articles}
+    stray = [info.id for info in assistant.articles() if info.id not in own]
+    if stray:
+        assistant.remove(stray)
+        log(f"{source.name}: removed {len(stray)} articles of other files from the index")
 
 
 def squad_groups(
@@ -185,13 +212,11 @@ def squad_groups(
     name: str,
     work_dir: Path,
     limit: int,
-    seed: int,
-    negatives: int = NEGATIVES,
-    rescore: Rescore = as_scored,
+    how: Mining,
 ) -> list[Pair]:
     raw = load_json(path)["data"]
     assistant, questions, _ = index_training(raw, name, work_dir)
-    rng = random.Random(seed)
+    rng = random.Random(how.seed)
     chosen = rng.sample(questions, min(limit, len(questions)))
     contexts = _gold_contexts(training_articles(raw)[0])
     pairs: list[Pair] = []
@@ -200,7 +225,7 @@ def squad_groups(
             if not q.spans or not has_words(q.question):
                 continue
             passages = assistant.search(q.question, k=PASSAGES_MINED)
-            scored = rescore(q.question, scored_sentences(assistant, q.question, passages))
+            scored = how.rescore(q.question, scored_sentences(assistant, q.question, passages))
             pairs += pick_group(
                 f"{name}-{q.id}",
                 name,
@@ -210,7 +235,7 @@ def squad_groups(
                 holding(q.answers),
                 _fallback(contexts, q),
                 q.article_id,
-                negatives,
+                how.negatives,
             )
             if n % 500 == 0:
                 log(f"{name}: {n}/{len(chosen)} questions")
@@ -247,9 +272,7 @@ def disfl_groups(
     squad_path: Path,
     work_dir: Path,
     limit: int,
-    seed: int,
-    negatives: int = NEGATIVES,
-    rescore: Rescore = as_scored,
+    how: Mining,
 ) -> list[Pair]:
     """Disfluent questions on the SQuAD index: answerable ones with their gold sentence,
     unanswerable ones as groups of on-topic negatives."""
@@ -262,7 +285,7 @@ def disfl_groups(
     ids = {title_text(a["title"]): None for a in train}
     by_title = {info.title: info.id for info in assistant.articles()}
     rows = [r for r in load_jsonl(path) if str(r["title"]) in train_titles]
-    rng = random.Random(seed)
+    rng = random.Random(how.seed)
     rng.shuffle(rows)
     pairs: list[Pair] = []
     with assistant:
@@ -276,7 +299,7 @@ def disfl_groups(
                 continue
             context = str(row["context"])
             passages = assistant.search(question, k=PASSAGES_MINED)
-            scored = rescore(question, scored_sentences(assistant, question, passages))
+            scored = how.rescore(question, scored_sentences(assistant, question, passages))
             answer = row.get("answer")
             if answer:
                 start = int(row["answer_start"])
@@ -287,7 +310,7 @@ def disfl_groups(
                 is_gold, ambiguous, fallback = never, never, None
             pairs += pick_group(
                 f"disfl-{n}", "disfl-qa", question, scored, is_gold, ambiguous, fallback,
-                gold_article, negatives,
+                gold_article, how.negatives,
             )  # fmt: skip
             if n % 500 == 0:
                 log(f"disfl-qa: {n}/{min(limit, len(rows))} questions")
@@ -298,9 +321,7 @@ def coqa_groups(
     path: Path,
     work_dir: Path,
     limit: int,
-    seed: int,
-    negatives: int = NEGATIVES,
-    rescore: Rescore = as_scored,
+    how: Mining,
 ) -> list[Pair]:
     """CoQA turns of the training stories, asked as the chat asks them (the subject story's
     passages, the question read with the last one when it leans on it)."""
@@ -314,9 +335,10 @@ def coqa_groups(
             handle.write("\n")
     assistant = Assistant.open(work_dir / "index-coqa", reader=False)
     log(f"coqa: {assistant.ingest([records], prune=True).summary()}")
+    only_from(assistant, records)
     ids = {info.title: info.id for info in assistant.articles()}
     turns = [(story, number) for story in stories for number in range(len(story["turns"]))]
-    rng = random.Random(seed)
+    rng = random.Random(how.seed)
     chosen = sorted(rng.sample(turns, min(limit, len(turns))), key=lambda t: t[1])
     pairs: list[Pair] = []
     with assistant:
@@ -330,7 +352,7 @@ def coqa_groups(
             earlier = [t["question"] for t in story["turns"][:number]]
             query = reader_query(" ".join(str(turn["question"]).split()), earlier)
             passages = assistant.search(query, k=4, filters=Filters(article_ids=(article,)))
-            scored = rescore(query, scored_sentences(assistant, query, passages))
+            scored = how.rescore(query, scored_sentences(assistant, query, passages))
             span = (int(turn["evidence_start"]), int(turn["evidence_end"]))
             pairs += pick_group(
                 f"coqa-{story['id']}-{number}",
@@ -341,7 +363,7 @@ def coqa_groups(
                 never,
                 None,
                 article,
-                negatives,
+                how.negatives,
             )
             if n % 500 == 0:
                 log(f"coqa: {n}/{len(chosen)} turns")
