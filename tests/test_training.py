@@ -405,3 +405,20 @@ def test_mining_keeps_records_with_their_own_ids_in_a_copied_index(tmp_path: Pat
             assistant.ingest([records], prune=True)
             only_from(assistant, records)
             assert [info.title for info in assistant.articles()] == ["Rhine"]
+
+
+def test_pairs_mined_another_way_are_refused_not_trained_on(tmp_path: Path) -> None:
+    """A work folder's cached pairs say how they were mined (mining.json): asking for other
+    negatives there stops with what to do, instead of training on the old pairs."""
+    from qa.errors import QAError
+    from qa.training.__main__ import mine
+    from qa.training.data import READER, Pair, write_pairs
+    from qa.training.mining import Mining
+
+    pairs = [Pair(READER, "g", "squad", "Q?", "A.", 1), Pair(READER, "g", "squad", "Q?", "B.", 0)]
+    write_pairs(pairs, tmp_path / "pairs.jsonl.gz")
+    (tmp_path / "mining.json").write_text(json.dumps(Mining(13).described()), encoding="utf-8")
+    assert mine(tmp_path / "no-data", tmp_path, Mining(13)) == pairs
+    for other in (Mining(13, negatives=6), Mining(29), Mining(13, order="reader 1b4161a809b6")):
+        with pytest.raises(QAError, match="mined another way"):
+            mine(tmp_path / "no-data", tmp_path, other)

@@ -17,11 +17,13 @@ import json
 import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from embeddings.reader import TRAINED_DIR, ReaderModel
+from embeddings.reader import TRAINED_DIR, ReaderModel, file_sha256
 from embeddings.reader_training import Example, TrainSettings, export, train
 from embeddings.sentence import default_model_path
+from qa.errors import QAError
 from qa.training import data, mining
 
 # Questions per source for the reader: 41,704 pairs (1 answer + 3 hard negatives a question),
@@ -79,30 +81,30 @@ def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
     return pairs
 
 
-def mine(
-    data_dir: Path,
-    work: Path,
-    seed: int,
-    negatives: int = mining.NEGATIVES,
-    rescore: mining.Rescore = mining.as_scored,
-) -> list[data.Pair]:
-    """The reader's groups (``negatives`` hard negatives per answerable question, the hardest
-    in ``rescore``'s order), cached in ``work``."""
-    cached = work / "pairs.jsonl.gz"
+def mine(data_dir: Path, work: Path, how: mining.Mining) -> list[data.Pair]:
+    """The reader's groups, mined as ``how`` says, cached in ``work`` (pairs.jsonl.gz, with
+    mining.json saying how): a cache mined another way is refused, not trained on."""
+    cached, record = work / "pairs.jsonl.gz", work / "mining.json"
     if cached.exists():
+        if record.exists() and json.loads(record.read_text()) != how.described():
+            raise QAError(
+                f"The pairs in {cached} were mined another way ({record.read_text().strip()}), "
+                f"not as asked ({json.dumps(how.described())}). Give another --work folder, or "
+                f"delete {cached} to mine them again."
+            )
         return data.read_pairs(cached)
     train_dir = data_dir / "train"
     squad = data_dir / "squad-dev-v1.1.json.gz"
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
     pairs: list[data.Pair] = []
     amazon = train_dir / "squadshifts-amazon.json.gz"
-    how = mining.Mining(seed, negatives, rescore)
     for path, name in ((squad, "squad"), (nyt, "nyt"), (amazon, "amazon")):
         pairs += mining.squad_groups(path, name, work, BUDGET[name], how)
     disfl = train_dir / "disfl-qa.jsonl.gz"
     pairs += mining.disfl_groups(disfl, squad, work, BUDGET["disfl-qa"], how)
     pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], how)
     data.write_pairs(pairs, cached)
+    record.write_text(json.dumps(how.described()) + "\n", encoding="utf-8")
     return pairs
 
 
@@ -233,12 +235,15 @@ def main() -> None:
     if args.model == "verifier":
         pairs = mine_verifier(args.data, work, args.seed)
     else:
-        rescore = (
-            mining.by_reader(ReaderModel(args.mine_with_reader))
-            if args.mine_with_reader is not None
-            else mining.as_scored
-        )
-        pairs = mine(args.data, work, args.seed, mining.NEGATIVES * args.fresh_negatives, rescore)
+        how = mining.Mining(args.seed, mining.NEGATIVES * args.fresh_negatives)
+        if args.mine_with_reader is not None:
+            model = ReaderModel(args.mine_with_reader)
+            tag = file_sha256(model.model_file)[:12]
+            how = replace(how, rescore=mining.by_reader(model), order=f"reader {tag}")
+        try:
+            pairs = mine(args.data, work, how)
+        except QAError as error:
+            sys.exit(str(error))
     counts: dict[str, int] = {}
     for pair in pairs:
         counts[f"{pair.task}:{pair.source}"] = counts.get(f"{pair.task}:{pair.source}", 0) + 1

@@ -98,6 +98,10 @@ class Mining:
     seed: int
     negatives: int = NEGATIVES
     rescore: Rescore = as_scored
+    order: str = "cheap score"  # what ``rescore`` is, as the work folder's mining.json says
+
+    def described(self) -> dict[str, Any]:
+        return {"seed": self.seed, "negatives": self.negatives, "order": self.order}
 
 
 Test = Callable[[Candidate], bool]
