@@ -307,6 +307,9 @@ def test_the_command_line_sets_the_body_learning_rate_and_refuses_one_no_run_can
 
     assert settings_of(parse(["--learning-rate", "1e-4"])).learning_rate == 1e-4
     assert settings_of(parse(["--model", "verifier"])).learning_rate == 5e-5
+    with pytest.raises(SystemExit):
+        parse(["--mine-with-reader", str(Path(__file__).parent)])
+    assert "holds no reader.onnx" in capsys.readouterr().err
     for useless in ("0", "-1e-4", "2"):
         with pytest.raises(SystemExit):
             parse([f"--learning-rate={useless}"])

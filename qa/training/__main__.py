@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from embeddings.reader import TRAINED_DIR, ReaderModel, file_sha256
+from embeddings.reader import MODEL_FILE, TRAINED_DIR, ReaderModel, file_sha256
 from embeddings.reader_training import Example, TrainSettings, export, train
 from embeddings.sentence import default_model_path
 from qa.errors import QAError
@@ -205,6 +205,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--listwise-weight must be 0 or more")
     if not 0 < args.learning_rate < 1:
         parser.error("--learning-rate must be above 0 and below 1 (5e-5 is the default)")
+    if args.mine_with_reader is not None and not (args.mine_with_reader / MODEL_FILE).is_file():
+        parser.error(f"--mine-with-reader: {args.mine_with_reader} holds no {MODEL_FILE}")
     if args.span_no_answer and args.span_weight <= 0:
         parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
     return args
