@@ -202,7 +202,7 @@ def only_from(assistant: Assistant, source: Path) -> None:
     another work folder keeps the articles of that folder's copy of a SQuAD file beside the new
     ones (their ids come from the file's path, and the old file still exists, so ``prune`` keeps
     them): every article would be there twice, and the copy of the gold article would give
-    "other article" negatives (2026-12-07: a quarter of the negatives changed). Records with ids
+    "other article" negatives (2026-12-07: 36-41% of the negatives changed). Records with ids
     of their own (CoQA's) are the same articles, whichever file brought them."""
     own = {article.id for article in read_file(source).articles}
     stray = [info.id for info in assistant.articles() if info.id not in own]
