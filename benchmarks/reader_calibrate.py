@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import QA_FILES, RESULTS  # noqa: E402
 from embeddings.reader import MODEL_FILE, TRAINED_DIR, ReaderModel  # noqa: E402
 from qa import Assistant  # noqa: E402
-from qa.eval.evaluation import questions_for  # noqa: E402
+from qa.eval.evaluation import Question, questions_for  # noqa: E402
 from qa.eval.metrics import contains_answer, contains_span, overlaps_span  # noqa: E402
 from qa.pipeline import reader as reader_stage  # noqa: E402
 from qa.pipeline.evidence import stored_sentence_vectors  # noqa: E402
@@ -123,6 +123,22 @@ def calibration_split(name: str, seed: int) -> Split:
     return Split(raw, sorted(train + inside), inside, outside, rng)
 
 
+def calibration_questions(
+    split: Split, source: Path, questions: int
+) -> tuple[list[Question], list[Question]]:
+    """The questions asked of a file: ``questions`` answerable ones of the indexed calibration
+    articles (``source``: the file of the indexed articles), then a third as many of the
+    left-out ones, drawn in that order from the split's generator."""
+    kept = split.kept
+    everything = questions_for([split.raw[n] for n in kept], source, kept)
+    asked_in = [q for q in everything if q.article_number in split.inside and q.spans]
+    outside = sorted(split.outside)
+    asked_out = questions_for([split.raw[n] for n in outside], None, outside)
+    asked_in = split.rng.sample(asked_in, min(questions, len(asked_in)))
+    asked_out = split.rng.sample(asked_out, min(questions // 3, len(asked_out)))
+    return asked_in, asked_out
+
+
 def collect(
     name: str,
     questions: int,
@@ -132,19 +148,12 @@ def collect(
     vectors: QuestionVectors,
 ) -> list[Asked]:
     split = calibration_split(name, seed)
-    raw, kept, inside, outside, rng = (
-        split.raw, split.kept, split.inside, split.outside, split.rng
-    )  # fmt: skip
     source = work / f"{name}-calibration.json"
     source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text(json.dumps({"data": [raw[n] for n in kept]}), encoding="utf-8")
+    source.write_text(json.dumps({"data": [split.raw[n] for n in split.kept]}), encoding="utf-8")
     assistant = Assistant.open(work / f"index-{name}-calibration", reader_dir=reader_dir)
     print(f"{name}: {assistant.ingest([source], prune=True).summary()}", file=sys.stderr)
-    everything = questions_for([raw[n] for n in kept], source, kept)
-    asked_in = [q for q in everything if q.article_number in inside and q.spans]
-    asked_out = questions_for([raw[n] for n in sorted(outside)], None, sorted(outside))
-    asked_in = rng.sample(asked_in, min(questions, len(asked_in)))
-    asked_out = rng.sample(asked_out, min(questions // 3, len(asked_out)))
+    asked_in, asked_out = calibration_questions(split, source, questions)
     model = ReaderModel(reader_dir)
     results = []
     with assistant:

@@ -20,9 +20,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.reader_calibrate import RESULTS, calibration_split, model_tag, read_asked, sure
+from benchmarks.reader_calibrate import (
+    RESULTS,
+    calibration_questions,
+    calibration_split,
+    model_tag,
+    read_asked,
+    sure,
+)
 from qa import Assistant
-from qa.eval.evaluation import questions_for
 from qa.pipeline import reader as reader_stage
 
 QUESTIONS = 700  # reader_calibrate.py's default
@@ -33,12 +39,8 @@ def main() -> None:
     work = RESULTS / "reader-calibration"
     cached = read_asked(work / f"read-{QUESTIONS}-{SEED}-{model_tag(None)}.json")
     for name in ("squad", "nyt", "amazon"):
-        split = calibration_split(name, SEED)
-        kept = split.kept
         source = work / f"{name}-calibration.json"
-        everything = questions_for([split.raw[n] for n in kept], source, kept)
-        answerable = [q for q in everything if q.article_number in split.inside and q.spans]
-        answerable = split.rng.sample(answerable, min(QUESTIONS, len(answerable)))
+        answerable = calibration_questions(calibration_split(name, SEED), source, QUESTIONS)[0]
         with Assistant.open(work / f"index-{name}-calibration", create=False) as assistant:
             abstained = sum(not assistant.ask(q.question).found for q in answerable)
         simulated = [a for a in cached if a.file == name and a.in_corpus]
