@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import ArticleNotFoundError
-from qa.pipeline.corpus import kind_of
+from qa.pipeline.corpus import may_hold_articles
 from qa.wording import plural
 
 if TYPE_CHECKING:
@@ -56,9 +56,9 @@ class Watcher:
             raise ArticleNotFoundError(f"Cannot watch {', '.join(missing)}: no such file or folder")
 
     def _ignored(self, path: Path) -> bool:
-        """Hidden files, unsupported types, and the index folder itself (its config.json would
-        otherwise be read as an article)."""
-        return self._hidden_or_index(path) or kind_of(path) is None
+        """Hidden files, unsupported types, example questions, and the index folder itself (its
+        config.json would otherwise be read as an article)."""
+        return self._hidden_or_index(path) or not may_hold_articles(path)
 
     def _hidden_or_index(self, path: Path) -> bool:
         index_dir = self.get_assistant().index_dir.resolve()

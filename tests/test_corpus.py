@@ -194,3 +194,28 @@ def test_demo_corpus_reads_cleanly() -> None:
     for path in found.files:
         article = only(path)
         assert article.url and article.url.startswith("https://en.wikipedia.org/wiki/")
+
+
+def test_a_questions_file_in_a_folder_is_skipped_not_failed(write) -> None:
+    write("articles/a.md", "# A\n\nx")
+    write("questions.json", '[{"question": "What is A?", "article": "A"}]')
+    write("sub/questions.json", '[{"title": "B", "text": "An article file with that name."}]')
+    found = discover([write.base])
+    assert sorted(p.name for p in found.files) == ["a.md", "questions.json"]
+    assert [Path(s).name for s in found.skipped] == ["questions.json"]
+    assert found.missing == []
+
+
+def test_a_questions_file_named_on_the_command_line_says_what_it_is(write) -> None:
+    line = failure(write("questions.json", '[{"question": "What is A?", "article": "A"}]'))
+    assert "holds questions, not articles" in line and "example questions" in line
+
+
+def test_the_shipped_corpus_folder_ingests_without_failures() -> None:
+    from tests.conftest import CORPUS
+
+    found = discover([CORPUS.parent])  # corpus/: the articles and questions.json beside them
+    assert found.missing == []
+    assert "questions.json" in [Path(s).name for s in found.skipped]
+    for path in found.files:
+        assert read_file(path).failures == []

@@ -130,3 +130,21 @@ def test_a_change_made_during_the_first_sync_is_not_missed(
         finally:
             stop.set()
             thread.join(timeout=10)
+
+
+def test_an_edited_questions_file_is_not_read_as_articles(tmp_path: Path, embedder) -> None:
+    """A ``questions.json`` of example questions beside the articles (as ``corpus/`` ships)
+    gives the chat's "Try" list: neither the first sync nor an edit fails it as articles."""
+    folder, index_dir = tmp_path / "notes", tmp_path / "index"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nText about A.\n")
+    questions = folder / "questions.json"
+    questions.write_text('[{"question": "What is A?", "article": "A"}]')
+    lines: list[str] = []
+    with Assistant.open(index_dir, embedder=embedder) as assistant:
+        watcher = Watcher(lambda: assistant, [folder], log=lines.append)
+        assert watcher.sync().ok
+        questions.write_text('[{"question": "What is said of A?", "article": "A"}]')
+        watcher.apply([questions], [])
+        assert {a.title for a in assistant.articles()} == {"A"}
+    assert len(lines) == 1 and "failed 0" in lines[0]  # the edit said nothing

@@ -200,7 +200,11 @@ def ingest(
         for failure in report.failed:
             secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            echo(f"skipped {plural(len(report.skipped), 'file')} of other types", err=True)
+            files, verb = (
+                plural(len(report.skipped), "file"),
+                "is" if len(report.skipped) == 1 else "are",
+            )
+            echo(f"skipped {files} that {verb} not articles", err=True)
         echo(report.summary())
     if not report.ok:
         sys.exit(1)

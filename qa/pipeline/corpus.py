@@ -2,9 +2,9 @@
 
 What is read is ``qa.pipeline.formats``'s table (``.txt``, ``.md``, ``.html``, ``.json``,
 ``.jsonl``, ``.pdf``, ``.docx`` and formats that plugins add), each also gzip-compressed
-(``.json.gz``). Folders are walked recursively; hidden files and other types found inside them
-are skipped (and counted), while a file named on the command line must be readable or it is
-reported as failed.
+(``.json.gz``). Folders are walked recursively; hidden files, other types and a
+``questions.json`` of example questions found inside them are skipped (and counted), while a
+file named on the command line must be readable or it is reported as failed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qa.layout import LOCK_FILE
 from qa.pipeline import formats
+from qa.pipeline.examples import holds_questions
 from qa.pipeline.formats import normalise
 from qa.pipeline.records import FormatError, Record, RecordError, title_from_name
 from qa.types import Article, IngestFailure
@@ -56,6 +57,12 @@ def kind_of(path: Path) -> formats.Format | None:
     return formats.format_of(path.name)
 
 
+def may_hold_articles(path: Path) -> bool:
+    """What a folder walk reads: a file of a known format that is not a ``questions.json`` of
+    example questions (those give the chat's "Try" list, ``qa.pipeline.examples``)."""
+    return kind_of(path) is not None and not holds_questions(path)
+
+
 def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Discovery:
     """Expand files and folders (recursively, sorted, hidden entries skipped) into files.
 
@@ -85,7 +92,7 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Disco
                     child = Path(root, name)
                     if name.startswith("."):
                         continue
-                    if kind_of(child) is None:
+                    if not may_hold_articles(child):
                         skipped.append(str(child))
                         continue
                     resolved = _resolved(child)

@@ -51,6 +51,18 @@ def _shipped_questions(
     return {}
 
 
+def holds_questions(path: Path) -> bool:
+    """True for a ``questions.json`` of example questions (and no article text): ingest walks
+    past it in a folder instead of failing it as an article file (``corpus/`` holds one)."""
+    if path.name != QUESTIONS_FILE or not _read_questions(path):
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # changed since: read it as an article file, which says what is wrong
+    return not any(isinstance(item, dict) and "text" in item for item in data)
+
+
 def _read_questions(path: Path) -> dict[str, list[str]]:
     try:
         if not path.is_file() or path.stat().st_size > MAX_QUESTIONS_BYTES:

@@ -210,6 +210,11 @@ def parse_json(text: str, stem: str) -> tuple[list[Record], list[RecordError]]:
         except ValueError as error:
             errors.append(RecordError(f"record {position}", str(error)))
     if _no_text_anywhere(records, errors):
+        if all(isinstance(item, dict) and "question" in item for item in items):
+            raise FormatError(
+                "holds questions, not articles (no record has a 'text' field); as "
+                "questions.json beside the articles it gives the chat's example questions"
+            )
         raise FormatError("no record has a 'text' field")
     if not records and not errors:
         raise FormatError("holds no articles")
