@@ -314,7 +314,7 @@ class Assistant:
         ``workers`` embeds on a Ray cluster instead of in this process: ``"ray"`` starts a local
         one, ``"ray://host:10001"`` uses a running one (needs ``pip install 'article-qa[ray]'``);
         the vectors are the same either way. Failures there raise ``WorkersError``.
-        ``paths`` may hold web addresses (a page or an RSS/Atom feed, qa/readers/web.py);
+        ``paths`` may hold web addresses (a page or an RSS/Atom feed, qa/pipeline/readers/web.py);
         ``allow_private_urls=False`` refuses loopback, private and link-local destinations
         (the web UI's default), ``True`` is for a user fetching on their own behalf.
         A single path or address may be given alone (not read as a list of its letters, the

@@ -90,3 +90,29 @@ def test_readme_answers_are_what_qa_ask_prints(
     result = CliRunner().invoke(cli, ["ask", question], env={"QA_INDEX": str(demo_index)})
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip("\n").splitlines() == printed
+
+
+# Where the project names its own files: docs, docstrings and comments (tests and the store
+# contract name files they create in temporary folders, so they are not read here).
+NAMED_FILE = re.compile(
+    r"\b((?:benchmarks|qa|embeddings|ui|docs|\.ci)/[\w./-]+\.(?:py|md|json|onnx))"
+)
+NAMED_IN = ("README.md", "docs", "benchmarks", "qa", "embeddings", "ui")
+# Files a doc tells the reader to create, not files of the project.
+MADE_BY_HAND = {"embeddings/trained/verifier-float.onnx"}
+
+
+def test_every_project_file_named_exists() -> None:
+    """A comment citing a benchmark that is not there (or moved) sends the reader nowhere."""
+    sources = [ROOT / "README.md"]
+    for top in NAMED_IN[1:]:
+        sources += sorted((ROOT / top).rglob("*.py")) + sorted((ROOT / top).rglob("*.md"))
+    missing = [
+        f"{source.relative_to(ROOT)}:{number}: {named}"
+        for source in sources
+        if "testing" not in source.relative_to(ROOT).parts
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1)
+        for named in NAMED_FILE.findall(line)
+        if named not in MADE_BY_HAND and not (ROOT / named.rstrip(".")).exists()
+    ]
+    assert not missing, "\n".join(missing)

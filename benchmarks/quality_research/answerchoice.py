@@ -13,7 +13,7 @@ from harness import *
 
 from qa.eval.metrics import contains_answer
 from qa.lexical import content_words, stem, words
-from qa.pipeline.answer import cue_match, question_kind  # the product's cues (qa/answer.py)
+from qa.pipeline.answer import cue_match, question_kind  # the product's cues
 
 FILES = ("squad", "nyt")
 WK, WC, WS = [float(x) for x in sys.argv[1:4]] if len(sys.argv) > 3 else (0.4, 0.2, 0.4)

@@ -1,6 +1,7 @@
 """Retrieval / fusion / abstention / answer-sentence measurements on SQuAD dev + NYT dev.
 Uses prep.py's cache (chunks by the product's chunker, vectors by its onnx-int8 embedder) and
-the product's BM25 (qa/keywords.py: terms(), K1, B, title words x0.5, FTS5 idf).
+the product's BM25 (qa/lexical.py terms(), qa/stores/keywords.py K1 and B, title words x0.5,
+FTS5 idf).
 Run: PYTHONPATH=. python benchmarks/quality_research/harness.py
 """
 

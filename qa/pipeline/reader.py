@@ -34,7 +34,8 @@ from qa.pipeline.conversation import NAME, names_something, needs_context
 from qa.types import Answer, Passage
 
 # How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
-# tokens); 16 keep `ask` p50 under 80 ms at SQuAD-dev size (benchmarks/reader_cost.py).
+# tokens); 16 keep `ask` p50 under 80 ms at SQuAD-dev size (benchmarks/query_latency.py), and
+# reading 24 or 32 picks no better (benchmarks/quality_research/read_recall.py).
 READ_PASSAGES = 8
 READ_SENTENCES = 16
 
