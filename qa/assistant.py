@@ -58,6 +58,7 @@ from qa.opening import file_identity, open_folder
 from qa.pipeline.chunking import Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.pipeline.courtesy import courtesy_reply, is_courtesy
 from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
@@ -550,6 +551,8 @@ class Assistant:
         """The quoted answer (the reader's when it is on), ``question`` already cleaned."""
         k = check_k(k, most=None)  # k=0 would cite a passage it does not return
         self._usable()
+        if is_courtesy(question):  # "Thank you!" is no question (qa.pipeline.courtesy)
+            return courtesy_reply(question)
         # One state of the index, even while another process writes.
         with translated_os_errors(self.index_dir), self._snapshot():
             self._follow_writers()
@@ -842,7 +845,8 @@ class Assistant:
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
-    """Earlier turns as ``Turn``s; anything else is refused, not read letter by letter."""
+    """Earlier turns as ``Turn``s, less those that were no question ("thanks"); anything else
+    is refused, not read letter by letter."""
     if history is None:
         return []
     if isinstance(history, str | bytes) or not isinstance(history, Sequence):
@@ -865,7 +869,9 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
                 f"history's turn {n} must be a Turn (Turn.of(answer)) or a (question, answer) "
                 f"pair of strings; got {repr(turn)[:60]}."
             )
-    return turns
+    # A "thanks" between two questions says nothing the next one leans on ("When did he
+    # die?" after "Who founded the Mongol Empire?", "thanks" must still mean Genghis Khan).
+    return [turn for turn in turns if not is_courtesy(turn.question)]
 
 
 def _clean_question(question: str, what: str = "question") -> str:

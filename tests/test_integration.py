@@ -16,7 +16,7 @@ from embeddings import (
     load_embedder,
 )
 from embeddings.onnx import OnnxEmbedder
-from qa import Assistant, ModelMismatchError
+from qa import Assistant, ModelMismatchError, Turn
 from qa.pipeline.chunking import Chunker, embedding_text
 from qa.pipeline.tokens import token_counter
 from tests.conftest import CORPUS
@@ -201,6 +201,18 @@ def test_follow_up_needs_the_history(
     followed = demo.ask(follow_up, history=[(earlier.question, earlier.text)])
     assert followed.passages[0].title == title
     assert fact in followed.text
+
+
+def test_a_thank_you_between_questions_is_no_turn_the_follow_up_leans_on(demo: Assistant) -> None:
+    """Read with "thanks" as the question before it, "When did he die?" quoted Jamukha asking
+    for a noble death; the turns that were no question are left out of the history."""
+    first = demo.ask("Who founded the Mongol Empire?")
+    thanks = demo.ask("Thank you!", history=[Turn.of(first)])
+    assert not thanks.found and not thanks.citations and not thanks.passages
+    follow_up = "When did he die?"
+    reply = demo.ask(follow_up, history=[Turn.of(first), Turn.of(thanks)])
+    assert "1227" in reply.text
+    assert reply == demo.ask(follow_up, history=[Turn.of(first)])
 
 
 def test_standalone_question_is_not_hurt_by_history(demo: Assistant) -> None:
