@@ -101,6 +101,23 @@ def test_piped_chat_shows_each_question_and_how_to_resume(tmp_path: Path) -> Non
     assert f"--index {tmp_path / 'index'}" in other.stderr
 
 
+def test_exit_or_quit_ends_the_chat_and_is_not_asked(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text(
+        "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour on Monday.\n", "utf-8"
+    )
+    assert qa("ingest", str(docs), "--model", "hash", "-q", cwd=tmp_path).returncode == 0
+    for word in ("quit", "Exit"):
+        done = qa("chat", cwd=tmp_path, stdin=f"Who reopened the harbour?\n{word}\nWhen?\n")
+        assert done.returncode == 0, done.stderr
+        asked = re.findall(r"^\? (.*)$", done.stdout, re.MULTILINE)
+        assert asked == ["Who reopened the harbour?", word], done.stdout
+        assert done.stdout.rstrip().endswith(f"? {word}")  # nothing answered after it
+    listed = qa("history", "list", cwd=tmp_path)
+    assert listed.stdout.count("1 turn") == 2, listed.stdout  # neither word was saved as a turn
+
+
 def test_ingest_progress_counts_what_the_summary_counts(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

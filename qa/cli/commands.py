@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from qa.assistant import Assistant
     from qa.types import Answer
 
+# Typed alone in `qa chat`, these end it (as in simonw/llm's chat) instead of being asked.
+END_CHAT = ("exit", "quit")
+
 
 class QAGroup(WholeSummaries):
     """Turns ``QAError`` into ``Error: <message>`` and exit status 1, and Ctrl-C into 130."""
@@ -491,9 +494,9 @@ def chat(
 ) -> None:
     """Ask questions one after another; follow-ups use the conversation so far.
 
-    Type a question and press Enter; an empty line or Ctrl-D ends the chat. Each question
-    and answer is saved in the index folder (conversations.sqlite): list them with qa history,
-    continue one with --resume.
+    Type a question and press Enter; exit, quit, an empty line or Ctrl-D ends the chat.
+    Each question and answer is saved in the index folder (conversations.sqlite): list them
+    with qa history, continue one with --resume.
 
     \b
     Example:
@@ -525,7 +528,7 @@ def chat(
         if piped:
             echo("Answering the questions given, one per line.", err=True)
         else:
-            echo("Ask about your articles (empty line or Ctrl-D to quit).", err=True)
+            echo("Ask about your articles (exit, an empty line or Ctrl-D quits).", err=True)
         while True:
             try:
                 question = input("" if piped else "? ").strip()
@@ -537,7 +540,7 @@ def chat(
                 if not question:
                     continue  # a blank line in a file of questions ends nothing
                 echo(f"? {question}")  # a terminal shows what was typed; a transcript, here
-            if not question:
+            if not question or question.lower() in END_CHAT:
                 break
             try:
                 if config is None:
