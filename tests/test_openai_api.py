@@ -9,6 +9,7 @@ functions.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import socket
@@ -216,6 +217,28 @@ def test_earlier_messages_are_the_history(client: openai.OpenAI, local: Assistan
     assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == (
         answer_text(with_history)
     )
+
+
+def test_a_chat_apps_title_chore_gets_its_json_not_a_search(client: openai.OpenAI) -> None:
+    """open-webui asks the chat's model for a title with the chat inside the prompt; longer
+    than any question, it was refused (400) for every chat."""
+    first = "Who reopened the harbour?"
+    answered = ask(client, ("user", first)).choices[0].message.content
+    chore = (
+        "### Task:\nGenerate a concise, 3-5 word title summarizing the chat history.\n"
+        + "### Guidelines:\n- Keep it clear, short, and simple.\n" * 20
+        + '### Output:\nJSON format: { "title": "your concise title here" }\n'
+        + f"### Chat History:\n<chat_history>\nUSER: {first}\nASSISTANT: {answered}\n"
+        + "</chat_history>"
+    )
+    assert len(chore) > MAX_QUESTION_CHARS
+    reply = ask(client, ("user", chore))
+    assert json.loads(reply.choices[0].message.content) == {"title": first}
+    assert reply.choices[0].finish_reason == "stop"
+    tags = chore.replace('{ "title": "your concise title here" }', '{ "tags": ["tag1"] }')
+    streamed = list(ask(client, ("user", tags), stream=True))
+    content = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert json.loads(content) == {"tags": ["Harbour storm"]}
 
 
 def test_a_pdf_citation_opens_the_served_pdf_at_its_page(

@@ -48,6 +48,7 @@ from qa.errors import (
 )
 from qa.limits import check_question
 from qa.links import answer_links
+from ui.client_tasks import task_reply
 
 if TYPE_CHECKING:
     from ui.state import AppState
@@ -135,6 +136,8 @@ class ChatRequest:
     # The title each earlier answer's first source line names (None: none), for the article a
     # follow-up may be about: a client sends back the text alone.
     cited: tuple[str | None, ...] = ()
+    # A chat app's chore rather than a question (ui/client_tasks.py): the reply's content.
+    chore: str | None = None
 
 
 def parse_chat(body: bytes) -> ChatRequest:
@@ -214,6 +217,9 @@ def parse_chat(body: bytes) -> ChatRequest:
     if not isinstance(stream, bool):
         raise APIRequestError("'stream' must be true or false.", param="stream")
     last = asked[-1]
+    chore = task_reply(said[last][1])
+    if chore is not None:  # answered as asked, not searched (and past the question's bound)
+        return ChatRequest(said[last][1], (), stream, chore=chore)
     try:  # the question's bound is the CLI's and the web UI's (qa/limits.py)
         question = check_question(said[last][1])
     except SearchOptionError as error:
@@ -329,6 +335,29 @@ def completion(reply: Answer, completion_id: str, created: int, server: str) -> 
         "citations": citations(reply, server),
         "article_qa": about(reply),
     }
+
+
+def chore_response(content: str, streamed: bool) -> Response:
+    """The reply to a chat app's chore (``ui.client_tasks``): its content, streamed or not,
+    with no citations (nothing was searched)."""
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not streamed:
+        message = {"role": "assistant", "content": content}
+        choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        body = {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": MODEL,
+            "choices": [choice],
+        }
+        return JSONResponse(body)
+    events = [
+        event(chunk(completion_id, created, {"role": "assistant", "content": content})),
+        event(chunk(completion_id, created, {}, "stop")),
+        event("[DONE]"),
+    ]
+    return StreamingResponse(iter(events), media_type="text/event-stream")
 
 
 def chunk(
@@ -540,6 +569,8 @@ def api_router(state: AppState, api_key: str | None) -> APIRouter:
     @guarded
     async def chat_completions(request: Request) -> Response:
         asked = parse_chat(await request.body())
+        if asked.chore is not None:
+            return chore_response(asked.chore, asked.stream)
         server = str(request.base_url).rstrip("/")
         answering = Answering(state, asked)
         if not asked.stream:
