@@ -97,6 +97,12 @@ def test_the_sources_panel_shows_one_answer_at_a_time(state: AppState) -> None:
     chosen = sources_html([first, second], shown=0)
     assert '<section class="qa-turn" id="qa-turn-0" data-turn="0">' in chosen
     assert "Back to the answer" in panel  # the phone's sheet has its way back
+    # A "thanks" after them has no sources: the panel keeps the last answer's in view.
+    thanks = ask(state, "Thank you!")[-1][2][0]
+    assert not thanks.passages and not thanks.citations
+    kept = sources_html([first, second, thanks])
+    assert '<section class="qa-turn" id="qa-turn-1" data-turn="1">' in kept
+    assert '<section class="qa-turn" id="qa-turn-2" data-turn="2" hidden>' in kept
 
 
 def test_a_wikipedia_quote_is_shown_clean_in_the_chat(state: AppState, write) -> None:

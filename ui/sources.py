@@ -121,10 +121,14 @@ def _turn_section(reply: Answer, turn: int, shown: bool) -> str:
 
 def sources_html(turns: list[Answer], shown: int | None = None) -> str:
     """The Sources panel: a section per answer, each passage with its quote highlighted (for
-    "not found" answers, the possibly related passages); only answer ``shown`` (default: the
-    newest) is visible."""
+    "not found" answers, the possibly related passages); only answer ``shown`` is visible
+    (default: the newest with something to show, so a "thanks" in between, which has no
+    source, leaves the last answer's sources in view)."""
     if not turns:
         return EMPTY
-    visible = len(turns) - 1 if shown is None else shown
+    if shown is None:
+        with_sources = [n for n, reply in enumerate(turns) if reply.citations or reply.passages]
+        shown = with_sources[-1] if with_sources else len(turns) - 1
+    visible = shown
     sections = [_turn_section(reply, turn, turn == visible) for turn, reply in enumerate(turns)]
     return BACK + "\n".join(reversed(sections))
