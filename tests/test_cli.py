@@ -41,6 +41,16 @@ def test_ingest_list_stats_remove(run) -> None:
     assert json.loads(run("stats", "--json"))["articles"] == 10
 
 
+def test_ingest_counts_the_files_it_skipped_in_plain_words(run, write) -> None:
+    write("good.md", "# Good\n\nFine.")
+    write("photo.png", "not text")
+    assert "skipped 1 file that is not an article\n" in run(
+        "ingest", str(write.base), "--model", "hash", "-q"
+    )
+    write("scan.jpg", "not text")
+    assert "skipped 2 files that are not articles\n" in run("ingest", str(write.base), "-q")
+
+
 def test_ingest_json_report_and_failure_exit_status(run, write) -> None:
     write("good.md", "# Good\n\nFine.")
     write("empty.txt", "")

@@ -203,11 +203,9 @@ def ingest(
         for failure in report.failed:
             secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            files, verb = (
-                plural(len(report.skipped), "file"),
-                "is" if len(report.skipped) == 1 else "are",
-            )
-            echo(f"skipped {files} that {verb} not articles", err=True)
+            one = len(report.skipped) == 1
+            what = "is not an article" if one else "are not articles"
+            echo(f"skipped {plural(len(report.skipped), 'file')} that {what}", err=True)
         echo(report.summary())
     if not report.ok:
         sys.exit(1)
