@@ -73,13 +73,19 @@ def test_missing_index_reads_no_index_found_in_dot_slash_index(tmp_path: Path) -
     assert "No index found in ./index." in done.stderr and "Traceback" not in done.stderr
 
 
-def test_piped_chat_shows_each_question_and_how_to_resume(tmp_path: Path) -> None:
+def harbour_index(tmp_path: Path) -> Path:
+    """./index in ``tmp_path`` holding one article (in ``tmp_path/docs``), on the hash model."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "harbour.md").write_text(
         "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour on Monday.\n", "utf-8"
     )
     assert qa("ingest", str(docs), "--model", "hash", "-q", cwd=tmp_path).returncode == 0
+    return docs
+
+
+def test_piped_chat_shows_each_question_and_how_to_resume(tmp_path: Path) -> None:
+    docs = harbour_index(tmp_path)
     done = qa("chat", "--index", "index", cwd=tmp_path, stdin="Who reopened the harbour?\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("? Who reopened the harbour?\n")  # the question, echoed
@@ -102,12 +108,7 @@ def test_piped_chat_shows_each_question_and_how_to_resume(tmp_path: Path) -> Non
 
 
 def test_exit_or_quit_ends_the_chat_and_is_not_asked(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "harbour.md").write_text(
-        "# Harbour storm\n\nThe harbour master Ana Lima reopened the harbour on Monday.\n", "utf-8"
-    )
-    assert qa("ingest", str(docs), "--model", "hash", "-q", cwd=tmp_path).returncode == 0
+    harbour_index(tmp_path)
     for word in ("quit", "Exit"):
         done = qa("chat", cwd=tmp_path, stdin=f"Who reopened the harbour?\n{word}\nWhen?\n")
         assert done.returncode == 0, done.stderr
