@@ -31,6 +31,7 @@ from embeddings import Embedder
 from embeddings.reader import evidence_text
 from qa.pipeline.answer import Candidate, SentenceKey, candidates, compose, not_found
 from qa.pipeline.conversation import NAME, names_something, needs_context
+from qa.pipeline.numbered_names import names_another, numbered
 from qa.types import Answer, Passage
 
 # How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
@@ -192,6 +193,9 @@ def read(
     if not window:
         return Reading(list(passages), [])
     scored = candidates(question, window, embedder, query_vector, None, sentence_vectors)
+    # "World War I" is no answer about World War II (qa.pipeline.numbered_names).
+    asked_names = numbered(question)
+    scored = [c for c in scored if not names_another(asked_names, c.text)]
     chosen = scored[:READ_SENTENCES]
     if not chosen:
         return Reading(list(passages), [])
