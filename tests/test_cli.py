@@ -51,6 +51,12 @@ def test_ingest_counts_the_files_it_skipped_in_plain_words(run, write) -> None:
     assert "skipped 2 files that are not articles\n" in run("ingest", str(write.base), "-q")
 
 
+def test_list_counts_one_article_as_one(run, write) -> None:
+    write("good.md", "# Good\n\nFine.")
+    run("ingest", str(write.base), "--model", "hash", "-q")
+    assert run("list").splitlines()[-1] == "1 article"
+
+
 def test_ingest_json_report_and_failure_exit_status(run, write) -> None:
     write("good.md", "# Good\n\nFine.")
     write("empty.txt", "")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from qa import Answer, ArticleInfo, Assistant, Filters, IngestReport, Turn
 from qa.conversations import Conversations
+from qa.wording import plural
 from ui.guard import OwnedFiles
 from ui.jobs import Progress, Writer
 
@@ -119,7 +120,7 @@ class AppState:
 
     def remove(self, article_ids: list[str]) -> list[str]:
         job = self.writer.submit(
-            f"removal of {len(article_ids)} articles",
+            f"removal of {plural(len(article_ids), 'article')}",
             lambda assistant, _progress: assistant.remove(article_ids),
         )
         removed: list[str] = job.result()

@@ -232,7 +232,7 @@ def list_articles(index_dir: str, as_json: bool) -> None:
     for article in articles:
         chunks = plural(article.chunks, "chunk")
         echo(f"{article.id}  {chunks:>10}  {article.title}  ({article.source})")
-    echo(f"{len(articles)} articles")
+    echo(plural(len(articles), "article"))
 
 
 @cli.command()

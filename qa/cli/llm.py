@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qa.cli.output import echo, secho
+from qa.wording import plural
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -155,8 +156,8 @@ def print_checks(reply: Answer) -> None:
     if reply.mode == "generative":
         kept = len(reply.sentences) - len(dropped)
         secho(
-            f"Checked: {kept} of {len(reply.sentences)} sentences supported by their passages "
-            f"(model {reply.model}).",
+            f"Checked: {kept} of {plural(len(reply.sentences), 'sentence')} supported by their "
+            f"passages (model {reply.model}).",
             err=True,
             dim=True,
         )
