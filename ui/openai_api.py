@@ -63,6 +63,8 @@ LOOPBACK_NAMES = ("localhost",)
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # The routes, for the answer to a path or method this server does not have.
 ROUTES = {"/v1/chat/completions": "POST", "/v1/models": "GET"}
+# A stream is not cached, nor held back by a proxy (nginx buffers unless told).
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 KEEP_ALIVE_SECONDS = 5.0  # a comment line this often while a model writes keeps proxies patient
 INTERNAL_ERROR = {
     "error": {
@@ -320,6 +322,15 @@ def about(reply: Answer) -> dict[str, Any]:
 def completion(reply: Answer, completion_id: str, created: int, server: str) -> dict[str, Any]:
     """A ``chat.completion`` object for ``reply``."""
     return {
+        **completion_body(answer_text(reply), completion_id, created),
+        "citations": citations(reply, server),
+        "article_qa": about(reply),
+    }
+
+
+def completion_body(content: str, completion_id: str, created: int) -> dict[str, Any]:
+    """A ``chat.completion`` object whose message is ``content``, without our fields."""
+    return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
@@ -327,13 +338,11 @@ def completion(reply: Answer, completion_id: str, created: int, server: str) -> 
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer_text(reply)},
+                "message": {"role": "assistant", "content": content},
                 "finish_reason": "stop",
                 "logprobs": None,
             }
         ],
-        "citations": citations(reply, server),
-        "article_qa": about(reply),
     }
 
 
@@ -342,22 +351,13 @@ def chore_response(content: str, streamed: bool) -> Response:
     with no citations (nothing was searched)."""
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not streamed:
-        message = {"role": "assistant", "content": content}
-        choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
-        body = {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": created,
-            "model": MODEL,
-            "choices": [choice],
-        }
-        return JSONResponse(body)
+        return JSONResponse(completion_body(content, completion_id, created))
     events = [
         event(chunk(completion_id, created, {"role": "assistant", "content": content})),
         event(chunk(completion_id, created, {}, "stop")),
         event("[DONE]"),
     ]
-    return StreamingResponse(iter(events), media_type="text/event-stream")
+    return StreamingResponse(iter(events), media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
 def chunk(
@@ -579,9 +579,7 @@ def api_router(state: AppState, api_key: str | None) -> APIRouter:
             return JSONResponse(completion(reply, f"chatcmpl-{uuid.uuid4().hex}", created, server))
         first = await run_in_threadpool(answering.start)
         return StreamingResponse(
-            stream(answering, first, server),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            stream(answering, first, server), media_type="text/event-stream", headers=STREAM_HEADERS
         )
 
     @guarded
