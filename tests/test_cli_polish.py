@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa.cli import cli
+from qa.conversations import Conversations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +118,54 @@ def test_exit_or_quit_ends_the_chat_and_is_not_asked(tmp_path: Path) -> None:
         assert done.stdout.rstrip().endswith(f"? {word}")  # nothing answered after it
     listed = qa("history", "list", cwd=tmp_path)
     assert listed.stdout.count("1 turn") == 2, listed.stdout  # neither word was saved as a turn
+
+
+def in_a_terminal(*args: str, cwd: Path, typed: list[str]) -> str:
+    """Run ``qa`` with a terminal (a pseudo-terminal) as its stdin and stdout, typing each of
+    ``typed`` once the prompt "? " shows; everything it printed."""
+    import pty
+    import select
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
+    env.pop("QA_INDEX", None)
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa", *args], stdin=side, stdout=side, stderr=side, cwd=cwd, env=env
+    )
+    os.close(side)
+    shown, pending = b"", list(typed)
+    try:
+        while True:
+            ready, _, _ = select.select([main], [], [], 120)
+            if not ready:
+                raise AssertionError(f"no output for 120 s: {shown.decode(errors='replace')}")
+            try:
+                data = os.read(main, 4096)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not data:
+                break
+            shown += data
+            if pending and shown.endswith(b"? "):
+                os.write(main, pending.pop(0).encode())
+    finally:
+        process.wait(timeout=60)
+        os.close(main)
+    return shown.decode(errors="replace")
+
+
+def test_in_a_terminal_the_up_arrow_brings_back_earlier_questions(tmp_path: Path) -> None:
+    harbour_index(tmp_path)
+    up = "\x1b[A"
+    first = in_a_terminal(
+        "chat", cwd=tmp_path, typed=["Who reopened the harbour?\r", up + "\r", "exit\r"]
+    )
+    assert first.count("Ana Lima reopened the harbour") >= 2, first  # asked twice
+    # Resumed, the conversation's questions are there too.
+    in_a_terminal("chat", "--resume", cwd=tmp_path, typed=[up + "\r", "exit\r"])
+    saved = Conversations(tmp_path / "index").latest(None)
+    assert saved is not None
+    assert [turn.question for turn in saved.history()] == ["Who reopened the harbour?"] * 3
 
 
 def test_ingest_progress_counts_what_the_summary_counts(tmp_path: Path) -> None:

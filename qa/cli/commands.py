@@ -526,6 +526,7 @@ def chat(
         if piped:
             echo("Answering the questions given, one per line.", err=True)
         else:
+            line_editing([turn.question for turn in history])
             echo("Ask about your articles (exit, an empty line or Ctrl-D quits).", err=True)
         while True:
             try:
@@ -561,6 +562,18 @@ def chat(
             f"qa chat --resume {conversation_id}{where}",
             err=True,
         )
+
+
+def line_editing(asked: list[str]) -> None:
+    """Arrow keys that move in the line and bring back earlier questions (the conversation's
+    too, when it is resumed), as in a shell: ``input`` uses GNU readline once it is imported.
+    Without it (a Python built without readline) the keys print as ``^[[A``, as before."""
+    try:
+        import readline
+    except ImportError:
+        return
+    for question in asked:
+        readline.add_history(question)
 
 
 def _add_eval_command() -> None:
