@@ -21,6 +21,7 @@ be deleted without harming the index.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from dataclasses import asdict, dataclass
@@ -152,6 +153,16 @@ def answer_text(reply: Answer, links: bool = False) -> str:
             where = f" ({passage.url})" if passage.url else ""
             lines.append(f'  - {passage.title} — "{_quote(passage.text)}"{where}')
     return "\n".join(lines)
+
+
+# A source line of ``answer_text``: "[1] Title, p. 4 — "the quote" (address)".
+_SOURCE_LINE = re.compile(r'^\[\d+\] (.+?)(?:, p\. \d+)? — "', re.MULTILINE)
+
+
+def cited_titles(content: str) -> list[str]:
+    """The titles of ``answer_text``'s source lines in ``content``, in order (a chat client
+    sends back an answer's text alone; its sources name the articles it quoted)."""
+    return _SOURCE_LINE.findall(content.split("\n\n", 1)[1]) if "\n\n" in content else []
 
 
 def conversation_markdown(conversation: Conversation) -> str:

@@ -13,6 +13,7 @@ from qa.conversations import (
     ConversationNotFoundError,
     answer_from_dict,
     answer_text,
+    cited_titles,
 )
 from qa.links import answer_dict, quote_url
 
@@ -124,3 +125,15 @@ def test_real_answers_round_trip(index_dir: Path, embedder: object) -> None:
     chats = Conversations(index_dir)
     conversation_id = chats.save(None, None, reply)
     assert chats.get(None, conversation_id).answers == [reply]
+
+
+def test_the_titles_of_the_printed_sources_are_read_back() -> None:
+    """What a chat client sends back is the printed answer: its source lines name the
+    articles quoted, a PDF's with its page (``cited_titles`` reads what ``answer_text`` wrote)."""
+    first = Citation(1, "a1", "Harbour storm", None, "Ana Lima reopened it.", 0, 21, 0.9, 7)
+    second = Citation(2, "a2", "Port report", None, "Boats returned.", 0, 15, 0.8, 8, page=4)
+    reply = Answer(
+        "Who?", "Ana Lima reopened it. [1] Boats returned. [2]", True, [first, second], [], 0.9
+    )
+    assert cited_titles(answer_text(reply)) == ["Harbour storm", "Port report"]
+    assert cited_titles("An answer without sources.") == []

@@ -21,7 +21,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from qa import Answer, Assistant, QAError, Turn
-from qa.conversations import answer_text
+from qa.conversations import answer_text, cited_titles
 from qa.errors import (
     DiskFullError,
     IndexBusyError,
@@ -269,14 +268,11 @@ def exchanges(said: list[tuple[str, str]]) -> list[tuple[Turn, str | None]]:
     return turns
 
 
-_FIRST_SOURCE = re.compile(r'\n\n\[1\] (.+?)(?:, p\. \d+)? — "')
-
-
 def cited_title(content: str) -> str | None:
     """The title in the first source line of an answer this server wrote (``[1] Title — "the
     quote"``, ``qa.conversations.answer_text``), or None."""
-    found = _FIRST_SOURCE.search(content)
-    return found.group(1) if found else None
+    titles = cited_titles(content)
+    return titles[0] if titles else None
 
 
 def with_articles(
