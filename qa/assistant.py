@@ -59,6 +59,7 @@ from qa.pipeline.chunking import Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
 from qa.pipeline.courtesy import courtesy_reply, is_courtesy
+from qa.pipeline.definitions import lead_answer, lead_passage
 from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
@@ -574,6 +575,13 @@ class Assistant:
                 else (self.retriever.search(question, count, filters, vector))
             )
             self._require_scope(filters, passages)
+            # "Who was Genghis Khan?" is answered by the article's first sentence
+            # (qa.pipeline.definitions); a question that stands on its own is searched alone.
+            follow_up = conversation is not None and conversation.follow_up
+            alone_found = conversation.alone if conversation is not None and follow_up else passages
+            lead = lead_passage(
+                question, alone_found, self.catalog.chunk_ids, self.retriever.index, vector
+            )
             sentences, reads = self.retriever.sentences, stage.passages_read
             alone = None
             if conversation is not None and conversation.follow_up and stage.reads_alone:
@@ -592,7 +600,9 @@ class Assistant:
                     else ()
                 ),
             )
-        reply = stage.answer(found, model, abstain_below)
+        reply = (lead_answer(question, lead, alone_found) if lead is not None else None) or (
+            stage.answer(found, model, abstain_below)
+        )
         if reply.citations:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)

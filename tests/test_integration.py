@@ -154,6 +154,17 @@ def test_a_sentence_about_another_numbered_name_is_not_quoted(demo: Assistant) -
     assert all("World War I," not in c.quote for c in war.citations), war.text
 
 
+def test_what_is_quotes_the_article_first_sentence(demo: Assistant) -> None:
+    """The reader quoted "The river now flows North as Upper Rhine ..." for "What is the
+    Rhine?" and a pigeon story for "tesla": a question that asks only what an article's
+    subject is gets the article's first sentence (qa/pipeline/definitions.py)."""
+    rhine = demo.ask("What is the Rhine?")
+    assert rhine.citations[0].quote.startswith("The Rhine (Romansh: Rein")
+    for question in ("tesla", "who was tesla"):
+        tesla = demo.ask(question)
+        assert tesla.citations[0].quote.startswith("Nikola Tesla (Serbian Cyrillic"), question
+
+
 def test_most_sample_questions_are_answered(demo: Assistant) -> None:
     import json
 

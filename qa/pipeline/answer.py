@@ -183,9 +183,7 @@ def candidates(
             start, end = passage.start + a, passage.start + b
             key = (passage.article_id, start, end)
             text = passage.text[a:b]
-            if key in seen or len(text) < MIN_SENTENCE_CHARS or _is_heading(text):
-                continue
-            if _cut_off(text):
+            if key in seen or not quotable(text):
                 continue
             seen.add(key)
             spans.append((passage, start, end, text))
@@ -221,6 +219,12 @@ def candidates(
         scored.append(Candidate(passage, start, end, text, cosine, share, score))
     scored.sort(key=lambda c: (-c.score, c.passage.rank, c.start))
     return scored
+
+
+def quotable(text: str) -> bool:
+    """Whether a sentence may be quoted at all: long enough to say something, no heading, no
+    clause cut off before what it introduces."""
+    return len(text) >= MIN_SENTENCE_CHARS and not _is_heading(text) and not _cut_off(text)
 
 
 def _cut_off(text: str) -> bool:
