@@ -43,12 +43,18 @@ def test_ingest_list_stats_remove(run) -> None:
 
 def test_ingest_counts_the_files_it_skipped_in_plain_words(run, write) -> None:
     write("good.md", "# Good\n\nFine.")
-    write("photo.png", "not text")
-    assert "skipped 1 file that is not an article\n" in run(
+    photo = write("photo.png", "not text")
+    read = "(read: .txt, .md, .markdown, .html, .htm, .json, .jsonl, .pdf, .docx)"
+    assert f"skipped 1 file that is not an article: {photo} {read}\n" in run(
         "ingest", str(write.base), "--model", "hash", "-q"
     )
-    write("scan.jpg", "not text")
-    assert "skipped 2 files that are not articles\n" in run("ingest", str(write.base), "-q")
+    scan = write("scan.jpg", "not text")
+    said = run("ingest", str(write.base), "-q")
+    assert f"skipped 2 files that are not articles: {photo}, {scan} {read}\n" in said
+    for n in range(3):
+        write(f"table{n}.csv", "a,b")
+    said = run("ingest", str(write.base), "-q")
+    assert "skipped 5 files that are not articles: " in said and " and 2 more (read: " in said
 
 
 def test_list_counts_one_article_as_one(run, write) -> None:

@@ -31,6 +31,7 @@ from qa.errors import QAError
 from qa.layout import DEFAULT_INDEX
 from qa.pipeline.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, MIN_CHUNK_TOKENS
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
+from qa.pipeline.formats import suffixes
 from qa.types import make_filters
 from qa.wording import plural
 
@@ -203,12 +204,23 @@ def ingest(
         for failure in report.failed:
             secho(f"failed: {failure}", fg="red", err=True)
         if report.skipped:
-            one = len(report.skipped) == 1
-            what = "is not an article" if one else "are not articles"
-            echo(f"skipped {plural(len(report.skipped), 'file')} that {what}", err=True)
+            echo(skipped_line(report.skipped), err=True)
         echo(report.summary())
     if not report.ok:
         sys.exit(1)
+
+
+SKIPPED_NAMED = 3  # files named on the skipped line; more would bury it (--json lists all)
+
+
+def skipped_line(skipped: list[str]) -> str:
+    """ "skipped 2 files that are not articles: a.csv, b.png (read: .txt, .md, ...)"."""
+    what = "is not an article" if len(skipped) == 1 else "are not articles"
+    names = ", ".join(skipped[:SKIPPED_NAMED])
+    if len(skipped) > SKIPPED_NAMED:
+        names += f" and {len(skipped) - SKIPPED_NAMED:,} more"
+    read = ", ".join(suffixes())
+    return f"skipped {plural(len(skipped), 'file')} that {what}: {names} (read: {read})"
 
 
 @cli.command(name="list")
