@@ -379,6 +379,9 @@ class Answer:
     notice: str | None = None  # why a generative answer fell back to extractive, if it did
     # The question's names that no indexed article mentions (the reader abstains more readily).
     unmentioned: list[str] = field(default_factory=list)
+    # The question with such a name respelled as the articles write it ("Ghengis" -> "Genghis"),
+    # offered when it abstains (qa.pipeline.spelling); None otherwise.
+    suggested: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

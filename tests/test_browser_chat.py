@@ -255,3 +255,19 @@ def test_removing_an_article_is_deliberate(page) -> None:  # type: ignore[no-unt
     page.locator("#qa-remove-yes").click()
     expect(page.locator("#qa-report")).to_have_text("Removed “Island ferry” (1 chunk).")
     expect(articles.locator(".qa-count")).to_have_text("0 of 2 articles")
+
+
+def test_did_you_mean_puts_the_respelled_question_in_the_box(page) -> None:  # type: ignore[no-untyped-def]
+    """No article writes "Lmia": the answer abstains and offers the question as the harbour
+    article spells the name; a click puts it in the box, ready to ask (qa/pipeline/spelling.py)."""
+    from playwright.sync_api import expect
+
+    ask(page, "When did Ana Lmia sail to Brazil?", "Did you mean")
+    offer = page.locator("#qa-chat .message-row.bot-row").last.locator("a.qa-suggest")
+    expect(offer).to_have_text("When did Ana Lima sail to Brazil?")
+    offer.click()
+    box = page.locator("#qa-question textarea")
+    expect(box).to_have_value("When did Ana Lima sail to Brazil?")
+    expect(box).to_be_focused()
+    expect(page.locator("#qa-ask")).to_be_enabled()
+    assert page.evaluate("() => location.hash") != "#qa-suggest"  # the link only fills the box

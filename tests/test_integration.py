@@ -165,6 +165,15 @@ def test_what_is_quotes_the_article_first_sentence(demo: Assistant) -> None:
         assert tesla.citations[0].quote.startswith("Nikola Tesla (Serbian Cyrillic"), question
 
 
+def test_a_misspelled_name_gets_the_question_respelled(demo: Assistant) -> None:
+    """ "Ghengis" is in no article: the answer abstains, offers the question as the articles
+    spell the name, and that question is answered (qa/pipeline/spelling.py)."""
+    reply = demo.ask("When did Ghengis Khan die?")
+    assert not reply.found and reply.suggested == "When did Genghis Khan die?"
+    assert reply.text.endswith('Did you mean "When did Genghis Khan die?"')
+    assert "1227" in demo.ask(reply.suggested).text
+
+
 def test_most_sample_questions_are_answered(demo: Assistant) -> None:
     import json
 

@@ -85,6 +85,21 @@ def test_not_found_lists_related_passages() -> None:
     assert "related" in sources_html([reply]) and "<mark>" not in sources_html([reply])
 
 
+def test_a_respelled_question_is_a_link_that_fills_the_box() -> None:
+    asked = "When did <b>Ghengis</b> Khan die?"
+    suggested = "When did <b>Genghis</b> Khan die?"  # whatever the user typed stays text
+    text = f'The indexed articles don\'t answer this question. Did you mean "{suggested}"'
+    reply = Answer(asked, text, False, [], [passage("Genghis Khan died.")], 0.0,
+                   unmentioned=["Ghengis"], suggested=suggested)  # fmt: skip
+    shown = answer_markdown(reply, 0)
+    assert '<a class="qa-suggest" href="#qa-suggest">When did &lt;b&gt;Genghis&lt;/b&gt; Khan' in (
+        shown
+    )
+    assert "<b>" not in shown and shown.count("qa-suggest") == 2  # its class and its target
+    plain = replace(reply, text="The indexed articles don't answer this question.", suggested=None)
+    assert "qa-suggest" not in answer_markdown(plain, 0)
+
+
 def test_possibly_related_lists_each_article_once_with_its_best_passage() -> None:
     rhine = [replace(passage(f"Rhine part {n}."), chunk_id=n, title="Rhine") for n in (1, 2)]
     other = replace(passage("Danube part."), chunk_id=3, article_id="a2", title="Danube")

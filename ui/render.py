@@ -90,13 +90,28 @@ def answer_markdown(reply: Answer, turn: int) -> str:
     """The chat message: quoted sentences, each with a ``[n]`` link to its source in the panel."""
     if reply.found:
         return " ".join(answer_parts(reply, turn))
-    lines = [escape_markdown(reply.text)]
+    lines = [_abstention_text(reply)]
     if reply.passages:
         lines.append("")
         lines.append("Possibly related (see Sources):")
         for number, passage in enumerate(related(reply.passages, RELATED_SHOWN), start=1):
             lines.append(f"- [{escape_markdown(passage.title)}](#{cite_id(turn, number)})")
     return "\n".join(lines)
+
+
+SUGGEST_ID = "qa-suggest"
+
+
+def _abstention_text(reply: Answer) -> str:
+    """The abstention's text; a question respelled (qa.pipeline.spelling), which the text ends
+    with, is a link that puts it in the question box (ui/static/qa.js), to ask or edit."""
+    suggested = reply.suggested
+    offer = f'Did you mean "{suggested}"'
+    if suggested is None or offer not in reply.text:
+        return escape_markdown(reply.text)
+    said, _, end = reply.text.rpartition(offer)
+    link = f'<a class="qa-suggest" href="#{SUGGEST_ID}">{escape_markdown(suggested)}</a>'
+    return f"{escape_markdown(said)}Did you mean {link}{escape_markdown(end)}"
 
 
 def source_chips(reply: Answer, turn: int) -> str:

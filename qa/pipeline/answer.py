@@ -20,6 +20,7 @@ from embeddings import Embedder
 from qa.lexical import STOPWORDS, content_words, stem, words
 from qa.pipeline.chunking import heading_text
 from qa.pipeline.sentences import split_sentences
+from qa.pipeline.spelling import respelled
 from qa.types import Answer, Citation, Passage
 
 # Sentence score = cosine + LEXICAL_WEIGHT * overlap + PASSAGE_WEIGHT * passage prior.
@@ -306,11 +307,21 @@ def not_found(
     question: str, passages: list[Passage], sure: float, unmentioned: list[str] | None = None
 ) -> Answer:
     """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related.
-    ``unmentioned``: the question's names that no article mentions, said in the text."""
+    ``unmentioned``: the question's names that no article mentions, said in the text, with the
+    question respelled when the passages write one of them almost alike."""
     text = NOT_FOUND
+    suggested = None
     if unmentioned:
         text += f" None of them mentions {_listed(unmentioned)}."
-    return Answer(question, text, False, [], passages, sure, unmentioned=list(unmentioned or []))
+        # "Ghengis" may be Genghis misspelled (qa.pipeline.spelling).
+        suggested = respelled(question, unmentioned, (f"{p.title}. {p.text}" for p in passages))
+        if suggested is not None:  # the question's own "?" ends the sentence
+            ask = "" if suggested.rstrip().endswith("?") else "?"
+            text += f' Did you mean "{suggested}"{ask}'
+    return Answer(
+        question, text, False, [], passages, sure, unmentioned=list(unmentioned or []),
+        suggested=suggested,
+    )  # fmt: skip
 
 
 def _listed(words: list[str]) -> str:

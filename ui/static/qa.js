@@ -63,6 +63,18 @@ function hidePreview() { tooltip.hidden = true; }
     if (event.target.closest && event.target.closest(".qa-ref")) { hidePreview(); }
   });
 });
+// "Did you mean <question respelled>?" (an abstention naming a name no article writes so):
+// the link puts that question in the box, to ask with Enter or edit first.
+document.addEventListener("click", function (event) {
+  const link = event.target.closest && event.target.closest("a.qa-suggest");
+  if (!link) { return; }
+  event.preventDefault();
+  const box = document.querySelector("#qa-question textarea");
+  if (!box) { return; }
+  box.value = link.textContent;
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+  box.focus();
+});
 // "Back to the answer" (a phone's Sources sheet) closes the sheet and returns to the [n].
 function closeSheet() {
   const column = document.getElementById("qa-sources-column");
