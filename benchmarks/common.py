@@ -139,3 +139,65 @@ class Recording:
             counts = self.inner.count_tokens(self.texts[begin : begin + 256])
             total += sum(min(n, self.inner.max_tokens) for n in counts)
         return total
+
+
+# What a rule switched on changes, per question answered both ways (benchmarks/definitions.py,
+# benchmarks/numbered_names.py): in-corpus answers that gained or lost a gold answer, false
+# abstentions added (+) or removed (-); out-of-corpus ones, correct abstentions added or removed.
+RULE_CHANGES = ("changed", "gained", "lost", "false+", "false-", "correct+", "correct-")
+
+
+def count_change(
+    counts: dict[str, int], inside: bool, on: Any, off: Any, answers: Sequence[str]
+) -> bool:
+    """Add to ``counts`` how the answer with the rule (``on``) differs from the one without
+    (``off``) for a question of an indexed article (``inside``) or of a left-out one; False
+    when the two are the same."""
+    from qa.eval.metrics import contains_answer
+
+    if on.text == off.text:
+        return False
+    counts["changed"] += 1
+    if inside:
+        hit_on = on.found and contains_answer(on.text, answers)
+        hit_off = off.found and contains_answer(off.text, answers)
+        counts["gained"] += hit_on and not hit_off
+        counts["lost"] += hit_off and not hit_on
+        counts["false+"] += off.found and not on.found
+        counts["false-"] += on.found and not off.found
+    else:
+        counts["correct+"] += off.found and not on.found
+        counts["correct-"] += on.found and not off.found
+    return True
+
+
+def report_rule(
+    name: str, half: str, found: Any, counts: dict[str, int], totals: dict[str, int]
+) -> None:
+    """Print one file's ``counts`` (``found``: its ``qa.eval.protocol.Indexed``) and add its
+    gold answers gained and lost to ``totals``."""
+    totals["gained"] += counts["gained"]
+    totals["lost"] += counts["lost"]
+    said = ", ".join(f"{key} {value}" for key, value in counts.items())
+    print(
+        f"{name} ({half} half: {len(found.inside)} in-corpus, {len(found.outside)} "
+        f"out-of-corpus questions): {said}",
+        flush=True,
+    )
+
+
+def rule_files(doc: str) -> Any:
+    """Read ``--half`` (even, odd) and ``--seed`` and yield, per QA file, (its name, its articles
+    indexed as `qa eval --out-of-corpus` indexes them, the half): the loop of the scripts that
+    answer each question with a rule and without."""
+    import argparse
+
+    from qa.eval.protocol import EvalSettings, indexed
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--half", choices=("even", "odd"), default="even")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    run = EvalSettings(seed=args.seed, out_of_corpus=True, half=args.half)
+    for name, data in QA_FILES.items():
+        yield name, indexed(data, None, run), args.half
