@@ -575,7 +575,7 @@ class Assistant:
                 else (self.retriever.search(question, count, filters, vector))
             )
             self._require_scope(filters, passages)
-            # "Who was Genghis Khan?" is answered by the article's first sentence
+            # "Who was Tesla?" is answered by the article's first sentence
             # (qa.pipeline.definitions); a question that stands on its own is searched alone.
             follow_up = conversation is not None and conversation.follow_up
             alone_found = conversation.alone if conversation is not None and follow_up else passages

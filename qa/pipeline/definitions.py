@@ -1,12 +1,14 @@
 """Questions that ask what or who an article is about: "Who was Genghis Khan?", "tesla".
 
-Asked "Who was Genghis Khan?" of the demo corpus, the reader quoted "This reply impressed
-Genghis Khan.": the question names its subject and nothing else, so every sentence naming the
-subject reads alike, and the shortest passages win the search (the article's first passage was
-not among the five best). "What was the Black Death?", "What is the Rhine?", "Tell me about the
-steam engine" and "tesla" quoted details the same way. An article's first sentence says what
-its subject is (an encyclopedia's always, a report's usually): when the question only asks what
-its subject is and the subject is an article's title, that sentence is the answer.
+Asked "tesla" of the demo corpus, the reader quoted the pigeon Tesla nursed: the question names
+its subject and nothing else, so every sentence naming the subject reads alike, and the
+shortest passages win the search (the article's first passage was not among the five best).
+"What is the Rhine?", "What is Super Bowl 50?" and "Tell me about the steam engine" quoted
+details the same way. (The demo's Genghis Khan article, SQuAD's paragraphs without Wikipedia's
+lead, opens on a sentence that does not name him: "Who was Genghis Khan?" is read as before.)
+An article's first sentence says what its subject is (an encyclopedia's always, a report's
+usually): when the question only asks what its subject is and the subject is an article's
+title, that sentence is the answer.
 
 The rule is narrow on purpose: the question must be nothing but the subject in one of the forms
 below (or the subject alone), the subject must name one article's title (all its words among
