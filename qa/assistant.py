@@ -578,13 +578,13 @@ class Assistant:
             # "Who was Tesla?" is answered by the article's first sentence
             # (qa.pipeline.definitions); a question that stands on its own is searched alone.
             follow_up = conversation is not None and conversation.follow_up
-            alone_found = conversation.alone if conversation is not None and follow_up else passages
+            alone_found = conversation.alone if conversation and follow_up else passages
             lead = lead_passage(
                 question, alone_found, self.catalog.chunk_ids, self.retriever.index, vector
             )
             sentences, reads = self.retriever.sentences, stage.passages_read
             alone = None
-            if conversation is not None and conversation.follow_up and stage.reads_alone:
+            if conversation is not None and follow_up and stage.reads_alone:
                 alone = stored_sentence_vectors(sentences, conversation.alone, reads)
             found = Found(
                 question=question,
