@@ -425,3 +425,43 @@ def test_pairs_mined_another_way_are_refused_not_trained_on(tmp_path: Path) -> N
     for other in (Mining(13, negatives=6), Mining(29), Mining(13, order="reader 1b4161a809b6")):
         with pytest.raises(QAError, match="mined another way"):
             mine(tmp_path / "no-data", tmp_path, other)
+
+
+def test_more_questions_are_mined_as_asked_and_said_in_the_work_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--questions 2 asks every source for twice its budget, and a work folder mined with the
+    default budget refuses to serve it (its pairs would be half the questions asked for)."""
+    from qa.errors import QAError
+    from qa.training import __main__ as command
+    from qa.training import mining
+    from qa.training.data import READER, Pair
+
+    asked: dict[str, int] = {}
+
+    def squad_groups(path: Path, name: str, work: Path, limit: int, how: mining.Mining) -> list:
+        asked[name] = limit
+        return [Pair(READER, name, name, "Q?", "A.", 1)]
+
+    def other_groups(name: str):  # type: ignore[no-untyped-def]
+        def groups(*args):  # type: ignore[no-untyped-def]
+            asked[name] = next(a for a in args if isinstance(a, int))  # the budget
+            return []
+
+        return groups
+
+    monkeypatch.setattr(mining, "squad_groups", squad_groups)
+    monkeypatch.setattr(mining, "disfl_groups", other_groups("disfl-qa"))
+    monkeypatch.setattr(mining, "coqa_groups", other_groups("coqa"))
+    how = mining.Mining(13, questions=2)
+    command.mine(tmp_path / "data", tmp_path / "twice", how)
+    assert asked == {name: 2 * limit for name, limit in command.BUDGET.items()}
+    command.mine(tmp_path / "data", tmp_path / "once", mining.Mining(13))
+    assert asked == command.BUDGET
+    assert mining.Mining(13).described() == {"seed": 13, "negatives": 3, "order": "cheap score"}
+    with pytest.raises(QAError, match="mined another way"):
+        command.mine(tmp_path / "data", tmp_path / "once", how)
+    for useless in ("0", "-1"):
+        with pytest.raises(SystemExit):
+            command.parse([f"--questions={useless}"])
+        assert "--questions must be above 0" in capsys.readouterr().err

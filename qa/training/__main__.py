@@ -98,11 +98,12 @@ def mine(data_dir: Path, work: Path, how: mining.Mining) -> list[data.Pair]:
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
     pairs: list[data.Pair] = []
     amazon = train_dir / "squadshifts-amazon.json.gz"
+    budget = {name: round(limit * how.questions) for name, limit in BUDGET.items()}
     for path, name in ((squad, "squad"), (nyt, "nyt"), (amazon, "amazon")):
-        pairs += mining.squad_groups(path, name, work, BUDGET[name], how)
+        pairs += mining.squad_groups(path, name, work, budget[name], how)
     disfl = train_dir / "disfl-qa.jsonl.gz"
-    pairs += mining.disfl_groups(disfl, squad, work, BUDGET["disfl-qa"], how)
-    pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, BUDGET["coqa"], how)
+    pairs += mining.disfl_groups(disfl, squad, work, budget["disfl-qa"], how)
+    pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, budget["coqa"], how)
     data.write_pairs(pairs, cached)
     record.write_text(json.dumps(how.described()) + "\n", encoding="utf-8")
     return pairs
@@ -193,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
         "highest among the sentences it would read, not those the cheap score does (tried "
         "2026-12-07: calibration score .6575 against .6710, embeddings/trained/README.md)",
     )
+    parser.add_argument(
+        "--questions",
+        type=float,
+        default=1.0,
+        help="reader: mine this many times each source's question budget, where the training "
+        "articles have them (default 1: 41,704 pairs; 2 with --epochs 1 reads about as many "
+        "pairs in all, each question once)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     return parser
@@ -202,6 +211,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line, checked: a value no run could use stops here, before any mining."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.questions <= 0:
+        parser.error("--questions must be above 0 (1 is the default budget)")
     if args.listwise_weight < 0:
         parser.error("--listwise-weight must be 0 or more")
     if not 0 < args.learning_rate < 1:
@@ -238,7 +249,9 @@ def main() -> None:
     if args.model == "verifier":
         pairs = mine_verifier(args.data, work, args.seed)
     else:
-        how = mining.Mining(args.seed, mining.NEGATIVES * args.fresh_negatives)
+        how = mining.Mining(
+            args.seed, mining.NEGATIVES * args.fresh_negatives, questions=args.questions
+        )
         if args.mine_with_reader is not None:
             model = ReaderModel(args.mine_with_reader)
             tag = file_sha256(model.model_file)[:12]

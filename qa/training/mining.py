@@ -93,15 +93,20 @@ def by_reader(model: ReaderModel, read: int = READ_SENTENCES) -> Rescore:
 @dataclass(frozen=True)
 class Mining:
     """How a run mines every source: its seed (which questions), the negatives kept per
-    answerable question, and the order they are taken in (``rescore``)."""
+    answerable question, the order they are taken in (``rescore``) and how many questions,
+    as a multiple of the budget."""
 
     seed: int
     negatives: int = NEGATIVES
     rescore: Rescore = as_scored
     order: str = "cheap score"  # what ``rescore`` is, as the work folder's mining.json says
+    questions: float = 1.0  # times each source's question budget (said only when not 1)
 
     def described(self) -> dict[str, Any]:
-        return {"seed": self.seed, "negatives": self.negatives, "order": self.order}
+        said: dict[str, Any] = {"seed": self.seed, "negatives": self.negatives, "order": self.order}
+        if self.questions != 1:
+            said["questions"] = self.questions
+        return said
 
 
 Test = Callable[[Candidate], bool]
