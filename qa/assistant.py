@@ -64,7 +64,14 @@ from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
-from qa.pipeline.reader import READ_PASSAGES, AnswerModel, names, read, scored_passages
+from qa.pipeline.reader import (
+    READ_PASSAGES,
+    AnswerModel,
+    Lacking,
+    names,
+    read,
+    scored_passages,
+)
 from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
@@ -586,6 +593,8 @@ class Assistant:
             alone = None
             if conversation is not None and follow_up and stage.reads_alone:
                 alone = stored_sentence_vectors(sentences, conversation.alone, reads)
+            asked_names = names(question) if stage.weighs_names else []
+            unmentioned = self.retriever.unmentioned(asked_names, filters)
             found = Found(
                 question=question,
                 vector=vector,
@@ -594,11 +603,8 @@ class Assistant:
                 turns=turns,
                 conversation=conversation,
                 alone_stored=alone,
-                unmentioned=(
-                    self.retriever.unmentioned(names(question), filters)
-                    if stage.weighs_names
-                    else ()
-                ),
+                unmentioned=unmentioned,
+                lacking=self._lacking(asked_names) if asked_names and not unmentioned else None,
             )
         reply = (lead_answer(question, lead, alone_found) if lead is not None else None) or (
             stage.answer(found, model, abstain_below)
@@ -607,6 +613,16 @@ class Assistant:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)
         return replace(reply, passages=reply.passages[:k])
+
+    def _lacking(self, asked: list[str]) -> Lacking:
+        """Which of ``asked`` (names some article mentions) an article never mentions: read
+        in a snapshot of its own, as the answer stage asks it after the search's is closed."""
+
+        def lacking(article_id: str) -> tuple[str, ...]:
+            with self._snapshot():
+                return self.retriever.unmentioned(asked, Filters(article_ids=(article_id,)))
+
+        return lacking
 
     def ask_stream(
         self,

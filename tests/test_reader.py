@@ -363,6 +363,64 @@ def test_a_name_no_article_mentions_lowers_the_confidence_it_needs() -> None:
     assert reply.confidence < stage.ABSTAIN_BELOW <= sure.confidence
 
 
+def test_a_name_the_quoted_article_never_mentions_lowers_the_confidence_it_needs() -> None:
+    """A question asked alone whose name other articles mention but the best sentence's article
+    never does abstains below ARTICLE_LACKS_SURE_BELOW, saying which article lacks it; a sure
+    answer is still given, discounted; a name the corpus lacks is the other rule's."""
+    passage = Passage(1, "w", "Warsaw", None, None, "s", "It is a capital.", 0, 16, 1.0, 1, 0, 0)
+    asked: list[str] = []
+
+    def lacking(article_id: str) -> list[str]:
+        asked.append(article_id)
+        return ["France"]
+
+    def reading(p: float) -> stage.Reading:
+        candidate = Candidate(passage, 0, 16, "It is a capital.", 0, 0, 0)
+        return stage.Reading([passage], [stage.ReadSentence(candidate, 0.0, p)])
+
+    between = (stage.ABSTAIN_BELOW + stage.ARTICLE_LACKS_SURE_BELOW) / 2
+    assert stage.reading_answer("q", reading(between)).found
+    reply = stage.reading_answer("q", reading(between), lacking=lacking)
+    assert asked == ["w"] and not reply.found and reply.unmentioned == []
+    assert reply.text == f"{NOT_FOUND} The closest, Warsaw, never mentions France."
+    sure = stage.reading_answer("q", reading(0.9), lacking=lacking)
+    assert sure.found and reply.confidence < stage.ABSTAIN_BELOW <= sure.confidence < 0.9
+    assert stage.reading_answer("q", reading(between), lacking=lambda a: []).found
+    # Names no article mentions: the corpus-wide rule alone speaks, the article is not asked.
+    asked.clear()
+    reply = stage.reading_answer("q", reading(between), unmentioned=["Osaka"], lacking=lacking)
+    assert asked == [] and reply.text == f"{NOT_FOUND} None of them mentions Osaka."
+
+
+def test_the_facade_asks_the_quoted_article_for_the_names_other_articles_mention(
+    index_dir: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found.lacking says which of the question's names an article never mentions, for a
+    question whose names the index has; none is given when a name is in no article."""
+    from qa.pipeline import stages
+
+    seen: list[stages.Found] = []
+
+    class Recording(stages.ReaderStage):
+        def answer(self, found: stages.Found, embedder: object, abstain_below: object):  # type: ignore[no-untyped-def]
+            seen.append(found)
+            return super().answer(found, embedder, abstain_below)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(stages.ANSWER_STAGES, "reader", lambda load: Recording(load()))
+    with open_with(index_dir, docs, Scripted({"Delft": "Delft"})) as assistant:
+        ids = {info.title: info.id for info in assistant.articles()}
+        reply = assistant.ask("What did engineers from Delft build in Paris?")
+        (found,) = seen
+        assert found.unmentioned == () and found.lacking is not None
+        assert list(found.lacking(ids["New bridge"])) == ["Paris"]
+        assert list(found.lacking(ids["Theatre attack"])) == ["Delft"]
+        assert list(found.lacking(ids["Harbour storm"])) == ["Delft", "Paris"]
+        # The reader is sure of the bridge's sentence: answered, the discount in its confidence.
+        assert reply.found and reply.citations[0].title == "New bridge"
+        assistant.ask("What did engineers from Delft build in Tokyo?")
+        assert seen[1].unmentioned == ("Tokyo",) and seen[1].lacking is None
+
+
 def test_the_names_the_index_lacks_are_found_within_the_filters(
     index_dir: Path, docs: Path
 ) -> None:

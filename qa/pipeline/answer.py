@@ -304,13 +304,22 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], sur
 
 
 def not_found(
-    question: str, passages: list[Passage], sure: float, unmentioned: list[str] | None = None
+    question: str,
+    passages: list[Passage],
+    sure: float,
+    unmentioned: list[str] | None = None,
+    absent_from: tuple[str, list[str]] | None = None,
 ) -> Answer:
     """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related.
     ``unmentioned``: the question's names that no article mentions, said in the text, with the
-    question respelled when the passages write one of them almost alike."""
+    question respelled when the passages write one of them almost alike. ``absent_from``: the
+    title of the article the answer would have quoted and the question's names it never
+    mentions (other articles do)."""
     text = NOT_FOUND
     suggested = None
+    if absent_from is not None:
+        title, missing = absent_from
+        text += f" The closest, {title}, never mentions {_listed(missing)}."
     if unmentioned:
         text += f" None of them mentions {_listed(unmentioned)}."
         # "Ghengis" may be Genghis misspelled (qa.pipeline.spelling).

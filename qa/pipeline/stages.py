@@ -33,6 +33,7 @@ from qa.pipeline.reader import (
     FOLLOW_UP_HEAD,
     READ_PASSAGES,
     AnswerModel,
+    Lacking,
     read,
     reader_query,
     reading_answer,
@@ -58,6 +59,9 @@ class Found:
     alone_stored: StoredVectors = None
     # The question's names that no article (within the filters) mentions (Retriever.unmentioned).
     unmentioned: tuple[str, ...] = ()
+    # Which of the question's other names an article (by id) never mentions: asked only of the
+    # article an answer to a question asked alone would quote (qa.pipeline.reader.reading_answer).
+    lacking: Lacking | None = None
 
     @property
     def follow_up(self) -> bool:
@@ -121,7 +125,9 @@ class ReaderStage:
         conversation = found.conversation
         if conversation is None or not conversation.follow_up:
             reading = read(self.model, question, found.passages, embedder, vector, found.stored)
-            return reading_answer(question, reading, abstain_below, None, found.unmentioned)
+            return reading_answer(
+                question, reading, abstain_below, None, found.unmentioned, found.lacking
+            )
         # Read inside the subject (the question read with the one before it, as a follow-up),
         # and alone: a new topic ("Where is the Rhine?" after Super Bowl 50) reads surer alone
         # and leaves the subject.
@@ -129,7 +135,9 @@ class ReaderStage:
         topic = read(self.model, question, found.passages, embedder, vector, found.stored, asked)
         alone = read(self.model, question, conversation.alone, embedder, vector, found.alone_stored)
         if switches_topic(topic, alone, needs_context(question), question):
-            return reading_answer(question, alone, abstain_below, None, found.unmentioned)
+            return reading_answer(
+                question, alone, abstain_below, None, found.unmentioned, found.lacking
+            )
         # A follow-up: its own head and threshold decide.
         reply = reading_answer(
             question, topic.with_head(FOLLOW_UP_HEAD), abstain_below, FOLLOW_UP_ABSTAIN_BELOW,
