@@ -46,7 +46,9 @@ BUDGET = {
 # 2026-12-06). A span loss beside it (--span-weight .5) chose sentences better (score .6817) but
 # lost correct abstention (.827 / .671 / .099); with negatives pointing at [CLS]
 # (--span-no-answer) it lost less (score .6792, .939 / .779 / .124) and the follow-ups lost more
-# (.400 against .464; embeddings/trained/README.md).
+# (.400 against .464; embeddings/trained/README.md). Twice the questions read once
+# (--questions 2 --epochs 1, 2026-12-07): score .6718 against .6712, NYT's correct abstention
+# .679 against .807.
 READER_EPOCHS = 2
 
 
