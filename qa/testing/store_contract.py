@@ -349,6 +349,17 @@ class VectorSearchTests(_Stores):
             found = set(articles_of(filled, filled.dense_search(query, 50, filters)))
             assert found == expected, filters
 
+    def test_keyword_search_keeps_to_the_filters(self, filled: IndexStore) -> None:
+        """Whether one article mentions a word (the reader's quoted-article check) is a keyword
+        search narrowed to it: a word another article holds finds nothing there."""
+        normans, broncos = Filters(article_ids=("normans",)), Filters(article_ids=("broncos",))
+        assert articles_of(filled, filled.keyword_search_text("claims", 5, normans)) == ["normans"]
+        assert filled.keyword_search_text("claims", 5, broncos) == []
+        assert filled.keyword_search_text("Super Bowl Broncos", 5, normans) == []
+        assert set(articles_of(filled, filled.keyword_search_text("Broncos", 5, broncos))) == {
+            "broncos"
+        }
+
 
 class KeywordSearchTests(_Stores):
     def test_keywords_find_their_chunks(self, filled: IndexStore) -> None:
