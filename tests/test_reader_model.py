@@ -143,6 +143,19 @@ def test_off_topic_questions_naming_what_no_article_mentions_abstain(demo: Assis
     assert demo.ask("Who won Super Bowl 50?").unmentioned == []
 
 
+def test_a_name_the_quoted_article_never_mentions_makes_the_reader_abstain(
+    demo: Assistant,
+) -> None:
+    """Priestley is in the Oxygen article, not Warsaw's, whose "Let this Warsaw not disappear
+    forever, he commented." the reader would quote (probability about .09, between the
+    thresholds): it abstains and names the article."""
+    reply = demo.ask("What did Priestley say about Warsaw?")
+    assert not reply.found and reply.unmentioned == [], reply.text
+    assert reply.text.endswith("The closest, Warsaw, never mentions Priestley."), reply.text
+    sure = demo.ask("What did Priestley say about Warsaw?", abstain_below=-1.0)
+    assert sure.found and sure.citations[0].title == "Warsaw"
+
+
 def test_a_conversation_changes_topic(demo: Assistant) -> None:
     first = demo.ask("Who won Super Bowl 50?")
     assert first.found and first.citations[0].title == "Super Bowl 50"
