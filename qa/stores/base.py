@@ -170,6 +170,11 @@ class Listing(Protocol):
     """What the index holds, as ``qa list`` and ``qa stats`` read it."""
 
     def list_articles(self) -> list[ArticleInfo]: ...
+    def titles(self) -> list[str]:
+        """Every article's title, in no order, without reading any text: a misspelled name
+        is looked up among them (qa.pipeline.spelling)."""
+        ...
+
     def find_articles(self, key: str) -> list[ArticleInfo]:
         """The article whose id is ``key`` first, then those whose title is exactly ``key``
         (by id); [] when neither is in the index. Without listing every article: an excerpt, a

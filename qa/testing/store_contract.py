@@ -262,7 +262,7 @@ class CatalogTests(_Stores):
 
 class ListingTests(_Stores):
     def test_an_empty_store_lists_nothing(self, store: IndexStore) -> None:
-        assert store.list_articles() == [] and not store.has_chunks()
+        assert store.list_articles() == [] and store.titles() == [] and not store.has_chunks()
         assert store.count_articles() == store.count_chunks() == store.count_tokens() == 0
 
     def test_listing_counts_what_was_written(self, filled: IndexStore) -> None:
@@ -281,6 +281,7 @@ class ListingTests(_Stores):
             assert info.content_hash == article.content_hash
         titles = [info.title for info in filled.list_articles()]
         assert titles == sorted(titles)
+        assert sorted(filled.titles()) == titles
         all_rows = [row for a in ARTICLES for row in rows(a)]
         assert filled.has_chunks() and filled.count_articles() == len(ARTICLES)
         assert filled.count_chunks() == len(all_rows)

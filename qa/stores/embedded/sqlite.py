@@ -389,6 +389,9 @@ class Store:
         rows = self.db.execute(f"{_ARTICLE_INFO} ORDER BY a.title, a.id")
         return [ArticleInfo(*row) for row in rows]
 
+    def titles(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT title FROM articles")]
+
     def find_articles(self, key: str) -> list[ArticleInfo]:
         rows = self.db.execute(
             f"{_ARTICLE_INFO} WHERE a.id = ? OR a.title = ? ORDER BY a.id != ?, a.id",

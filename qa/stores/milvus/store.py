@@ -332,6 +332,9 @@ class MilvusStore(Collections):
         found = [_article_info(row) for row in self.scan(self.articles, ARTICLE_FIELDS)]
         return sorted(found, key=lambda info: (info.title, info.id))
 
+    def titles(self) -> list[str]:
+        return [row["title"] for row in self.scan(self.articles, ["title"])]
+
     def find_articles(self, key: str) -> list[ArticleInfo]:
         expression = f"article_id == {quote(key)} or title == {quote(key)}"
         found = [_article_info(row) for row in self.scan(self.articles, ARTICLE_FIELDS, expression)]
