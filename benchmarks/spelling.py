@@ -10,6 +10,12 @@ find), every suggestion is spurious.
 
     python benchmarks/spelling.py --half even     # where the rule was judged
     python benchmarks/spelling.py --half odd      # held out
+
+Two later parts are counted apart, each by asking again with it switched off: suggestions
+taken from the indexed articles' titles (a name no passage found spells alike), and answers to
+a question naming a misspelled name that quote an article never mentioning the name meant
+(they abstain with the suggestion): how many answers each side turns into abstentions, and for
+questions of indexed articles how many of those held a gold answer.
 """
 
 from __future__ import annotations
@@ -21,9 +27,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
 from benchmarks.common import QA_FILES
+from qa.assistant import Assistant
 from qa.eval.metrics import contains_answer
 from qa.eval.protocol import EvalSettings, indexed
+
+
+@contextmanager
+def without_titles() -> Iterator[None]:
+    """Suggestions from the passages found alone (as before titles were read)."""
+    with mock.patch.object(Assistant, "_titles", lambda self, filters: None):
+        yield
+
+
+@contextmanager
+def without_names_meant() -> Iterator[None]:
+    """A misspelled name not read as the name meant when answering (as before)."""
+    with mock.patch("qa.pipeline.reader.spellings", lambda *args, **kwargs: {}):
+        yield
 
 
 def main() -> None:
@@ -41,12 +66,24 @@ def main() -> None:
                 side = "in" if inside else "out"
                 for q in questions:
                     reply = assistant.ask(q.question)
+                    if reply.unmentioned:
+                        with without_names_meant():
+                            before = assistant.ask(q.question)
+                        if before.found and not reply.found:
+                            counts[f"{side}: answered before, abstains for the name meant"] += 1
+                            if inside and contains_answer(before.text, q.answers):
+                                counts[f"{side}: ... of them with a gold answer"] += 1
+                            if args.show:
+                                print(f"  {side}: {q.question!r} now abstains: {reply.text!r}")
                     if reply.found or not reply.unmentioned:
                         continue
                     counts[f"{side}: abstained naming an unmentioned name"] += 1
                     if reply.suggested is None:
                         continue
                     counts[f"{side}: suggested"] += 1
+                    with without_titles():
+                        if assistant.ask(q.question).suggested is None:
+                            counts[f"{side}: ... of them from a title"] += 1
                     again = assistant.ask(reply.suggested)
                     counts[f"{side}: suggestion answered"] += again.found
                     if inside:

@@ -18,6 +18,7 @@ depends on which store it is.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -67,7 +68,6 @@ from qa.pipeline.pages import with_pages
 from qa.pipeline.reader import (
     READ_PASSAGES,
     AnswerModel,
-    Lacking,
     names,
     read,
     scored_passages,
@@ -76,9 +76,10 @@ from qa.pipeline.readers.pdf import page_at
 from qa.pipeline.readers.web import Fetcher, WebIngest, WebState, is_address
 from qa.pipeline.recover import reread
 from qa.pipeline.retrieval import SEARCH_MODES, FusionWeights, Retriever
+from qa.pipeline.spelling import Titles
 from qa.pipeline.stages import ANSWER_STAGES, AnswerStage, Found
 from qa.pipeline.tokens import DEFAULT_ENCODING, token_counter
-from qa.scope import Scope, scope_of
+from qa.scope import Scope, matches, scope_of
 from qa.stores.base import Catalog, CheckReport, IndexStore
 from qa.types import (
     Answer,
@@ -604,7 +605,8 @@ class Assistant:
                 conversation=conversation,
                 alone_stored=alone,
                 unmentioned=unmentioned,
-                lacking=self._lacking(asked_names) if asked_names and not unmentioned else None,
+                lacking=self._lacking if asked_names else None,
+                titles=self._titles(filters) if unmentioned else None,
             )
         reply = (lead_answer(question, lead, alone_found) if lead is not None else None) or (
             stage.answer(found, model, abstain_below)
@@ -614,15 +616,25 @@ class Assistant:
                 reply = with_pages(self.catalog, reply)
         return replace(reply, passages=reply.passages[:k])
 
-    def _lacking(self, asked: list[str]) -> Lacking:
-        """Which of ``asked`` (names some article mentions) an article never mentions: read
-        in a snapshot of its own, as the answer stage asks it after the search's is closed."""
+    def _lacking(self, article_id: str, asked: Sequence[str]) -> tuple[str, ...]:
+        """Which of ``asked`` (names) the article never mentions: read in a snapshot of its
+        own, as the answer stage asks it after the search's is closed."""
+        with self._snapshot():
+            return self.retriever.unmentioned(asked, Filters(article_ids=(article_id,)))
 
-        def lacking(article_id: str) -> tuple[str, ...]:
+    def _titles(self, filters: Filters | None) -> Titles:
+        """The titles of the articles ``filters`` leave, read in a snapshot of their own when
+        asked (only for a name no passage found spells alike: qa.pipeline.spelling)."""
+
+        @functools.cache  # asked at most twice per question: to answer, then to respell
+        def titles() -> tuple[str, ...]:
             with self._snapshot():
-                return self.retriever.unmentioned(asked, Filters(article_ids=(article_id,)))
+                if filters is None or filters.empty:  # titles alone: no article's text is read
+                    return tuple(self.store.titles())
+                listed = self.store.list_articles()
+            return tuple(a.title for a in listed if matches(a, filters))
 
-        return lacking
+        return titles
 
     def ask_stream(
         self,

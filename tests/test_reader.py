@@ -9,6 +9,7 @@ is tested in tests/test_reader_model.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -368,10 +369,10 @@ def test_a_name_the_quoted_article_never_mentions_lowers_the_confidence_it_needs
     never does abstains below ARTICLE_LACKS_SURE_BELOW, saying which article lacks it; a sure
     answer is still given, discounted; a name the corpus lacks is the other rule's."""
     passage = Passage(1, "w", "Warsaw", None, None, "s", "It is a capital.", 0, 16, 1.0, 1, 0, 0)
-    asked: list[str] = []
+    asked: list[tuple[str, list[str]]] = []
 
-    def lacking(article_id: str) -> list[str]:
-        asked.append(article_id)
+    def lacking(article_id: str, names: Sequence[str]) -> list[str]:
+        asked.append((article_id, list(names)))
         return ["France"]
 
     def reading(p: float) -> stage.Reading:
@@ -380,16 +381,67 @@ def test_a_name_the_quoted_article_never_mentions_lowers_the_confidence_it_needs
 
     between = (stage.ABSTAIN_BELOW + stage.ARTICLE_LACKS_SURE_BELOW) / 2
     assert stage.reading_answer("q", reading(between)).found
-    reply = stage.reading_answer("q", reading(between), lacking=lacking)
-    assert asked == ["w"] and not reply.found and reply.unmentioned == []
+    question = "What is the capital of France?"
+    reply = stage.reading_answer(question, reading(between), lacking=lacking)
+    assert asked == [("w", ["France"])] and not reply.found and reply.unmentioned == []
     assert reply.text == f"{NOT_FOUND} The closest, Warsaw, never mentions France."
-    sure = stage.reading_answer("q", reading(0.9), lacking=lacking)
+    sure = stage.reading_answer(question, reading(0.9), lacking=lacking)
     assert sure.found and reply.confidence < stage.ABSTAIN_BELOW <= sure.confidence < 0.9
-    assert stage.reading_answer("q", reading(between), lacking=lambda a: []).found
+    assert stage.reading_answer(question, reading(between), lacking=lambda a, n: []).found
     # Names no article mentions: the corpus-wide rule alone speaks, the article is not asked.
     asked.clear()
-    reply = stage.reading_answer("q", reading(between), unmentioned=["Osaka"], lacking=lacking)
+    reply = stage.reading_answer(
+        "q", reading(between), unmentioned=["Osaka"], lacking=lacking
+    )  # fmt: skip
     assert asked == [] and reply.text == f"{NOT_FOUND} None of them mentions Osaka."
+
+
+def test_a_misspelled_name_is_read_as_the_name_it_means() -> None:
+    """An unmentioned name that a title spells almost alike ("Tesle": Tesla) is the name meant:
+    an answer that would quote an article never mentioning it abstains and offers the question
+    respelled; quoting an article that mentions it, it is given. The titles are read only when
+    no passage read spells the name."""
+    passage = Passage(
+        1, "g", "Genghis Khan", None, None, "s", "Temüjin was born in 1162.", 0, 25, 1, 1, 0, 0
+    )
+    candidate = Candidate(passage, 0, 25, passage.text, 0, 0, 0)
+    reading = stage.Reading([passage], [stage.ReadSentence(candidate, 0.0, 0.9)])
+    question = "When was Tesle born?"
+    listed: list[int] = []
+
+    def titles() -> list[str]:
+        listed.append(1)
+        return ["Genghis Khan", "Nikola Tesla"]
+
+    asked: list[tuple[str, list[str]]] = []
+
+    def lacking(mentions: bool):  # type: ignore[no-untyped-def]
+        def lacks(article_id: str, names: Sequence[str]) -> list[str]:
+            asked.append((article_id, list(names)))
+            return [] if mentions else list(names)
+
+        return lacks
+
+    reply = stage.reading_answer(
+        question, reading, unmentioned=["Tesle"], lacking=lacking(False), titles=titles
+    )
+    assert not reply.found and reply.suggested == "When was Tesla born?"
+    assert asked == [("g", ["Tesla"])] and listed  # asked of the article it would quote
+    assert reply.text == (
+        f'{NOT_FOUND} None of them mentions Tesle. Did you mean "When was Tesla born?"'
+    )
+    asked.clear()
+    reply = stage.reading_answer(
+        question, reading, unmentioned=["Tesle"], lacking=lacking(True), titles=titles
+    )
+    assert reply.found and asked == [("g", ["Tesla"])]
+    # Without a name meant (nothing spelled alike), the corpus-wide rule alone decides.
+    asked.clear()
+    reply = stage.reading_answer(
+        "When was Osaka born?", reading, unmentioned=["Osaka"], lacking=lacking(False),
+        titles=titles,
+    )  # fmt: skip
+    assert reply.found and asked == []
 
 
 def test_the_facade_asks_the_quoted_article_for_the_names_other_articles_mention(
@@ -412,13 +464,38 @@ def test_the_facade_asks_the_quoted_article_for_the_names_other_articles_mention
         reply = assistant.ask("What did engineers from Delft build in Paris?")
         (found,) = seen
         assert found.unmentioned == () and found.lacking is not None
-        assert list(found.lacking(ids["New bridge"])) == ["Paris"]
-        assert list(found.lacking(ids["Theatre attack"])) == ["Delft"]
-        assert list(found.lacking(ids["Harbour storm"])) == ["Delft", "Paris"]
+        asked = ["Delft", "Paris"]
+        assert list(found.lacking(ids["New bridge"], asked)) == ["Paris"]
+        assert list(found.lacking(ids["Theatre attack"], asked)) == ["Delft"]
+        assert list(found.lacking(ids["Harbour storm"], asked)) == ["Delft", "Paris"]
         # The reader is sure of the bridge's sentence: answered, the discount in its confidence.
         assert reply.found and reply.citations[0].title == "New bridge"
-        assistant.ask("What did engineers from Delft build in Tokyo?")
-        assert seen[1].unmentioned == ("Tokyo",) and seen[1].lacking is None
+        assert found.titles is None  # every name is somewhere: no spelling to look up
+        reply = assistant.ask("What did engineers from Delft build in Tokyo?")
+        assert seen[1].unmentioned == ("Tokyo",) and seen[1].titles is not None
+        assert reply.unmentioned == ["Tokyo"]
+
+
+def test_a_name_misspelled_past_finding_is_respelled_from_the_titles(
+    index_dir: Path, docs: Path
+) -> None:
+    """ "Theatrre" is in no article, and no passage writes "Theatre" as a name (only the title
+    does): the abstention offers the title's spelling. Asked of a reader sure of the harbour's
+    reopening, the answer would quote an article that never mentions the theatre: it abstains
+    with the same offer; sure of the theatre's own reopening, it answers."""
+    question = "When did the Theatrre reopen?"
+    with open_with(index_dir, docs, Scripted({})) as assistant:
+        reply = assistant.ask(question)
+        assert not reply.found and reply.unmentioned == ["Theatrre"]
+        assert reply.suggested == "When did the Theatre reopen?"
+        harbour = assistant.ask(question, filters=Filters(titles=("Harbour storm",)))
+        assert harbour.suggested is None  # a title outside the filters is not offered
+    with open_with(index_dir, docs, Scripted({"reopen": "Monday"})) as assistant:
+        reply = assistant.ask(question)
+        assert not reply.found and reply.suggested == "When did the Theatre reopen?"
+    with open_with(index_dir, docs, Scripted({"reopen": "concert"})) as assistant:
+        reply = assistant.ask(question)
+        assert reply.found and reply.citations[0].title == "Theatre attack"
 
 
 def test_the_names_the_index_lacks_are_found_within_the_filters(

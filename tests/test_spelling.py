@@ -7,7 +7,15 @@ from collections import Counter
 import pytest
 
 from qa.pipeline.answer import NOT_FOUND, not_found
-from qa.pipeline.spelling import closest, edits, fold, respelled, written_names
+from qa.pipeline.spelling import (
+    closest,
+    edits,
+    fold,
+    respelled,
+    spellings,
+    title_names,
+    written_names,
+)
 from qa.types import Passage
 
 KHAN = (
@@ -98,3 +106,34 @@ def test_an_abstention_offers_the_question_respelled() -> None:
     assert plain.suggested is None and plain.text.endswith("None of them mentions Tokyo.")
     statement = not_found("tell me of Ghengis", [passage(KHAN)], 0.0, ["Ghengis"])
     assert statement.text.endswith('Did you mean "tell me of Genghis"?')
+
+
+def test_the_capitalised_words_of_titles_are_names() -> None:
+    titles = ["Nikola Tesla", "Super_Bowl_50", "making the case for don mattingly"]
+    titles += ["https://example.org/News/Story", "Jean-Luc Picard's Log"]
+    assert title_names(titles) == Counter(
+        {"Nikola": 1, "Tesla": 1, "Super": 1, "Bowl": 1, "Jean-Luc": 1, "Picard's": 1, "Log": 1}
+    )
+
+
+def test_titles_are_read_only_for_a_name_no_passage_spells() -> None:
+    """The passages' spelling comes first; the titles are listed only when they give none."""
+    listed: list[int] = []
+
+    def titles() -> list[str]:
+        listed.append(1)
+        return ["Nikola Tesla", "Genghis Khan"]
+
+    assert spellings(["Ghengis"], [KHAN], titles) == {"Ghengis": "Genghis"} and not listed
+    assert spellings(["Tesle"], [KHAN], titles) == {"Tesle": "Tesla"} and listed == [1]
+    assert spellings(["Tesle", "Teslo"], [KHAN], titles) == {"Tesle": "Tesla", "Teslo": "Tesla"}
+    assert listed == [1, 1]  # once per question
+    assert spellings(["Tokyo"], [KHAN], titles) == {}
+    assert respelled("Who was Tesle?", ["Tesle"], [KHAN], titles) == "Who was Tesla?"
+    assert respelled("Who was Tesle?", ["Tesle"], [KHAN]) is None
+
+
+def test_an_abstention_offers_a_titles_spelling() -> None:
+    reply = not_found("Who was Tesle?", [passage(KHAN)], 0.0, ["Tesle"], titles=lambda: ["Tesla"])
+    assert reply.suggested == "Who was Tesla?"
+    assert reply.text == f'{NOT_FOUND} None of them mentions Tesle. Did you mean "Who was Tesla?"'

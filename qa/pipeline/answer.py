@@ -20,7 +20,7 @@ from embeddings import Embedder
 from qa.lexical import STOPWORDS, content_words, stem, words
 from qa.pipeline.chunking import heading_text
 from qa.pipeline.sentences import split_sentences
-from qa.pipeline.spelling import respelled
+from qa.pipeline.spelling import Titles, respelled
 from qa.types import Answer, Citation, Passage
 
 # Sentence score = cosine + LEXICAL_WEIGHT * overlap + PASSAGE_WEIGHT * passage prior.
@@ -309,12 +309,13 @@ def not_found(
     sure: float,
     unmentioned: list[str] | None = None,
     absent_from: tuple[str, list[str]] | None = None,
+    titles: Titles | None = None,
 ) -> Answer:
     """Abstain: say so plainly; the closest passages stay in ``passages`` as possibly related.
     ``unmentioned``: the question's names that no article mentions, said in the text, with the
-    question respelled when the passages write one of them almost alike. ``absent_from``: the
-    title of the article the answer would have quoted and the question's names it never
-    mentions (other articles do)."""
+    question respelled when the passages (else one of the ``titles``, read only then) write one
+    of them almost alike. ``absent_from``: the title of the article the answer would have quoted
+    and the question's names it never mentions (other articles do)."""
     text = NOT_FOUND
     suggested = None
     if absent_from is not None:
@@ -323,7 +324,8 @@ def not_found(
     if unmentioned:
         text += f" None of them mentions {_listed(unmentioned)}."
         # "Ghengis" may be Genghis misspelled (qa.pipeline.spelling).
-        suggested = respelled(question, unmentioned, (f"{p.title}. {p.text}" for p in passages))
+        texts = (f"{p.title}. {p.text}" for p in passages)
+        suggested = respelled(question, unmentioned, texts, titles)
         if suggested is not None:  # the question's own "?" ends the sentence
             ask = "" if suggested.rstrip().endswith("?") else "?"
             text += f' Did you mean "{suggested}"{ask}'

@@ -32,6 +32,7 @@ from embeddings.reader import evidence_text
 from qa.pipeline.answer import Candidate, SentenceKey, candidates, compose, not_found
 from qa.pipeline.conversation import NAME, names_something, needs_context
 from qa.pipeline.numbered_names import names_another, numbered
+from qa.pipeline.spelling import Titles, spellings
 from qa.types import Answer, Passage
 
 # How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
@@ -125,8 +126,8 @@ UNMENTIONED_FACTOR = ABSTAIN_BELOW / UNMENTIONED_SURE_BELOW
 # +.000 / +.006 (benchmarks/README.md, "A name the quoted article never mentions").
 ARTICLE_LACKS_SURE_BELOW = 0.15
 ARTICLE_LACKS_FACTOR = ABSTAIN_BELOW / ARTICLE_LACKS_SURE_BELOW
-# The names of a question (all somewhere in the index) that an article, by id, never mentions.
-Lacking = Callable[[str], Sequence[str]]
+# Which of some names an article (by id) never mentions.
+Lacking = Callable[[str, Sequence[str]], Sequence[str]]
 # A follow-up read inside the conversation's subject ("Why?", "What did he do next?") shares few
 # words with its answer, so the head above, fitted on questions asked alone, gives its answers
 # low probabilities: follow-ups have their own head and threshold, fitted the same way on the
@@ -293,13 +294,18 @@ def reading_answer(
     default_threshold: float | None = None,
     unmentioned: Sequence[str] = (),
     lacking: Lacking | None = None,
+    titles: Titles | None = None,
 ) -> Answer:
     """The answer from a reading: the most probable sentences quoted, or an abstention when
     none reaches ``abstain_below`` (else ``default_threshold``, else ``ABSTAIN_BELOW``).
     ``unmentioned``: the question's names that no article mentions; they lower the answer's
     confidence by ``UNMENTIONED_FACTOR`` and are named when it abstains. Else ``lacking``
     (given for a question asked alone) says which names the best sentence's article never
-    mentions; they lower it by ``ARTICLE_LACKS_FACTOR``.
+    mentions; they lower it by ``ARTICLE_LACKS_FACTOR``. An unmentioned name that looks
+    misspelled (qa.pipeline.spelling: as a passage read writes a name, else as a word of one of
+    the ``titles``, the articles searched) is read as that name: an answer quoting an article
+    that never mentions it abstains and offers the question respelled ("When was Tesle born?"
+    quoted Genghis Khan's birth; "Tesla" is the name meant).
 
     A follow-up may quote a sentence an earlier turn quoted: in a conversation the next answer
     is often in the same sentence ("Who attacked the theatre?", then "When?"). Passing over what
@@ -314,14 +320,22 @@ def reading_answer(
     best = sentences[0].probability if sentences else 0.0
     sure = best * UNMENTIONED_FACTOR if unmentioned else best
     absent: tuple[str, list[str]] | None = None
-    if sentences and not unmentioned and lacking is not None:
+    elsewhere = False  # the name meant (unmentioned, misspelled) is not in the quoted article
+    if sentences and lacking is not None:
         passage = sentences[0].candidate.passage
-        missing = list(lacking(passage.article_id))
-        if missing:
-            absent, sure = (passage.title, missing), best * ARTICLE_LACKS_FACTOR
-    if not sentences or sure < threshold:
+        if not unmentioned:
+            missing = list(lacking(passage.article_id, names(question)))
+            if missing:
+                absent, sure = (passage.title, missing), best * ARTICLE_LACKS_FACTOR
+        elif sure >= threshold:
+            texts = [f"{p.title}. {p.text}" for p in scored_passages(reading)]
+            meant = list(spellings(unmentioned, texts, titles).values())
+            elsewhere = bool(meant and lacking(passage.article_id, meant))
+    if not sentences or sure < threshold or elsewhere:
         passages = scored_passages(reading)
-        return not_found(question, passages, sure, list(unmentioned), absent_from=absent)
+        return not_found(
+            question, passages, sure, list(unmentioned), absent_from=absent, titles=titles
+        )
     chosen = choose(sentences)
     reply = compose(
         question,

@@ -15,6 +15,11 @@ two for names longer than ``ONE_EDIT_UP_TO`` letters when the letters are the sa
 place ("Ghengis"), and is written capitalised past a sentence's start somewhere in the passages
 (a name, not "Let" opening a sentence). The figures, and how the last three conditions came
 after the held-out check: benchmarks/README.md, "Misspelled names".
+
+A name misspelled badly enough is not found at all: "Who was Tesle?" finds no passage of the
+Tesla article (neither the keyword search nor the embedding knows "Tesle"), so the passages
+cannot offer "Tesla". The titles of the indexed articles are then read too, each of their
+capitalised words a name the articles write (``title_names``), by the same conditions.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from embeddings.reader import TOKENIZER_FILE, TRAINED_DIR
 
@@ -88,13 +93,52 @@ def closest(name: str, written: Counter[str]) -> str | None:
     return best[2] if best else None
 
 
-def respelled(question: str, unmentioned: Sequence[str], texts: Iterable[str]) -> str | None:
-    """``question`` with each of its ``unmentioned`` names that ``texts`` write almost alike
-    replaced by their spelling; None when none is."""
+# The capitalised words of a title ("Super_Bowl_50" is a file's name for "Super Bowl 50").
+_TITLE_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’-][^\W_]+)*")
+
+# The titles of the articles searched, asked only when the passages spell no name alike.
+Titles = Callable[[], Iterable[str]]
+
+
+def title_names(titles: Iterable[str]) -> Counter[str]:
+    """The capitalised words of article titles, with how often: "Nikola Tesla" names "Nikola"
+    and "Tesla"; an address or a lower-case title ("making the case for don mattingly") none."""
+    return Counter(
+        match.group(0)
+        for title in titles
+        if "/" not in title
+        for match in _TITLE_NAME.finditer(title.replace("_", " "))
+    )
+
+
+def spellings(
+    unmentioned: Sequence[str], texts: Iterable[str], titles: Titles | None = None
+) -> dict[str, str]:
+    """Each of the ``unmentioned`` names that ``texts`` write almost alike, with that spelling;
+    else with the spelling of a word of one of the ``titles`` (read only then)."""
     written = written_names(texts)
-    fixed = question
+    titled: Counter[str] | None = None
+    found: dict[str, str] = {}
     for name in unmentioned:
         spelled = closest(name, written)
+        if spelled is None and titles is not None:
+            if titled is None:
+                titled = title_names(titles())
+            spelled = closest(name, titled)
         if spelled is not None:
-            fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed)
+            found[name] = spelled
+    return found
+
+
+def respelled(
+    question: str,
+    unmentioned: Sequence[str],
+    texts: Iterable[str],
+    titles: Titles | None = None,
+) -> str | None:
+    """``question`` with each of its ``unmentioned`` names respelled as ``spellings`` finds
+    them; None when no name is."""
+    fixed = question
+    for name, spelled in spellings(unmentioned, texts, titles).items():
+        fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed)
     return fixed if fixed != question else None

@@ -39,6 +39,7 @@ from qa.pipeline.reader import (
     reading_answer,
     switches_topic,
 )
+from qa.pipeline.spelling import Titles
 from qa.types import Answer, Passage, Turn
 
 StoredVectors = Mapping[SentenceKey, np.ndarray] | None
@@ -62,6 +63,9 @@ class Found:
     # Which of the question's other names an article (by id) never mentions: asked only of the
     # article an answer to a question asked alone would quote (qa.pipeline.reader.reading_answer).
     lacking: Lacking | None = None
+    # The titles of the articles searched, read only when a name no article mentions is
+    # spelled alike by no passage found ("Tesle": qa.pipeline.spelling).
+    titles: Titles | None = None
 
     @property
     def follow_up(self) -> bool:
@@ -126,8 +130,9 @@ class ReaderStage:
         if conversation is None or not conversation.follow_up:
             reading = read(self.model, question, found.passages, embedder, vector, found.stored)
             return reading_answer(
-                question, reading, abstain_below, None, found.unmentioned, found.lacking
-            )
+                question, reading, abstain_below, None, found.unmentioned, found.lacking,
+                found.titles,
+            )  # fmt: skip
         # Read inside the subject (the question read with the one before it, as a follow-up),
         # and alone: a new topic ("Where is the Rhine?" after Super Bowl 50) reads surer alone
         # and leaves the subject.
@@ -136,12 +141,13 @@ class ReaderStage:
         alone = read(self.model, question, conversation.alone, embedder, vector, found.alone_stored)
         if switches_topic(topic, alone, needs_context(question), question):
             return reading_answer(
-                question, alone, abstain_below, None, found.unmentioned, found.lacking
-            )
+                question, alone, abstain_below, None, found.unmentioned, found.lacking,
+                found.titles,
+            )  # fmt: skip
         # A follow-up: its own head and threshold decide.
         reply = reading_answer(
             question, topic.with_head(FOLLOW_UP_HEAD), abstain_below, FOLLOW_UP_ABSTAIN_BELOW,
-            found.unmentioned,
+            found.unmentioned, titles=found.titles,
         )  # fmt: skip
         return replace(reply, passages=reply.passages + conversation.related)
 
