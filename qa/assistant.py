@@ -56,10 +56,11 @@ from qa.layout import CONFIG_FILE, DB_FILE, DEFAULT_INDEX, INDEX_ENV, disk_bytes
 from qa.limits import check_k, check_question, has_words
 from qa.locking import WriteLock
 from qa.opening import file_identity, open_folder
+from qa.pipeline.answer import offered
 from qa.pipeline.chunking import Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
-from qa.pipeline.courtesy import courtesy_reply, is_courtesy
+from qa.pipeline.courtesy import accepted, courtesy_reply, is_courtesy
 from qa.pipeline.definitions import lead_answer, lead_passage
 from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
@@ -538,8 +539,7 @@ class Assistant:
         ``llm`` has a language model write the answer (checked sentence by sentence; see
         ``ask_stream``); without it, or when the model fails, the answer is extractive.
         """
-        question = _clean_question(question)
-        turns = _turns(history)
+        question, turns = _asked(question, history)
         if llm is None:
             return self._extractive(question, turns, k, filters, abstain_below)
         final: Answer | None = None
@@ -659,7 +659,7 @@ class Assistant:
         Closing the generator early (a stop button) closes the connection. The passages given
         to the model are the reader's re-ranked ones (when the reader is on).
         """
-        question, turns = _clean_question(question), _turns(history)
+        question, turns = _asked(question, history)
         if llm is None:
             return iter([self._extractive(question, turns, k, filters, abstain_below)])
         return self._stream(question, turns, k, filters, llm, abstain_below)
@@ -901,7 +901,7 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
             and len(turn) == 2
             and all(isinstance(part, str) for part in turn)
         ):
-            turns.append(Turn(turn[0], turn[1]))
+            turns.append(Turn(turn[0], turn[1], suggested=offered(turn[1])))
         else:
             raise SearchOptionError(
                 f"history's turn {n} must be a Turn (Turn.of(answer)) or a (question, answer) "
@@ -910,6 +910,15 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
     # A "thanks" between two questions says nothing the next one leans on ("When did he
     # die?" after "Who founded the Mongol Empire?", "thanks" must still mean Genghis Khan).
     return [turn for turn in turns if not is_courtesy(turn.question)]
+
+
+def _asked(
+    question: str, history: Sequence[Turn | tuple[str, str]] | None
+) -> tuple[str, list[Turn]]:
+    """The question cleaned and the turns checked; "yes" right after an abstention that offered
+    the question respelled ("Did you mean ...?") asks that question."""
+    question, turns = _clean_question(question), _turns(history)
+    return accepted(question, turns) or question, turns
 
 
 def _clean_question(question: str, what: str = "question") -> str:

@@ -324,12 +324,15 @@ class Turn:
     # The article the answer quoted first: a follow-up may be about it (None: the answer
     # abstained, or the turn was rebuilt from text alone, as the OpenAI-style endpoint does).
     article_id: str | None = None
+    # The question respelled that an abstention offered ("Did you mean ...?"): a "yes" next
+    # asks it (qa.pipeline.courtesy.accepted).
+    suggested: str | None = None
 
     @classmethod
     def of(cls, reply: Answer) -> Turn:
         """The turn to pass as history after ``reply`` (what the chat passes back)."""
         if not reply.found:
-            return cls(reply.question)
+            return cls(reply.question, suggested=reply.suggested)
         first = reply.citations[0].article_id if reply.citations else None
         return cls(reply.question, reply.text, first)
 

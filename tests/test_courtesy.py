@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from qa import Assistant
-from qa.pipeline.courtesy import NOTHING_TO_LOOK_UP, is_courtesy
+from qa import Assistant, Turn
+from qa.pipeline.courtesy import NOTHING_TO_LOOK_UP, accepted, is_courtesy
 
 WARSAW = (
     "# Warsaw\n\n"
@@ -57,3 +57,20 @@ def test_thank_you_quotes_nothing(assistant: Assistant, write: Any) -> None:
 
 # A thank-you between a question and its follow-up: tests/test_integration.py (the real reader
 # reads a follow-up with the question before it, which the hash embedder's path does not).
+
+
+@pytest.mark.parametrize("message", ["yes", "Yes please", "y", "sure", "Yes, I did.", "ok"])
+def test_yes_to_an_offered_spelling_asks_it(message: str) -> None:
+    offered = [Turn("Who was Tesle?", suggested="Who was Tesla?")]
+    assert accepted(message, offered) == "Who was Tesla?"
+
+
+@pytest.mark.parametrize("message", ["no", "yes?", "yes, but when?", "thanks", "please yes"])
+def test_anything_else_after_an_offer_is_no_yes(message: str) -> None:
+    assert accepted(message, [Turn("Who was Tesle?", suggested="Who was Tesla?")]) is None
+
+
+def test_yes_with_nothing_offered_stays_courtesy() -> None:
+    assert accepted("yes", []) is None
+    assert accepted("yes", [Turn("Who was Tesla?", "He was an inventor.")]) is None
+    assert accepted("yes", [Turn("Who was Tesle?", suggested="Who was Tesla?"), Turn("Hi")]) is None

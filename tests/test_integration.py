@@ -172,6 +172,8 @@ def test_a_misspelled_name_gets_the_question_respelled(demo: Assistant) -> None:
     assert not reply.found and reply.suggested == "When did Genghis Khan die?"
     assert reply.text.endswith('Did you mean "When did Genghis Khan die?"')
     assert "1227" in demo.ask(reply.suggested).text
+    # Saying yes asks it, as in `qa chat`: "yes" after the offer.
+    assert "1227" in demo.ask("yes", history=[Turn.of(reply)]).text
 
 
 def test_a_name_misspelled_past_finding_gets_the_titles_spelling(demo: Assistant) -> None:

@@ -368,6 +368,12 @@ def test_the_last_user_message_is_the_question_and_the_rest_the_history() -> Non
     not_found = "The indexed articles don't answer this question.\n\nPossibly related:\n  - X"
     asked = parse_chat(body(("user", "Who?"), ("assistant", not_found), ("user", "What?")))
     assert asked.history == (Turn("Who?", ""),)  # as qa chat passes a "not found" turn on
+    offered = (
+        "The indexed articles don't answer this question. None of them mentions Tesle. Did you "
+        'mean "Who was Tesla?"\n\nPossibly related:\n  - X'
+    )
+    asked = parse_chat(body(("user", "Who was Tesle?"), ("assistant", offered), ("user", "yes")))
+    assert asked.history == (Turn("Who was Tesle?", "", suggested="Who was Tesla?"),)
 
 
 def test_an_earlier_answer_names_its_article_by_the_title_of_its_first_source(

@@ -498,6 +498,22 @@ def test_a_name_misspelled_past_finding_is_respelled_from_the_titles(
         assert reply.found and reply.citations[0].title == "Theatre attack"
 
 
+def test_yes_after_an_offered_spelling_asks_it(index_dir: Path, docs: Path) -> None:
+    """ "yes" right after "Did you mean ...?" asks the question offered, whether the history is
+    the chat's turns or (question, answer) text pairs; with nothing offered it is courtesy."""
+    with open_with(index_dir, docs, Scripted({"the Theatre?": "concert"})) as assistant:
+        offer = assistant.ask("Who reopened the Theatrre?")
+        assert not offer.found and offer.suggested == "Who reopened the Theatre?"
+        for history in ([Turn.of(offer)], [(offer.question, offer.text)]):
+            reply = assistant.ask("yes please", history=history)  # type: ignore[arg-type]
+            assert reply.question == "Who reopened the Theatre?" and reply.found
+            assert reply.citations[0].title == "Theatre attack"
+            streamed = list(assistant.ask_stream("yes", history=history))  # type: ignore[arg-type]
+            assert streamed[-1].question == "Who reopened the Theatre?"  # type: ignore[union-attr]
+        assert not assistant.ask("yes").found  # nothing offered: nothing to look up
+        assert assistant.ask("yes").question == "yes"
+
+
 def test_the_names_the_index_lacks_are_found_within_the_filters(
     index_dir: Path, docs: Path
 ) -> None:

@@ -47,6 +47,7 @@ from qa.errors import (
 )
 from qa.limits import check_question
 from qa.links import answer_links
+from qa.pipeline.answer import offered
 from ui.client_tasks import task_reply
 
 if TYPE_CHECKING:
@@ -263,7 +264,7 @@ def exchanges(said: list[tuple[str, str]]) -> list[tuple[Turn, str | None]]:
         if role == "user" and text.strip():
             turns.append((Turn(text), None))
         elif role == "assistant" and turns and not turns[-1][0].answer:
-            turn = Turn(turns[-1][0].question, answer_only(text))
+            turn = Turn(turns[-1][0].question, answer_only(text), suggested=offered(text))
             turns[-1] = (turn, cited_title(text) if turn.answer else None)
     return turns
 

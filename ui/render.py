@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from qa import Answer, ArticleInfo, Citation, IngestReport, Passage
-from qa.pipeline.answer import related
+from qa.pipeline.answer import OFFER_START, related
 from qa.pipeline.quotes import clean_quote
 
 if TYPE_CHECKING:  # qa.llm loads httpx: only a server with --llm needs it
@@ -106,10 +106,10 @@ def _abstention_text(reply: Answer) -> str:
     """The abstention's text; a question respelled (qa.pipeline.spelling), which the text ends
     with, is a link that puts it in the question box (ui/static/qa.js), to ask or edit."""
     suggested = reply.suggested
-    offer = f'Did you mean "{suggested}"'
-    if suggested is None or offer not in reply.text:
+    offered = f'{OFFER_START}"{suggested}"'
+    if suggested is None or offered not in reply.text:
         return escape_markdown(reply.text)
-    said, _, end = reply.text.rpartition(offer)
+    said, _, end = reply.text.rpartition(offered)
     link = f'<a class="qa-suggest" href="#{SUGGEST_ID}">{escape_markdown(suggested)}</a>'
     return f"{escape_markdown(said)}Did you mean {link}{escape_markdown(end)}"
 

@@ -326,13 +326,30 @@ def not_found(
         # "Ghengis" may be Genghis misspelled (qa.pipeline.spelling).
         texts = (f"{p.title}. {p.text}" for p in passages)
         suggested = respelled(question, unmentioned, texts, titles)
-        if suggested is not None:  # the question's own "?" ends the sentence
-            ask = "" if suggested.rstrip().endswith("?") else "?"
-            text += f' Did you mean "{suggested}"{ask}'
+        if suggested is not None:
+            text += f" {offer(suggested)}"
     return Answer(
         question, text, False, [], passages, sure, unmentioned=list(unmentioned or []),
         suggested=suggested,
     )  # fmt: skip
+
+
+def offer(suggested: str) -> str:
+    """'Did you mean "When did Genghis Khan die?"' (the question's own "?" ends the sentence;
+    a statement gets one after the quote)."""
+    ask = "" if suggested.rstrip().endswith("?") else "?"
+    return f'{OFFER_START}"{suggested}"{ask}'
+
+
+OFFER_START = "Did you mean "
+_OFFERED = re.compile(r'Did you mean "(.+?)"\??\s*$', re.MULTILINE)
+
+
+def offered(text: str) -> str | None:
+    """The question an abstention's ``text`` offers respelled, as ``offer`` writes it (an
+    answer read back from a chat app's history), or None."""
+    match = _OFFERED.search(text)
+    return match.group(1) if match else None
 
 
 def _listed(words: list[str]) -> str:

@@ -14,8 +14,10 @@ Amazon, CoQA, Disfl-QA) none reads as courtesy; without the question-mark rule o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qa.lexical import words
-from qa.types import Answer
+from qa.types import Answer, Turn
 
 NOTHING_TO_LOOK_UP = "Nothing to look up in that: ask a question about your articles."
 
@@ -29,6 +31,11 @@ COURTESY_WORDS = frozenset(
     """.split()
 )
 MAX_COURTESY_WORDS = 6  # longer messages say something more, even in these words
+# A reply that says yes ("yes", "yes please", "sure", "y", "yes I did"): after an abstention
+# that offered the question respelled ("Did you mean ...?"), it asks that question.
+YES_WORDS = frozenset("yes yeah yep yup y sure ok okay correct right exactly indeed".split())
+MAX_YES_WORDS = 4
+_WITH_YES = YES_WORDS | frozenset("please i did do mean meant that one it".split())
 
 
 def is_courtesy(message: str) -> bool:
@@ -44,3 +51,16 @@ def courtesy_reply(message: str) -> Answer:
     return Answer(
         message, NOTHING_TO_LOOK_UP, found=False, citations=[], passages=[], confidence=0.0
     )
+
+
+def accepted(message: str, turns: Sequence[Turn]) -> str | None:
+    """The question the last turn offered respelled, when ``message`` says yes to it; else
+    None (a "yes" with nothing offered stays courtesy)."""
+    if not turns or turns[-1].suggested is None:
+        return None
+    said = words(message)
+    if message.rstrip().endswith("?") or not 0 < len(said) <= MAX_YES_WORDS:
+        return None
+    if said[0] in YES_WORDS and all(word in _WITH_YES for word in said):
+        return turns[-1].suggested
+    return None
