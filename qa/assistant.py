@@ -883,8 +883,7 @@ class Assistant:
 
 
 def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
-    """Earlier turns as ``Turn``s, less those that were no question ("thanks"); anything else
-    is refused, not read letter by letter."""
+    """Earlier turns as ``Turn``s; anything else is refused, not read letter by letter."""
     if history is None:
         return []
     if isinstance(history, str | bytes) or not isinstance(history, Sequence):
@@ -907,9 +906,7 @@ def _turns(history: Sequence[Turn | tuple[str, str]] | None) -> list[Turn]:
                 f"history's turn {n} must be a Turn (Turn.of(answer)) or a (question, answer) "
                 f"pair of strings; got {repr(turn)[:60]}."
             )
-    # A "thanks" between two questions says nothing the next one leans on ("When did he
-    # die?" after "Who founded the Mongol Empire?", "thanks" must still mean Genghis Khan).
-    return [turn for turn in turns if not is_courtesy(turn.question)]
+    return turns
 
 
 def _asked(
@@ -918,7 +915,11 @@ def _asked(
     """The question cleaned and the turns checked; "yes" right after an abstention that offered
     the question respelled ("Did you mean ...?") asks that question."""
     question, turns = _clean_question(question), _turns(history)
-    return accepted(question, turns) or question, turns
+    # Said right after the offer: "yes" after a "thanks" says yes to nothing.
+    question = accepted(question, turns) or question
+    # A "thanks" between two questions says nothing the next one leans on ("When did he
+    # die?" after "Who founded the Mongol Empire?", "thanks" must still mean Genghis Khan).
+    return question, [turn for turn in turns if not is_courtesy(turn.question)]
 
 
 def _clean_question(question: str, what: str = "question") -> str:

@@ -510,6 +510,8 @@ def test_yes_after_an_offered_spelling_asks_it(index_dir: Path, docs: Path) -> N
             assert reply.citations[0].title == "Theatre attack"
             streamed = list(assistant.ask_stream("yes", history=history))  # type: ignore[arg-type]
             assert streamed[-1].question == "Who reopened the Theatre?"  # type: ignore[union-attr]
+        thanked = assistant.ask("yes", history=[Turn.of(offer), Turn("thanks")])
+        assert thanked.question == "yes" and not thanked.found  # the offer was not answered
         assert not assistant.ask("yes").found  # nothing offered: nothing to look up
         assert assistant.ask("yes").question == "yes"
 
