@@ -66,6 +66,7 @@ from qa.pipeline.evidence import stored_sentence_vectors
 from qa.pipeline.formats import is_paged
 from qa.pipeline.ingest import Ingestor, Progress
 from qa.pipeline.pages import with_pages
+from qa.pipeline.question_form import as_question
 from qa.pipeline.reader import (
     READ_PASSAGES,
     AnswerModel,
@@ -447,7 +448,7 @@ class Assistant:
         ``reader_score``: the default when the reader is on), "hybrid" (dense + keyword fused,
         the default without the reader), or "dense" or "keyword" alone.
         """
-        query = _clean_question(query, "query")
+        query = as_question(_clean_question(query, "query"))  # read as a question: "?" too
         k = check_k(k, most=None)  # k=0 would return nothing, and say nothing about it
         mode = mode or self.default_mode
         if mode not in SEARCH_MODES:
@@ -562,6 +563,8 @@ class Assistant:
         self._usable()
         if is_courtesy(question):  # "Thank you!" is no question (qa.pipeline.courtesy)
             return courtesy_reply(question)
+        # Searched and read with its "?" (qa.pipeline.question_form); answered as typed.
+        typed, question = question, as_question(question)
         # One state of the index, even while another process writes.
         with translated_os_errors(self.index_dir), self._snapshot():
             self._follow_writers()
@@ -614,7 +617,7 @@ class Assistant:
         if reply.citations:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)
-        return replace(reply, passages=reply.passages[:k])
+        return replace(reply, question=typed, passages=reply.passages[:k])
 
     def _lacking(self, article_id: str, asked: Sequence[str]) -> tuple[str, ...]:
         """Which of ``asked`` (names) the article never mentions: read in a snapshot of its

@@ -274,3 +274,14 @@ def test_going_offline_reaches_a_hub_library_imported_first(
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     go_offline()
     assert not hub.is_offline_mode()
+
+
+def test_a_question_typed_without_its_mark_is_read_with_it(demo: Assistant) -> None:
+    """The reader learnt from questions that end with "?": "where does the rhine begin" quoted
+    the Rhine-Meuse delta; read with its mark it quotes where the Rhine begins, as asked with
+    one (qa/pipeline/question_form.py)."""
+    typed = demo.ask("where does the rhine begin")
+    marked = demo.ask("Where does the Rhine begin?")
+    assert typed.question == "where does the rhine begin"
+    assert typed.citations[0].quote == marked.citations[0].quote
+    assert typed.citations[0].quote.startswith("The Alpine Rhine begins")

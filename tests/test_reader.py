@@ -547,3 +547,18 @@ def test_a_reader_folder_without_a_verifier_is_checked_by_the_shipped_one(
     with Assistant.open(index_dir, embedder=HashEmbedder(64, 128), reader_dir=folder) as a:
         assert a._trained_model().model_file == folder / MODEL_FILE
         assert a._verifier_model().model_file == TRAINED_DIR / VERIFIER_FILE
+
+
+def test_a_question_without_its_mark_is_read_with_it_and_answered_as_typed(
+    index_dir: Path, docs: Path
+) -> None:
+    model = Scripted({"claimed responsibility": "Islamic State"})
+    typed = "which group claimed responsibility for the bataclan attack"
+    with open_with(index_dir, docs, model) as assistant:
+        reply = assistant.ask(typed)
+        assert reply.found and reply.question == typed
+        assert reply.citations[0].quote.startswith("The militant group Islamic State")
+        assert model.read and all(q == f"{typed}?" for q, _ in model.read)
+        model.read.clear()
+        assistant.search(typed)
+        assert model.read and all(q == f"{typed}?" for q, _ in model.read)
