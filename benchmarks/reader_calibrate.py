@@ -424,6 +424,22 @@ def score(head: reader_stage.Head, asked: list[Asked], threshold: float, margin:
     return float(np.mean(values))
 
 
+def fitted(asked: list[Asked]) -> tuple[reader_stage.Head, float, float]:
+    """The head fitted on ``asked``, its threshold and its extra margin (steps 1-3 above)."""
+    head = fit(asked)
+    threshold = threshold_for(head, asked)
+    margin = max(EXTRA_MARGINS, key=lambda m: (score(head, asked, threshold, m), -m))
+    return head, threshold, margin
+
+
+def report(label: str, asked: list[Asked]) -> None:
+    """Print the head fitted on ``asked`` and what it gives (research scripts compare two)."""
+    head, threshold, margin = fitted(asked)
+    print(f"\n{label}: {head}\nthreshold {threshold}, margin {margin}")
+    print(f"score {score(head, asked, threshold, margin):.4f}")
+    print(table(head, asked, threshold, margin))
+
+
 def model_tag(reader_dir: Path | None) -> str:
     """The first 12 hex digits of the reader file's sha256 (the shipped one by default)."""
     path = (reader_dir or TRAINED_DIR) / MODEL_FILE
@@ -504,9 +520,7 @@ def main() -> None:
     print(table(follow_head, follow_ups, follow_threshold, 0.05))
     print("the main head on the same follow-ups:")
     print(table(reader_stage.HEAD, follow_ups, reader_stage.ABSTAIN_BELOW, 0.05))
-    head = fit(asked)
-    threshold = threshold_for(head, asked)
-    margin = max(EXTRA_MARGINS, key=lambda m: (score(head, asked, threshold, m), -m))
+    head, threshold, margin = fitted(asked)
     print(f"head: {head}")
     print(f"ABSTAIN_BELOW = {threshold}, EXTRA_MARGIN = {margin}")
     print(table(head, asked, threshold, margin))

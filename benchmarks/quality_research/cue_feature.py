@@ -53,15 +53,6 @@ def only(asked: list[rc.Asked], columns: int) -> list[rc.Asked]:
     ]
 
 
-def report(label: str, asked: list[rc.Asked]) -> None:
-    head = rc.fit(asked)
-    threshold = rc.threshold_for(head, asked)
-    margin = max(rc.EXTRA_MARGINS, key=lambda m: (rc.score(head, asked, threshold, m), -m))
-    print(f"\n{label}: {head}\nthreshold {threshold}, margin {margin}")
-    print(f"score {rc.score(head, asked, threshold, margin):.4f}")
-    print(rc.table(head, asked, threshold, margin))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
@@ -86,9 +77,9 @@ def main() -> None:
             for a in asked
         ]  # fmt: skip
         cache.write_text(json.dumps(rows))
-    report("shipped features", only(asked, len(SHIPPED_FEATURES)))
+    rc.report("shipped features", only(asked, len(SHIPPED_FEATURES)))
     stage.FEATURES = (*SHIPPED_FEATURES, "cue")  # type: ignore[assignment]
-    report("with the question-type cue", asked)
+    rc.report("with the question-type cue", asked)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,7 @@ def joined(first: list[rc.Asked], second: list[rc.Asked]) -> list[rc.Asked]:
 
 
 def report(label: str, asked: list[rc.Asked], follow_ups: list[rc.Asked]) -> None:
-    head = rc.fit(asked)
-    threshold = rc.threshold_for(head, asked)
-    margin = max(rc.EXTRA_MARGINS, key=lambda m: (rc.score(head, asked, threshold, m), -m))
+    head, threshold, margin = rc.fitted(asked)
     print(f"## {label}\nhead {head}, threshold {threshold}, margin {margin}")
     print(f"score {rc.score(head, asked, threshold, margin):.4f}")
     print(rc.table(head, asked, threshold, margin))

@@ -33,15 +33,6 @@ def with_gap(asked: list[rc.Asked]) -> list[rc.Asked]:
     return out
 
 
-def report(label: str, asked: list[rc.Asked]) -> None:
-    head = rc.fit(asked)
-    threshold = rc.threshold_for(head, asked)
-    margin = max(rc.EXTRA_MARGINS, key=lambda m: (rc.score(head, asked, threshold, m), -m))
-    print(f"\n{label}: {head}\nthreshold {threshold}, margin {margin}")
-    print(f"score {rc.score(head, asked, threshold, margin):.4f}")
-    print(rc.table(head, asked, threshold, margin))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=rc.RESULTS / "reader-calibration")
@@ -49,12 +40,12 @@ def main() -> None:
     tag = rc.model_tag(None)
     asked = rc.read_asked(args.work / f"read-700-7-{tag}.json")
     follow_ups = rc.read_asked(args.work / f"read-coqa-{tag}.json")
-    report("shipped features", asked)
-    report("follow-ups, shipped features", follow_ups)
+    rc.report("shipped features", asked)
+    rc.report("follow-ups, shipped features", follow_ups)
     shipped = stage.FEATURES
     stage.FEATURES = (*shipped, "logit gap")  # type: ignore[assignment]
-    report("with the logit's gap to the best", with_gap(asked))
-    report("follow-ups, with the gap", with_gap(follow_ups))
+    rc.report("with the logit's gap to the best", with_gap(asked))
+    rc.report("follow-ups, with the gap", with_gap(follow_ups))
 
 
 if __name__ == "__main__":
