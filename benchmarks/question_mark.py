@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -47,8 +47,12 @@ def rates(assistant: Assistant, inside: list[Question], outside: list[Question],
     return hit / len(inside), missed / len(inside), right / max(len(outside), 1)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def asked_files(
+    description: str, keep: Callable[[Question], bool] = lambda q: True
+) -> Iterator[tuple[str, Assistant, list[Question], list[Question]]]:
+    """Per file, its index open and the questions drawn (``keep`` chooses among them), after
+    the command line (--half, --seed, --limit) is read and the table's header printed."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--half", choices=("even", "odd"), default="even")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--limit", type=int, default=600)
@@ -59,18 +63,21 @@ def main() -> None:
     for name, data in QA_FILES.items():
         found = indexed(data, None, run)
         draw = random.Random(args.seed)
-        marked = [
-            [q for q in group if q.question.rstrip().endswith("?")]
-            for group in (found.inside, found.outside)
-        ]
-        inside, outside = (draw.sample(g, min(args.limit, len(g))) for g in marked)
+        kept = [[q for q in group if keep(q)] for group in (found.inside, found.outside)]
+        inside, outside = (draw.sample(g, min(args.limit, len(g))) for g in kept)
         with found.assistant as assistant:
-            rows = {"as given": rates(assistant, inside, outside, lambda t: t)}
-            rows['"?" taken off'] = rates(assistant, inside, outside, unmarked)
-            with mock.patch("qa.assistant.as_question", lambda text: text):
-                rows['"?" taken off, not read back (before)'] = rates(
-                    assistant, inside, outside, unmarked
-                )
+            yield name, assistant, inside, outside
+
+
+def main() -> None:
+    marked = asked_files(__doc__.split("\n\n")[0], lambda q: q.question.rstrip().endswith("?"))
+    for name, assistant, inside, outside in marked:
+        rows = {"as given": rates(assistant, inside, outside, lambda t: t)}
+        rows['"?" taken off'] = rates(assistant, inside, outside, unmarked)
+        with mock.patch("qa.assistant.as_question", lambda text: text):
+            rows['"?" taken off, not read back (before)'] = rates(
+                assistant, inside, outside, unmarked
+            )
         for label, (hit, false, right) in rows.items():
             print(f"| {name}, {label} | {hit:.3f} | {false:.3f} | {right:.3f} |")
         print(f"({name}: {len(inside)} questions of indexed articles, {len(outside)} of left-out)")

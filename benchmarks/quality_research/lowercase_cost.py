@@ -19,37 +19,19 @@ name where the articles write it capitalised would be the way).
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.common import QA_FILES
-from benchmarks.question_mark import rates
-from qa.eval.protocol import EvalSettings, indexed
+from benchmarks.question_mark import asked_files, rates
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--half", choices=("even", "odd"), default="even")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--limit", type=int, default=600)
-    args = parser.parse_args()
-    run = EvalSettings(seed=args.seed, out_of_corpus=True, half=args.half)
-    print(f"| {args.half} half | answer hit | false abstention | correct abstention |")
-    print("|---|---|---|---|")
-    for name, data in QA_FILES.items():
-        found = indexed(data, None, run)
-        draw = random.Random(args.seed)
-        inside, outside = (
-            draw.sample(g, min(args.limit, len(g))) for g in (found.inside, found.outside)
-        )
-        with found.assistant as assistant:
-            for label, shown in (("as given", str), ("lower case", str.lower)):
-                hit, false, right = rates(assistant, inside, outside, shown)
-                print(f"| {name}, {label} | {hit:.3f} | {false:.3f} | {right:.3f} |")
+    for name, assistant, inside, outside in asked_files(__doc__.split("\n\n")[0]):
+        for label, shown in (("as given", str), ("lower case", str.lower)):
+            hit, false, right = rates(assistant, inside, outside, shown)
+            print(f"| {name}, {label} | {hit:.3f} | {false:.3f} | {right:.3f} |")
 
 
 if __name__ == "__main__":
