@@ -21,6 +21,9 @@ alone. Printed:
   the first: "Where does it end?" after "Where is the Rhine?");
 - the same split by turn (the first turn has no history, so both columns agree there).
 
+``--lower`` asks every question in lower case, as many people type; ``--not-cased`` reads it
+as before qa.pipeline.casing (names only where capitalised).
+
 ``--half odd`` takes the stories at odd positions of the file (held out: the figures we
 report), ``calibration`` the stories the reader's conversation margins were chosen on (every
 fifth even one, never trained on: ``qa.training.data.article_side``), ``even`` and ``all`` as
@@ -99,6 +102,12 @@ def top_title(reply: Answer) -> str | None:
 
 
 SWITCH_TURNS = 3  # questions of the next story asked after a conversation
+LOWER = False  # --lower: every question asked in lower case
+
+
+def asked(turn: dict[str, Any]) -> str:
+    question: str = turn["question"]
+    return question.lower() if LOWER else question
 
 
 def overlaps(quote: str, evidence: str) -> bool:
@@ -113,8 +122,8 @@ def replay(
     history: list[Turn] = []
     outcomes = []
     for number, turn in enumerate(story["turns"][:turns], start=1):
-        reply = assistant.ask(turn["question"], history=history)
-        alone = assistant.ask(turn["question"]) if alone_too or number == 1 else reply
+        reply = assistant.ask(asked(turn), history=history)
+        alone = assistant.ask(asked(turn)) if alone_too or number == 1 else reply
         hit = any(c.title == title and overlaps(c.quote, turn["evidence"]) for c in reply.citations)
         outcomes.append(
             Outcome(
@@ -135,7 +144,7 @@ def switch(assistant: Assistant, history: list[Turn], story: dict[str, Any]) -> 
     from it?"""
     history, right = list(history), []
     for turn in story["turns"][:SWITCH_TURNS]:
-        reply = assistant.ask(turn["question"], history=history)
+        reply = assistant.ask(asked(turn), history=history)
         right.append(cited_title(reply) == title_of(story))
         history.append(Turn.of(reply))
     return right
@@ -158,7 +167,17 @@ def main() -> None:
     )
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--with-history-only", action="store_true", help="skip the alone run")
+    parser.add_argument("--lower", action="store_true", help="ask in lower case")
+    parser.add_argument(
+        "--not-cased", action="store_true", help="names only where capitalised (before)"
+    )
     args = parser.parse_args()
+    global LOWER
+    LOWER = args.lower
+    if args.not_cased:
+        import qa.assistant
+
+        qa.assistant.cased = lambda question, *evidence: question  # type: ignore[assignment]
     if args.stories < 30:
         parser.error(
             "--stories must be at least 30 (a conversation must find its story among many)"
@@ -180,6 +199,8 @@ def main() -> None:
             outcomes.extend(done)
             switches.append(switch(assistant, history, stories[(number + 1) % len(stories)]))
     reader = "without the reader" if args.no_reader else "with the reader"
+    reader += ", in lower case" if args.lower else ""
+    reader += ", not cased (before)" if args.not_cased else ""
     print(
         f"{len(stories)} stories ({args.half}), first {args.turns} turns, {reader}: "
         f"{len(outcomes)} turns"

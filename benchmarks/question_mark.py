@@ -56,12 +56,20 @@ def asked_files(
     parser.add_argument("--half", choices=("even", "odd"), default="even")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--limit", type=int, default=600)
+    parser.add_argument(
+        "--files", default=",".join(QA_FILES), help="which files, by name, comma-separated"
+    )
     args = parser.parse_args()
+    wanted = args.files.split(",")
+    if unknown := set(wanted) - set(QA_FILES):
+        parser.error(
+            f"--files: no file called {', '.join(sorted(unknown))} ({', '.join(QA_FILES)})"
+        )
     run = EvalSettings(seed=args.seed, out_of_corpus=True, half=args.half)
     print(f"| {args.half} half | answer hit | false abstention | correct abstention |")
     print("|---|---|---|---|")
-    for name, data in QA_FILES.items():
-        found = indexed(data, None, run)
+    for name in wanted:
+        found = indexed(QA_FILES[name], None, run)
         draw = random.Random(args.seed)
         kept = [[q for q in group if keep(q)] for group in (found.inside, found.outside)]
         inside, outside = (draw.sample(g, min(args.limit, len(g))) for g in kept)

@@ -13,14 +13,46 @@ false abstention, correct abstention (benchmarks/question_mark.py's counting).
 (answer hit / false abstention / correct abstention): SQuAD .795 / .032 / .885 as given, .798 /
 .028 / .832 in lower case; NYT .763 / .065 / .800 and .770 / .055 / .722; Amazon .378 / .058 /
 .163 and .378 / .058 / .142. Lower case answers as well, but abstains less: correct abstention
-falls .053 / .078 / .021, what the name rules gave. Not fixed yet (reading a lower-case word as a
-name where the articles write it capitalised would be the way).
+falls .053 / .078 / .021, what the name rules gave.
+
+Then measured (qa.pipeline.casing, this commit; taken out in the next): a question whose words
+past the first carry no capital letter ("I" aside) read with its names capitalised, (a) where
+the passages read write them so, and (b) where they never write them and English text usually
+capitalises them (tiktoken's vocabulary), (b') as (b) only for words no article mentions. The
+rule, written before the figures: lower case recovers at least half of the correct abstention
+it loses, with false abstention at most .005 higher and answer hit at most .005 lower than
+lower case before on every file, and every figure of the questions as given within .005 of
+before. Same day, on this 2-core AVX2 machine (the before rows differ from those above by up
+to .010: another CPU), even halves:
+
+| | as given | as given, before | lower case | lower case, before |
+|---|---|---|---|---|
+| SQuAD (a)+(b) | .790 / .035 / .888 | .793 / .032 / .885 | .792 / .033 / .872 | .797 / .028 / .833 |
+| NYT (a)+(b) | .762 / .070 / .808 | .762 / .070 / .803 | .765 / .065 / .792 | .770 / .058 / .725 |
+| Amazon (a)+(b) | .377 / .060 / .168 | .377 / .058 / .160 | .377 / .060 / .152 | .377 / .058 / .138 |
+| SQuAD (a) | .792 / .033 / .887 | | .793 / .032 / .862 | |
+| NYT (a) | .762 / .070 / .807 | | .768 / .060 / .752 | |
+| Amazon (a) | .377 / .058 / .163 | | .377 / .058 / .142 | |
+| SQuAD (b') | .790 / .035 / .888 | | .792 / .033 / .867 | |
+| NYT (b') | .762 / .070 / .807 | | .767 / .063 / .782 | |
+| Amazon (b') | .377 / .060 / .167 | | .377 / .060 / .150 | |
+
+(a)+(b) fails (NYT lower-case false abstention +.007; Amazon as given correct abstention
++.008); (a) alone recovers .060 of .152; (b') holds every lower-case bound (recovering .103)
+but moves Amazon's questions as given, many of them typed in lower case, to correct abstention
++.007, outside the .005 the rule allowed either way. Not adopted: the bound that failed would
+have to be loosened after seeing it. (CoQA, `benchmarks/conversations.py --half calibration
+--stories 35 [--lower] [--not-cased]` with (a)+(b): lower case changes no figure there; cased,
+cited right story .719 against .724.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -28,10 +60,27 @@ from benchmarks.question_mark import asked_files, rates
 
 
 def main() -> None:
+    # QA_CASING=now: the rows of the code as it is only; =passages: only the passages' evidence
+    # cases a word (the first rule's fallback, tiktoken's guess off). Else also the rows before.
+    rows = os.environ.get("QA_CASING", "")
+    prior = (
+        mock.patch("qa.pipeline.casing.usually_capitalised", lambda word: False)
+        if rows == "passages"
+        else contextlib.nullcontext()
+    )
     for name, assistant, inside, outside in asked_files(__doc__.split("\n\n")[0]):
         for label, shown in (("as given", str), ("lower case", str.lower)):
-            hit, false, right = rates(assistant, inside, outside, shown)
+            with prior:
+                hit, false, right = rates(assistant, inside, outside, shown)
+            label += ", passages only" if rows == "passages" else ""
             print(f"| {name}, {label} | {hit:.3f} | {false:.3f} | {right:.3f} |")
+            if rows:
+                continue
+            with mock.patch("qa.assistant.cased", lambda question, *evidence: question):
+                hit, false, right = rates(assistant, inside, outside, shown)
+            print(
+                f"| {name}, {label}, not cased (before) | {hit:.3f} | {false:.3f} | {right:.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -140,5 +140,6 @@ def respelled(
     them; None when no name is."""
     fixed = question
     for name, spelled in spellings(unmentioned, texts, titles).items():
-        fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed)
+        # "when was tesle born": a question typed in lower case names "Tesle" (qa.pipeline.casing)
+        fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed, flags=re.IGNORECASE)
     return fixed if fixed != question else None
