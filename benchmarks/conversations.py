@@ -21,8 +21,7 @@ alone. Printed:
   the first: "Where does it end?" after "Where is the Rhine?");
 - the same split by turn (the first turn has no history, so both columns agree there).
 
-``--lower`` asks every question in lower case, as many people type; ``--not-cased`` reads it
-as before qa.pipeline.casing (names only where capitalised).
+``--lower`` asks every question in lower case, as many people type.
 
 ``--half odd`` takes the stories at odd positions of the file (held out: the figures we
 report), ``calibration`` the stories the reader's conversation margins were chosen on (every
@@ -168,16 +167,9 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--with-history-only", action="store_true", help="skip the alone run")
     parser.add_argument("--lower", action="store_true", help="ask in lower case")
-    parser.add_argument(
-        "--not-cased", action="store_true", help="names only where capitalised (before)"
-    )
     args = parser.parse_args()
     global LOWER
     LOWER = args.lower
-    if args.not_cased:
-        import qa.assistant
-
-        qa.assistant.cased = lambda question, *evidence: question  # type: ignore[assignment]
     if args.stories < 30:
         parser.error(
             "--stories must be at least 30 (a conversation must find its story among many)"
@@ -200,7 +192,6 @@ def main() -> None:
             switches.append(switch(assistant, history, stories[(number + 1) % len(stories)]))
     reader = "without the reader" if args.no_reader else "with the reader"
     reader += ", in lower case" if args.lower else ""
-    reader += ", not cased (before)" if args.not_cased else ""
     print(
         f"{len(stories)} stories ({args.half}), first {args.turns} turns, {reader}: "
         f"{len(outcomes)} turns"

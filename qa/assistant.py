@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -57,7 +57,6 @@ from qa.limits import check_k, check_question, has_words
 from qa.locking import WriteLock
 from qa.opening import file_identity, open_folder
 from qa.pipeline.answer import offered
-from qa.pipeline.casing import cased
 from qa.pipeline.chunking import Chunker
 from qa.pipeline.conversation import retrieve
 from qa.pipeline.corpus import DEFAULT_MAX_FILE_MB
@@ -598,15 +597,7 @@ class Assistant:
             alone = None
             if conversation is not None and follow_up and stage.reads_alone:
                 alone = stored_sentence_vectors(sentences, conversation.alone, reads)
-            # "what is the capital of france" names France as the passages write it
-            # (qa.pipeline.casing); a follow-up's passages read alone write names too.
-            texts = {p.chunk_id: p.text for p in [*passages[:reads], *alone_found[:reads]]}
-            named = (
-                cased(question, texts.values(), self._unmentioned(filters))
-                if stage.weighs_names
-                else question
-            )
-            asked_names = names(named) if stage.weighs_names else []
+            asked_names = names(question) if stage.weighs_names else []
             unmentioned = self.retriever.unmentioned(asked_names, filters)
             found = Found(
                 question=question,
@@ -616,7 +607,6 @@ class Assistant:
                 turns=turns,
                 conversation=conversation,
                 alone_stored=alone,
-                cased=named if named != question else None,
                 unmentioned=unmentioned,
                 lacking=self._lacking if asked_names else None,
                 titles=self._titles(filters) if unmentioned else None,
@@ -628,11 +618,6 @@ class Assistant:
             with self._snapshot():
                 reply = with_pages(self.catalog, reply)
         return replace(reply, question=typed, passages=reply.passages[:k])
-
-    def _unmentioned(self, filters: Filters | None) -> Callable[[list[str]], tuple[str, ...]]:
-        """Which of some words no article ``filters`` leave mentions (in the caller's
-        snapshot)."""
-        return lambda words: self.retriever.unmentioned(words, filters)
 
     def _lacking(self, article_id: str, asked: Sequence[str]) -> tuple[str, ...]:
         """Which of ``asked`` (names) the article never mentions: read in a snapshot of its

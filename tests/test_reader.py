@@ -476,39 +476,6 @@ def test_the_facade_asks_the_quoted_article_for_the_names_other_articles_mention
         assert reply.unmentioned == ["Tokyo"]
 
 
-def test_a_question_typed_in_lower_case_names_what_the_passages_capitalise(
-    index_dir: Path, docs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """ "what did engineers from delft build in tokyo" names Delft (a passage writes it so) and
-    Tokyo (no passage writes it; English text capitalises it): the name rules read both, as
-    for the question capitalised. A misspelled name typed in lower case is offered respelled."""
-    from qa.pipeline import stages
-
-    seen: list[stages.Found] = []
-
-    class Recording(stages.ReaderStage):
-        def answer(self, found: stages.Found, embedder: object, abstain_below: object):  # type: ignore[no-untyped-def]
-            seen.append(found)
-            return super().answer(found, embedder, abstain_below)  # type: ignore[arg-type]
-
-    monkeypatch.setitem(stages.ANSWER_STAGES, "reader", lambda load: Recording(load()))
-    with open_with(index_dir, docs, Scripted({"delft": "Delft"})) as assistant:
-        reply = assistant.ask("what did engineers from delft build in tokyo")
-        assert seen[0].cased == "what did engineers from Delft build in Tokyo?"
-        assert seen[0].unmentioned == ("Tokyo",)
-        assert reply.unmentioned == ["Tokyo"] and reply.question == (
-            "what did engineers from delft build in tokyo"
-        )
-        # A name the quoted article never mentions: "Paris" is in the theatre's article only.
-        assistant.ask("what did engineers from delft build in paris")
-        assert seen[1].named == "what did engineers from Delft build in Paris?"
-        assert seen[1].lacking is not None
-        assert not assistant.ask("when did the theatrre reopen").found
-        assert assistant.ask("when did the theatrre reopen").suggested == (
-            "when did the Theatre reopen?"
-        )
-
-
 def test_a_name_misspelled_past_finding_is_respelled_from_the_titles(
     index_dir: Path, docs: Path
 ) -> None:

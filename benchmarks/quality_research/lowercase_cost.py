@@ -15,7 +15,8 @@ false abstention, correct abstention (benchmarks/question_mark.py's counting).
 .163 and .378 / .058 / .142. Lower case answers as well, but abstains less: correct abstention
 falls .053 / .078 / .021, what the name rules gave.
 
-Then measured (qa.pipeline.casing, this commit; taken out in the next): a question whose words
+Then measured (qa.pipeline.casing, in commit 111433a and taken out after it: `git checkout
+111433a` and QA_CASING=now or =passages rerun its rows): a question whose words
 past the first carry no capital letter ("I" aside) read with its names capitalised, (a) where
 the passages read write them so, and (b) where they never write them and English text usually
 capitalises them (tiktoken's vocabulary), (b') as (b) only for words no article mentions. The
@@ -48,11 +49,8 @@ cited right story .719 against .724.)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from pathlib import Path
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -60,27 +58,10 @@ from benchmarks.question_mark import asked_files, rates
 
 
 def main() -> None:
-    # QA_CASING=now: the rows of the code as it is only; =passages: only the passages' evidence
-    # cases a word (the first rule's fallback, tiktoken's guess off). Else also the rows before.
-    rows = os.environ.get("QA_CASING", "")
-    prior = (
-        mock.patch("qa.pipeline.casing.usually_capitalised", lambda word: False)
-        if rows == "passages"
-        else contextlib.nullcontext()
-    )
     for name, assistant, inside, outside in asked_files(__doc__.split("\n\n")[0]):
         for label, shown in (("as given", str), ("lower case", str.lower)):
-            with prior:
-                hit, false, right = rates(assistant, inside, outside, shown)
-            label += ", passages only" if rows == "passages" else ""
+            hit, false, right = rates(assistant, inside, outside, shown)
             print(f"| {name}, {label} | {hit:.3f} | {false:.3f} | {right:.3f} |")
-            if rows:
-                continue
-            with mock.patch("qa.assistant.cased", lambda question, *evidence: question):
-                hit, false, right = rates(assistant, inside, outside, shown)
-            print(
-                f"| {name}, {label}, not cased (before) | {hit:.3f} | {false:.3f} | {right:.3f} |"
-            )
 
 
 if __name__ == "__main__":

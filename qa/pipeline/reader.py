@@ -295,7 +295,6 @@ def reading_answer(
     unmentioned: Sequence[str] = (),
     lacking: Lacking | None = None,
     titles: Titles | None = None,
-    asked_names: Sequence[str] | None = None,
 ) -> Answer:
     """The answer from a reading: the most probable sentences quoted, or an abstention when
     none reaches ``abstain_below`` (else ``default_threshold``, else ``ABSTAIN_BELOW``).
@@ -306,9 +305,7 @@ def reading_answer(
     misspelled (qa.pipeline.spelling: as a passage read writes a name, else as a word of one of
     the ``titles``, the articles searched) is read as that name: an answer quoting an article
     that never mentions it abstains and offers the question respelled ("When was Tesle born?"
-    quoted Genghis Khan's birth; "Tesla" is the name meant). ``asked_names``: the question's
-    names when the caller read them otherwise than ``names`` (a question typed in lower case:
-    qa.pipeline.casing).
+    quoted Genghis Khan's birth; "Tesla" is the name meant).
 
     A follow-up may quote a sentence an earlier turn quoted: in a conversation the next answer
     is often in the same sentence ("Who attacked the theatre?", then "When?"). Passing over what
@@ -327,8 +324,7 @@ def reading_answer(
     if sentences and lacking is not None:
         passage = sentences[0].candidate.passage
         if not unmentioned:
-            asked = names(question) if asked_names is None else asked_names
-            missing = list(lacking(passage.article_id, asked))
+            missing = list(lacking(passage.article_id, names(question)))
             if missing:
                 absent, sure = (passage.title, missing), best * ARTICLE_LACKS_FACTOR
         elif sure >= threshold:

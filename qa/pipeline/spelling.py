@@ -140,6 +140,5 @@ def respelled(
     them; None when no name is."""
     fixed = question
     for name, spelled in spellings(unmentioned, texts, titles).items():
-        # "when was tesle born": a question typed in lower case names "Tesle" (qa.pipeline.casing)
-        fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed, flags=re.IGNORECASE)
+        fixed = re.sub(rf"\b{re.escape(name)}\b", spelled, fixed)
     return fixed if fixed != question else None

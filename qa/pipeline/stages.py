@@ -34,7 +34,6 @@ from qa.pipeline.reader import (
     READ_PASSAGES,
     AnswerModel,
     Lacking,
-    names,
     read,
     reader_query,
     reading_answer,
@@ -59,9 +58,6 @@ class Found:
     # passages); ``alone_stored`` are the sentence vectors of its passages read alone.
     conversation: Retrieved | None = None
     alone_stored: StoredVectors = None
-    # The question with its names capitalised, where it was typed in lower case, as the
-    # passages found write them (qa.pipeline.casing): what the name rules read. None: as typed.
-    cased: str | None = None
     # The question's names that no article (within the filters) mentions (Retriever.unmentioned).
     unmentioned: tuple[str, ...] = ()
     # Which of the question's other names an article (by id) never mentions: asked only of the
@@ -70,11 +66,6 @@ class Found:
     # The titles of the articles searched, read only when a name no article mentions is
     # spelled alike by no passage found ("Tesle": qa.pipeline.spelling).
     titles: Titles | None = None
-
-    @property
-    def named(self) -> str:
-        """The question as the name rules read it (``cased``, else as typed)."""
-        return self.question if self.cased is None else self.cased
 
     @property
     def follow_up(self) -> bool:
@@ -140,7 +131,7 @@ class ReaderStage:
             reading = read(self.model, question, found.passages, embedder, vector, found.stored)
             return reading_answer(
                 question, reading, abstain_below, None, found.unmentioned, found.lacking,
-                found.titles, names(found.named),
+                found.titles,
             )  # fmt: skip
         # Read inside the subject (the question read with the one before it, as a follow-up),
         # and alone: a new topic ("Where is the Rhine?" after Super Bowl 50) reads surer alone
@@ -148,10 +139,10 @@ class ReaderStage:
         asked = reader_query(question, [t.question for t in found.turns])
         topic = read(self.model, question, found.passages, embedder, vector, found.stored, asked)
         alone = read(self.model, question, conversation.alone, embedder, vector, found.alone_stored)
-        if switches_topic(topic, alone, needs_context(question), found.named):
+        if switches_topic(topic, alone, needs_context(question), question):
             return reading_answer(
                 question, alone, abstain_below, None, found.unmentioned, found.lacking,
-                found.titles, names(found.named),
+                found.titles,
             )  # fmt: skip
         # A follow-up: its own head and threshold decide.
         reply = reading_answer(
