@@ -465,3 +465,106 @@ def test_more_questions_are_mined_as_asked_and_said_in_the_work_folder(
         with pytest.raises(SystemExit):
             command.parse([f"--questions={useless}"])
         assert "--questions must be above 0" in capsys.readouterr().err
+
+
+def test_a_smaller_reader_keeps_evenly_spaced_layers_ending_at_the_last(tiny_model: Path) -> None:
+    from transformers import BertModel
+
+    from embeddings.reader_training import build_model, kept_layers
+
+    assert kept_layers(6, 3) == [1, 3, 5]
+    assert kept_layers(6, 6) == [0, 1, 2, 3, 4, 5]
+    assert kept_layers(2, 1) == [1]
+    for impossible in (0, 7):
+        with pytest.raises(ValueError):
+            kept_layers(6, impossible)
+    small = build_model(tiny_model, layers=1)
+    assert len(small.encoder.encoder.layer) == 1
+    assert small.encoder.config.num_hidden_layers == 1
+    whole = BertModel.from_pretrained(str(tiny_model))
+    kept, last = small.encoder.encoder.layer[0], whole.encoder.layer[1]
+    assert torch.equal(kept.output.dense.weight, last.output.dense.weight)
+
+
+def _answer_logits(
+    model_dir: Path, weights: Path, items: list[Example], layers: int
+) -> torch.Tensor:
+    from transformers import AutoTokenizer
+
+    from embeddings.reader_training import build_model, encode
+
+    model = build_model(model_dir, layers=layers)
+    model.load_state_dict(torch.load(weights, weights_only=True))
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    with torch.no_grad():
+        return model(**encode(tokenizer, items, 32))[0]
+
+
+def test_a_student_learns_its_teachers_logits(tiny_model: Path, tmp_path: Path) -> None:
+    """Taught a logit of 3 for every pair (answers and non-answers alike), a one-layer student
+    ends nearer 3 than one trained on the labels alone."""
+    data = [replace(e, teacher=3.0) if e.task == "reader" else e for e in examples()]
+    settings = replace(SETTINGS, layers=1)
+    alone = train(data, tiny_model, tmp_path / "alone", settings, max_steps=12)
+    taught = train(
+        data, tiny_model, tmp_path / "taught", replace(settings, distill_weight=2.0), max_steps=12
+    )
+    assert alone is not None and taught is not None
+    items = [e for e in data if e.task == "reader"][:64]
+    gaps = [
+        float(((_answer_logits(tiny_model, weights, items, 1) - 3.0) ** 2).mean())
+        for weights in (alone, taught)
+    ]
+    assert gaps[1] < 0.5 * gaps[0], gaps
+
+
+def test_teacher_logits_are_read_once_for_reader_pairs_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped reader teaches: its logit for each reader pair, NaN for verifier pairs, and a
+    second run reads the cache (a teacher that fails would show it read again)."""
+    import math
+
+    from embeddings.reader import TRAINED_DIR, ReaderModel
+    from qa.training.__main__ import teacher_logits
+    from qa.training.data import Pair
+
+    question = "What is the capital of Poland?"
+    pairs = [
+        Pair("reader", "g", "squad", question, "Warsaw\nWarsaw is the capital of Poland.", 1),
+        Pair("reader", "g", "squad", question, "Warsaw\nThe Vistula is long.", 0),
+        Pair("verifier", "v", "vitaminc", "It rained.", "It rained.", 0),
+    ]
+    first = teacher_logits(pairs, TRAINED_DIR, tmp_path)
+    assert first[0] > first[1] and math.isnan(first[2])
+    read = ReaderModel().answer_logits([question] * 2, [p.b for p in pairs[:2]])
+    assert first[:2] == pytest.approx([float(v) for v in read])
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(ReaderModel, "answer_logits", refuse)
+    again = teacher_logits(pairs, TRAINED_DIR, tmp_path)
+    assert again[:2] == first[:2] and math.isnan(again[2])
+
+
+def test_the_command_line_takes_a_teacher_only_for_the_reader(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from embeddings.reader import TRAINED_DIR
+    from qa.training.__main__ import parse, settings_of
+
+    taught = settings_of(parse(["--layers", "3", "--teacher"]))
+    assert (taught.layers, taught.distill_weight) == (3, 1.0)
+    assert parse(["--teacher"]).teacher == TRAINED_DIR
+    plain = settings_of(parse(["--distill-weight", "2"]))
+    assert (plain.layers, plain.distill_weight) == (0, 0.0)  # no teacher: nothing to learn from
+    with pytest.raises(SystemExit):
+        parse(["--teacher", str(Path(__file__).parent)])
+    assert "holds no reader.onnx" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["--model", "verifier", "--teacher"])
+    assert "--teacher teaches the reader" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["--layers", "0"])

@@ -204,6 +204,30 @@ def build_parser() -> argparse.ArgumentParser:
         "articles have them (default 1: 41,704 pairs; 2 with --epochs 1 reads about as many "
         "pairs in all, each question once)",
     )
+    parser.add_argument(
+        "--layers",
+        type=_positive,
+        default=None,
+        help="reader: keep this many of the bundled model's 6 layers, evenly spaced (default: "
+        "all); 3 read a pair in about half the time",
+    )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        nargs="?",
+        const=TRAINED_DIR,
+        default=None,
+        metavar="DIR",
+        help="reader: also learn the answer logits of the reader in DIR (default: the shipped "
+        "one), read once for every training pair and cached in the work folder",
+    )
+    parser.add_argument(
+        "--distill-weight",
+        type=float,
+        default=1.0,
+        help="with --teacher: weight of the squared difference from the teacher's logit "
+        "(default 1)",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     return parser
@@ -221,6 +245,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--learning-rate must be above 0 and below 1 (5e-5 is the default)")
     if args.mine_with_reader is not None and not (args.mine_with_reader / MODEL_FILE).is_file():
         parser.error(f"--mine-with-reader: {args.mine_with_reader} holds no {MODEL_FILE}")
+    if args.teacher is not None and not (args.teacher / MODEL_FILE).is_file():
+        parser.error(f"--teacher: {args.teacher} holds no {MODEL_FILE}")
+    if args.teacher is not None and args.model != "reader":
+        parser.error("--teacher teaches the reader: leave it out with --model verifier")
+    if args.distill_weight < 0:
+        parser.error("--distill-weight must be 0 or more")
     if args.span_no_answer and args.span_weight <= 0:
         parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
     return args
@@ -241,7 +271,33 @@ def settings_of(args: argparse.Namespace) -> TrainSettings:
         listwise_weight=args.listwise_weight if args.model == "reader" else 1.0,
         contrast_weight=args.contrast_weight if args.model == "verifier" else 0.0,
         learning_rate=args.learning_rate,
+        layers=args.layers or 0,
+        distill_weight=args.distill_weight if args.teacher is not None else 0.0,
     )
+
+
+def teacher_logits(pairs: list[data.Pair], teacher: Path, work: Path) -> list[float]:
+    """The teacher reader's answer logit for each pair (NaN for verifier pairs), read once and
+    cached in ``work``/teacher.json with the teacher file's sha256 (another teacher reads again)."""
+    model = ReaderModel(teacher)
+    sha = file_sha256(model.model_file)
+    cached = work / "teacher.json"
+    if cached.exists():
+        stored = json.loads(cached.read_text(encoding="utf-8"))
+        if stored.get("sha256") == sha and len(stored.get("logits", [])) == len(pairs):
+            return [float("nan") if v is None else float(v) for v in stored["logits"]]
+    rows = [n for n, p in enumerate(pairs) if p.task == "reader"]
+    logits: list[float | None] = [None] * len(pairs)
+    step = 256
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        got = model.answer_logits([pairs[n].a for n in part], [pairs[n].b for n in part])
+        for n, value in zip(part, got, strict=True):
+            logits[n] = float(value)
+        if start % (step * 20) == 0:
+            print(f"teacher: {start + len(part)}/{len(rows)} pairs read", file=sys.stderr)
+    cached.write_text(json.dumps({"sha256": sha, "logits": logits}), encoding="utf-8")
+    return [float("nan") if v is None else v for v in logits]
 
 
 def main() -> None:
@@ -269,6 +325,11 @@ def main() -> None:
     if args.mine_only:
         return
     answers = data.gold_answers(args.data) if args.span_weight > 0 else {}
+    taught = (
+        teacher_logits(pairs, args.teacher, work)
+        if args.teacher is not None
+        else [float("nan")] * len(pairs)
+    )
     examples = [
         Example(
             p.task,
@@ -277,8 +338,9 @@ def main() -> None:
             p.b,
             p.label,
             data.answer_in(p.b, answers.get(p.group, [])) if p.label == 1 else "",
+            teacher,
         )
-        for p in pairs
+        for p, teacher in zip(pairs, taught, strict=True)
     ]
     if answers:
         found = sum(1 for e in examples if e.answer)
@@ -289,7 +351,9 @@ def main() -> None:
     settings = settings_of(args)
     weights = train(examples, default_model_path(), work, settings, args.max_steps)
     assert weights is not None
-    report = export(default_model_path(), weights, args.out, f"{args.model}.onnx")
+    report = export(
+        default_model_path(), weights, args.out, f"{args.model}.onnx", layers=settings.layers
+    )
     report["minutes"] = round((time.perf_counter() - started) / 60, 1)
     print(json.dumps(report, indent=1))
 
