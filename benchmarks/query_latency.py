@@ -1,11 +1,13 @@
 """Warm query latency of ``search`` and ``ask`` over all SQuAD v1.1 dev articles.
 
     python benchmarks/query_latency.py ../shared/data/squad-dev-v1.1.json.gz [--questions 300]
+        [--reader-dir DIR]
 
 Builds (once, then reuses) an index of the 48 articles in benchmarks/results/squad-all-index,
 warms the model up, then times ``search`` (k=5), ``ask`` (with the trained reader, the
 default) and ``ask`` without it on a random sample of the dev questions, one at a time in one
-process, and prints p50/p95 in milliseconds.
+process, and prints p50/p95 in milliseconds. ``--reader-dir`` times another trained reader
+(a folder with its reader.onnx) instead of the shipped one.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reader-dir", type=Path, help="another trained reader (default: shipped)")
     args = parser.parse_args()
 
-    assistant = Assistant.open(INDEX)
+    assistant = Assistant.open(INDEX, reader_dir=args.reader_dir)
     report = assistant.ingest([args.data])
     print(f"index: {report.summary()}", file=sys.stderr)
     with gzip.open(args.data, "rt", encoding="utf-8") as handle:
