@@ -37,7 +37,10 @@ from qa.types import Answer, Passage
 
 # How much the reader reads per question. Each sentence costs ~3 ms (int8, 2 cores, ~50
 # tokens); 16 keep `ask` p50 under 80 ms at SQuAD-dev size (benchmarks/query_latency.py), and
-# reading 24 or 32 picks no better (benchmarks/quality_research/read_recall.py).
+# reading 24 or 32 picks no better (benchmarks/quality_research/read_recall.py). Reading 8
+# (2026-12-07, `python benchmarks/reader_calibrate.py` with this at 8, head refitted) chose as
+# well (score .6697 against .6722) but abstained worse (correct abstention .852 / .707 / .090
+# against .949 / .829 / .163), and `ask` p50 on an AVX2-only CPU was still 86 ms against 122.
 READ_PASSAGES = 8
 READ_SENTENCES = 16
 
