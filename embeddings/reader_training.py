@@ -89,8 +89,9 @@ class TrainSettings:
     layers: int = 0
     # Weight of the mean squared difference between the answer logit and a teacher reader's
     # (``Example.teacher``, the shipped reader's int8 logit: ``python -m qa.training --teacher``),
-    # beside the loss on the labels; 0: off. A small reader learns the teacher's confidence,
-    # which abstention reads, not only its labels.
+    # beside the loss on the labels; 0: off. Meant to teach a small reader the confidence that
+    # abstention reads; a 3-layer reader taught so (2026-12-07) still abstained worse than its
+    # teacher (calibration, NYT correct abstention .536 against .829; model card).
     distill_weight: float = 0.0
 
 
