@@ -547,6 +547,11 @@ def test_teacher_logits_are_read_once_for_reader_pairs_and_cached(
     monkeypatch.setattr(ReaderModel, "answer_logits", refuse)
     again = teacher_logits(pairs, TRAINED_DIR, tmp_path)
     assert again[:2] == first[:2] and math.isnan(again[2])
+    other = [pairs[1], pairs[0], pairs[2]]  # as many pairs, another order: read again
+    with pytest.raises(AssertionError, match="read again"):
+        teacher_logits(other, TRAINED_DIR, tmp_path)
+    monkeypatch.undo()
+    assert teacher_logits(other, TRAINED_DIR, tmp_path)[:2] == pytest.approx(first[1::-1])
 
 
 def test_the_command_line_takes_a_teacher_only_for_the_reader(
@@ -568,3 +573,6 @@ def test_the_command_line_takes_a_teacher_only_for_the_reader(
     assert "--teacher teaches the reader" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["--layers", "0"])
+    with pytest.raises(SystemExit):
+        parse(["--layers", "7"])  # before any mining, not when the model is built
+    assert "the bundled model has 6 layers, 7 asked" in capsys.readouterr().err

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -208,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--layers",
         type=_positive,
         default=None,
-        help="reader: keep this many of the bundled model's 6 layers, evenly spaced (default: "
+        help="keep this many of the bundled model's 6 layers, evenly spaced (default: "
         "all); 3 read a pair in about half the time (tried 2026-12-07 with --teacher: "
         "calibration score .645 against .672, embeddings/trained/README.md)",
     )
@@ -252,6 +253,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--teacher teaches the reader: leave it out with --model verifier")
     if args.distill_weight < 0:
         parser.error("--distill-weight must be 0 or more")
+    if args.layers is not None and args.layers > (total := base_layers()):
+        parser.error(f"--layers: the bundled model has {total} layers, {args.layers} asked")
     if args.span_no_answer and args.span_weight <= 0:
         parser.error("--span-no-answer marks negatives for the span loss: give --span-weight too")
     return args
@@ -277,15 +280,25 @@ def settings_of(args: argparse.Namespace) -> TrainSettings:
     )
 
 
+def base_layers() -> int:
+    """How many layers the bundled model has (its config.json)."""
+    config = json.loads((default_model_path() / "config.json").read_text(encoding="utf-8"))
+    return int(config["num_hidden_layers"])
+
+
 def teacher_logits(pairs: list[data.Pair], teacher: Path, work: Path) -> list[float]:
     """The teacher reader's answer logit for each pair (NaN for verifier pairs), read once and
-    cached in ``work``/teacher.json with the teacher file's sha256 (another teacher reads again)."""
+    cached in ``work``/teacher.json with the teacher file's sha256 and a digest of the pairs
+    (another teacher, or other pairs, are read again)."""
     model = ReaderModel(teacher)
     sha = file_sha256(model.model_file)
+    digest = hashlib.sha256()
+    for pair in pairs:
+        digest.update(f"{pair.task}\0{pair.a}\0{pair.b}\0".encode())
     cached = work / "teacher.json"
     if cached.exists():
         stored = json.loads(cached.read_text(encoding="utf-8"))
-        if stored.get("sha256") == sha and len(stored.get("logits", [])) == len(pairs):
+        if stored.get("sha256") == sha and stored.get("pairs") == digest.hexdigest():
             return [float("nan") if v is None else float(v) for v in stored["logits"]]
     rows = [n for n, p in enumerate(pairs) if p.task == "reader"]
     logits: list[float | None] = [None] * len(pairs)
@@ -297,7 +310,8 @@ def teacher_logits(pairs: list[data.Pair], teacher: Path, work: Path) -> list[fl
             logits[n] = float(value)
         if start % (step * 20) == 0:
             print(f"teacher: {start + len(part)}/{len(rows)} pairs read", file=sys.stderr)
-    cached.write_text(json.dumps({"sha256": sha, "logits": logits}), encoding="utf-8")
+    record = {"sha256": sha, "pairs": digest.hexdigest(), "logits": logits}
+    cached.write_text(json.dumps(record), encoding="utf-8")
     return [float("nan") if v is None else v for v in logits]
 
 
