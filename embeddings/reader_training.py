@@ -93,6 +93,10 @@ class TrainSettings:
     # abstention reads; a 3-layer reader taught so (2026-12-07) still abstained worse than its
     # teacher (calibration, NYT correct abstention .536 against .829; model card).
     distill_weight: float = 0.0
+    # The sha256 of the reader file training started from (``train``'s ``start``: its int8
+    # weights read back, ``embeddings.onnx_weights``); "": the bundled bi-encoder. Kept in the
+    # settings so that a checkpoint is resumed only by a run from the same start.
+    init_sha256: str = ""
 
 
 def kept_layers(total: int, keep: int) -> list[int]:
@@ -267,6 +271,36 @@ def build_model(model_dir: Path, span_head: bool = False, layers: int = 0) -> An
     return model
 
 
+def load_start(model: Any, start: Path, settings: TrainSettings) -> None:
+    """Put the weights of the reader file ``start`` into ``model`` (its kept layers if
+    ``settings.layers``), checking that the file is the one the settings name."""
+    import torch
+
+    from embeddings.onnx_weights import kept, read_weights
+    from embeddings.reader import file_sha256
+
+    if file_sha256(start) != settings.init_sha256:
+        raise ValueError(f"{start} is not the file the settings start from")
+    weights = read_weights(start)
+    total = max(int(k.split(".")[3]) for k in weights if k.startswith("encoder.encoder.layer.")) + 1
+    if settings.layers:
+        weights = kept(weights, kept_layers(total, settings.layers))
+    elif total != (size := len(model.encoder.encoder.layer)):
+        raise ValueError(f"{start} has {total} layers, the model {size}")
+    missing, unexpected = model.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in weights.items()}, strict=False
+    )
+    # The word embeddings stay the bundled model's (frozen, so the same); the pooler is unused
+    # and the span head is not exported, so a new one starts fresh.
+    left = [
+        k
+        for k in missing
+        if "word_embeddings" not in k and ".pooler." not in k and not k.startswith("span.")
+    ]
+    if left or unexpected:
+        raise ValueError(f"{start} does not fit the model: {(left + unexpected)[:3]}")
+
+
 def encode(
     tokenizer: Any, items: Sequence[Example], max_tokens: int, offsets: bool = False
 ) -> dict[str, Any]:
@@ -292,11 +326,14 @@ def train(
     settings: TrainSettings,
     max_steps: int | None = None,
     stop_at: int | None = None,
+    start: Path | None = None,
 ) -> Path | None:
     """Train (or resume) and return the path of the final weights (``work_dir/final.pt``).
 
     ``max_steps`` trains on the first batches only (probes, tests); ``stop_at`` stops after
-    that step's checkpoint and returns None, as an interruption would (tests of resuming)."""
+    that step's checkpoint and returns None, as an interruption would (tests of resuming);
+    ``start`` (a ``reader.onnx``, its sha256 in ``settings.init_sha256``) starts from that
+    reader's weights instead of the bundled bi-encoder's, its kept layers if ``settings.layers``."""
     import torch
 
     go_offline()
@@ -315,6 +352,8 @@ def train(
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     model = build_model(model_dir, span_head=settings.span_weight > 0, layers=settings.layers)
+    if start is not None:
+        load_start(model, start, settings)
     if settings.train_word_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(True)
     plan = batches(examples, settings)

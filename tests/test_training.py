@@ -576,3 +576,71 @@ def test_the_command_line_takes_a_teacher_only_for_the_reader(
     with pytest.raises(SystemExit):
         parse(["--layers", "7"])  # before any mining, not when the model is built
     assert "the bundled model has 6 layers, 7 asked" in capsys.readouterr().err
+
+
+def test_a_reader_read_back_from_its_onnx_file_reads_pairs_as_the_file_does() -> None:
+    """The shipped reader's int8 weights, read back into the torch model, give the file's own
+    logits up to the int8 rounding (the export's own agreement is within about .5)."""
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from embeddings.reader import MODEL_FILE, TRAINED_DIR, ReaderModel, file_sha256
+    from embeddings.reader_training import build_model, encode, load_start
+
+    start = TRAINED_DIR / MODEL_FILE
+    model = build_model(default_model_path())
+    load_start(model, start, replace(SETTINGS, init_sha256=file_sha256(start)))
+    model.eval()
+    questions = ["Who brought the plague to Sicily?", "When did it start?"] * 3
+    sentences = [
+        "Black Death\nGenoese traders fled by ship to Sicily.",
+        "Black Death\nThe plague struck Europe in 1347.",
+        "Warsaw\nWarsaw is the capital of Poland.",
+        "Black Death\nThe disease spread over the following years.",
+        "Saturn V\nThe rocket was 110 m tall.",
+        "Black Death\nIt began in Central Asia in the 1330s.",
+    ]
+    items = [Example("reader", "g", q, s, 0) for q, s in zip(questions, sentences, strict=True)]
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
+    with torch.no_grad():
+        torch_logits = model(**encode(tokenizer, items, 80))[0].numpy()
+    file_logits = ReaderModel().answer_logits(questions, sentences)
+    assert np.abs(torch_logits - file_logits).max() < 0.6, (torch_logits, file_logits)
+    assert np.corrcoef(torch_logits, file_logits)[0, 1] > 0.97  # .988 measured
+    assert torch_logits.argmax() == file_logits.argmax()
+    with pytest.raises(ValueError, match="not the file"):
+        load_start(build_model(default_model_path()), start, SETTINGS)
+
+
+def test_a_smaller_reader_started_from_a_reader_keeps_that_readers_layers(
+    tmp_path: Path,
+) -> None:
+    from embeddings.onnx_weights import read_weights
+    from embeddings.reader import MODEL_FILE, TRAINED_DIR, file_sha256
+
+    start = TRAINED_DIR / MODEL_FILE
+    settings = replace(SETTINGS, layers=3, init_sha256=file_sha256(start))
+    weights = train(examples(), default_model_path(), tmp_path, settings, max_steps=0, start=start)
+    assert weights is not None
+    trained = torch.load(weights, weights_only=True)
+    shipped = read_weights(start)
+    for new, old in enumerate((1, 3, 5)):
+        for part in ("attention.self.query.weight", "output.dense.weight"):
+            got = trained[f"encoder.encoder.layer.{new}.{part}"].numpy()
+            assert (got == shipped[f"encoder.encoder.layer.{old}.{part}"]).all(), (new, part)
+    assert "encoder.encoder.layer.3.output.dense.weight" not in trained
+    assert (trained["answer.weight"].numpy() == shipped["answer.weight"]).all()
+
+
+def test_the_command_line_starts_from_a_reader_only_where_there_is_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from embeddings.reader import MODEL_FILE, TRAINED_DIR, file_sha256
+    from qa.training.__main__ import parse, settings_of
+
+    started = settings_of(parse(["--layers", "3", "--init"]))
+    assert started.init_sha256 == file_sha256(TRAINED_DIR / MODEL_FILE)
+    assert settings_of(parse([])).init_sha256 == ""
+    with pytest.raises(SystemExit):
+        parse(["--init", str(Path(__file__).parent)])
+    assert "--init: " in capsys.readouterr().err

@@ -230,6 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --teacher: weight of the squared difference from the teacher's logit "
         "(default 1)",
     )
+    parser.add_argument(
+        "--init",
+        type=Path,
+        nargs="?",
+        const=TRAINED_DIR,
+        default=None,
+        metavar="DIR",
+        help=f"start from the reader in DIR (default: the shipped one; its {MODEL_FILE}'s int8 "
+        "weights read back), its kept layers with --layers, instead of the bundled bi-encoder",
+    )
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (tests, probes)")
     parser.add_argument("--mine-only", action="store_true")
     return parser
@@ -251,6 +261,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--teacher: {args.teacher} holds no {MODEL_FILE}")
     if args.teacher is not None and args.model != "reader":
         parser.error("--teacher teaches the reader: leave it out with --model verifier")
+    if args.init is not None and not (args.init / MODEL_FILE).is_file():
+        parser.error(f"--init: {args.init} holds no {MODEL_FILE}")
     if args.distill_weight < 0:
         parser.error("--distill-weight must be 0 or more")
     if args.layers is not None and args.layers > (total := base_layers()):
@@ -277,6 +289,7 @@ def settings_of(args: argparse.Namespace) -> TrainSettings:
         learning_rate=args.learning_rate,
         layers=args.layers or 0,
         distill_weight=args.distill_weight if args.teacher is not None else 0.0,
+        init_sha256=file_sha256(args.init / MODEL_FILE) if args.init is not None else "",
     )
 
 
@@ -364,7 +377,8 @@ def main() -> None:
             f"span loss: the answer is found in {found} of {positives} positives", file=sys.stderr
         )
     settings = settings_of(args)
-    weights = train(examples, default_model_path(), work, settings, args.max_steps)
+    start = args.init / MODEL_FILE if args.init is not None else None
+    weights = train(examples, default_model_path(), work, settings, args.max_steps, start=start)
     assert weights is not None
     report = export(
         default_model_path(), weights, args.out, f"{args.model}.onnx", layers=settings.layers
