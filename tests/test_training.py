@@ -609,7 +609,7 @@ def test_a_reader_read_back_from_its_onnx_file_reads_pairs_as_the_file_does() ->
     assert np.corrcoef(torch_logits, file_logits)[0, 1] > 0.97  # .988 measured
     assert torch_logits.argmax() == file_logits.argmax()
     with pytest.raises(ValueError, match="not the file"):
-        load_start(build_model(default_model_path()), start, SETTINGS)
+        load_start(model, start, SETTINGS)  # the settings name no start: refused before loading
 
 
 def test_a_smaller_reader_started_from_a_reader_keeps_that_readers_layers(
