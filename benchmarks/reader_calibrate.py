@@ -62,6 +62,9 @@ class Read:
     gold: bool
     holds_answer: bool
     chunk_id: int
+    # Its place among the read sentences by the cheap score (the order ``read`` takes them in;
+    # -1 in caches written before 2026-12-07): benchmarks/quality_research/read_in_two_steps.py.
+    cheap_rank: int = -1
 
 
 @dataclass
@@ -168,6 +171,11 @@ def collect(
             )
             reading = reader_stage.read(model, q.question, passages, embedder, vector, stored)
             inside_q = q.article_id is not None
+            cheap = sorted(
+                reading.sentences,
+                key=lambda s: (-s.candidate.score, s.candidate.passage.rank, s.candidate.start),
+            )
+            cheap_rank = {id(s): n for n, s in enumerate(cheap)}
             assistant.reader_enabled = False
             old = assistant.ask(q.question, abstain_below=float("-inf"))
             assistant.reader_enabled = True
@@ -194,6 +202,7 @@ def collect(
                             and overlaps_span(s.candidate.start, s.candidate.end, q.spans),
                             inside_q and contains_answer(s.candidate.text, q.answers),
                             s.candidate.passage.chunk_id,
+                            cheap_rank[id(s)],
                         )
                         for s in reading.sentences
                     ],
