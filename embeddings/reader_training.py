@@ -281,7 +281,10 @@ def load_start(model: Any, start: Path, settings: TrainSettings) -> None:
 
     if file_sha256(start) != settings.init_sha256:
         raise ValueError(f"{start} is not the file the settings start from")
-    weights = read_weights(start)
+    try:
+        weights = read_weights(start)
+    except KeyError as error:  # another graph than the export's (embeddings.onnx_weights)
+        raise ValueError(f"{start}: no weight {error} where an exported reader has one") from None
     total = max(int(k.split(".")[3]) for k in weights if k.startswith("encoder.encoder.layer.")) + 1
     if settings.layers:
         weights = kept(weights, kept_layers(total, settings.layers))

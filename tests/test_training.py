@@ -612,6 +612,23 @@ def test_a_reader_read_back_from_its_onnx_file_reads_pairs_as_the_file_does() ->
         load_start(model, start, SETTINGS)  # the settings name no start: refused before loading
 
 
+def test_a_reader_file_without_a_weight_is_refused_naming_it(tmp_path: Path) -> None:
+    import onnx
+
+    from embeddings.reader import MODEL_FILE, TRAINED_DIR, file_sha256
+    from embeddings.reader_training import build_model, load_start
+
+    graph = onnx.load(str(TRAINED_DIR / MODEL_FILE))
+    kept = [t for t in graph.graph.initializer if t.name != "Attention_2_qkv_bias"]
+    del graph.graph.initializer[:]
+    graph.graph.initializer.extend(kept)
+    damaged = tmp_path / MODEL_FILE
+    onnx.save(graph, str(damaged))
+    settings = replace(SETTINGS, init_sha256=file_sha256(damaged))
+    with pytest.raises(ValueError, match="no weight 'Attention_2_qkv_bias'"):
+        load_start(build_model(default_model_path()), damaged, settings)
+
+
 def test_a_smaller_reader_started_from_a_reader_keeps_that_readers_layers(
     tmp_path: Path,
 ) -> None:
