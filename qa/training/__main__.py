@@ -211,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep this many of the bundled model's 6 layers, evenly spaced (default: "
         "all); 3 read a pair in about half the time (tried 2026-12-07 with --teacher: "
-        "calibration score .645 against .672, embeddings/trained/README.md)",
+        "calibration score .645 against .672, and .646 with --init too; "
+        "embeddings/trained/README.md)",
     )
     parser.add_argument(
         "--teacher",
