@@ -661,3 +661,82 @@ def test_the_command_line_starts_from_a_reader_only_where_there_is_one(
     with pytest.raises(SystemExit):
         parse(["--init", str(Path(__file__).parent)])
     assert "--init: " in capsys.readouterr().err
+
+
+def _vitaminc_file(folder: Path) -> Path:
+    """A tiny VitaminC file: two titles, the first on the training side."""
+    import gzip
+
+    rows = [
+        {
+            "title": "Lake",
+            "claim": "The lake is 30 m deep.",
+            "evidence": "It is 30 m deep.",
+            "label": "supports",
+        },
+        {
+            "title": "Lake",
+            "claim": "The lake is 30 m deep.",
+            "evidence": "It is 41 m deep.",
+            "label": "refutes",
+        },
+        {
+            "title": "Lake",
+            "claim": "The lake is old.",
+            "evidence": "It has fish.",
+            "label": "not_enough_info",
+        },
+        {"title": "River", "claim": "It is long.", "evidence": "It is short.", "label": "refutes"},
+    ]
+    path = folder / "vitaminc.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    return path
+
+
+def test_refuting_vitaminc_pairs_are_also_read_the_other_way_round_when_asked(
+    tmp_path: Path,
+) -> None:
+    """A contradiction holds both ways, support does not: --swap-refutes adds each refuting
+    training pair with its evidence as the claim, and leaves the other pairs as they were."""
+    import random
+
+    from qa.training.data import LABELS, vitaminc_pairs
+
+    path = _vitaminc_file(tmp_path)
+    plain = vitaminc_pairs(path, 10, random.Random(13))
+    swapped = vitaminc_pairs(path, 10, random.Random(13), swap_refutes=True)
+    assert len(plain) == 3  # the odd title is held out
+    assert swapped[:3] == plain
+    assert [(p.source, p.a, p.b, LABELS[p.label]) for p in swapped[3:]] == [
+        ("vitaminc-swapped", "It is 41 m deep.", "Lake\nThe lake is 30 m deep.", "refutes")
+    ]
+
+
+def test_verifier_pairs_made_another_way_are_refused_not_trained_on(tmp_path: Path) -> None:
+    from qa.errors import QAError
+    from qa.training.__main__ import mine_verifier
+    from qa.training.data import VERIFIER, Pair, write_pairs
+
+    pairs = [Pair(VERIFIER, "v", "vitaminc", "It rained.", "It rained.", 0)]
+    write_pairs(pairs, tmp_path / "pairs.jsonl.gz")
+    assert mine_verifier(tmp_path / "no-data", tmp_path, 13) == pairs  # a cache from before
+    (tmp_path / "mining.json").write_text(
+        json.dumps({"seed": 13, "swap_refutes": False}), encoding="utf-8"
+    )
+    assert mine_verifier(tmp_path / "no-data", tmp_path, 13) == pairs
+    with pytest.raises(QAError, match="made another way"):
+        mine_verifier(tmp_path / "no-data", tmp_path, 13, swap_refutes=True)
+    with pytest.raises(QAError, match="made another way"):
+        mine_verifier(tmp_path / "no-data", tmp_path, 29)
+
+
+def test_the_command_line_swaps_refutes_only_for_the_verifier(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qa.training.__main__ import parse
+
+    assert parse(["--model", "verifier", "--swap-refutes"]).swap_refutes
+    with pytest.raises(SystemExit):
+        parse(["--swap-refutes"])
+    assert "--swap-refutes is for --model verifier" in capsys.readouterr().err

@@ -64,13 +64,26 @@ VERIFIER_BUDGET = {
 }
 
 
-def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
-    cached = work / "pairs.jsonl.gz"
+def mine_verifier(
+    data_dir: Path, work: Path, seed: int, swap_refutes: bool = False
+) -> list[data.Pair]:
+    """The verifier's pairs, cached in ``work`` (pairs.jsonl.gz, with mining.json saying how): a
+    cache made another way is refused, not trained on."""
+    cached, record = work / "pairs.jsonl.gz", work / "mining.json"
+    how = {"seed": seed, "swap_refutes": swap_refutes}
     if cached.exists():
+        if record.exists() and json.loads(record.read_text()) != how:
+            raise QAError(
+                f"The pairs in {cached} were made another way ({record.read_text().strip()}), "
+                f"not as asked ({json.dumps(how)}). Give another --work folder, or "
+                f"delete {cached} to make them again."
+            )
         return data.read_pairs(cached)
     rng = random.Random(seed)
     train_dir = data_dir / "train"
-    pairs = data.vitaminc_pairs(train_dir / "vitaminc.jsonl.gz", VERIFIER_BUDGET["vitaminc"], rng)
+    pairs = data.vitaminc_pairs(
+        train_dir / "vitaminc.jsonl.gz", VERIFIER_BUDGET["vitaminc"], rng, swap_refutes
+    )
     for path, name in (
         (data_dir / "squad-dev-v1.1.json.gz", "squad-claims"),
         (data_dir / "squadshifts-nyt-dev.json.gz", "nyt-claims"),
@@ -81,6 +94,7 @@ def mine_verifier(data_dir: Path, work: Path, seed: int) -> list[data.Pair]:
             raw, name, VERIFIER_BUDGET[name], rng, paraphrases=True
         )
     data.write_pairs(pairs, cached)
+    record.write_text(json.dumps(how) + "\n", encoding="utf-8")
     return pairs
 
 
@@ -180,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         "refuting one, and the other way round (default 0: off)",
     )
     parser.add_argument(
+        "--swap-refutes",
+        action="store_true",
+        help="verifier: also read each refuting VitaminC pair the other way round (its "
+        "evidence as the claim), still refutes",
+    )
+    parser.add_argument(
         "--learning-rate",
         type=float,
         default=TrainSettings.learning_rate,
@@ -264,6 +284,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--teacher teaches the reader: leave it out with --model verifier")
     if args.init is not None and not (args.init / MODEL_FILE).is_file():
         parser.error(f"--init: {args.init} holds no {MODEL_FILE}")
+    if args.swap_refutes and args.model != "verifier":
+        parser.error("--swap-refutes is for --model verifier")
     if args.distill_weight < 0:
         parser.error("--distill-weight must be 0 or more")
     if args.layers is not None and args.layers > (total := base_layers()):
@@ -334,7 +356,10 @@ def main() -> None:
     started = time.perf_counter()
     work = args.work or Path(f"{args.model}-work")
     if args.model == "verifier":
-        pairs = mine_verifier(args.data, work, args.seed)
+        try:
+            pairs = mine_verifier(args.data, work, args.seed, args.swap_refutes)
+        except QAError as error:
+            sys.exit(str(error))
     else:
         how = mining.Mining(
             args.seed, mining.NEGATIVES * args.fresh_negatives, questions=args.questions

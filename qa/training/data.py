@@ -199,12 +199,18 @@ def verifier_pairs_from_squad(
     return pairs
 
 
-def vitaminc_pairs(path: Path, limit: int, rng: random.Random) -> list[Pair]:
+def vitaminc_pairs(
+    path: Path, limit: int, rng: random.Random, swap_refutes: bool = False
+) -> list[Pair]:
+    """VitaminC pairs of the training titles, at most ``limit``. With ``swap_refutes``, each
+    refuting pair is also read the other way round (its evidence as the claim, its claim as the
+    evidence, still refutes: a contradiction holds both ways; support does not), source
+    "vitaminc-swapped"; the first pairs are the same either way."""
     rows = load_jsonl(path)
     train = titles_on([str(r["title"]) for r in rows], "train")
     kept = [r for r in rows if str(r["title"]) in train]
     rng.shuffle(kept)
-    return [
+    pairs = [
         Pair(
             VERIFIER,
             f"vitaminc-{n}",
@@ -215,6 +221,20 @@ def vitaminc_pairs(path: Path, limit: int, rng: random.Random) -> list[Pair]:
         )
         for n, r in enumerate(kept[:limit])
     ]
+    if swap_refutes:
+        pairs += [
+            Pair(
+                VERIFIER,
+                f"vitaminc-{n}-swapped",
+                "vitaminc-swapped",
+                str(r["evidence"]),
+                evidence_text(str(r["title"]), str(r["claim"])),
+                LABELS.index("refutes"),
+            )
+            for n, r in enumerate(kept[:limit])
+            if str(r["label"]) == "refutes"
+        ]
+    return pairs
 
 
 def title_text(title: str) -> str:
