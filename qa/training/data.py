@@ -210,31 +210,36 @@ def vitaminc_pairs(
     train = titles_on([str(r["title"]) for r in rows], "train")
     kept = [r for r in rows if str(r["title"]) in train]
     rng.shuffle(kept)
-    pairs = [
-        Pair(
-            VERIFIER,
-            f"vitaminc-{n}",
-            "vitaminc",
-            str(r["claim"]),
-            evidence_text(str(r["title"]), str(r["evidence"])),
-            LABELS.index(str(r["label"])),
-        )
-        for n, r in enumerate(kept[:limit])
+    chosen = list(enumerate(kept[:limit]))
+    # (group, source, title, claim, evidence, label)
+    read = [
+        (f"vitaminc-{n}", "vitaminc", r["title"], r["claim"], r["evidence"], r["label"])
+        for n, r in chosen
     ]
     if swap_refutes:
-        pairs += [
-            Pair(
-                VERIFIER,
+        read += [
+            (
                 f"vitaminc-{n}-swapped",
                 "vitaminc-swapped",
-                str(r["evidence"]),
-                evidence_text(str(r["title"]), str(r["claim"])),
-                LABELS.index("refutes"),
+                r["title"],
+                r["evidence"],
+                r["claim"],
+                "refutes",
             )
-            for n, r in enumerate(kept[:limit])
+            for n, r in chosen
             if str(r["label"]) == "refutes"
         ]
-    return pairs
+    return [
+        Pair(
+            VERIFIER,
+            group,
+            source,
+            str(claim),
+            evidence_text(str(title), str(evidence)),
+            LABELS.index(str(label)),
+        )
+        for group, source, title, claim, evidence, label in read
+    ]
 
 
 def title_text(title: str) -> str:
