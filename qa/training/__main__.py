@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--swap-refutes",
         action="store_true",
         help="verifier: also read each refuting VitaminC pair the other way round (its "
-        "evidence as the claim), still refutes",
+        "evidence as the claim), still refutes (tried 2026-12-07: check.py's VitaminC accuracy "
+        ".761 against .759 on the calibration titles, embeddings/trained/README.md)",
     )
     parser.add_argument(
         "--learning-rate",
