@@ -725,9 +725,9 @@ def test_verifier_pairs_made_another_way_are_refused_not_trained_on(tmp_path: Pa
         json.dumps({"seed": 13, "swap_refutes": False}), encoding="utf-8"
     )
     assert mine_verifier(tmp_path / "no-data", tmp_path, 13) == pairs
-    with pytest.raises(QAError, match="made another way"):
+    with pytest.raises(QAError, match="mined another way"):
         mine_verifier(tmp_path / "no-data", tmp_path, 13, swap_refutes=True)
-    with pytest.raises(QAError, match="made another way"):
+    with pytest.raises(QAError, match="mined another way"):
         mine_verifier(tmp_path / "no-data", tmp_path, 29)
 
 

@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from embeddings.reader import MODEL_FILE, TRAINED_DIR, ReaderModel, file_sha256
 from embeddings.reader_training import Example, TrainSettings, export, train
@@ -64,21 +65,34 @@ VERIFIER_BUDGET = {
 }
 
 
+def cached_pairs(work: Path, how: dict[str, Any]) -> list[data.Pair] | None:
+    """The pairs cached in ``work`` (pairs.jsonl.gz), if any; refused when its mining.json says
+    they were made another way than ``how`` (a cache from before the record is taken)."""
+    cached, record = work / "pairs.jsonl.gz", work / "mining.json"
+    if not cached.exists():
+        return None
+    if record.exists() and json.loads(record.read_text()) != how:
+        raise QAError(
+            f"The pairs in {cached} were mined another way ({record.read_text().strip()}), "
+            f"not as asked ({json.dumps(how)}). Give another --work folder, or "
+            f"delete {cached} to mine them again."
+        )
+    return data.read_pairs(cached)
+
+
+def keep_pairs(pairs: list[data.Pair], work: Path, how: dict[str, Any]) -> None:
+    data.write_pairs(pairs, work / "pairs.jsonl.gz")
+    (work / "mining.json").write_text(json.dumps(how) + "\n", encoding="utf-8")
+
+
 def mine_verifier(
     data_dir: Path, work: Path, seed: int, swap_refutes: bool = False
 ) -> list[data.Pair]:
     """The verifier's pairs, cached in ``work`` (pairs.jsonl.gz, with mining.json saying how): a
     cache made another way is refused, not trained on."""
-    cached, record = work / "pairs.jsonl.gz", work / "mining.json"
     how = {"seed": seed, "swap_refutes": swap_refutes}
-    if cached.exists():
-        if record.exists() and json.loads(record.read_text()) != how:
-            raise QAError(
-                f"The pairs in {cached} were made another way ({record.read_text().strip()}), "
-                f"not as asked ({json.dumps(how)}). Give another --work folder, or "
-                f"delete {cached} to make them again."
-            )
-        return data.read_pairs(cached)
+    if (cached := cached_pairs(work, how)) is not None:
+        return cached
     rng = random.Random(seed)
     train_dir = data_dir / "train"
     pairs = data.vitaminc_pairs(
@@ -93,23 +107,15 @@ def mine_verifier(
         pairs += data.verifier_pairs_from_squad(
             raw, name, VERIFIER_BUDGET[name], rng, paraphrases=True
         )
-    data.write_pairs(pairs, cached)
-    record.write_text(json.dumps(how) + "\n", encoding="utf-8")
+    keep_pairs(pairs, work, how)
     return pairs
 
 
 def mine(data_dir: Path, work: Path, how: mining.Mining) -> list[data.Pair]:
     """The reader's groups, mined as ``how`` says, cached in ``work`` (pairs.jsonl.gz, with
     mining.json saying how): a cache mined another way is refused, not trained on."""
-    cached, record = work / "pairs.jsonl.gz", work / "mining.json"
-    if cached.exists():
-        if record.exists() and json.loads(record.read_text()) != how.described():
-            raise QAError(
-                f"The pairs in {cached} were mined another way ({record.read_text().strip()}), "
-                f"not as asked ({json.dumps(how.described())}). Give another --work folder, or "
-                f"delete {cached} to mine them again."
-            )
-        return data.read_pairs(cached)
+    if (cached := cached_pairs(work, how.described())) is not None:
+        return cached
     train_dir = data_dir / "train"
     squad = data_dir / "squad-dev-v1.1.json.gz"
     nyt = data_dir / "squadshifts-nyt-dev.json.gz"
@@ -121,8 +127,7 @@ def mine(data_dir: Path, work: Path, how: mining.Mining) -> list[data.Pair]:
     disfl = train_dir / "disfl-qa.jsonl.gz"
     pairs += mining.disfl_groups(disfl, squad, work, budget["disfl-qa"], how)
     pairs += mining.coqa_groups(data_dir / "coqa-dev-half.json.gz", work, budget["coqa"], how)
-    data.write_pairs(pairs, cached)
-    record.write_text(json.dumps(how.described()) + "\n", encoding="utf-8")
+    keep_pairs(pairs, work, how.described())
     return pairs
 
 
